@@ -1,0 +1,46 @@
+# One command runner; CI (.ci/run) reuses these recipes.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+ARTIFACTS ?= artifacts
+# Built artifacts are cached outside the clone, keyed by source bytes and build parameters.
+CACHE ?= $(HOME)/.cache/polyglot-geometry
+PACKAGED := multilingual-e5-small use-multilingual-v3
+HOST ?= 127.0.0.1
+PORT ?= 8000
+WORKERS ?= 1
+
+.PHONY: setup artifacts run test lint openapi bench clean
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $@
+
+artifacts: setup
+	@for name in $(PACKAGED); do \
+		$(PY) -m loaders build packaged:$$name --out $(ARTIFACTS)/$$name --cache $(CACHE) || exit 1; \
+	done
+
+run: artifacts
+	$(PY) -m service --host $(HOST) --port $(PORT) --workers $(WORKERS) --artifacts $(ARTIFACTS)
+
+test: artifacts
+	$(PY) -m pytest -q
+
+lint: setup
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+	$(PY) -m mypy
+
+openapi: setup
+	$(PY) -m service.openapi > openapi/openapi.json
+
+bench: artifacts
+	$(PY) bench/run_all.py
+
+clean:
+	rm -rf $(VENV) $(ARTIFACTS) .pytest_cache .mypy_cache .ruff_cache

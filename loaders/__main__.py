@@ -1,0 +1,139 @@
+"""CLI: `python -m loaders build SOURCE --out DIR`, `inspect DIR`, `verify DIR`.
+
+Every user error is one line on stderr and exit code 2; nothing half-written is left behind.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from loaders import artifact
+from loaders.artifact import IndexParams
+from loaders.build import BuildOptions, StageBar, build, build_cached, silent
+from loaders.errors import LoaderError
+
+
+class TqdmBar(StageBar):
+    def __init__(self, name: str, total: int) -> None:
+        from tqdm import tqdm
+
+        self.bar = tqdm(total=total, desc=f"{name:>16}", unit="row" if total > 1 else "step", leave=True)
+
+    def update(self, done: int, total: int) -> None:
+        self.bar.total = total
+        self.bar.n = done
+        self.bar.refresh()
+
+    def close(self) -> None:
+        self.bar.close()
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be >= 1")
+    return value
+
+
+def parser() -> argparse.ArgumentParser:
+    cli = argparse.ArgumentParser(prog="python -m loaders", description=__doc__)
+    sub = cli.add_subparsers(dest="command", required=True)
+    b = sub.add_parser("build", help="build an artifact from a source")
+    b.add_argument("source", help="packaged:NAME | hf:DIR_OR_ID | gguf:FILE | vec:FILE")
+    b.add_argument("--out", required=True, type=Path, help="artifact directory to write")
+    b.add_argument("--dtype", choices=["f16", "f32"], default="f16", help="stored matrix dtype")
+    b.add_argument("--index-dtype", choices=["f16", "i8"], default="f16")
+    b.add_argument("--connectivity", type=_positive, default=IndexParams().connectivity)
+    b.add_argument("--expansion-add", type=_positive, default=IndexParams().expansion_add)
+    b.add_argument("--expansion-search", type=_positive, default=IndexParams().expansion_search)
+    b.add_argument("--knn", type=int, default=BuildOptions().knn, help="exact neighbours per token (0: none)")
+    b.add_argument("--tensor", help="hf: name of the input-embedding tensor")
+    b.add_argument("--quiet", action="store_true", help="no progress bars")
+    b.add_argument("--cache", type=Path, help="build into this cache folder (keyed by source and parameters)"
+                   " and make --out a symlink to the cached artifact")
+    i = sub.add_parser("inspect", help="summary of an artifact")
+    i.add_argument("dir", type=Path)
+    v = sub.add_parser("verify", help="check an artifact's files, checksums, shapes and index")
+    v.add_argument("dir", type=Path)
+    return cli
+
+
+def cmd_build(args: argparse.Namespace) -> None:
+    options = BuildOptions(
+        dtype=args.dtype,
+        index=IndexParams(
+            dtype=args.index_dtype,
+            connectivity=args.connectivity,
+            expansion_add=args.expansion_add,
+            expansion_search=args.expansion_search,
+        ),
+        knn=max(0, args.knn),
+        tensor=args.tensor,
+    )
+    started = time.perf_counter()
+    progress = silent if args.quiet else TqdmBar
+    if args.cache:
+        manifest, built = build_cached(args.source, args.out, args.cache, options, progress)
+    else:
+        manifest, built = build(args.source, args.out, options, progress)
+    took = time.perf_counter() - started
+    size = sum(f.size for f in manifest.files.values())
+    verb = f"built in {took:.1f} s" if built else "already built (no-op)"
+    print(f"{args.out}: {manifest.name} {manifest.vocab_size} x {manifest.dim}, {size / 1e6:.1f} MB, {verb}")
+
+
+def cmd_inspect(args: argparse.Namespace) -> None:
+    manifest = artifact.read_manifest(args.dir)
+    print(f"{manifest.name} ({manifest.family}) from {manifest.source.kind}:{manifest.source.location}")
+    print(f"  tokens {manifest.vocab_size} (source rows {manifest.source_rows}), dim {manifest.dim}, "
+          f"stored {manifest.dtype} (original {manifest.original_dtype}), byte-level {manifest.byte_level}")
+    ix = manifest.index
+    print(f"  index {ix.metric}/{ix.dtype} M={ix.connectivity} ef_add={ix.expansion_add} "
+          f"ef_search={ix.expansion_search} count={ix.count}; exact neighbour table k={manifest.knn_k}")
+    for scheme, info in manifest.labels.items():
+        codes = artifact.open_array(args.dir, artifact.labels_file(scheme), manifest.vocab_size)
+        counts = np.bincount(codes, minlength=len(info.names))
+        top = ", ".join(f"{info.names[c]} {counts[c]}" for c in np.argsort(-counts)[:14])
+        print(f"  {scheme} (Unicode {info.unicode_version}, {len(info.names)} labels): {top}")
+    print("  files:")
+    for name, entry in sorted(manifest.files.items()):
+        print(f"    {name:<20} {entry.size / 1e6:10.1f} MB  sha256 {entry.sha256[:16]}")
+
+
+def cmd_verify(args: argparse.Namespace) -> None:
+    manifest = artifact.read_manifest(args.dir)
+    artifact.verify(args.dir, manifest, checksums=True)
+    matrix = artifact.open_array(args.dir, artifact.MATRIX, manifest.vocab_size)
+    if matrix.shape[1] != manifest.dim:
+        raise LoaderError(f"{args.dir}: matrix has dim {matrix.shape[1]}, manifest says {manifest.dim}")
+    artifact.read_vocab(args.dir, manifest)
+    for name in (artifact.NORMS, artifact.KINDS, *map(artifact.labels_file, manifest.labels)):
+        artifact.open_array(args.dir, name, manifest.vocab_size)
+    from usearch.index import Index
+
+    index = Index.restore(str(args.dir / artifact.INDEX), view=True)
+    if index is None or len(index) != manifest.index.count or index.ndim != manifest.dim:
+        raise LoaderError(f"{args.dir}: index does not match the manifest (count or dimension)")
+    print(f"{args.dir}: OK ({len(manifest.files)} files, checksums, shapes, {len(index)} indexed vectors)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        {"build": cmd_build, "inspect": cmd_inspect, "verify": cmd_verify}[args.command](args)
+    except LoaderError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("error: interrupted; nothing was written", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

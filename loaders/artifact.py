@@ -1,0 +1,233 @@
+"""THE artifact format. The loaders write artifacts and the service reads them through this module only.
+
+An artifact is a directory:
+
+    manifest.json        Manifest below: what the files are, with sha256 and size of each
+    matrix.npy           vocab_size x dim embedding rows (float16 or float32), memory-mappable
+    norms.npy            float32 L2 norm of every row (0 for rows the index leaves out)
+    vocab.json           {"raw": [...], "display": [...]} token strings in id order
+    labels_paper.npy     uint16 code per token into manifest.labels["paper"].names
+    labels_unicode.npy   uint16 code per token into manifest.labels["unicode"].names
+    kinds.npy            uint8 code per token into TOKEN_KINDS
+    index.usearch        USearch HNSW index over L2-normalised rows; key = token id
+    knn_ids.npy          int32 vocab_size x knn_k exact cosine neighbours (query excluded; -1 where
+    knn_sims.npy         float32 cosine of each        the token is not indexed), best first
+
+Writes go to a sibling temporary directory that is renamed into place at the end, so a crash
+never leaves a half-written artifact behind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import numpy as np
+
+from loaders.errors import ArtifactError
+
+FORMAT_VERSION = 1
+
+MANIFEST = "manifest.json"
+MATRIX = "matrix.npy"
+NORMS = "norms.npy"
+VOCAB = "vocab.json"
+KINDS = "kinds.npy"
+INDEX = "index.usearch"
+KNN_IDS = "knn_ids.npy"
+KNN_SIMS = "knn_sims.npy"
+LABEL_SCHEMES = ("paper", "unicode")
+TOKEN_KINDS = ("special", "byte", "word-initial", "continuation")
+
+
+def labels_file(scheme: str) -> str:
+    return f"labels_{scheme}.npy"
+
+
+class SourceInfo(msgspec.Struct, frozen=True):
+    kind: str
+    location: str
+    fingerprint: str  # sha256 over the source bytes that the artifact was made from
+
+
+class IndexParams(msgspec.Struct, frozen=True):
+    metric: str = "cos"
+    dtype: str = "f16"
+    connectivity: int = 16
+    expansion_add: int = 128
+    expansion_search: int = 128
+    count: int = 0  # vectors in the index (vocabulary minus special and zero rows)
+
+
+class LabelScheme(msgspec.Struct, frozen=True):
+    names: list[str]
+    unicode_version: str
+    description: str
+
+
+class FileEntry(msgspec.Struct, frozen=True):
+    size: int
+    sha256: str
+
+
+class Manifest(msgspec.Struct, frozen=True):
+    format_version: int
+    name: str
+    family: str
+    source: SourceInfo
+    vocab_size: int  # tokenizer vocabulary: the rows stored and served
+    source_rows: int  # rows of the source table; rows past vocab_size are padding, not stored
+    dim: int
+    dtype: str  # stored: float16 | float32
+    original_dtype: str
+    byte_level: bool  # GPT-2 style byte-level vocabulary (display forms are decoded)
+    special_ids: dict[str, int]
+    labels: dict[str, LabelScheme]
+    index: IndexParams
+    knn_k: int  # neighbours per token in the exact table
+    loader_version: str
+    build_key: str  # hash of source fingerprint + build parameters: same key -> rebuilding is a no-op
+    files: dict[str, FileEntry]
+
+    @property
+    def checksum(self) -> str:
+        """One hash for the whole artifact, used to key caches."""
+        digest = hashlib.sha256()
+        for name in sorted(self.files):
+            digest.update(f"{name}:{self.files[name].sha256};".encode())
+        return digest.hexdigest()[:32]
+
+
+class Vocab(msgspec.Struct, frozen=True):
+    raw: list[str]
+    display: list[str]
+
+
+_manifest_decoder = msgspec.json.Decoder(Manifest)
+_vocab_decoder = msgspec.json.Decoder(Vocab)
+
+
+def sha256_file(path: Path, chunk: int = 1 << 22) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+# ---------------------------------------------------------------- writing
+
+
+class ArtifactWriter:
+    """Collects the files of one artifact in a temporary directory; `commit` renames it into place."""
+
+    def __init__(self, tmp: Path) -> None:
+        self.dir = tmp
+
+    def path(self, name: str) -> Path:
+        return self.dir / name
+
+    def save_array(self, name: str, array: np.ndarray[Any, Any]) -> None:
+        np.save(self.dir / name, array, allow_pickle=False)
+
+    def save_vocab(self, vocab: Vocab) -> None:
+        (self.dir / VOCAB).write_bytes(msgspec.json.encode(vocab))
+
+    def finish(self, manifest_without_files: dict[str, Any]) -> Manifest:
+        files = {
+            entry.name: FileEntry(size=entry.stat().st_size, sha256=sha256_file(entry))
+            for entry in sorted(self.dir.iterdir())
+            if entry.name != MANIFEST
+        }
+        manifest = msgspec.convert({**manifest_without_files, "files": files}, Manifest)
+        (self.dir / MANIFEST).write_bytes(msgspec.json.format(msgspec.json.encode(manifest)))
+        return manifest
+
+
+@contextmanager
+def writing(out: Path) -> Iterator[ArtifactWriter]:
+    """Yield a writer on a temporary sibling of `out`; on success replace `out` with it."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        yield ArtifactWriter(tmp)
+        if not (tmp / MANIFEST).exists():
+            raise ArtifactError(f"{out}: internal error, no manifest was written")
+        if out.exists():
+            old = out.with_name(f".{out.name}.old-{os.getpid()}")
+            out.rename(old)
+            tmp.rename(out)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            tmp.rename(out)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+# ---------------------------------------------------------------- reading
+
+
+def read_manifest(directory: Path) -> Manifest:
+    path = directory / MANIFEST
+    if not directory.is_dir():
+        raise ArtifactError(f"{directory}: not an artifact directory (it does not exist)")
+    if not path.is_file():
+        raise ArtifactError(f"{directory}: no {MANIFEST} (not an artifact, or an interrupted build)")
+    raw = path.read_bytes()
+    try:
+        version = msgspec.json.decode(raw, type=dict[str, Any]).get("format_version")
+    except msgspec.DecodeError as exc:
+        raise ArtifactError(f"{directory}: {MANIFEST} is not valid JSON ({exc})") from exc
+    if version != FORMAT_VERSION:
+        raise ArtifactError(
+            f"{directory}: artifact format version {version!r}, this program reads version {FORMAT_VERSION};"
+            " rebuild it with `python -m loaders build`"
+        )
+    try:
+        return _manifest_decoder.decode(raw)
+    except msgspec.ValidationError as exc:
+        raise ArtifactError(f"{directory}: {MANIFEST} does not match the format: {exc}") from exc
+
+
+def verify(directory: Path, manifest: Manifest, checksums: bool = True) -> None:
+    """Check every listed file exists with its recorded size, then (when asked) its sha256."""
+    for name, entry in manifest.files.items():
+        path = directory / name
+        if not path.is_file():
+            raise ArtifactError(f"{directory}: file {name} is missing")
+        size = path.stat().st_size
+        if size != entry.size:
+            raise ArtifactError(f"{directory}: {name} has {size} bytes, the manifest says {entry.size} (truncated?)")
+    if checksums:
+        for name, entry in manifest.files.items():
+            if sha256_file(directory / name) != entry.sha256:
+                raise ArtifactError(f"{directory}: {name} fails its sha256 check (corrupted)")
+
+
+def open_array(directory: Path, name: str, rows: int) -> np.ndarray[Any, Any]:
+    """Memory-map a .npy file and check its row count."""
+    try:
+        array: np.ndarray[Any, Any] = np.load(directory / name, mmap_mode="r", allow_pickle=False)
+    except (ValueError, OSError) as exc:
+        raise ArtifactError(f"{directory}: {name} cannot be read ({exc})") from exc
+    if array.shape[0] != rows:
+        raise ArtifactError(f"{directory}: {name} has {array.shape[0]} rows, expected {rows}")
+    return array
+
+
+def read_vocab(directory: Path, manifest: Manifest) -> Vocab:
+    try:
+        vocab = _vocab_decoder.decode((directory / VOCAB).read_bytes())
+    except (OSError, msgspec.DecodeError) as exc:
+        raise ArtifactError(f"{directory}: {VOCAB} cannot be read ({exc})") from exc
+    if len(vocab.raw) != manifest.vocab_size or len(vocab.display) != manifest.vocab_size:
+        raise ArtifactError(f"{directory}: {VOCAB} does not hold {manifest.vocab_size} tokens")
+    return vocab

@@ -1,0 +1,222 @@
+"""source -> artifact: extract, check, label, index, and write atomically."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import numpy as np
+
+from loaders import LOADER_VERSION, artifact
+from loaders.artifact import IndexParams, LabelScheme, Manifest
+from loaders.errors import ArtifactError, SourceError
+from loaders.index import build_index, knn_table, unit_rows
+from loaders.labels import (
+    PAPER_UNICODE_VERSION,
+    encode_labels,
+    fonttools_unicode_version,
+    label_tokens,
+    token_kinds,
+)
+from loaders.sources import Extracted, Source, parse_source
+from loaders.vocab import display_forms, looks_byte_level
+
+# A table may carry padding rows past the tokenizer (mT5: 250,112 rows for 250,100 pieces), but
+# not more than this: beyond it the vocabulary and the matrix belong to different models.
+MAX_PADDING_SHARE = 0.05
+MAX_PADDING_ROWS = 256
+
+PAPER_DESCRIPTION = "seed paper: first word of the Unicode name for letters, general category otherwise"
+UNICODE_DESCRIPTION = "Unicode Script property with Script_Extensions; Common/Inherited ignored"
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    dtype: str = "f16"  # stored matrix: f16 | f32
+    index: IndexParams = field(default_factory=IndexParams)
+    knn: int = 100  # exact neighbours per token; 0 skips the table
+    tensor: str | None = None  # hf: override the embedding tensor name
+
+    def key(self, fingerprint: str) -> str:
+        params = {**asdict(self), "index": msgspec.to_builtins(self.index), "loader": LOADER_VERSION}
+        payload = msgspec.json.encode({"source": fingerprint, "params": params})
+        return hashlib.sha256(payload).hexdigest()
+
+
+Stage = Callable[[str, int], "StageBar"]
+
+
+class StageBar:
+    """Progress of one stage; the CLI substitutes a tqdm bar, tests and the library run silent."""
+
+    def update(self, done: int, total: int) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def silent(_name: str, _total: int) -> StageBar:
+    return StageBar()
+
+
+@contextmanager
+def stage(progress: Stage, name: str, total: int) -> Iterator[StageBar]:
+    bar = progress(name, total)
+    try:
+        yield bar
+    finally:
+        bar.close()
+
+
+def check_existing(out: Path, fingerprint: str, key: str) -> Manifest | None:
+    """The existing artifact when it is already this build; None when `out` may be (re)written."""
+    if not out.exists():
+        return None
+    if not (out / artifact.MANIFEST).exists():
+        if out.is_dir() and not any(out.iterdir()):
+            return None
+        raise ArtifactError(f"{out} exists and is not an artifact; choose another --out or remove it")
+    try:
+        manifest = artifact.read_manifest(out)
+    except ArtifactError:
+        return None  # an artifact of another format version: rebuild it in place
+    if manifest.source.fingerprint != fingerprint:
+        raise ArtifactError(
+            f"{out} holds an artifact of another source ({manifest.source.kind}:{manifest.source.location});"
+            " choose another --out or remove it"
+        )
+    if manifest.build_key == key:
+        artifact.verify(out, manifest, checksums=False)
+        return manifest
+    return None
+
+
+def checked_matrix(extracted: Extracted, where: str) -> np.ndarray:
+    """The vocabulary's rows of the table, after shape and value checks."""
+    matrix = extracted.matrix
+    tokens = len(extracted.tokens)
+    if matrix.ndim != 2 or matrix.shape[1] == 0:
+        raise SourceError(f"{where}: embedding table has shape {matrix.shape}")
+    if tokens > matrix.shape[0]:
+        raise SourceError(f"{where}: vocabulary has {tokens} tokens but the table only {matrix.shape[0]} rows")
+    if matrix.shape[0] - tokens > max(MAX_PADDING_ROWS, MAX_PADDING_SHARE * matrix.shape[0]):
+        raise SourceError(
+            f"{where}: table has {matrix.shape[0]} rows for {tokens} tokens: more than padding,"
+            " the vocabulary does not belong to this table"
+        )
+    rows = np.asarray(matrix[:tokens], dtype=np.float32)
+    if not np.isfinite(rows).all():
+        raise SourceError(f"{where}: embedding table holds NaN or infinite values (corrupted?)")
+    return rows
+
+
+def build_cached(
+    spec: str, out: Path, cache: Path, options: BuildOptions, progress: Stage = silent
+) -> tuple[Manifest, bool]:
+    """Build into `cache/<name>-<key>` (reused when present) and point the symlink `out` at it."""
+    source = parse_source(spec, tensor=options.tensor)
+    fingerprint = source.fingerprint()
+    key = options.key(fingerprint)
+    target = cache.expanduser().resolve() / f"{Path(source.location).name}-{key[:16]}"
+    result = _build(source, fingerprint, key, target, options, progress)
+    if out.is_symlink() or not out.exists():
+        out.parent.mkdir(parents=True, exist_ok=True)
+        link = out.with_name(f".{out.name}.link")
+        link.unlink(missing_ok=True)
+        link.symlink_to(target, target_is_directory=True)
+        link.replace(out)  # atomic: readers see the old or the new artifact, never none
+    elif out.resolve() != target:
+        raise ArtifactError(f"{out} exists and is not a symlink into the cache; remove it or drop --cache")
+    return result
+
+
+def build(spec: str, out: Path, options: BuildOptions, progress: Stage = silent) -> tuple[Manifest, bool]:
+    """Build the artifact of `spec` into `out`. Returns (manifest, False) when it was already built."""
+    source = parse_source(spec, tensor=options.tensor)
+    with stage(progress, "fingerprint", 1) as bar:
+        fingerprint = source.fingerprint()
+        bar.update(1, 1)
+    return _build(source, fingerprint, options.key(fingerprint), out, options, progress)
+
+
+def _build(
+    source: Source, fingerprint: str, key: str, out: Path, options: BuildOptions, progress: Stage
+) -> tuple[Manifest, bool]:
+    spec = f"{source.kind}:{source.location}"
+    existing = check_existing(out, fingerprint, key)
+    if existing is not None:
+        return existing, False
+
+    with stage(progress, "extract", 1) as bar:
+        extracted = source.extract()
+        rows = checked_matrix(extracted, spec)
+        bar.update(1, 1)
+    byte_level = extracted.byte_level or looks_byte_level(extracted.tokens)
+    display = display_forms(extracted.tokens, byte_level)
+    with stage(progress, "label", 1) as bar:
+        specials = sorted(set(extracted.special_ids.values()))
+        kinds = token_kinds(extracted.tokens, display, specials, byte_level, extracted.whole_words)
+        labels = label_tokens(display, kinds)
+        bar.update(1, 1)
+
+    norms = np.linalg.norm(rows, axis=1).astype(np.float32)
+    indexed = np.ones(len(rows), dtype=bool)
+    indexed[specials] = False
+    indexed &= norms > 0
+    norms[~indexed] = 0.0
+    keys = np.flatnonzero(indexed).astype(np.uint64)
+    if len(keys) < 2:
+        raise SourceError(f"{spec}: fewer than two non-special, non-zero rows to index")
+    unit = unit_rows(rows, norms, keys)
+
+    with artifact.writing(out) as writer:
+        stored = rows.astype(np.float16 if options.dtype == "f16" else np.float32)
+        writer.save_array(artifact.MATRIX, stored)
+        writer.save_array(artifact.NORMS, norms)
+        writer.save_vocab(artifact.Vocab(raw=extracted.tokens, display=display))
+        writer.save_array(artifact.KINDS, kinds)
+        schemes: dict[str, LabelScheme] = {}
+        versions = {"paper": PAPER_UNICODE_VERSION, "unicode": fonttools_unicode_version()}
+        descriptions = {"paper": PAPER_DESCRIPTION, "unicode": UNICODE_DESCRIPTION}
+        for scheme, values in labels.items():
+            codes, names = encode_labels(values)
+            writer.save_array(artifact.labels_file(scheme), codes)
+            schemes[scheme] = LabelScheme(names, versions[scheme], descriptions[scheme])
+        with stage(progress, "index", len(keys)) as bar:
+            index = build_index(unit, keys, options.index, writer.path(artifact.INDEX), bar.update)
+        knn_k = 0
+        if options.knn > 0:
+            with stage(progress, "neighbour table", len(keys)) as bar:
+                ids, sims = knn_table(unit, keys, options.knn, progress=bar.update)
+            knn_k = ids.shape[1]
+            full_ids = np.full((len(rows), knn_k), -1, dtype=np.int32)
+            full_sims = np.full((len(rows), knn_k), np.nan, dtype=np.float32)
+            full_ids[keys.astype(np.int64)], full_sims[keys.astype(np.int64)] = ids, sims
+            writer.save_array(artifact.KNN_IDS, full_ids)
+            writer.save_array(artifact.KNN_SIMS, full_sims)
+        fields: dict[str, Any] = {
+            "format_version": artifact.FORMAT_VERSION,
+            "name": extracted.name,
+            "family": extracted.family,
+            "source": artifact.SourceInfo(source.kind, source.location, fingerprint),
+            "vocab_size": len(rows),
+            "source_rows": int(extracted.matrix.shape[0]),
+            "dim": int(rows.shape[1]),
+            "dtype": str(stored.dtype),
+            "original_dtype": extracted.original_dtype,
+            "byte_level": byte_level,
+            "special_ids": extracted.special_ids,
+            "labels": schemes,
+            "index": index,
+            "knn_k": knn_k,
+            "loader_version": LOADER_VERSION,
+            "build_key": key,
+        }
+        manifest = writer.finish(fields)
+    return manifest, True

@@ -1,0 +1,149 @@
+"""Per-token labels: the seed paper's writing-system categories, Unicode scripts, and token kinds.
+
+paper   (exactly the seed paper's scheme, with Python's own `unicodedata`, Unicode 14 on 3.11)
+        A letter (general category L*) is labelled with the first word of its Unicode name (LATIN,
+        CYRILLIC, CJK, HANGUL, KATAKANA-HIRAGANA, ...); any other character with the first letter of
+        its general category (N, P, S, M, C, Z). The token gets its most common character label,
+        ties going to the label seen first. Known side effects, kept on purpose: '▁' is So, so '▁a'
+        is S; Thai tokens with many combining marks come out as M; '<0x00>' is N.
+unicode (the Unicode Script property from fontTools' UCD copy, version recorded in the manifest)
+        '▁' is stripped; Common (Zyyy) and Inherited (Zinh) characters do not vote. Characters whose
+        Script_Extensions name several scripts vote for all of them, and the token takes the script
+        every voting character shares. Han mixed with kana is "Japanese" and Han mixed with Hangul
+        "Korean" (ISO 15924 Jpan/Kore); other mixes are "Mixed", tokens with no voting character
+        "Common", and special and byte tokens "Special".
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from functools import lru_cache
+
+import numpy as np
+
+from loaders.artifact import TOKEN_KINDS
+from loaders.vocab import BYTE_PIECE, WORD_MARK, decode_byte_level
+
+PAPER_UNICODE_VERSION = unicodedata.unidata_version
+COMMON, MIXED, SPECIAL, EMPTY = "Common", "Mixed", "Special", "EMPTY"
+_NON_VOTING = {"Zyyy", "Zinh", "Zzzz"}
+_JAPANESE = {"Hani", "Hira", "Kana"}
+_KOREAN = {"Hang", "Hani"}
+
+
+@lru_cache(maxsize=None)
+def paper_char_label(ch: str) -> str:
+    category = unicodedata.category(ch)
+    if category.startswith("L"):
+        name = unicodedata.name(ch, "")
+        return name.split(" ")[0] if name else category[0]
+    return category[0]
+
+
+def paper_label(text: str) -> str:
+    counts: dict[str, int] = {}
+    for ch in text:
+        label = paper_char_label(ch)
+        counts[label] = counts.get(label, 0) + 1
+    if not counts:
+        return EMPTY
+    return max(counts, key=lambda k: counts[k])  # max keeps the first of equal counts: seen first
+
+
+@lru_cache(maxsize=1)
+def fonttools_unicode_version() -> str:
+    """The UCD version fontTools' script tables were generated from (named in the module header)."""
+    from fontTools.unicodedata import Scripts
+
+    with open(Scripts.__file__, encoding="utf-8") as fh:
+        match = re.search(r"Scripts-(\d+\.\d+\.\d+)\.txt", fh.read(2000))
+    return match.group(1) if match else "unknown"
+
+
+@lru_cache(maxsize=None)
+def _char_scripts(ch: str) -> tuple[str | None, frozenset[str]]:
+    """(explicit script or None, the set of scripts this character votes for)."""
+    from fontTools import unicodedata as ucd
+
+    script = ucd.script(ch)
+    extensions = frozenset(ucd.script_extension(ch)) - _NON_VOTING
+    explicit = None if script in _NON_VOTING else script
+    if explicit:
+        extensions = extensions | {explicit}
+    return explicit, extensions
+
+
+@lru_cache(maxsize=None)
+def script_name(code: str) -> str:
+    from fontTools import unicodedata as ucd
+
+    return {"Jpan": "Japanese", "Kore": "Korean"}.get(code) or ucd.script_name(code, default=code)
+
+
+def _joint_script(scripts: set[str]) -> str | None:
+    """Name for a set of several scripts that one writing system uses together, or None."""
+    if scripts <= _JAPANESE and scripts & {"Hira", "Kana"}:
+        return script_name("Jpan")
+    if scripts <= _KOREAN and "Hang" in scripts:
+        return script_name("Kore")
+    return None
+
+
+def unicode_label(text: str) -> str:
+    explicit: set[str] = set()
+    explicit_shared: set[str] | None = None  # scripts every explicit-script character accepts
+    common_shared: set[str] | None = None  # the same over Common characters with extensions
+    for ch in text.replace(WORD_MARK, ""):
+        own, votes = _char_scripts(ch)
+        if own:
+            explicit.add(own)
+            explicit_shared = set(votes) if explicit_shared is None else explicit_shared & votes
+        elif votes:
+            common_shared = set(votes) if common_shared is None else common_shared & votes
+    if not explicit:  # only Common/Inherited characters: their extensions may still agree
+        if common_shared and len(common_shared) == 1:
+            return script_name(next(iter(common_shared)))
+        return (_joint_script(common_shared) if common_shared else None) or COMMON
+    if len(explicit) == 1:
+        return script_name(next(iter(explicit)))
+    if explicit_shared and len(explicit_shared) == 1:
+        return script_name(next(iter(explicit_shared)))
+    return _joint_script(explicit) or MIXED
+
+
+def token_kinds(
+    raw: Sequence[str], display: Sequence[str], special_ids: Iterable[int], byte_level: bool, whole_words: bool
+) -> np.ndarray:
+    """uint8 code per token into TOKEN_KINDS."""
+    code = {name: i for i, name in enumerate(TOKEN_KINDS)}
+    kinds = np.empty(len(raw), dtype=np.uint8)
+    for i, (piece, shown) in enumerate(zip(raw, display, strict=True)):
+        if BYTE_PIECE.match(piece) or (byte_level and not decode_byte_level(piece)[1]):
+            kinds[i] = code["byte"]
+        elif whole_words or shown.startswith(WORD_MARK):
+            kinds[i] = code["word-initial"]
+        else:
+            kinds[i] = code["continuation"]
+    for ident in special_ids:
+        if 0 <= ident < len(raw):
+            kinds[ident] = code["special"]
+    return kinds
+
+
+def encode_labels(labels: list[str]) -> tuple[np.ndarray, list[str]]:
+    """Labels -> (uint16 codes, names ordered by how many tokens carry them, most first)."""
+    counts: dict[str, int] = {}
+    for label in labels:
+        counts[label] = counts.get(label, 0) + 1
+    names = sorted(counts, key=lambda k: (-counts[k], k))
+    index = {name: i for i, name in enumerate(names)}
+    return np.fromiter((index[label] for label in labels), dtype=np.uint16, count=len(labels)), names
+
+
+def label_tokens(display: Sequence[str], kinds: np.ndarray) -> dict[str, list[str]]:
+    paper = [paper_label(t) for t in display]
+    not_text = (TOKEN_KINDS.index("special"), TOKEN_KINDS.index("byte"))
+    scripts = [SPECIAL if kinds[i] in not_text else unicode_label(t) for i, t in enumerate(display)]
+    return {"paper": paper, "unicode": scripts}

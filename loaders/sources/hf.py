@@ -1,0 +1,148 @@
+"""`hf:<directory or hub id>`: transformers tokenizer + the input-embedding tensor of a checkpoint.
+
+The embedding tensor is read lazily from safetensors (sharded or not); `pytorch_model.bin` is a
+fallback when torch is installed. Hub ids only work where the hub is reachable (not in tests).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from loaders.errors import SourceError
+from loaders.sources import Extracted, Source
+from loaders.sources.safetensors_lazy import INDEX_FILE, load_tensor, tensor_names
+
+# Input-embedding tensor names by family, most specific first.
+KNOWN_TENSORS = (
+    "roberta.embeddings.word_embeddings.weight",  # XLM-R, RoBERTa
+    "bert.embeddings.word_embeddings.weight",  # BERT
+    "embeddings.word_embeddings.weight",  # XLM-R / BERT base models
+    "shared.weight",  # mT5, umT5, T5
+    "encoder.embed_tokens.weight",  # mT5 encoder-only checkpoints
+    "transformer.word_embeddings.weight",  # BLOOM (with head)
+    "word_embeddings.weight",  # BLOOM
+    "transformer.wte.weight",  # GPT-2 (with head)
+    "wte.weight",  # GPT-2
+    "model.embed_tokens.weight",  # Llama, Mistral, Qwen, Gemma
+    "model.language_model.embed_tokens.weight",  # Gemma 3 multimodal
+    "embed_tokens.weight",
+)
+_FAMILY_SUFFIXES = ("word_embeddings.weight", "embed_tokens.weight", "wte.weight", "shared.weight")
+TORCH_FILE = "pytorch_model.bin"
+
+
+def choose_tensor(names: list[str], override: str | None) -> str:
+    if override:
+        if override not in names:
+            raise SourceError(f"tensor {override!r} not in the checkpoint; it has e.g. {', '.join(names[:8])}")
+        return override
+    for name in KNOWN_TENSORS:
+        if name in names:
+            return name
+    candidates = [n for n in names if n.endswith(_FAMILY_SUFFIXES)]
+    if len(candidates) == 1:
+        return candidates[0]
+    shown = ", ".join(candidates or names[:12]) or "none"
+    raise SourceError(f"no known input-embedding tensor; candidates found: {shown} (choose one with --tensor)")
+
+
+def _load_torch_tensor(path: Path, override: str | None) -> tuple[np.ndarray, str]:
+    try:
+        import torch
+    except ImportError as exc:
+        raise SourceError(f"{path}: only a {TORCH_FILE} checkpoint; install torch (extra 'torch')") from exc
+    try:
+        state: dict[str, Any] = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+    except Exception as exc:  # torch raises many kinds on a corrupted pickle
+        raise SourceError(f"{path}: cannot be read by torch ({exc.__class__.__name__}: {exc})") from exc
+    name = choose_tensor(list(state), override)
+    tensor = state[name]
+    original = str(tensor.dtype).removeprefix("torch.")
+    return tensor.float().numpy(), original
+
+
+def _is_byte_level(tokenizer: Any) -> bool:
+    backend = getattr(tokenizer, "backend_tokenizer", None) or getattr(tokenizer, "_tokenizer", None)
+    if backend is None:
+        return False
+    spec = json.loads(backend.to_str())
+    return "ByteLevel" in json.dumps([spec.get("pre_tokenizer"), spec.get("decoder")])
+
+
+class HFSource(Source):
+    kind = "hf"
+
+    def __init__(self, location: str, tensor: str | None = None) -> None:
+        super().__init__(location)
+        self.tensor = tensor
+        self.directory = Path(location).expanduser()
+
+    def files(self) -> list[Path]:
+        if not self.directory.is_dir():
+            return []  # a hub id: fingerprinted by name only
+        wanted = (".json", ".safetensors", ".model", ".txt", ".bin")
+        return [p for p in self.directory.iterdir() if p.is_file() and p.name.endswith(wanted)]
+
+    def _config(self) -> dict[str, Any]:
+        path = self.directory / "config.json"
+        return json.loads(path.read_text()) if path.is_file() else {}
+
+    def _embedding(self) -> tuple[np.ndarray, str, str]:
+        names = tensor_names(self.directory)
+        if names:
+            name = choose_tensor(sorted(names), self.tensor)
+            matrix, original = load_tensor(names[name], name)
+            return matrix, original, name
+        torch_file = self.directory / TORCH_FILE
+        if torch_file.is_file():
+            matrix, original = _load_torch_tensor(torch_file, self.tensor)
+            return matrix, original, TORCH_FILE
+        raise SourceError(f"{self.directory}: no *.safetensors, {INDEX_FILE} or {TORCH_FILE} found")
+
+    def extract(self) -> Extracted:
+        if not self.directory.exists() and ("/" not in self.location or self.location.startswith((".", "/"))):
+            raise SourceError(f"checkpoint directory {self.location!r} does not exist")
+        if not self.directory.is_dir():
+            self.directory = self._download()
+        from transformers import AutoTokenizer
+
+        try:
+            tokenizer = AutoTokenizer.from_pretrained(str(self.directory))
+        except Exception as exc:  # transformers raises OSError, ValueError, KeyError...
+            raise SourceError(f"{self.directory}: tokenizer cannot be loaded ({exc})") from exc
+        matrix, original, _ = self._embedding()
+        if matrix.ndim != 2:
+            raise SourceError(f"{self.directory}: embedding tensor has shape {matrix.shape}, expected 2-D")
+        tokens = [str(t) for t in tokenizer.convert_ids_to_tokens(list(range(len(tokenizer))))]
+        specials: dict[str, int] = {}
+        for attr in ("bos_token", "eos_token", "unk_token", "pad_token", "mask_token", "cls_token", "sep_token"):
+            token = getattr(tokenizer, attr, None)
+            ident = tokenizer.convert_tokens_to_ids(token) if token else None
+            if isinstance(ident, int) and ident >= 0:
+                specials[attr.removesuffix("_token")] = ident
+        for token, ident in zip(tokenizer.all_special_tokens, tokenizer.all_special_ids, strict=False):
+            if ident not in specials.values():
+                specials[str(token)] = int(ident)
+        config = self._config()
+        return Extracted(
+            name=self.directory.name,
+            family=str(config.get("model_type", "unknown")),
+            tokens=tokens,
+            matrix=matrix,
+            original_dtype=original,
+            special_ids=specials,
+            byte_level=_is_byte_level(tokenizer),
+        )
+
+    def _download(self) -> Path:  # pragma: no cover - needs the hub, which tests never reach
+        try:
+            from huggingface_hub import snapshot_download
+
+            patterns = ["*.json", "*.model", "*.txt", "*.safetensors"]
+            return Path(snapshot_download(self.location, allow_patterns=patterns))
+        except Exception as exc:
+            raise SourceError(f"{self.location!r}: not a local directory and the hub is not reachable ({exc})") from exc

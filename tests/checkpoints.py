@@ -1,0 +1,163 @@
+"""Writers of small model files for loader tests: HF checkpoints, GGUF, word vectors. No network."""
+
+from __future__ import annotations
+
+import json
+import struct
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+from tokenizers import Tokenizer, decoders, models, pre_tokenizers
+
+from loaders.vocab import WORD_MARK, byte_decoder
+
+XLMR_SPECIALS = ["<s>", "<pad>", "</s>", "<unk>"]
+MT5_SPECIALS = ["<pad>", "</s>", "<unk>"]
+WORDS = ["▁the", ",", "▁water", "▁Wasser", "▁вода", "▁水", "▁ที่", "s", "ing", "▁agua", "▁食べ", "る"]
+
+
+def write_safetensors(path: Path, tensors: dict[str, np.ndarray], bf16: Sequence[str] = ()) -> None:
+    """Write a safetensors file by hand (numpy has no bfloat16; names in `bf16` are stored as BF16)."""
+    header: dict[str, object] = {}
+    blobs: list[bytes] = []
+    offset = 0
+    for name, array in tensors.items():
+        if name in bf16:
+            data = (np.ascontiguousarray(array, dtype=np.float32).view(np.uint32) >> 16).astype("<u2").tobytes()
+            dtype = "BF16"
+        else:
+            data = np.ascontiguousarray(array).tobytes()
+            dtype = {"float32": "F32", "float16": "F16"}[str(array.dtype)]
+        header[name] = {"dtype": dtype, "shape": list(array.shape), "data_offsets": [offset, offset + len(data)]}
+        blobs.append(data)
+        offset += len(data)
+    raw = json.dumps(header).encode()
+    raw += b" " * (-len(raw) % 8)
+    path.write_bytes(struct.pack("<Q", len(raw)) + raw + b"".join(blobs))
+
+
+def _save_tokenizer(directory: Path, tokenizer: Tokenizer, config: dict[str, object], specials: dict[str, str]) -> None:
+    directory.mkdir(parents=True, exist_ok=True)
+    tokenizer.save(str(directory / "tokenizer.json"))
+    (directory / "tokenizer_config.json").write_text(
+        json.dumps({"tokenizer_class": "PreTrainedTokenizerFast", **specials})
+    )
+    (directory / "config.json").write_text(json.dumps(config))
+
+
+def unigram_tokenizer(pieces: Sequence[str], unk_id: int, specials: Sequence[str]) -> Tokenizer:
+    tokenizer = Tokenizer(models.Unigram([(p, -float(i)) for i, p in enumerate(pieces)], unk_id=unk_id))
+    tokenizer.pre_tokenizer = pre_tokenizers.Metaspace()
+    tokenizer.decoder = decoders.Metaspace()
+    tokenizer.add_special_tokens(list(specials))
+    return tokenizer
+
+
+def xlmr_checkpoint(directory: Path, matrix: np.ndarray | None = None, pieces: Sequence[str] | None = None,
+                    shards: int = 1) -> tuple[list[str], np.ndarray]:
+    """An XLM-R-style checkpoint (Unigram + Metaspace, <s> <pad> </s> <unk> first, <mask> last)."""
+    tokens = list(pieces) if pieces is not None else [*XLMR_SPECIALS, *WORDS, "<mask>"]
+    if matrix is None:
+        matrix = np.random.default_rng(0).standard_normal((len(tokens), 16)).astype(np.float32)
+    tokenizer = unigram_tokenizer(tokens, 3, [*XLMR_SPECIALS, "<mask>"])
+    _save_tokenizer(directory, tokenizer, {"model_type": "xlm-roberta"},
+                    {"bos_token": "<s>", "eos_token": "</s>", "unk_token": "<unk>", "pad_token": "<pad>",
+                     "mask_token": "<mask>"})
+    tensors = {
+        "roberta.embeddings.word_embeddings.weight": matrix,
+        "roberta.embeddings.position_embeddings.weight": np.zeros((4, matrix.shape[1]), np.float32),
+    }
+    if shards == 1:
+        write_safetensors(directory / "model.safetensors", tensors)
+    else:
+        weight_map = {}
+        for i, (name, array) in enumerate(tensors.items()):
+            shard = f"model-{i + 1:05d}-of-{len(tensors):05d}.safetensors"
+            write_safetensors(directory / shard, {name: array})
+            weight_map[name] = shard
+        (directory / "model.safetensors.index.json").write_text(json.dumps({"weight_map": weight_map}))
+    return tokens, matrix
+
+
+def mt5_checkpoint(directory: Path, padding_rows: int = 4) -> tuple[list[str], np.ndarray]:
+    """An mT5-style checkpoint: shared.weight with padding rows past the vocabulary, float16."""
+    tokens = [*MT5_SPECIALS, *WORDS]
+    matrix = np.random.default_rng(1).standard_normal((len(tokens) + padding_rows, 8)).astype(np.float16)
+    tokenizer = unigram_tokenizer(tokens, 2, MT5_SPECIALS)
+    _save_tokenizer(directory, tokenizer, {"model_type": "mt5"},
+                    {"eos_token": "</s>", "unk_token": "<unk>", "pad_token": "<pad>"})
+    write_safetensors(directory / "model.safetensors", {"shared.weight": matrix, "lm_head.weight": matrix})
+    return tokens, matrix
+
+
+def byte_level_tokens(extra: Sequence[str]) -> list[str]:
+    table = byte_decoder()
+    return [*sorted(table, key=lambda c: table[c]), *extra]
+
+
+def gpt2_checkpoint(directory: Path) -> tuple[list[str], np.ndarray]:
+    """A GPT-2-style byte-level BPE checkpoint (`Ġ` = space byte)."""
+    tokens = byte_level_tokens(["Ġthe", "Ġwater", "ĠÐ²Ð¾Ð´Ð°", "Ġæ°´", "<|endoftext|>"])
+    tokenizer = Tokenizer(models.BPE(vocab={t: i for i, t in enumerate(tokens)}, merges=[]))
+    tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tokenizer.decoder = decoders.ByteLevel()
+    tokenizer.add_special_tokens(["<|endoftext|>"])
+    _save_tokenizer(directory, tokenizer, {"model_type": "gpt2"},
+                    {"bos_token": "<|endoftext|>", "eos_token": "<|endoftext|>"})
+    matrix = np.random.default_rng(2).standard_normal((len(tokens), 8)).astype(np.float32)
+    write_safetensors(directory / "model.safetensors", {"transformer.wte.weight": matrix})
+    return tokens, matrix
+
+
+def llama_checkpoint(directory: Path) -> tuple[list[str], np.ndarray]:
+    """A Llama-style checkpoint: SentencePiece-like BPE with byte fallback, BF16 embeddings."""
+    tokens = ["<unk>", "<s>", "</s>", *(f"<0x{b:02X}>" for b in range(256)), "▁the", "▁water", "▁вода"]
+    tokenizer = Tokenizer(models.BPE(vocab={t: i for i, t in enumerate(tokens)}, merges=[], byte_fallback=True,
+                                     unk_token="<unk>"))
+    tokenizer.pre_tokenizer = pre_tokenizers.Metaspace()
+    tokenizer.decoder = decoders.Metaspace()
+    tokenizer.add_special_tokens(["<unk>", "<s>", "</s>"])
+    _save_tokenizer(directory, tokenizer, {"model_type": "llama"},
+                    {"bos_token": "<s>", "eos_token": "</s>", "unk_token": "<unk>"})
+    matrix = np.random.default_rng(3).standard_normal((len(tokens), 8)).astype(np.float32)
+    write_safetensors(directory / "model.safetensors", {"model.embed_tokens.weight": matrix,
+                                                        "lm_head.weight": matrix}, bf16=["model.embed_tokens.weight"])
+    return tokens, matrix
+
+
+def bf16_round(matrix: np.ndarray) -> np.ndarray:
+    return ((np.asarray(matrix, np.float32).view(np.uint32) >> 16) << 16).view(np.float32)
+
+
+def gguf_file(path: Path, qtype_name: str = "Q8_0") -> tuple[list[str], np.ndarray]:
+    import gguf
+
+    tokens = ["<unk>", "<s>", "</s>", "▁the", "▁water", "▁вода", "▁水", *(f"▁w{i}" for i in range(25))]
+    matrix = np.random.default_rng(4).standard_normal((len(tokens), 64)).astype(np.float32)
+    qtype = gguf.GGMLQuantizationType[qtype_name]
+    writer = gguf.GGUFWriter(str(path), "llama")
+    writer.add_name("tiny-llama")
+    writer.add_tokenizer_model("llama")
+    writer.add_token_list(tokens)
+    writer.add_token_types([3, 3, 3] + [1] * (len(tokens) - 3))
+    writer.add_bos_token_id(1)
+    writer.add_eos_token_id(2)
+    writer.add_unk_token_id(0)
+    writer.add_tensor("token_embd.weight", gguf.quants.quantize(matrix, qtype), raw_dtype=qtype)
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+    return tokens, matrix
+
+
+def vec_file(path: Path) -> tuple[list[str], np.ndarray]:
+    words = ["water", "Wasser", "agua", "вода", "水", "eau"]
+    matrix = np.random.default_rng(5).standard_normal((len(words), 5)).astype(np.float32).round(4)
+    lines = [f"{len(words)} 5"] + [f"{w} " + " ".join(f"{v:.4f}" for v in row) for w, row in zip(words, matrix)]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return words, matrix
+
+
+__all__ = ["WORD_MARK"]

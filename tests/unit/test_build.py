@@ -1,0 +1,133 @@
+"""source -> artifact through the CLI: complete artifacts, no-op rebuilds, one-line errors."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from loaders import artifact
+from loaders.__main__ import main
+from loaders.errors import ArtifactError
+from tests import checkpoints
+
+FAST = ["--quiet", "--connectivity", "8", "--expansion-add", "32", "--knn", "5"]
+
+
+def build(source: str, out: Path, *extra: str) -> int:
+    return main(["build", source, "--out", str(out), *FAST, *extra])
+
+
+def test_vec_artifact_is_complete_and_verifies(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    checkpoints.vec_file(tmp_path / "v.vec")
+    out = tmp_path / "art"
+    assert build(f"vec:{tmp_path / 'v.vec'}", out) == 0
+    manifest = artifact.read_manifest(out)
+    assert manifest.vocab_size == 6 and manifest.dim == 5 and manifest.dtype == "float16"
+    assert manifest.index.count == 6 and manifest.knn_k == 5
+    assert set(manifest.files) == {
+        "matrix.npy", "norms.npy", "vocab.json", "kinds.npy", "labels_paper.npy", "labels_unicode.npy",
+        "index.usearch", "knn_ids.npy", "knn_sims.npy",
+    }
+    assert manifest.labels["unicode"].unicode_version == "18.0.0"
+    assert main(["verify", str(out)]) == 0
+    assert main(["inspect", str(out)]) == 0
+    assert "Cyrillic 1" in capsys.readouterr().out
+
+
+def test_rebuild_with_same_source_and_parameters_is_a_no_op(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    checkpoints.vec_file(tmp_path / "v.vec")
+    out = tmp_path / "art"
+    assert build(f"vec:{tmp_path / 'v.vec'}", out) == 0
+    before = (out / artifact.MANIFEST).stat().st_mtime_ns
+    assert build(f"vec:{tmp_path / 'v.vec'}", out) == 0
+    assert "no-op" in capsys.readouterr().out
+    assert (out / artifact.MANIFEST).stat().st_mtime_ns == before
+    assert build(f"vec:{tmp_path / 'v.vec'}", out, "--dtype", "f32") == 0  # other parameters: rebuilt
+    assert artifact.read_manifest(out).dtype == "float32"
+
+
+def test_output_from_another_source_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    checkpoints.vec_file(tmp_path / "v.vec")
+    checkpoints.gguf_file(tmp_path / "m.gguf")
+    out = tmp_path / "art"
+    assert build(f"vec:{tmp_path / 'v.vec'}", out) == 0
+    assert build(f"gguf:{tmp_path / 'm.gguf'}", out) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "another source" in err and err.count("\n") == 1
+
+
+def test_hf_padding_rows_are_recorded_not_stored(tmp_path: Path) -> None:
+    tokens, matrix = checkpoints.mt5_checkpoint(tmp_path / "mt5", padding_rows=4)
+    out = tmp_path / "art"
+    assert build(f"hf:{tmp_path / 'mt5'}", out) == 0
+    manifest = artifact.read_manifest(out)
+    assert manifest.vocab_size == len(tokens) and manifest.source_rows == len(tokens) + 4
+    stored = np.load(out / artifact.MATRIX)
+    np.testing.assert_array_equal(stored, matrix[: len(tokens)])
+    kinds = np.load(out / artifact.KINDS)
+    assert [artifact.TOKEN_KINDS[k] for k in kinds[:3]] == ["special"] * 3
+    assert manifest.index.count == len(tokens) - 3  # specials are not indexed
+
+
+def test_gpt2_display_forms_are_decoded(tmp_path: Path) -> None:
+    tokens, _ = checkpoints.gpt2_checkpoint(tmp_path / "gpt2")
+    out = tmp_path / "art"
+    assert build(f"hf:{tmp_path / 'gpt2'}", out) == 0
+    vocab = artifact.read_vocab(out, artifact.read_manifest(out))
+    shown = dict(zip(vocab.raw, vocab.display, strict=True))
+    assert shown["ĠÐ²Ð¾Ð´Ð°"] == "▁вода" and shown["Ġæ°´"] == "▁水"
+    names = artifact.read_manifest(out).labels["paper"].names
+    codes = np.load(out / "labels_paper.npy")
+    assert names[codes[tokens.index("ĠÐ²Ð¾Ð´Ð°")]] == "CYRILLIC"
+
+
+def test_vocab_larger_than_matrix_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    directory = tmp_path / "x"
+    checkpoints.xlmr_checkpoint(directory, matrix=np.ones((5, 4), np.float32))
+    assert build(f"hf:{directory}", tmp_path / "art") == 2
+    assert "vocabulary has 17 tokens but the table only 5 rows" in capsys.readouterr().err
+    assert not (tmp_path / "art").exists()  # nothing half-written
+
+
+@pytest.mark.parametrize("spec", ["nonsense", "vec:/does/not/exist.vec", "packaged:nope"])
+def test_bad_sources_exit_2_with_one_line(spec: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert build(spec, tmp_path / "art") == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and err.count("\n") == 1
+
+
+def test_corrupted_and_truncated_files_fail_verify(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    checkpoints.vec_file(tmp_path / "v.vec")
+    out = tmp_path / "art"
+    assert build(f"vec:{tmp_path / 'v.vec'}", out) == 0
+    index = out / artifact.INDEX
+    data = bytearray(index.read_bytes())
+    data[-1] ^= 0xFF
+    index.write_bytes(bytes(data))
+    assert main(["verify", str(out)]) == 2
+    assert "index.usearch fails its sha256 check" in capsys.readouterr().err
+    matrix = out / artifact.MATRIX
+    matrix.write_bytes(matrix.read_bytes()[:-10])
+    assert main(["verify", str(out)]) == 2
+    assert "matrix.npy has" in capsys.readouterr().err
+
+
+def test_newer_format_version_is_refused(tmp_path: Path) -> None:
+    checkpoints.vec_file(tmp_path / "v.vec")
+    out = tmp_path / "art"
+    assert build(f"vec:{tmp_path / 'v.vec'}", out) == 0
+    manifest = json.loads((out / artifact.MANIFEST).read_text())
+    manifest["format_version"] = artifact.FORMAT_VERSION + 1
+    (out / artifact.MANIFEST).write_text(json.dumps(manifest))
+    with pytest.raises(ArtifactError, match="format version 2, this program reads version 1"):
+        artifact.read_manifest(out)
+
+
+def test_cached_build_links_into_the_cache(tmp_path: Path) -> None:
+    checkpoints.vec_file(tmp_path / "v.vec")
+    out = tmp_path / "artifacts" / "v"
+    assert build(f"vec:{tmp_path / 'v.vec'}", out, "--cache", str(tmp_path / "cache")) == 0
+    assert out.is_symlink() and out.resolve().parent == (tmp_path / "cache").resolve()
+    assert build(f"vec:{tmp_path / 'v.vec'}", out, "--cache", str(tmp_path / "cache")) == 0
+    assert len(list((tmp_path / "cache").iterdir())) == 1

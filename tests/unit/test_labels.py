@@ -1,0 +1,54 @@
+import numpy as np
+import pytest
+
+from loaders.artifact import TOKEN_KINDS
+from loaders.labels import encode_labels, paper_label, token_kinds, unicode_label
+
+
+@pytest.mark.parametrize(
+    ("token", "paper", "script"),
+    [
+        ("▁a", "S", "Latin"),  # '▁' is So and wins the 1-1 tie by being seen first
+        ("▁the", "LATIN", "Latin"),
+        ("<0x00>", "N", "Latin"),  # '<', '0', 'x', '0', '0', '>' -> N three times
+        ("ที่ได้", "THAI", "Thai"),
+        ("ั่", "M", "Thai"),  # combining marks only: the paper's M, Thai by Script_Extensions-free sc
+        ("▁食べ", "S", "Japanese"),  # Han + Hiragana is one writing system (ISO 15924 Jpan)
+        ("食べる", "HIRAGANA", "Japanese"),
+        ("ー", "KATAKANA-HIRAGANA", "Japanese"),  # Common, Script_Extensions {Hira, Kana}
+        ("、", "P", "Common"),  # Common, extensions over many scripts: no single one
+        ("漢字", "CJK", "Han"),
+        ("한국어", "HANGUL", "Hangul"),
+        ("▁Москва", "CYRILLIC", "Cyrillic"),
+        ("▁Moskвa", "LATIN", "Mixed"),
+        ("123", "N", "Common"),
+        ("▁", "S", "Common"),
+    ],
+)
+def test_hand_checked_labels(token: str, paper: str, script: str) -> None:
+    assert paper_label(token) == paper
+    assert unicode_label(token) == script
+
+
+def test_tie_goes_to_the_label_seen_first() -> None:
+    assert paper_label("aб") == "LATIN"
+    assert paper_label("бa") == "CYRILLIC"
+
+
+def test_token_kinds() -> None:
+    raw = ["<s>", "<0x41>", "▁the", "ing", "Ċ"]
+    kinds = token_kinds(raw, raw, special_ids=[0], byte_level=False, whole_words=False)
+    assert [TOKEN_KINDS[k] for k in kinds] == ["special", "byte", "word-initial", "continuation", "continuation"]
+
+
+def test_byte_level_incomplete_utf8_is_a_byte_token() -> None:
+    raw = ["Ð", "Ġthe"]  # 'Ð' alone is the first byte of a two-byte Cyrillic letter
+    kinds = token_kinds(raw, ["<0xD0>", "▁the"], special_ids=[], byte_level=True, whole_words=False)
+    assert [TOKEN_KINDS[k] for k in kinds] == ["byte", "word-initial"]
+
+
+def test_encode_labels_orders_by_count() -> None:
+    codes, names = encode_labels(["B", "A", "B", "C", "B", "A"])
+    assert names == ["B", "A", "C"]
+    assert codes.tolist() == [0, 1, 0, 2, 0, 1]
+    assert codes.dtype == np.uint16
