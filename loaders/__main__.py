@@ -54,8 +54,12 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--knn", type=int, default=BuildOptions().knn, help="exact neighbours per token (0: none)")
     b.add_argument("--tensor", help="hf: name of the input-embedding tensor")
     b.add_argument("--quiet", action="store_true", help="no progress bars")
-    b.add_argument("--cache", type=Path, help="build into this cache folder (keyed by source and parameters)"
-                   " and make --out a symlink to the cached artifact")
+    b.add_argument(
+        "--cache",
+        type=Path,
+        help="build into this cache folder (keyed by source and parameters)"
+        " and make --out a symlink to the cached artifact",
+    )
     i = sub.add_parser("inspect", help="summary of an artifact")
     i.add_argument("dir", type=Path)
     v = sub.add_parser("verify", help="check an artifact's files, checksums, shapes and index")
@@ -90,11 +94,15 @@ def cmd_build(args: argparse.Namespace) -> None:
 def cmd_inspect(args: argparse.Namespace) -> None:
     manifest = artifact.read_manifest(args.dir)
     print(f"{manifest.name} ({manifest.family}) from {manifest.source.kind}:{manifest.source.location}")
-    print(f"  tokens {manifest.vocab_size} (source rows {manifest.source_rows}), dim {manifest.dim}, "
-          f"stored {manifest.dtype} (original {manifest.original_dtype}), byte-level {manifest.byte_level}")
+    print(
+        f"  tokens {manifest.vocab_size} (source rows {manifest.source_rows}), dim {manifest.dim}, "
+        f"stored {manifest.dtype} (original {manifest.original_dtype}), byte-level {manifest.byte_level}"
+    )
     ix = manifest.index
-    print(f"  index {ix.metric}/{ix.dtype} M={ix.connectivity} ef_add={ix.expansion_add} "
-          f"ef_search={ix.expansion_search} count={ix.count}; exact neighbour table k={manifest.knn_k}")
+    print(
+        f"  index {ix.metric}/{ix.dtype} M={ix.connectivity} ef_add={ix.expansion_add} "
+        f"ef_search={ix.expansion_search} count={ix.count}; exact neighbour table k={manifest.knn_k}"
+    )
     for scheme, info in manifest.labels.items():
         codes = artifact.open_array(args.dir, artifact.labels_file(scheme), manifest.vocab_size)
         counts = np.bincount(codes, minlength=len(info.names))

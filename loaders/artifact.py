@@ -156,6 +156,7 @@ def writing(out: Path) -> Iterator[ArtifactWriter]:
     """Yield a writer on a temporary sibling of `out`; on success replace `out` with it."""
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    tmp.chmod(0o755)  # mkdtemp makes it private; artifacts are read by other users (containers)
     try:
         yield ArtifactWriter(tmp)
         if not (tmp / MANIFEST).exists():
@@ -205,7 +206,9 @@ def verify(directory: Path, manifest: Manifest, checksums: bool = True) -> None:
             raise ArtifactError(f"{directory}: file {name} is missing")
         size = path.stat().st_size
         if size != entry.size:
-            raise ArtifactError(f"{directory}: {name} has {size} bytes, the manifest says {entry.size} (truncated?)")
+            raise ArtifactError(
+                f"{directory}: {name} has {size} bytes, the manifest says {entry.size} (truncated?)"
+            )
     if checksums:
         for name, entry in manifest.files.items():
             if sha256_file(directory / name) != entry.sha256:

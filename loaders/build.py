@@ -104,7 +104,9 @@ def checked_matrix(extracted: Extracted, where: str) -> np.ndarray:
     if matrix.ndim != 2 or matrix.shape[1] == 0:
         raise SourceError(f"{where}: embedding table has shape {matrix.shape}")
     if tokens > matrix.shape[0]:
-        raise SourceError(f"{where}: vocabulary has {tokens} tokens but the table only {matrix.shape[0]} rows")
+        raise SourceError(
+            f"{where}: vocabulary has {tokens} tokens but the table only {matrix.shape[0]} rows"
+        )
     if matrix.shape[0] - tokens > max(MAX_PADDING_ROWS, MAX_PADDING_SHARE * matrix.shape[0]):
         raise SourceError(
             f"{where}: table has {matrix.shape[0]} rows for {tokens} tokens: more than padding,"

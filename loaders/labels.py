@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
-from functools import lru_cache
+from functools import cache, lru_cache
 
 import numpy as np
 
@@ -33,7 +33,7 @@ _JAPANESE = {"Hani", "Hira", "Kana"}
 _KOREAN = {"Hang", "Hani"}
 
 
-@lru_cache(maxsize=None)
+@cache
 def paper_char_label(ch: str) -> str:
     category = unicodedata.category(ch)
     if category.startswith("L"):
@@ -62,7 +62,7 @@ def fonttools_unicode_version() -> str:
     return match.group(1) if match else "unknown"
 
 
-@lru_cache(maxsize=None)
+@cache
 def _char_scripts(ch: str) -> tuple[str | None, frozenset[str]]:
     """(explicit script or None, the set of scripts this character votes for)."""
     from fontTools import unicodedata as ucd
@@ -75,7 +75,7 @@ def _char_scripts(ch: str) -> tuple[str | None, frozenset[str]]:
     return explicit, extensions
 
 
-@lru_cache(maxsize=None)
+@cache
 def script_name(code: str) -> str:
     from fontTools import unicodedata as ucd
 
@@ -114,7 +114,11 @@ def unicode_label(text: str) -> str:
 
 
 def token_kinds(
-    raw: Sequence[str], display: Sequence[str], special_ids: Iterable[int], byte_level: bool, whole_words: bool
+    raw: Sequence[str],
+    display: Sequence[str],
+    special_ids: Iterable[int],
+    byte_level: bool,
+    whole_words: bool,
 ) -> np.ndarray:
     """uint8 code per token into TOKEN_KINDS."""
     code = {name: i for i, name in enumerate(TOKEN_KINDS)}

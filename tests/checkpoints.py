@@ -24,12 +24,18 @@ def write_safetensors(path: Path, tensors: dict[str, np.ndarray], bf16: Sequence
     offset = 0
     for name, array in tensors.items():
         if name in bf16:
-            data = (np.ascontiguousarray(array, dtype=np.float32).view(np.uint32) >> 16).astype("<u2").tobytes()
+            data = (
+                (np.ascontiguousarray(array, dtype=np.float32).view(np.uint32) >> 16).astype("<u2").tobytes()
+            )
             dtype = "BF16"
         else:
             data = np.ascontiguousarray(array).tobytes()
             dtype = {"float32": "F32", "float16": "F16"}[str(array.dtype)]
-        header[name] = {"dtype": dtype, "shape": list(array.shape), "data_offsets": [offset, offset + len(data)]}
+        header[name] = {
+            "dtype": dtype,
+            "shape": list(array.shape),
+            "data_offsets": [offset, offset + len(data)],
+        }
         blobs.append(data)
         offset += len(data)
     raw = json.dumps(header).encode()
@@ -37,7 +43,9 @@ def write_safetensors(path: Path, tensors: dict[str, np.ndarray], bf16: Sequence
     path.write_bytes(struct.pack("<Q", len(raw)) + raw + b"".join(blobs))
 
 
-def _save_tokenizer(directory: Path, tokenizer: Tokenizer, config: dict[str, object], specials: dict[str, str]) -> None:
+def _save_tokenizer(
+    directory: Path, tokenizer: Tokenizer, config: dict[str, object], specials: dict[str, str]
+) -> None:
     directory.mkdir(parents=True, exist_ok=True)
     tokenizer.save(str(directory / "tokenizer.json"))
     (directory / "tokenizer_config.json").write_text(
@@ -54,16 +62,26 @@ def unigram_tokenizer(pieces: Sequence[str], unk_id: int, specials: Sequence[str
     return tokenizer
 
 
-def xlmr_checkpoint(directory: Path, matrix: np.ndarray | None = None, pieces: Sequence[str] | None = None,
-                    shards: int = 1) -> tuple[list[str], np.ndarray]:
+def xlmr_checkpoint(
+    directory: Path, matrix: np.ndarray | None = None, pieces: Sequence[str] | None = None, shards: int = 1
+) -> tuple[list[str], np.ndarray]:
     """An XLM-R-style checkpoint (Unigram + Metaspace, <s> <pad> </s> <unk> first, <mask> last)."""
     tokens = list(pieces) if pieces is not None else [*XLMR_SPECIALS, *WORDS, "<mask>"]
     if matrix is None:
         matrix = np.random.default_rng(0).standard_normal((len(tokens), 16)).astype(np.float32)
     tokenizer = unigram_tokenizer(tokens, 3, [*XLMR_SPECIALS, "<mask>"])
-    _save_tokenizer(directory, tokenizer, {"model_type": "xlm-roberta"},
-                    {"bos_token": "<s>", "eos_token": "</s>", "unk_token": "<unk>", "pad_token": "<pad>",
-                     "mask_token": "<mask>"})
+    _save_tokenizer(
+        directory,
+        tokenizer,
+        {"model_type": "xlm-roberta"},
+        {
+            "bos_token": "<s>",
+            "eos_token": "</s>",
+            "unk_token": "<unk>",
+            "pad_token": "<pad>",
+            "mask_token": "<mask>",
+        },
+    )
     tensors = {
         "roberta.embeddings.word_embeddings.weight": matrix,
         "roberta.embeddings.position_embeddings.weight": np.zeros((4, matrix.shape[1]), np.float32),
@@ -85,8 +103,12 @@ def mt5_checkpoint(directory: Path, padding_rows: int = 4) -> tuple[list[str], n
     tokens = [*MT5_SPECIALS, *WORDS]
     matrix = np.random.default_rng(1).standard_normal((len(tokens) + padding_rows, 8)).astype(np.float16)
     tokenizer = unigram_tokenizer(tokens, 2, MT5_SPECIALS)
-    _save_tokenizer(directory, tokenizer, {"model_type": "mt5"},
-                    {"eos_token": "</s>", "unk_token": "<unk>", "pad_token": "<pad>"})
+    _save_tokenizer(
+        directory,
+        tokenizer,
+        {"model_type": "mt5"},
+        {"eos_token": "</s>", "unk_token": "<unk>", "pad_token": "<pad>"},
+    )
     write_safetensors(directory / "model.safetensors", {"shared.weight": matrix, "lm_head.weight": matrix})
     return tokens, matrix
 
@@ -103,8 +125,12 @@ def gpt2_checkpoint(directory: Path) -> tuple[list[str], np.ndarray]:
     tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tokenizer.decoder = decoders.ByteLevel()
     tokenizer.add_special_tokens(["<|endoftext|>"])
-    _save_tokenizer(directory, tokenizer, {"model_type": "gpt2"},
-                    {"bos_token": "<|endoftext|>", "eos_token": "<|endoftext|>"})
+    _save_tokenizer(
+        directory,
+        tokenizer,
+        {"model_type": "gpt2"},
+        {"bos_token": "<|endoftext|>", "eos_token": "<|endoftext|>"},
+    )
     matrix = np.random.default_rng(2).standard_normal((len(tokens), 8)).astype(np.float32)
     write_safetensors(directory / "model.safetensors", {"transformer.wte.weight": matrix})
     return tokens, matrix
@@ -113,16 +139,26 @@ def gpt2_checkpoint(directory: Path) -> tuple[list[str], np.ndarray]:
 def llama_checkpoint(directory: Path) -> tuple[list[str], np.ndarray]:
     """A Llama-style checkpoint: SentencePiece-like BPE with byte fallback, BF16 embeddings."""
     tokens = ["<unk>", "<s>", "</s>", *(f"<0x{b:02X}>" for b in range(256)), "▁the", "▁water", "▁вода"]
-    tokenizer = Tokenizer(models.BPE(vocab={t: i for i, t in enumerate(tokens)}, merges=[], byte_fallback=True,
-                                     unk_token="<unk>"))
+    tokenizer = Tokenizer(
+        models.BPE(
+            vocab={t: i for i, t in enumerate(tokens)}, merges=[], byte_fallback=True, unk_token="<unk>"
+        )
+    )
     tokenizer.pre_tokenizer = pre_tokenizers.Metaspace()
     tokenizer.decoder = decoders.Metaspace()
     tokenizer.add_special_tokens(["<unk>", "<s>", "</s>"])
-    _save_tokenizer(directory, tokenizer, {"model_type": "llama"},
-                    {"bos_token": "<s>", "eos_token": "</s>", "unk_token": "<unk>"})
+    _save_tokenizer(
+        directory,
+        tokenizer,
+        {"model_type": "llama"},
+        {"bos_token": "<s>", "eos_token": "</s>", "unk_token": "<unk>"},
+    )
     matrix = np.random.default_rng(3).standard_normal((len(tokens), 8)).astype(np.float32)
-    write_safetensors(directory / "model.safetensors", {"model.embed_tokens.weight": matrix,
-                                                        "lm_head.weight": matrix}, bf16=["model.embed_tokens.weight"])
+    write_safetensors(
+        directory / "model.safetensors",
+        {"model.embed_tokens.weight": matrix, "lm_head.weight": matrix},
+        bf16=["model.embed_tokens.weight"],
+    )
     return tokens, matrix
 
 
@@ -155,7 +191,9 @@ def gguf_file(path: Path, qtype_name: str = "Q8_0") -> tuple[list[str], np.ndarr
 def vec_file(path: Path) -> tuple[list[str], np.ndarray]:
     words = ["water", "Wasser", "agua", "вода", "水", "eau"]
     matrix = np.random.default_rng(5).standard_normal((len(words), 5)).astype(np.float32).round(4)
-    lines = [f"{len(words)} 5"] + [f"{w} " + " ".join(f"{v:.4f}" for v in row) for w, row in zip(words, matrix)]
+    lines = [f"{len(words)} 5"] + [
+        f"{w} " + " ".join(f"{v:.4f}" for v in row) for w, row in zip(words, matrix, strict=True)
+    ]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return words, matrix
 

@@ -67,7 +67,7 @@ def parse_source(spec: str, tensor: str | None = None) -> Source:
     if kind == "packaged":
         if location not in PACKAGED:
             raise SourceError(f"unknown packaged model {location!r}; known: {', '.join(sorted(PACKAGED))}")
-        return PACKAGED[location]()
+        return PACKAGED[location]()  # type: ignore[call-arg]
     if kind == "hf":
         return HFSource(location, tensor=tensor)
     kinds: dict[str, type[Source]] = {"gguf": GGUFSource, "vec": VecSource}

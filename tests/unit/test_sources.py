@@ -15,7 +15,11 @@ def test_xlmr_checkpoint(tmp_path: Path) -> None:
     got = parse_source(f"hf:{tmp_path / 'xlmr'}").extract()
     assert got.tokens == tokens
     np.testing.assert_array_equal(got.matrix, matrix)
-    assert got.special_ids["bos"] == 0 and got.special_ids["pad"] == 1 and got.special_ids["mask"] == len(tokens) - 1
+    assert (
+        got.special_ids["bos"] == 0
+        and got.special_ids["pad"] == 1
+        and got.special_ids["mask"] == len(tokens) - 1
+    )
     assert got.family == "xlm-roberta" and not got.byte_level
 
 
@@ -58,8 +62,10 @@ def test_tensor_override_and_unknown_tensor(tmp_path: Path) -> None:
 def test_checkpoint_without_embedding_lists_candidates(tmp_path: Path) -> None:
     directory = tmp_path / "odd"
     checkpoints.xlmr_checkpoint(directory)
-    checkpoints.write_safetensors(directory / "model.safetensors", {"a.weight": np.zeros((2, 2), np.float32),
-                                                                     "b.bias": np.zeros(2, np.float32)})
+    checkpoints.write_safetensors(
+        directory / "model.safetensors",
+        {"a.weight": np.zeros((2, 2), np.float32), "b.bias": np.zeros(2, np.float32)},
+    )
     with pytest.raises(SourceError, match="candidates found: a.weight, b.bias"):
         parse_source(f"hf:{directory}").extract()
 
@@ -78,7 +84,10 @@ def test_torch_bin_checkpoint(tmp_path: Path) -> None:
     directory = tmp_path / "bin"
     tokens, matrix = checkpoints.xlmr_checkpoint(directory)
     (directory / "model.safetensors").unlink()
-    torch.save({"roberta.embeddings.word_embeddings.weight": torch.from_numpy(matrix)}, directory / "pytorch_model.bin")
+    torch.save(
+        {"roberta.embeddings.word_embeddings.weight": torch.from_numpy(matrix)},
+        directory / "pytorch_model.bin",
+    )
     got = parse_source(f"hf:{directory}").extract()
     np.testing.assert_array_equal(got.matrix, matrix)
 

@@ -1,0 +1,1 @@
+"""polyglot-geometry: the HTTP service over artifacts built by `loaders`."""

@@ -1,0 +1,150 @@
+"""Nearest neighbours by cosine similarity: exact table, filtered exact search, and HNSW + re-ranking.
+
+Three ways to answer, chosen per query by `search`:
+- a token query with k within the exact top-K table (and a filter that leaves k inside it): table
+  lookup, exact by construction;
+- a filter that leaves few rows (a small script), or `exact=True`: brute force over the allowed rows;
+- otherwise HNSW candidates, widened by the exact table's neighbours of the best candidates (a graph
+  step that recovers what HNSW missed), re-ranked with exact cosines on the stored matrix.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import numpy as np
+
+from service.analysis.topk import top_k_rows
+
+# Brute force is cheaper than over-fetching from HNSW when a filter leaves at most this many rows.
+EXACT_SUBSET_ROWS = 40_000
+# Rows converted to float32 at a time in brute force (bounds transient memory to ~40 MB at 1024-d).
+CHUNK_ROWS = 16_384
+# HNSW over-fetch: candidates requested per wanted neighbour, and how many best hits are widened
+# with their exact-table neighbours before exact re-ranking.
+OVERFETCH = 2
+WIDEN = 8
+
+
+class VectorIndex(Protocol):
+    def search(self, vectors: Any, count: int = 10, *, threads: int = 0) -> Any: ...
+
+
+@dataclass(frozen=True)
+class Space:
+    """What neighbour search needs from a loaded model (arrays may be memory-mapped)."""
+
+    matrix: np.ndarray  # vocab x dim, float16/float32
+    norms: np.ndarray  # vocab, 0 for rows that are never returned (special, zero)
+    index: VectorIndex | None
+    knn_ids: np.ndarray | None  # vocab x K exact neighbour ids (query excluded), -1 for unindexed rows
+    knn_sims: np.ndarray | None
+    indexed: np.ndarray  # sorted ids of the rows that can be returned (norm > 0)
+
+    @property
+    def table_k(self) -> int:
+        return 0 if self.knn_ids is None else int(self.knn_ids.shape[1])
+
+    def unit(self, ids: np.ndarray) -> np.ndarray:
+        """float32 L2-normalised rows for `ids` (unindexed rows come back as zeros)."""
+        rows = np.asarray(self.matrix[ids], dtype=np.float32)
+        norms = self.norms[ids]
+        return rows / np.where(norms > 0, norms, np.inf)[:, None]
+
+
+@dataclass(frozen=True)
+class Hits:
+    ids: np.ndarray  # int64, best first
+    sims: np.ndarray  # float32 cosine similarities
+    method: str  # "table" | "exact" | "ann"
+
+
+def normalise(vector: np.ndarray) -> np.ndarray:
+    vector = np.asarray(vector, dtype=np.float32)
+    norm = float(np.linalg.norm(vector))
+    return vector / norm if norm > 0 else vector
+
+
+def _best(ids: np.ndarray, sims: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    order = np.lexsort((ids, -sims))[:k]  # ties broken by id, so results are deterministic
+    return ids[order].astype(np.int64), sims[order].astype(np.float32)
+
+
+def exact_search(space: Space, query: np.ndarray, k: int, allowed: np.ndarray | None) -> Hits:
+    """Brute-force top-k over the allowed rows (all indexed rows when `allowed` is None)."""
+    candidates = space.indexed if allowed is None else allowed
+    best_ids = np.empty(0, dtype=np.int64)
+    best_sims = np.empty(0, dtype=np.float32)
+    for start in range(0, len(candidates), CHUNK_ROWS):
+        chunk = candidates[start : start + CHUNK_ROWS]
+        sims = space.unit(chunk) @ query
+        local, top = top_k_rows(sims[None, :], min(k, len(chunk)))
+        best_ids, best_sims = _best(
+            np.concatenate([best_ids, chunk[local[0]]]), np.concatenate([best_sims, top[0]]), k
+        )
+    return Hits(best_ids, best_sims, "exact")
+
+
+def ann_search(space: Space, query: np.ndarray, fetch: int) -> tuple[np.ndarray, np.ndarray]:
+    """HNSW candidates widened through the exact table, with exact cosines (unsorted)."""
+    assert space.index is not None
+    found = space.index.search(query, fetch, threads=1)
+    keys = np.asarray(found.keys, dtype=np.int64)[: len(found.keys)]
+    pool = [keys]
+    if space.knn_ids is not None and len(keys):
+        pool.append(space.knn_ids[keys[:WIDEN]].ravel().astype(np.int64))
+    ids = np.unique(np.concatenate(pool))
+    ids = ids[(ids >= 0) & (space.norms[ids] > 0)]
+    return ids, space.unit(ids) @ query
+
+
+def search(
+    space: Space,
+    query: np.ndarray,
+    k: int,
+    *,
+    token: int | None = None,
+    allowed: np.ndarray | None = None,
+    exact: bool = False,
+) -> Hits:
+    """Top-k cosine neighbours of a unit `query` vector (the vector of `token` when given).
+
+    `token` is excluded from the results; `allowed` (sorted ids) restricts them.
+    """
+    mask = None
+    if allowed is not None:
+        mask = np.zeros(len(space.norms), dtype=bool)
+        mask[allowed] = True
+        mask &= space.norms > 0
+    if token is not None and mask is not None:
+        mask[token] = False
+    if token is not None and not exact and space.knn_ids is not None and space.knn_sims is not None:
+        ids = space.knn_ids[token].astype(np.int64)
+        sims = space.knn_sims[token]
+        keep = ids >= 0 if mask is None else (ids >= 0) & mask[np.maximum(ids, 0)]
+        if keep.sum() >= k or (mask is None and k <= space.table_k):
+            return Hits(ids[keep][:k], sims[keep][:k].astype(np.float32), "table")
+    if mask is not None:
+        subset = np.flatnonzero(mask)
+        if exact or len(subset) <= EXACT_SUBSET_ROWS or space.index is None:
+            return exact_search(space, query, k, subset)
+    elif exact or space.index is None:
+        subset = space.indexed
+        if token is not None:
+            subset = subset[subset != token]
+        return exact_search(space, query, k, subset)
+    fetch = max(OVERFETCH * (k + 1), 64)
+    total = len(space.indexed)
+    while True:
+        ids, sims = ann_search(space, query, fetch)
+        keep = np.ones(len(ids), dtype=bool) if mask is None else mask[ids]
+        if token is not None:
+            keep &= ids != token
+        if keep.sum() >= k or fetch >= total:
+            best_ids, best_sims = _best(ids[keep], sims[keep], k)
+            return Hits(best_ids, best_sims, "ann")
+        if fetch * 4 > total // 4:  # the filter keeps so little that brute force is cheaper
+            rest = space.indexed if mask is None else np.flatnonzero(mask)
+            return exact_search(space, query, k, rest if token is None else rest[rest != token])
+        fetch *= 4

@@ -1,0 +1,1 @@
+"""HTTP routes: one module per resource. Handlers decode, call `service.queries`, encode."""

@@ -1,0 +1,243 @@
+"""The loaded-model registry: artifacts opened read-only (matrix memory-mapped, index as a view).
+
+Everything a request needs that can be derived once per model is derived here at start-up: token
+lookup tables, per-label id lists, the CSLS neighbourhood means.
+"""
+
+from __future__ import annotations
+
+import bisect
+import difflib
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from loaders import artifact
+from loaders.artifact import Manifest
+from loaders.errors import ArtifactError
+from service.analysis.neighbors import Space
+from service.analysis.translation import neighbourhood_means
+from service.errors import BadRequest, UnknownModel, UnknownToken
+from service.settings import Settings
+
+WORD_MARK = "\u2581"
+
+
+@dataclass
+class Labels:
+    codes: np.ndarray  # uint16 per token
+    names: list[str]
+    ids_by_name: dict[str, np.ndarray] = field(default_factory=dict)  # sorted token ids per label
+
+    @classmethod
+    def build(cls, codes: np.ndarray, names: list[str]) -> Labels:
+        order = np.argsort(codes, kind="stable")
+        bounds = np.searchsorted(codes[order], np.arange(len(names) + 1))
+        ids = {name: np.sort(order[bounds[i] : bounds[i + 1]]) for i, name in enumerate(names)}
+        return cls(np.asarray(codes), names, ids)
+
+    def counts(self) -> dict[str, int]:
+        return {name: len(ids) for name, ids in self.ids_by_name.items()}
+
+
+@dataclass
+class LoadedModel:
+    name: str
+    directory: Path
+    manifest: Manifest
+    space: Space
+    raw: list[str]
+    display: list[str]
+    kinds: np.ndarray
+    labels: dict[str, Labels]
+    csls_r: np.ndarray
+    load_seconds: float
+    by_string: dict[str, int] = field(default_factory=dict)
+    sorted_strings: list[str] = field(default_factory=list)
+    sorted_ids: list[int] = field(default_factory=list)
+
+    @property
+    def checksum(self) -> str:
+        return self.manifest.checksum
+
+    def __post_init__(self) -> None:
+        # Display forms first, so that raw forms (equal for SentencePiece) win for the same string.
+        for ident, text in enumerate(self.display):
+            self.by_string.setdefault(text, ident)
+        for ident, text in enumerate(self.raw):
+            self.by_string[text] = ident
+        pairs = sorted((text, ident) for text, ident in self.by_string.items())
+        self.sorted_strings = [text for text, _ in pairs]
+        self.sorted_ids = [ident for _, ident in pairs]
+
+    # ------------------------------------------------------------- tokens
+
+    def check_id(self, ident: int, field_name: str = "id") -> int:
+        if not 0 <= ident < len(self.raw):
+            raise BadRequest(field_name, f"token id {ident} is outside 0..{len(self.raw) - 1}")
+        return ident
+
+    def lookup(self, text: str, prefer_word: bool = False) -> tuple[int, str] | None:
+        """A token by its raw or display form, else by the word-initial form '▁' + text.
+
+        `prefer_word` tries '▁' + text first: dictionary words are words, not word pieces.
+        """
+        tries = [(text, "exact")]
+        if not text.startswith(WORD_MARK):
+            tries.insert(1 if not prefer_word else 0, (WORD_MARK + text, "word-initial"))
+        for form, how in tries:
+            if form in self.by_string:
+                return self.by_string[form], how
+        return None
+
+    def resolve(self, text: str, field_name: str = "token") -> tuple[int, str]:
+        found = self.lookup(text)
+        if found is None:
+            raise UnknownToken(
+                f"{text!r} is not a token of {self.name}", field=field_name, suggestions=self.suggest(text)
+            )
+        return found
+
+    def prefix(self, text: str) -> list[int]:
+        """Ids of tokens whose raw/display form starts with `text`, in string order."""
+        start = bisect.bisect_left(self.sorted_strings, text)
+        out: list[int] = []
+        for i in range(start, len(self.sorted_strings)):
+            if not self.sorted_strings[i].startswith(text):
+                break
+            out.append(self.sorted_ids[i])
+        return out
+
+    def suggest(self, text: str, n: int = 5) -> list[str]:
+        """Close matches from tokens sharing the first characters (cheap on 250k tokens)."""
+        stem = text.removeprefix(WORD_MARK)
+        pool: set[str] = set()
+        for length in (3, 2, 1):
+            for start in (stem[:length], WORD_MARK + stem[:length]):
+                if start:
+                    pool.update(self.raw[i] for i in self.prefix(start)[:5000])
+            if len(pool) >= n:
+                break
+        return difflib.get_close_matches(text, sorted(pool), n=n, cutoff=0.5)
+
+    def label_of(self, ident: int) -> dict[str, str]:
+        return {scheme: labels.names[int(labels.codes[ident])] for scheme, labels in self.labels.items()}
+
+    def kind_of(self, ident: int) -> str:
+        return artifact.TOKEN_KINDS[int(self.kinds[ident])]
+
+    # ------------------------------------------------------------- filters
+
+    def scheme(self, scheme: str) -> Labels:
+        if scheme not in self.labels:
+            raise BadRequest("scheme", f"unknown label scheme {scheme!r}; known: {', '.join(self.labels)}")
+        return self.labels[scheme]
+
+    def label_ids(self, scheme: str, names: list[str], field_name: str) -> np.ndarray:
+        """Sorted ids of tokens carrying any of `names` (case-insensitive) in `scheme`."""
+        labels = self.scheme(scheme)
+        folded = {name.casefold(): name for name in labels.names}
+        parts = []
+        for name in names:
+            if name.casefold() not in folded:
+                raise BadRequest(field_name, f"unknown {scheme} label {name!r}", known=labels.names)
+            parts.append(labels.ids_by_name[folded[name.casefold()]])
+        return np.unique(np.concatenate(parts)) if parts else np.empty(0, dtype=np.int64)
+
+    def allowed(
+        self, scheme: str, include: list[str] | None, exclude: list[str] | None, prefix: str = "scripts"
+    ) -> np.ndarray | None:
+        """Ids a filter allows (None: no filter)."""
+        if not include and not exclude:
+            return None
+        keep = self.label_ids(scheme, include, prefix) if include else self.space.indexed
+        if exclude:
+            keep = np.setdiff1d(
+                keep, self.label_ids(scheme, exclude, f"exclude_{prefix}"), assume_unique=True
+            )
+        return keep
+
+
+class Registry:
+    """The loaded models by name."""
+
+    def __init__(self, models: list[LoadedModel]) -> None:
+        self.models = {m.name: m for m in models}
+
+    def get(self, name: str) -> LoadedModel:
+        if name not in self.models:
+            raise UnknownModel(f"no model {name!r} is loaded", known=sorted(self.models))
+        return self.models[name]
+
+
+def artifact_dirs(entries: tuple[Path, ...]) -> list[Path]:
+    found: list[Path] = []
+    for entry in entries:
+        if (entry / artifact.MANIFEST).is_file():
+            found.append(entry)
+        elif entry.is_dir():
+            found.extend(sorted(p for p in entry.iterdir() if p.is_dir() and not p.name.startswith(".")))
+        else:
+            raise ArtifactError(
+                f"{entry}: artifact directory does not exist (build it with `python -m loaders build`)"
+            )
+    if not found:
+        raise ArtifactError(f"no artifacts found in {', '.join(map(str, entries))}")
+    return found
+
+
+def load_model(directory: Path, verify_checksums: bool) -> LoadedModel:
+    from usearch.index import Index
+
+    started = time.perf_counter()
+    manifest = artifact.read_manifest(directory)
+    artifact.verify(directory, manifest, checksums=verify_checksums)
+    rows = manifest.vocab_size
+    matrix = artifact.open_array(directory, artifact.MATRIX, rows)
+    if matrix.shape[1] != manifest.dim:
+        raise ArtifactError(
+            f"{directory}: matrix has dimension {matrix.shape[1]}, the manifest says {manifest.dim}"
+        )
+    norms = np.asarray(artifact.open_array(directory, artifact.NORMS, rows))
+    vocab = artifact.read_vocab(directory, manifest)
+    knn_ids = knn_sims = None
+    if manifest.knn_k:
+        knn_ids = artifact.open_array(directory, artifact.KNN_IDS, rows)
+        knn_sims = artifact.open_array(directory, artifact.KNN_SIMS, rows)
+    try:
+        index = Index.restore(str(directory / artifact.INDEX), view=True)
+    except (RuntimeError, ValueError) as exc:
+        raise ArtifactError(f"{directory}: {artifact.INDEX} cannot be restored ({exc})") from exc
+    if index is None or len(index) != manifest.index.count or index.ndim != manifest.dim:
+        raise ArtifactError(f"{directory}: {artifact.INDEX} does not match the manifest (count or dimension)")
+    index.expansion_search = manifest.index.expansion_search  # type: ignore[misc]
+    space = Space(matrix, norms, index, knn_ids, knn_sims, np.flatnonzero(norms > 0))
+    labels = {
+        scheme: Labels.build(
+            np.asarray(artifact.open_array(directory, artifact.labels_file(scheme), rows)), info.names
+        )
+        for scheme, info in manifest.labels.items()
+    }
+    return LoadedModel(
+        name=manifest.name,
+        directory=directory,
+        manifest=manifest,
+        space=space,
+        raw=vocab.raw,
+        display=vocab.display,
+        kinds=np.asarray(artifact.open_array(directory, artifact.KINDS, rows)),
+        labels=labels,
+        csls_r=neighbourhood_means(space),
+        load_seconds=time.perf_counter() - started,
+    )
+
+
+def load_registry(settings: Settings) -> Registry:
+    models = [load_model(d, settings.verify_checksums) for d in artifact_dirs(settings.artifacts)]
+    names = [m.name for m in models]
+    duplicated = {n for n in names if names.count(n) > 1}
+    if duplicated:
+        raise ArtifactError(f"two artifacts are both named {', '.join(sorted(duplicated))}")
+    return Registry(models)

@@ -1,0 +1,58 @@
+"""Settings: a frozen dataclass read once from POLYGLOT_* environment variables (tests build it directly)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PREFIX = "POLYGLOT_"
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_k: int = 1000
+    max_batch: int = 1024
+    max_dictionary_pairs: int = 100_000
+    max_body_bytes: int = 16 * 1024 * 1024
+    max_token_chars: int = 256
+
+
+@dataclass(frozen=True)
+class Settings:
+    # Each entry is an artifact directory or a folder whose sub-directories are artifacts.
+    artifacts: tuple[Path, ...] = (Path("artifacts"),)
+    redis_url: str | None = None
+    verify_checksums: bool = False  # full sha256 of every file at start-up (sizes are always checked)
+    cache_ttl_seconds: int = 24 * 3600
+    cache_max_entries: int = 2048
+    workers: int = 1
+    limits: Limits = field(default_factory=Limits)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+
+        def get(name: str, default: str) -> str:
+            return env.get(PREFIX + name, default)
+
+        def flag(name: str) -> bool:
+            return get(name, "").lower() in {"1", "true", "yes", "on"}
+
+        limits = Limits(
+            max_k=int(get("MAX_K", str(Limits.max_k))),
+            max_batch=int(get("MAX_BATCH", str(Limits.max_batch))),
+            max_dictionary_pairs=int(get("MAX_DICTIONARY_PAIRS", str(Limits.max_dictionary_pairs))),
+            max_body_bytes=int(get("MAX_BODY_BYTES", str(Limits.max_body_bytes))),
+        )
+        paths = [p for p in get("ARTIFACTS", "artifacts").replace(",", os.pathsep).split(os.pathsep) if p]
+        return cls(
+            artifacts=tuple(Path(p) for p in paths),
+            redis_url=get("REDIS_URL", "") or None,
+            verify_checksums=flag("VERIFY_CHECKSUMS"),
+            cache_ttl_seconds=int(get("CACHE_TTL", str(cls.cache_ttl_seconds))),
+            cache_max_entries=int(get("CACHE_MAX_ENTRIES", str(cls.cache_max_entries))),
+            workers=int(get("WORKERS", "1")),
+            limits=limits,
+        )

@@ -1,0 +1,77 @@
+"""Neighbour search on tiny matrices with answers known by hand, and against brute force."""
+
+import numpy as np
+import pytest
+from usearch.index import Index
+
+from loaders.index import knn_table
+from service.analysis.neighbors import Space, exact_search, normalise, search
+
+
+def make_space(matrix: np.ndarray, table_k: int = 0, with_index: bool = True) -> Space:
+    matrix = np.asarray(matrix, dtype=np.float32)
+    norms = np.linalg.norm(matrix, axis=1).astype(np.float32)
+    indexed = np.flatnonzero(norms > 0)
+    unit = matrix[indexed] / norms[indexed, None]
+    index = None
+    if with_index:
+        index = Index(ndim=matrix.shape[1], metric="cos", dtype="f32", connectivity=8)
+        index.add(indexed.astype(np.uint64), unit)
+    knn_ids = knn_sims = None
+    if table_k:
+        ids, sims = knn_table(unit, indexed.astype(np.uint64), table_k)
+        knn_ids = np.full((len(matrix), ids.shape[1]), -1, np.int32)
+        knn_sims = np.full((len(matrix), ids.shape[1]), np.nan, np.float32)
+        knn_ids[indexed], knn_sims[indexed] = ids, sims
+    return Space(matrix, norms, index, knn_ids, knn_sims, indexed)
+
+
+# Unit vectors at 0, 10, 30, 60, 90 and 180 degrees, plus a zero row (never returned).
+ANGLES = [0, 10, 30, 60, 90, 180]
+CIRCLE = np.array([[np.cos(np.radians(a)), np.sin(np.radians(a))] for a in ANGLES] + [[0, 0]])
+
+
+@pytest.mark.parametrize("table_k", [0, 3])
+@pytest.mark.parametrize("exact", [False, True])
+def test_neighbours_on_a_circle(table_k: int, exact: bool) -> None:
+    space = make_space(CIRCLE, table_k=table_k)
+    hits = search(space, space.unit(np.array([0]))[0], 3, token=0, exact=exact)
+    assert hits.ids.tolist() == [1, 2, 3]  # 10, 30, 60 degrees away; the query itself excluded
+    np.testing.assert_allclose(hits.sims, np.cos(np.radians([10, 30, 60])), rtol=1e-5)
+
+
+def test_table_answers_token_queries_and_filters_fall_back_to_search() -> None:
+    space = make_space(CIRCLE, table_k=2)
+    assert search(space, space.unit(np.array([0]))[0], 2, token=0).method == "table"
+    allowed = np.array([4, 5])  # neither is among the two nearest: the table cannot answer
+    hits = search(space, space.unit(np.array([0]))[0], 2, token=0, allowed=allowed)
+    assert hits.ids.tolist() == [4, 5] and hits.method == "exact"
+
+
+def test_zero_rows_are_never_returned() -> None:
+    space = make_space(CIRCLE)
+    hits = search(space, normalise(np.array([1.0, 0.0])), 10, exact=True)
+    assert 6 not in hits.ids.tolist() and len(hits.ids) == 6
+
+
+def test_ann_matches_brute_force_on_random_data() -> None:
+    rng = np.random.default_rng(0)
+    matrix = rng.standard_normal((3000, 16)).astype(np.float32)
+    space = make_space(matrix, table_k=20)
+    recall = []
+    for row in rng.choice(3000, 50, replace=False):
+        query = normalise(matrix[row] + 0.3 * rng.standard_normal(16))
+        ann = search(space, query, 10)
+        truth = exact_search(space, query, 10, None)
+        assert ann.method == "ann"
+        recall.append(len(set(ann.ids.tolist()) & set(truth.ids.tolist())) / 10)
+    assert np.mean(recall) >= 0.99
+
+
+def test_selective_filter_still_returns_k() -> None:
+    rng = np.random.default_rng(1)
+    matrix = rng.standard_normal((3000, 8)).astype(np.float32)
+    space = make_space(matrix, table_k=5)
+    allowed = np.arange(0, 3000, 300)  # 10 rows
+    hits = search(space, normalise(matrix[1]), 10, token=1, allowed=allowed)
+    assert sorted(hits.ids.tolist()) == allowed.tolist()

@@ -1,0 +1,58 @@
+"""CSLS and dictionary precision on a tiny matrix whose answers are known by hand."""
+
+import numpy as np
+
+from service.analysis.translation import evaluate, neighbourhood_means, parse_dictionary, translate
+from tests.unit.test_neighbors import make_space
+
+# Source words 0, 1 and their translations 2, 3; token 4 is a hub close to everything.
+HUB_MATRIX = np.array(
+    [
+        [1.0, 0.0, 0.0],  # 0 "dog"
+        [0.0, 1.0, 0.0],  # 1 "cat"
+        [0.8, 0.0, 0.6],  # 2 "Hund"  cos(0, 2) = 0.8
+        [0.0, 0.8, 0.6],  # 3 "Katze" cos(1, 3) = 0.8
+        [0.6, 0.6, 0.53],  # 4 hub: cos(0, 4) = 0.6 / |hub| ~ 0.61; close to everything
+    ]
+)
+
+
+def test_neighbourhood_means_by_hand() -> None:
+    space = make_space(HUB_MATRIX, with_index=False)
+    r = neighbourhood_means(space, k=1)
+    unit = space.unit(np.arange(5))
+    sims = unit @ unit.T
+    np.fill_diagonal(sims, -np.inf)
+    np.testing.assert_allclose(r, sims.max(axis=1), rtol=1e-6)
+
+
+def test_csls_demotes_the_hub() -> None:
+    # The hub is now the cosine-nearest target of "dog" (0.85 > 0.8), and it sits in a crowd (rows
+    # 5 and 6 almost equal to it), so its neighbourhood mean r is high and CSLS discounts it.
+    matrix = np.vstack([HUB_MATRIX, [[0.85, 0.5, 0.17], [0.85, 0.52, 0.17], [0.86, 0.5, 0.16]]])
+    matrix[4] = [0.85, 0.5, 0.17]
+    space = make_space(matrix, with_index=False)
+    r = neighbourhood_means(space, k=2)
+    unit = space.unit(np.arange(5))
+    targets = np.array([2, 3, 4])
+    cosine = translate(space, unit[0], 1, targets, "cosine", r, token=0)
+    csls = translate(space, unit[0], 1, targets, "csls", r, token=0)
+    assert cosine.ids.tolist() == [4]  # cosine: the hub
+    assert csls.ids.tolist() == [2]  # CSLS: the translation
+    expected = 2 * (unit[0] @ unit[2]) - r[0] - r[2]
+    assert csls.csls is not None and abs(float(csls.csls[0]) - expected) < 1e-5
+
+
+def test_precision_at_k() -> None:
+    space = make_space(HUB_MATRIX, with_index=False)
+    r = neighbourhood_means(space, k=1)
+    result = evaluate(space, np.array([0, 1]), [{2}, {3}], np.array([2, 3, 4]), r)
+    assert result.precision["cosine"]["p@1"] == 1.0
+    assert result.ranks["cosine"][0][0] == 2
+    result = evaluate(space, np.array([0, 1]), [{3}, {3}], np.array([2, 3, 4]), r)
+    assert result.precision["cosine"]["p@1"] == 0.5  # "dog" -> "Katze" is wrong at 1
+    assert result.precision["cosine"]["p@5"] == 1.0  # but within 3 candidates
+
+
+def test_parse_dictionary() -> None:
+    assert parse_dictionary("# en-de\ndog Hund\n\ncat\tKatze\n", 10) == [("dog", "Hund"), ("cat", "Katze")]
