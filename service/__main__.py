@@ -24,10 +24,10 @@ def main(argv: list[str] | None = None) -> int:
     workers = args.workers or settings.workers
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     from loaders.errors import ArtifactError
-    from service.models import artifact_dirs
+    from service.models import check_artifacts
 
     try:
-        artifact_dirs(settings.artifacts)
+        check_artifacts(settings)
     except ArtifactError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -11,9 +11,12 @@ from litestar.datastructures import State
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 
+from service.api import analyses as analyses_api
 from service.api import models as models_api
 from service.api import neighbors as neighbors_api
+from service.cache import MemoryStore
 from service.errors import EXCEPTION_HANDLERS
+from service.jobs import Jobs
 from service.models import Registry, load_registry
 from service.settings import Settings
 
@@ -36,7 +39,11 @@ def create_app(settings: Settings, registry: Registry | None = None) -> Litestar
                 model.manifest.dim,
                 model.load_seconds,
             )
-        yield
+        app.state.jobs = Jobs(MemoryStore(settings.cache_max_entries), settings.cache_ttl_seconds)
+        try:
+            yield
+        finally:
+            app.state.jobs.close()
 
     @get("/health", summary="The process is alive", tags=["health"])
     async def health() -> dict[str, str]:
@@ -48,7 +55,7 @@ def create_app(settings: Settings, registry: Registry | None = None) -> Litestar
         return {"status": "ready" if reg else "loading", "models": sorted(reg.models) if reg else []}
 
     return Litestar(
-        route_handlers=[models_api.router, neighbors_api.router, health, ready],
+        route_handlers=[models_api.router, neighbors_api.router, analyses_api.router, health, ready],
         lifespan=[lifespan],
         exception_handlers=EXCEPTION_HANDLERS,
         request_max_body_size=settings.limits.max_body_bytes,

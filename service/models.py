@@ -188,6 +188,16 @@ def artifact_dirs(entries: tuple[Path, ...]) -> list[Path]:
     return found
 
 
+def check_artifacts(settings: Settings) -> list[Manifest]:
+    """Cheap start-up checks before any worker starts: manifests, format versions, file sizes."""
+    manifests = []
+    for directory in artifact_dirs(settings.artifacts):
+        manifest = artifact.read_manifest(directory)
+        artifact.verify(directory, manifest, checksums=settings.verify_checksums)
+        manifests.append(manifest)
+    return manifests
+
+
 def load_model(directory: Path, verify_checksums: bool) -> LoadedModel:
     from usearch.index import Index
 

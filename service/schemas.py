@@ -207,3 +207,74 @@ class EvaluateOut(Response):
     precision: dict[str, dict[str, float]]
     skipped: list[SkippedPair]
     misses: list[Miss] | None = None
+
+
+# ------------------------------------------------------------------ analyses
+
+
+class JobOut(Response):
+    id: str
+    kind: str
+    status: str
+    progress: float
+    url: str
+    result: msgspec.Raw | None = None
+    error: dict[str, str | int] | None = None
+
+
+class CategoryScore(Response):
+    category: str
+    tokens: int
+    other: int
+    samples: int
+    accuracy: float
+    sd: float
+    folds: list[float]
+
+
+class SeparabilityOut(Response):
+    model: str
+    scheme: str
+    mode: str
+    min_tokens: int
+    folds: int
+    seed: int
+    categories: list[str] | None
+    protocol: str
+    scores: list[CategoryScore]
+    mean: float
+    skipped: dict[str, int]
+    took_seconds: float
+    cached: bool = False
+
+
+class DiversityOut(Response):
+    model: str
+    scheme: str
+    k: int
+    sample: float
+    seed: int
+    include_self: bool
+    count: str
+    queries: int
+    mean: float
+    sd: float
+    histogram: dict[int, int]
+    mix: dict[str, dict[str, float]]
+    mix_queries: dict[str, int]
+    took_seconds: float
+    cached: bool = False
+
+
+class CompareOut(Response):
+    models: list[str]
+    shared_tokens: int
+    k: int
+    sample: float
+    seed: int
+    queries: int
+    overlap_mean: float
+    overlap_sd: float
+    canonical_correlations: list[float]
+    took_seconds: float
+    cached: bool = False

@@ -4,8 +4,8 @@ Three ways to answer, chosen per query by `search`:
 - a token query with k within the exact top-K table (and a filter that leaves k inside it): table
   lookup, exact by construction;
 - a filter that leaves few rows (a small script), or `exact=True`: brute force over the allowed rows;
-- otherwise HNSW candidates, widened by the exact table's neighbours of the best candidates (a graph
-  step that recovers what HNSW missed), re-ranked with exact cosines on the stored matrix.
+- otherwise HNSW candidates, refined by a best-first search over the exact neighbour table (which
+  recovers what the approximate graph missed), ranked by exact cosines on the stored matrix.
 """
 
 from __future__ import annotations
@@ -21,10 +21,11 @@ from service.analysis.topk import top_k_rows
 EXACT_SUBSET_ROWS = 40_000
 # Rows converted to float32 at a time in brute force (bounds transient memory to ~40 MB at 1024-d).
 CHUNK_ROWS = 16_384
-# HNSW over-fetch: candidates requested per wanted neighbour, and how many best hits are widened
-# with their exact-table neighbours before exact re-ranking.
+# HNSW over-fetch (candidates requested per wanted neighbour) and the most rounds of expansion
+# through the exact neighbour table.
 OVERFETCH = 2
-WIDEN = 8
+EXPAND_ROUNDS = 8
+EXPAND_WIDTH = 1  # expand the best k candidates each round (2 gains ~0.005 recall at half the speed)
 
 
 class VectorIndex(Protocol):
@@ -86,17 +87,37 @@ def exact_search(space: Space, query: np.ndarray, k: int, allowed: np.ndarray | 
     return Hits(best_ids, best_sims, "exact")
 
 
-def ann_search(space: Space, query: np.ndarray, fetch: int) -> tuple[np.ndarray, np.ndarray]:
-    """HNSW candidates widened through the exact table, with exact cosines (unsorted)."""
+def ann_search(space: Space, query: np.ndarray, fetch: int, want: int) -> tuple[np.ndarray, np.ndarray]:
+    """HNSW candidates, then best-first expansion over the exact neighbour table (unsorted result).
+
+    Each round adds the table neighbours of the current best `want` candidates not yet expanded,
+    with exact cosines, until the best `want` stop changing: a greedy search on the exact k-NN
+    graph that recovers neighbours the approximate HNSW graph missed.
+    """
     assert space.index is not None
     found = space.index.search(query, fetch, threads=1)
-    keys = np.asarray(found.keys, dtype=np.int64)[: len(found.keys)]
-    pool = [keys]
-    if space.knn_ids is not None and len(keys):
-        pool.append(space.knn_ids[keys[:WIDEN]].ravel().astype(np.int64))
-    ids = np.unique(np.concatenate(pool))
+    ids = np.asarray(found.keys, dtype=np.int64)[: len(found.keys)]
     ids = ids[(ids >= 0) & (space.norms[ids] > 0)]
-    return ids, space.unit(ids) @ query
+    sims = space.unit(ids) @ query
+    if space.knn_ids is None:
+        return ids, sims
+    seen = set(ids.tolist())
+    expanded: set[int] = set()
+    for _ in range(EXPAND_ROUNDS):
+        best = ids[np.argsort(-sims)[: EXPAND_WIDTH * want]].tolist()
+        todo = [i for i in best if i not in expanded]
+        if not todo:
+            break
+        expanded.update(todo)
+        fresh = [i for i in np.unique(space.knn_ids[todo]).tolist() if i >= 0 and i not in seen]
+        if not fresh:
+            continue
+        seen.update(fresh)
+        new = np.array(fresh, dtype=np.int64)
+        new = new[space.norms[new] > 0]
+        ids = np.concatenate([ids, new])
+        sims = np.concatenate([sims, space.unit(new) @ query])
+    return ids, sims
 
 
 def search(
@@ -137,7 +158,7 @@ def search(
     fetch = max(OVERFETCH * (k + 1), 64)
     total = len(space.indexed)
     while True:
-        ids, sims = ann_search(space, query, fetch)
+        ids, sims = ann_search(space, query, fetch, k + (token is not None))
         keep = np.ones(len(ids), dtype=bool) if mask is None else mask[ids]
         if token is not None:
             keep &= ids != token

@@ -9,8 +9,8 @@ from litestar.di import Provide
 from litestar.params import Parameter
 
 from service import schemas as s
-from service.api.params import ModelName, SchemeParam, examples, model_of, registry
-from service.models import LoadedModel, Registry
+from service.api.params import ModelName, Reg, SchemeParam, examples, model_of, registry
+from service.models import LoadedModel
 from service.queries import find_tokens, token_out
 
 
@@ -46,18 +46,18 @@ def model_out(model: LoadedModel) -> s.ModelOut:
 
 
 @get("/", summary="List the loaded models")
-async def list_models(reg: Registry) -> s.ModelsOut:
+async def list_models(reg: Reg) -> s.ModelsOut:
     return s.ModelsOut([model_out(m) for m in reg.models.values()])
 
 
 @get("/{model:str}", summary="Describe one model: sizes, index, label schemes and token counts per script")
-async def get_model(reg: Registry, model: ModelName) -> s.ModelOut:
+async def get_model(reg: Reg, model: ModelName) -> s.ModelOut:
     return model_out(model_of(reg, model))
 
 
 @get("/{model:str}/tokens", summary="Search the vocabulary (exact or prefix), optionally by script")
 async def search_tokens(
-    reg: Registry,
+    reg: Reg,
     model: ModelName,
     q: Annotated[
         str,
@@ -83,7 +83,7 @@ async def search_tokens(
 
 @get("/{model:str}/tokens/{token_id:int}", summary="One token by id: raw and display form, kind, labels")
 async def get_token(
-    reg: Registry,
+    reg: Reg,
     model: ModelName,
     token_id: Annotated[int, Parameter(description="token id", ge=0, examples=examples(70))],
 ) -> s.TokenOut:

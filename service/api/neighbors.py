@@ -6,15 +6,17 @@ from typing import Annotated, Literal
 
 from litestar import Router, get, post
 from litestar.di import Provide
-from litestar.params import Parameter
+from litestar.params import JSONBody, Parameter
 
 from service import queries
 from service import schemas as s
 from service.api.params import (
+    Conf,
     ExcludeParam,
     IdParam,
     KParam,
     ModelName,
+    Reg,
     SchemeParam,
     ScriptsParam,
     TokenParam,
@@ -26,8 +28,6 @@ from service.api.params import (
     split,
 )
 from service.errors import BadRequest
-from service.models import Registry
-from service.settings import Settings
 
 ExactParam = Annotated[bool, Parameter(description="brute-force search instead of the index")]
 SelfParam = Annotated[bool, Parameter(description="keep the query token itself (rank 1)")]
@@ -45,7 +45,7 @@ TargetsParam = Annotated[
 ]
 
 
-def _check_batch(n: int, conf: Settings) -> None:
+def _check_batch(n: int, conf: Conf) -> None:
     if n > conf.limits.max_batch:
         raise BadRequest("queries", f"{n} queries; the limit is {conf.limits.max_batch}")
 
@@ -56,8 +56,8 @@ def _check_batch(n: int, conf: Settings) -> None:
     sync_to_thread=True,
 )
 def get_neighbors(
-    reg: Registry,
-    conf: Settings,
+    reg: Reg,
+    conf: Conf,
     model: ModelName,
     token: TokenParam = None,
     token_id: IdParam = None,
@@ -82,7 +82,7 @@ def get_neighbors(
     sync_to_thread=True,
 )
 def post_neighbors(
-    reg: Registry, conf: Settings, model: ModelName, data: s.NeighborsBatch
+    reg: Reg, conf: Conf, model: ModelName, data: JSONBody[s.NeighborsBatch]
 ) -> s.NeighborsBatchOut:
     _check_batch(len(data.queries), conf)
     queries.check_k(data.k, conf.limits.max_k)
@@ -110,8 +110,8 @@ def post_neighbors(
     sync_to_thread=True,
 )
 def get_translations(
-    reg: Registry,
-    conf: Settings,
+    reg: Reg,
+    conf: Conf,
     model: ModelName,
     token: TokenParam = None,
     token_id: IdParam = None,
@@ -132,7 +132,7 @@ def get_translations(
     sync_to_thread=True,
 )
 def post_translations(
-    reg: Registry, conf: Settings, model: ModelName, data: s.TranslationsBatch
+    reg: Reg, conf: Conf, model: ModelName, data: JSONBody[s.TranslationsBatch]
 ) -> s.TranslationsBatchOut:
     _check_batch(len(data.queries), conf)
     queries.check_k(data.k, conf.limits.max_k)
@@ -152,7 +152,7 @@ def post_translations(
     sync_to_thread=True,
     summary="Precision@1/5/10 of cosine and CSLS retrieval on a bilingual dictionary",
 )
-def evaluate(reg: Registry, conf: Settings, model: ModelName, data: s.EvaluateRequest) -> s.EvaluateOut:
+def evaluate(reg: Reg, conf: Conf, model: ModelName, data: JSONBody[s.EvaluateRequest]) -> s.EvaluateOut:
     return queries.evaluate_dictionary(model_of(reg, model), data, conf.limits.max_dictionary_pairs)
 
 

@@ -5,12 +5,19 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar.datastructures import State
+from litestar.di import NamedDependency
 from litestar.openapi.spec import Example
-from litestar.params import Parameter
+from litestar.params import Parameter, QueryParameter
 
 from service.errors import BadRequest
+from service.jobs import Jobs
 from service.models import LoadedModel, Registry
 from service.settings import Settings
+
+# Handler parameters filled by dependency injection (named explicitly, as Litestar 3 requires).
+Reg = NamedDependency[Registry]
+Conf = NamedDependency[Settings]
+JobsDep = NamedDependency[Jobs]
 
 
 def registry(state: State) -> Registry:
@@ -59,7 +66,9 @@ TokenParam = Annotated[
         examples=examples("▁water", "water", "▁вода"),
     ),
 ]
-IdParam = Annotated[int | None, Parameter(query="id", description="a token id", ge=0, examples=examples(70))]
+IdParam = Annotated[
+    int | None, QueryParameter(name="id", description="a token id", ge=0, examples=examples(70))
+]
 KParam = Annotated[
     int, Parameter(description="number of results, 1..1000", ge=1, le=1000, examples=examples(10))
 ]

@@ -1,0 +1,109 @@
+"""Writing-system separability (seed paper, "99.2%"): can a linear classifier tell one category's
+tokens from the rest?
+
+Protocol (defaults = the paper's): rows L2-normalised; for each category with at least
+`min_tokens` tokens, its tokens against all others (one-vs-rest) or against each other category
+(pairwise); the larger side randomly undersampled to the size of the smaller; logistic regression
+with scikit-learn's default regularisation (C = 1); `folds`-fold stratified cross-validation
+accuracy, reported as mean and sd over folds, and the mean over categories.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from itertools import combinations
+
+import numpy as np
+
+from service.analysis.logistic import fit_folds, predict
+
+Progress = Callable[[float], None]
+
+
+@dataclass(frozen=True)
+class Score:
+    category: str  # "A" (one-vs-rest) or "A|B" (pairwise)
+    tokens: int  # tokens of the category (pairwise: of A)
+    other: int  # tokens on the other side before balancing
+    samples: int  # balanced sample size
+    accuracy: float
+    sd: float
+    folds: list[float]
+
+
+@dataclass(frozen=True)
+class Separability:
+    scores: list[Score]
+    mean: float
+    skipped: dict[str, int]  # categories under min_tokens, with their counts
+
+
+def fold_masks(n_pos: int, n_neg: int, folds: int, rng: np.random.Generator) -> np.ndarray:
+    """n x folds training masks; rows are positives then negatives, stratified, shuffled."""
+    assignment = np.concatenate([rng.permutation(n_pos) % folds, rng.permutation(n_neg) % folds])
+    return (assignment[:, None] != np.arange(folds)[None, :]).astype(np.float32)
+
+
+def cross_validate(pos: np.ndarray, neg: np.ndarray, folds: int, rng: np.random.Generator) -> list[float]:
+    """Balanced k-fold accuracy of `pos` rows against `neg` rows (both n x d unit rows)."""
+    size = min(len(pos), len(neg))
+    pos = pos[np.sort(rng.choice(len(pos), size, replace=False))] if len(pos) > size else pos
+    neg = neg[np.sort(rng.choice(len(neg), size, replace=False))] if len(neg) > size else neg
+    x = np.vstack([pos, neg]).astype(np.float32)
+    y = np.concatenate([np.ones(size), np.zeros(size)]).astype(np.float32)
+    train = fold_masks(size, size, folds, rng)
+    weights = fit_folds(x, y, train)
+    correct = predict(x, weights) == y[:, None].astype(np.int8)
+    test = train == 0
+    return [float(correct[test[:, f], f].mean()) for f in range(folds)]
+
+
+def separability(
+    unit: Callable[[np.ndarray], np.ndarray],
+    ids: np.ndarray,
+    codes: np.ndarray,
+    names: list[str],
+    *,
+    mode: str = "one-vs-rest",
+    min_tokens: int = 500,
+    folds: int = 10,
+    seed: int = 0,
+    categories: list[str] | None = None,
+    progress: Progress | None = None,
+) -> Separability:
+    """`ids` are the tokens to use (their label codes in `codes[ids]`); `unit(ids)` gives their rows."""
+    rng = np.random.default_rng(seed)
+    labels = codes[ids]
+    counts = np.bincount(labels, minlength=len(names))
+    eligible = [
+        i
+        for i, name in enumerate(names)
+        if counts[i] >= min_tokens and (not categories or name in categories)
+    ]
+    skipped = {names[i]: int(counts[i]) for i in range(len(names)) if counts[i] and i not in eligible}
+    rows = unit(ids)
+    tasks: list[tuple[str, np.ndarray, np.ndarray]] = []
+    if mode == "one-vs-rest":
+        tasks = [(names[c], labels == c, labels != c) for c in eligible]
+    else:
+        tasks = [(f"{names[a]}|{names[b]}", labels == a, labels == b) for a, b in combinations(eligible, 2)]
+    scores = []
+    for number, (name, left, right) in enumerate(tasks, start=1):
+        accuracies = cross_validate(rows[left], rows[right], folds, rng)
+        samples = 2 * min(int(left.sum()), int(right.sum()))
+        scores.append(
+            Score(
+                name,
+                int(left.sum()),
+                int(right.sum()),
+                samples,
+                float(np.mean(accuracies)),
+                float(np.std(accuracies)),
+                accuracies,
+            )
+        )
+        if progress:
+            progress(number / len(tasks))
+    mean = float(np.mean([s.accuracy for s in scores])) if scores else float("nan")
+    return Separability(scores, mean, skipped)

@@ -1,0 +1,48 @@
+"""Shared fixtures: the real packaged artifacts (built once, cached outside the clone) and a client."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from litestar.testing import TestClient
+
+from loaders.build import BuildOptions, build_cached
+from service.app import create_app
+from service.models import Registry, load_registry
+from service.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = Path(os.environ.get("POLYGLOT_TEST_ARTIFACTS", ROOT / "artifacts"))
+CACHE = Path(os.environ.get("POLYGLOT_CACHE", Path.home() / ".cache" / "polyglot-geometry"))
+E5 = "multilingual-e5-small"
+USE = "use-multilingual-v3"
+
+
+@pytest.fixture(scope="session")
+def packaged() -> dict[str, Path]:
+    """Both packaged artifacts (`make artifacts` builds them first; a no-op here then)."""
+    out = {}
+    for name in (E5, USE):
+        build_cached(f"packaged:{name}", ARTIFACTS / name, CACHE, BuildOptions())
+        out[name] = ARTIFACTS / name
+    return out
+
+
+@pytest.fixture(scope="session")
+def real_settings(packaged: dict[str, Path]) -> Settings:
+    return Settings(artifacts=tuple(packaged.values()))
+
+
+@pytest.fixture(scope="session")
+def registry(real_settings: Settings) -> Registry:
+    return load_registry(real_settings)
+
+
+@pytest.fixture(scope="session")
+def client(real_settings: Settings) -> Iterator[TestClient]:  # type: ignore[type-arg]
+    """A test client whose lifespan loads both real artifacts."""
+    with TestClient(create_app(real_settings)) as test_client:
+        yield test_client

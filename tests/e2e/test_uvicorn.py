@@ -1,0 +1,104 @@
+"""End to end: the real `python -m service` process under uvicorn, over HTTP."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import E5, ROOT, USE
+
+pytestmark = pytest.mark.e2e
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def get(url: str) -> tuple[int, dict]:  # type: ignore[type-arg]
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read())
+
+
+@pytest.fixture(scope="module")
+def server(packaged: dict[str, Path]) -> Iterator[str]:
+    port = free_port()
+    command = [
+        sys.executable,
+        "-m",
+        "service",
+        "--port",
+        str(port),
+        "--workers",
+        "2",
+        "--artifacts",
+        *map(str, packaged.values()),
+    ]
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if get(f"{base}/ready")[1].get("status") == "ready":
+                    break
+            except (urllib.error.URLError, ConnectionError):
+                time.sleep(0.2)
+        else:
+            pytest.fail("service did not become ready in 60 s")
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        assert process.stdout is not None
+        process.stdout.close()
+
+
+def test_ready_lists_both_models(server: str) -> None:
+    status, body = get(f"{server}/ready")
+    assert status == 200 and body["models"] == sorted([E5, USE])
+
+
+def test_neighbours_over_http(server: str) -> None:
+    status, body = get(f"{server}/v1/models/{E5}/neighbors?token=water&k=10&scripts=Cyrillic")
+    assert status == 200 and len(body["neighbors"]) == 10
+    status, body = get(f"{server}/v1/models/{E5}/neighbors?token=water&k=100000")
+    assert status == 400 and body["field"] == "k"
+
+
+def test_openapi_is_served_and_matches_the_committed_spec(server: str) -> None:
+    status, body = get(f"{server}/schema/openapi.json")
+    committed = json.loads((ROOT / "openapi" / "openapi.json").read_text())
+    assert status == 200 and body["paths"].keys() == committed["paths"].keys()
+
+
+def test_broken_artifact_refuses_to_start_with_one_line(packaged: dict[str, Path], tmp_path: Path) -> None:
+    broken = tmp_path / "broken"
+    shutil.copytree(packaged[USE], broken)
+    matrix = broken / "matrix.npy"
+    with open(matrix, "r+b") as fh:
+        fh.truncate(matrix.stat().st_size - 100)
+    done = subprocess.run(
+        [sys.executable, "-m", "service", "--port", str(free_port()), "--artifacts", str(broken)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert done.stderr.strip().count("\n") == 0
+    assert "matrix.npy has" in done.stderr and str(broken) in done.stderr
