@@ -16,7 +16,7 @@ import logging
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Literal
+from typing import Any, Literal
 
 import msgspec
 
@@ -34,7 +34,7 @@ class JobState(msgspec.Struct, omit_defaults=True):
     progress: float = 0.0
     started: float = 0.0
     finished: float | None = None
-    result: msgspec.Raw | None = None
+    result: dict[str, Any] | None = None  # the decoded result once done (small: a few KB)
     error: dict[str, str | int] | None = None
 
 
@@ -119,7 +119,7 @@ class Jobs:
                 result = task.result()
                 await self.store.set(f"result:{key}", result, self.ttl)
                 await self._save(
-                    JobState(ident, kind, "done", 1.0, started, time.time(), msgspec.Raw(result))
+                    JobState(ident, kind, "done", 1.0, started, time.time(), msgspec.json.decode(result))
                 )
             else:
                 if not isinstance(error, ServiceError):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 from msgspec import Meta
@@ -218,7 +218,7 @@ class JobOut(Response):
     status: str
     progress: float
     url: str
-    result: msgspec.Raw | None = None
+    result: dict[str, Any] | None = None
     error: dict[str, str | int] | None = None
 
 

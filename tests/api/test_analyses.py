@@ -1,0 +1,102 @@
+"""The paper's analyses over HTTP on the real packaged models, and the job flow."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+from litestar.testing import TestClient
+
+from tests.conftest import E5, USE
+
+Client = TestClient  # type: ignore[type-arg]
+
+
+def result_of(client: Client, response: Any, timeout: float = 600) -> dict[str, Any]:
+    """The analysis result, polling its job when the service answered 202."""
+    deadline = time.monotonic() + timeout
+    while response.status_code == 202:
+        assert response.headers["location"] == response.json()["url"]
+        time.sleep(0.5)
+        job = client.get(response.json()["url"])
+        assert job.status_code == 200, job.text
+        body = job.json()
+        if body["status"] == "done":
+            return body["result"]  # type: ignore[no-any-return]
+        assert body["status"] == "running" and time.monotonic() < deadline, body
+    assert response.status_code == 200, response.text
+    return response.json()  # type: ignore[no-any-return]
+
+
+def test_diversity_paper_protocol_and_cache(client: Client) -> None:
+    first = result_of(client, client.get(f"/v1/models/{USE}/diversity", params={"seed": 5}))
+    assert first["queries"] == round(0.01 * 127_997) and first["k"] == 50 and first["include_self"]
+    assert 1.0 <= first["mean"] <= 51 and sum(first["histogram"].values()) == first["queries"]
+    again = client.get(f"/v1/models/{USE}/diversity", params={"seed": "5", "k": "50"}).json()
+    assert again["cached"] and again["mean"] == first["mean"]
+    other = result_of(client, client.get(f"/v1/models/{USE}/diversity", params={"seed": 6}))
+    assert other["mean"] != first["mean"]
+    scripts = result_of(
+        client, client.get(f"/v1/models/{USE}/diversity", params={"count": "scripts-only", "seed": 5})
+    )
+    assert scripts["mean"] < first["mean"]
+    assert set(first["mix"]["CYRILLIC"]) >= {"CYRILLIC"}
+
+
+def test_e5_separates_scripts_better_than_use(client: Client) -> None:
+    params = {"categories": "CYRILLIC,HANGUL,THAI"}
+    e5 = result_of(client, client.get(f"/v1/models/{E5}/separability", params=params))
+    use = result_of(client, client.get(f"/v1/models/{USE}/separability", params=params))
+    assert [s["category"] for s in e5["scores"]] == ["CYRILLIC", "HANGUL", "THAI"]
+    assert all(len(s["folds"]) == 10 for s in e5["scores"])
+    assert e5["mean"] > 0.9, e5["mean"]
+    assert use["mean"] < e5["mean"] - 0.03, (use["mean"], e5["mean"])
+
+
+def test_compare_the_two_packaged_models(client: Client) -> None:
+    body = result_of(client, client.get("/v1/compare", params={"models": f"{E5},{USE}", "sample": 0.01}))
+    assert body["shared_tokens"] > 10_000 and 0 <= body["overlap_mean"] <= 100
+    assert 0 < body["canonical_correlations"][0] <= 1.0 + 1e-6
+
+
+def test_slow_requests_answer_202_and_identical_requests_join(client: Client) -> None:
+    jobs = client.app.state.jobs
+    jobs.sync_wait = 0.0
+    try:
+        params = {"categories": "GREEK,HEBREW", "seed": 11}
+        first = client.get(f"/v1/models/{E5}/separability", params=params)
+        second = client.get(
+            f"/v1/models/{E5}/separability", params={"seed": 11, "categories": "HEBREW,GREEK"}
+        )
+        assert first.status_code == 202 and second.status_code in (200, 202)
+        if second.status_code == 202:
+            assert second.json()["id"] == first.json()["id"]  # joined, not started again
+        result = result_of(client, first)
+        assert [s["category"] for s in result["scores"]] == ["GREEK", "HEBREW"]
+    finally:
+        jobs.sync_wait = 3.0
+
+
+@pytest.mark.parametrize(
+    ("path", "params", "field"),
+    [
+        (f"/v1/models/{E5}/separability", {"categories": "KLINGON"}, "categories"),
+        (f"/v1/models/{E5}/separability", {"folds": 1}, "folds"),
+        (f"/v1/models/{E5}/diversity", {"sample": 0}, "sample"),
+        (f"/v1/models/{E5}/diversity", {"scheme": "nope"}, "scheme"),
+        ("/v1/compare", {"models": E5}, "models"),
+    ],
+)
+def test_bad_analysis_parameters_are_400(
+    client: Client, path: str, params: dict[str, Any], field: str
+) -> None:
+    response = client.get(path, params=params)
+    assert response.status_code == 400, response.text
+    assert response.json()["field"] == field
+
+
+def test_unknown_job_is_404(client: Client) -> None:
+    response = client.get("/v1/jobs/0123456789abcdef0123")
+    assert response.status_code == 404
+    assert response.headers["content-type"].startswith("application/problem+json")
