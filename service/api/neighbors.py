@@ -28,6 +28,7 @@ from service.api.params import (
     split,
 )
 from service.errors import BadRequest
+from service.settings import Settings
 
 ExactParam = Annotated[bool, Parameter(description="brute-force search instead of the index")]
 SelfParam = Annotated[bool, Parameter(description="keep the query token itself (rank 1)")]
@@ -45,9 +46,11 @@ TargetsParam = Annotated[
 ]
 
 
-def _check_batch(n: int, conf: Conf) -> None:
+def _check_batch(n: int, k: int, conf: Settings) -> None:
+    """The configured limits (they may be lower than the schema's documented maxima)."""
     if n > conf.limits.max_batch:
         raise BadRequest("queries", f"{n} queries; the limit is {conf.limits.max_batch}")
+    queries.check_k(k, conf.limits.max_k)
 
 
 @get(
@@ -84,8 +87,7 @@ def get_neighbors(
 def post_neighbors(
     reg: Reg, conf: Conf, model: ModelName, data: JSONBody[s.NeighborsBatch]
 ) -> s.NeighborsBatchOut:
-    _check_batch(len(data.queries), conf)
-    queries.check_k(data.k, conf.limits.max_k)
+    _check_batch(len(data.queries), data.k, conf)
     found = model_of(reg, model)
     results = [
         queries.neighbors(
@@ -134,8 +136,7 @@ def get_translations(
 def post_translations(
     reg: Reg, conf: Conf, model: ModelName, data: JSONBody[s.TranslationsBatch]
 ) -> s.TranslationsBatchOut:
-    _check_batch(len(data.queries), conf)
-    queries.check_k(data.k, conf.limits.max_k)
+    _check_batch(len(data.queries), data.k, conf)
     found = model_of(reg, model)
     results = [
         queries.translations(
