@@ -5,7 +5,10 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import shutil
 import sys
+import tempfile
+from pathlib import Path
 
 from service.settings import PREFIX, Settings
 
@@ -31,6 +34,13 @@ def main(argv: list[str] | None = None) -> int:
     except ArtifactError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    if workers > 1 and "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
+        # Each worker writes its metrics to files here; a scrape of any worker sums them. Set before
+        # any worker imports prometheus_client, and emptied so a previous run's counts do not leak in.
+        directory = Path(tempfile.gettempdir()) / f"polyglot-metrics-{os.getpid()}"
+        shutil.rmtree(directory, ignore_errors=True)
+        directory.mkdir(parents=True)
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(directory)
     import uvicorn
 
     uvicorn.run(

@@ -14,14 +14,24 @@ from litestar.openapi.plugins import SwaggerRenderPlugin
 from service.api import analyses as analyses_api
 from service.api import models as models_api
 from service.api import neighbors as neighbors_api
-from service.cache import MemoryStore
+from service.cache import MemoryStore, ResponseCache, Store
 from service.errors import EXCEPTION_HANDLERS
 from service.jobs import Jobs
+from service.metrics import MetricsController, metrics, prometheus_config
 from service.models import Registry, load_registry
+from service.redis_store import FallbackStore, RedisStore
 from service.settings import Settings
 
 log = logging.getLogger("service")
 API_VERSION = "0.1.0"
+
+
+def record_models(registry: Registry) -> None:
+    gauges = metrics()
+    gauges.models_loaded.set(len(registry.models))
+    for model in registry.models.values():
+        gauges.model_bytes.labels(model.name).set(sum(f.size for f in model.manifest.files.values()))
+        gauges.load_seconds.labels(model.name).set(model.load_seconds)
 
 
 def create_app(settings: Settings, registry: Registry | None = None) -> Litestar:
@@ -39,23 +49,53 @@ def create_app(settings: Settings, registry: Registry | None = None) -> Litestar
                 model.manifest.dim,
                 model.load_seconds,
             )
-        app.state.jobs = Jobs(MemoryStore(settings.cache_max_entries), settings.cache_ttl_seconds)
+        record_models(app.state.registry)
+        count = metrics().cache.labels
+        local = MemoryStore(settings.cache_max_entries)
+        redis = None
+        store: Store = local
+        if settings.redis_url:
+            redis = RedisStore(settings.redis_url, on_error=lambda: count("redis", "error").inc())
+            store = FallbackStore(redis, local)
+        app.state.redis = redis
+        app.state.cache = ResponseCache(store, settings.cache_ttl_seconds, lambda e, o: count(e, o).inc())
+        app.state.jobs = Jobs(store, settings.cache_ttl_seconds, count=lambda e, o: count(e, o).inc())
         try:
             yield
         finally:
             app.state.jobs.close()
+            if redis is not None:
+                await redis.close()
 
     @get("/health", summary="The process is alive", tags=["health"])
     async def health() -> dict[str, str]:
         return {"status": "ok"}
 
-    @get("/ready", summary="Artifacts are loaded", tags=["health"])
+    @get(
+        "/ready",
+        summary="Artifacts are loaded (Redis state is reported, never fails readiness)",
+        tags=["health"],
+    )
     async def ready(state: State) -> dict[str, object]:
         reg: Registry | None = getattr(state, "registry", None)
-        return {"status": "ready" if reg else "loading", "models": sorted(reg.models) if reg else []}
+        redis: RedisStore | None = getattr(state, "redis", None)
+        redis_state = "not configured" if redis is None else "up" if await redis.ping() else "down"
+        return {
+            "status": "ready" if reg else "loading",
+            "models": sorted(reg.models) if reg else [],
+            "redis": redis_state,
+        }
 
     return Litestar(
-        route_handlers=[models_api.router, neighbors_api.router, analyses_api.router, health, ready],
+        route_handlers=[
+            models_api.router,
+            neighbors_api.router,
+            analyses_api.router,
+            health,
+            ready,
+            MetricsController,
+        ],
+        middleware=[prometheus_config().middleware],
         lifespan=[lifespan],
         exception_handlers=EXCEPTION_HANDLERS,
         request_max_body_size=settings.limits.max_body_bytes,

@@ -8,12 +8,15 @@ so equal requests written differently share a key.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import threading
 import time
 from collections import OrderedDict
-from typing import Any, Protocol
+from collections.abc import Callable
+from typing import Any, Protocol, TypeVar
 
+import anyio.to_thread
 import msgspec
 
 
@@ -87,3 +90,43 @@ def cache_key(checksums: list[str], endpoint: str, params: dict[str, Any]) -> st
     payload = msgspec.json.encode({"params": canonical(params)})
     digest = hashlib.sha256(payload).hexdigest()[:24]
     return f"pg:{'+'.join(checksums)}:{endpoint}:{digest}"
+
+
+T = TypeVar("T")
+
+
+class ResponseCache:
+    """Cached, single-flight computation of encoded responses.
+
+    A hit returns the stored bytes; a value that does not decode is a miss and is overwritten.
+    Concurrent identical misses in this process share one computation (run in a worker thread).
+    """
+
+    def __init__(self, store: Store, ttl: int, count: Callable[[str, str], None] | None = None) -> None:
+        self.store = store
+        self.ttl = ttl
+        self.count = count or (lambda endpoint, outcome: None)
+        self.inflight: dict[str, asyncio.Future[bytes]] = {}
+
+    async def get_or_compute(
+        self, endpoint: str, key: str, compute: Callable[[], bytes], decode: Callable[[bytes], object]
+    ) -> tuple[bytes, bool]:
+        raw = await self.store.get(key)
+        if raw is not None:
+            try:
+                decode(raw)
+            except (msgspec.DecodeError, msgspec.ValidationError):
+                self.count(endpoint, "corrupt")
+            else:
+                self.count(endpoint, "hit")
+                return raw, True
+        self.count(endpoint, "miss")
+        future = self.inflight.get(key)
+        if future is None:
+            future = asyncio.ensure_future(anyio.to_thread.run_sync(compute))
+            self.inflight[key] = future
+            future.add_done_callback(lambda _: self.inflight.pop(key, None))
+            body = await future
+            await self.store.set(key, body, self.ttl)
+            return body, False
+        return await asyncio.shield(future), False

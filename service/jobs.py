@@ -22,6 +22,7 @@ import msgspec
 
 from service.cache import Store
 from service.errors import NotFound, ServiceError
+from service.metrics import metrics
 
 log = logging.getLogger("service.jobs")
 Progress = Callable[[float], None]
@@ -49,7 +50,15 @@ def job_id(key: str) -> str:
 
 
 class Jobs:
-    def __init__(self, store: Store, ttl: int, sync_wait: float = 3.0, workers: int = 2) -> None:
+    def __init__(
+        self,
+        store: Store,
+        ttl: int,
+        sync_wait: float = 3.0,
+        workers: int = 2,
+        count: Callable[[str, str], None] | None = None,
+    ) -> None:
+        self.count = count or (lambda kind, outcome: None)
         self.store = store
         self.ttl = ttl
         self.sync_wait = sync_wait
@@ -58,6 +67,10 @@ class Jobs:
 
     def close(self) -> None:
         self.executor.shutdown(wait=False, cancel_futures=True)
+
+    async def forget(self, key: str) -> None:
+        """Drop a cached result (it did not decode): the next run computes it again."""
+        await self.store.delete(f"result:{key}")
 
     async def state(self, ident: str) -> JobState:
         raw = await self.store.get(f"job:{ident}")
@@ -75,7 +88,9 @@ class Jobs:
         """`compute(progress)` returns the encoded result (JSON bytes)."""
         cached = await self.store.get(f"result:{key}")
         if cached is not None:
+            self.count(kind, "hit")
             return Outcome(200, msgspec.Raw(cached), True)
+        self.count(kind, "miss")
         ident = job_id(key)
         future = self.local.get(ident)
         if future is None:
@@ -138,7 +153,11 @@ class Jobs:
                     )
                 )
 
-        future: asyncio.Future[bytes] = loop.run_in_executor(self.executor, compute, progress)
+        def timed(report: Progress) -> bytes:
+            with metrics().analysis_seconds.labels(kind).time():
+                return compute(report)
+
+        future: asyncio.Future[bytes] = loop.run_in_executor(self.executor, timed, progress)
         self.local[ident] = future
         future.add_done_callback(lambda task: asyncio.ensure_future(finish(task)))
         return future

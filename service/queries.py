@@ -6,12 +6,15 @@ tokens and filters against the model, calls the analysis, and builds response St
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 
 from service import schemas as s
 from service.analysis.neighbors import normalise, search
 from service.analysis.translation import CSLS_K, evaluate, parse_dictionary, translate
 from service.errors import BadRequest, TooLarge
+from service.metrics import metrics
 from service.models import WORD_MARK, LoadedModel
 
 
@@ -108,7 +111,9 @@ def neighbors(
 ) -> s.NeighborsOut:
     vector, token, echo = _query(model, query, where)
     allowed = model.allowed(scheme, scripts, exclude)
+    started = time.perf_counter()
     hits = search(model.space, vector, k, token=token, allowed=allowed, exact=exact)
+    metrics().search_seconds.labels(hits.method).observe(time.perf_counter() - started)
     ids, sims = hits.ids, hits.sims
     if include_self and token is not None and (allowed is None or token in set(allowed.tolist())):
         ids, sims = np.concatenate([[token], ids])[:k], np.concatenate([[1.0], sims])[:k]

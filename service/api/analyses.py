@@ -52,7 +52,11 @@ async def answer(jobs: JobsDep, key: str, kind: str, compute: Any, kind_type: ty
     if isinstance(outcome.body, JobState):
         body = job_out(outcome.body)
         return Response(body, status_code=202, headers={"Location": body.url})
-    result = msgspec.json.decode(outcome.body, type=kind_type)
+    try:
+        result = msgspec.json.decode(outcome.body, type=kind_type)
+    except (msgspec.DecodeError, msgspec.ValidationError):  # a corrupted cache value is a miss
+        await jobs.forget(key)
+        return await answer(jobs, key, kind, compute, kind_type)
     if outcome.cached:
         result = msgspec.structs.replace(result, cached=True)
     return Response(result, status_code=200)

@@ -1,11 +1,18 @@
-"""Neighbours and translation candidates: GET for one query, POST for a batch (order kept)."""
+"""Neighbours and translation candidates: GET for one query, POST for a batch (order kept).
+
+Responses are cached (key: artifact checksum + endpoint + canonical parameters) and say so in the
+`X-Cache: hit|miss` header; computation runs in a worker thread, off the event loop.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from collections.abc import Callable
+from typing import Annotated, Any, Literal
 
-from litestar import Router, get, post
-from litestar.di import Provide
+import msgspec
+from litestar import Response, Router, get, post
+from litestar.datastructures import State
+from litestar.di import NamedDependency, Provide
 from litestar.params import JSONBody, Parameter
 
 from service import queries
@@ -27,9 +34,12 @@ from service.api.params import (
     settings,
     split,
 )
+from service.cache import ResponseCache, cache_key
 from service.errors import BadRequest
+from service.models import LoadedModel
 from service.settings import Settings
 
+Cache = NamedDependency[ResponseCache]
 ExactParam = Annotated[bool, Parameter(description="brute-force search instead of the index")]
 SelfParam = Annotated[bool, Parameter(description="keep the query token itself (rank 1)")]
 MethodParam = Annotated[
@@ -44,6 +54,11 @@ TargetsParam = Annotated[
         examples=examples("Cyrillic", "Han,Japanese"),
     ),
 ]
+CACHE_HEADER = "X-Cache"
+
+
+def response_cache(state: State) -> ResponseCache:
+    return state.cache  # type: ignore[no-any-return]
 
 
 def _check_batch(n: int, k: int, conf: Settings) -> None:
@@ -53,14 +68,35 @@ def _check_batch(n: int, k: int, conf: Settings) -> None:
     queries.check_k(k, conf.limits.max_k)
 
 
+def _sorted(values: list[str] | None) -> list[str] | None:
+    return sorted(set(values)) if values else None
+
+
+async def cached(
+    cache: ResponseCache,
+    found: LoadedModel,
+    endpoint: str,
+    params: dict[str, Any],
+    compute: Callable[[], msgspec.Struct],
+    out_type: type[msgspec.Struct],
+) -> Response[Any]:
+    key = cache_key([found.checksum], endpoint, params)
+    body, hit = await cache.get_or_compute(
+        endpoint,
+        key,
+        lambda: msgspec.json.encode(compute()),
+        lambda raw: msgspec.json.decode(raw, type=out_type),
+    )
+    return Response(body, media_type="application/json", headers={CACHE_HEADER: "hit" if hit else "miss"})
+
+
 @get(
-    "/{model:str}/neighbors",
-    summary="Nearest neighbours of one token (by token or id), optionally by script",
-    sync_to_thread=True,
+    "/{model:str}/neighbors", summary="Nearest neighbours of one token (by token or id), optionally by script"
 )
-def get_neighbors(
+async def get_neighbors(
     reg: Reg,
     conf: Conf,
+    cache: Cache,
     model: ModelName,
     token: TokenParam = None,
     token_id: IdParam = None,
@@ -70,11 +106,27 @@ def get_neighbors(
     scheme: SchemeParam = "unicode",
     exact: ExactParam = False,
     include_self: SelfParam = False,
-) -> s.NeighborsOut:
+) -> Response[s.NeighborsOut]:
     queries.check_k(k, conf.limits.max_k)
+    found = model_of(reg, model)
     query = s.Query(**one_query(token, token_id))
-    return queries.neighbors(
-        model_of(reg, model), query, k, scheme, split(scripts), split(exclude_scripts), exact, include_self
+    keep, drop = _sorted(split(scripts)), _sorted(split(exclude_scripts))
+    params = {
+        "query": msgspec.to_builtins(query),
+        "k": k,
+        "scheme": scheme,
+        "scripts": keep,
+        "exclude": drop,
+        "exact": exact,
+        "include_self": include_self,
+    }
+    return await cached(
+        cache,
+        found,
+        "neighbors",
+        params,
+        lambda: queries.neighbors(found, query, k, scheme, keep, drop, exact, include_self),
+        s.NeighborsOut,
     )
 
 
@@ -82,38 +134,40 @@ def get_neighbors(
     "/{model:str}/neighbors",
     summary="Nearest neighbours of a batch of tokens, ids or vectors",
     status_code=200,
-    sync_to_thread=True,
 )
-def post_neighbors(
-    reg: Reg, conf: Conf, model: ModelName, data: JSONBody[s.NeighborsBatch]
-) -> s.NeighborsBatchOut:
+async def post_neighbors(
+    reg: Reg, conf: Conf, cache: Cache, model: ModelName, data: JSONBody[s.NeighborsBatch]
+) -> Response[s.NeighborsBatchOut]:
     _check_batch(len(data.queries), data.k, conf)
     found = model_of(reg, model)
-    results = [
-        queries.neighbors(
-            found,
-            q,
-            data.k,
-            data.scheme,
-            data.scripts,
-            data.exclude_scripts,
-            data.exact,
-            data.include_self,
-            where=f"queries[{i}]",
-        )
-        for i, q in enumerate(data.queries)
-    ]
-    return s.NeighborsBatchOut(found.name, results)
+    keep, drop = _sorted(data.scripts), _sorted(data.exclude_scripts)
+
+    def compute() -> s.NeighborsBatchOut:
+        results = [
+            queries.neighbors(
+                found,
+                q,
+                data.k,
+                data.scheme,
+                keep,
+                drop,
+                data.exact,
+                data.include_self,
+                where=f"queries[{i}]",
+            )
+            for i, q in enumerate(data.queries)
+        ]
+        return s.NeighborsBatchOut(found.name, results)
+
+    params = {**msgspec.to_builtins(data), "scripts": keep, "exclude_scripts": drop}
+    return await cached(cache, found, "neighbors-batch", params, compute, s.NeighborsBatchOut)
 
 
-@get(
-    "/{model:str}/translations",
-    summary="Translation candidates of a token in other writing systems",
-    sync_to_thread=True,
-)
-def get_translations(
+@get("/{model:str}/translations", summary="Translation candidates of a token in other writing systems")
+async def get_translations(
     reg: Reg,
     conf: Conf,
+    cache: Cache,
     model: ModelName,
     token: TokenParam = None,
     token_id: IdParam = None,
@@ -121,40 +175,65 @@ def get_translations(
     target_scripts: TargetsParam = None,
     method: MethodParam = "csls",
     scheme: SchemeParam = "unicode",
-) -> s.TranslationsOut:
+) -> Response[s.TranslationsOut]:
     queries.check_k(k, conf.limits.max_k)
+    found = model_of(reg, model)
     query = s.Query(**one_query(token, token_id))
-    return queries.translations(model_of(reg, model), query, k, method, scheme, split(target_scripts))
+    targets = _sorted(split(target_scripts))
+    params = {
+        "query": msgspec.to_builtins(query),
+        "k": k,
+        "method": method,
+        "scheme": scheme,
+        "targets": targets,
+    }
+    return await cached(
+        cache,
+        found,
+        "translations",
+        params,
+        lambda: queries.translations(found, query, k, method, scheme, targets),
+        s.TranslationsOut,
+    )
 
 
-@post(
-    "/{model:str}/translations",
-    summary="Translation candidates for a batch of queries",
-    status_code=200,
-    sync_to_thread=True,
-)
-def post_translations(
-    reg: Reg, conf: Conf, model: ModelName, data: JSONBody[s.TranslationsBatch]
-) -> s.TranslationsBatchOut:
+@post("/{model:str}/translations", summary="Translation candidates for a batch of queries", status_code=200)
+async def post_translations(
+    reg: Reg, conf: Conf, cache: Cache, model: ModelName, data: JSONBody[s.TranslationsBatch]
+) -> Response[s.TranslationsBatchOut]:
     _check_batch(len(data.queries), data.k, conf)
     found = model_of(reg, model)
-    results = [
-        queries.translations(
-            found, q, data.k, data.method, data.scheme, data.target_scripts, where=f"queries[{i}]"
-        )
-        for i, q in enumerate(data.queries)
-    ]
-    return s.TranslationsBatchOut(found.name, results)
+    targets = _sorted(data.target_scripts)
+
+    def compute() -> s.TranslationsBatchOut:
+        results = [
+            queries.translations(found, q, data.k, data.method, data.scheme, targets, where=f"queries[{i}]")
+            for i, q in enumerate(data.queries)
+        ]
+        return s.TranslationsBatchOut(found.name, results)
+
+    params = {**msgspec.to_builtins(data), "target_scripts": targets}
+    return await cached(cache, found, "translations-batch", params, compute, s.TranslationsBatchOut)
 
 
 @post(
     "/{model:str}/translations/evaluate",
     status_code=200,
-    sync_to_thread=True,
     summary="Precision@1/5/10 of cosine and CSLS retrieval on a bilingual dictionary",
 )
-def evaluate(reg: Reg, conf: Conf, model: ModelName, data: JSONBody[s.EvaluateRequest]) -> s.EvaluateOut:
-    return queries.evaluate_dictionary(model_of(reg, model), data, conf.limits.max_dictionary_pairs)
+async def evaluate(
+    reg: Reg, conf: Conf, cache: Cache, model: ModelName, data: JSONBody[s.EvaluateRequest]
+) -> Response[s.EvaluateOut]:
+    found = model_of(reg, model)
+    params = {**msgspec.to_builtins(data), "target_scripts": _sorted(data.target_scripts)}
+    return await cached(
+        cache,
+        found,
+        "evaluate",
+        params,
+        lambda: queries.evaluate_dictionary(found, data, conf.limits.max_dictionary_pairs),
+        s.EvaluateOut,
+    )
 
 
 router = Router(
@@ -163,6 +242,7 @@ router = Router(
     dependencies={
         "reg": Provide(registry, sync_to_thread=False),
         "conf": Provide(settings, sync_to_thread=False),
+        "cache": Provide(response_cache, sync_to_thread=False),
     },
     tags=["neighbours"],
 )
