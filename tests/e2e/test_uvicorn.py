@@ -102,3 +102,16 @@ def test_broken_artifact_refuses_to_start_with_one_line(packaged: dict[str, Path
     assert done.returncode == 2
     assert done.stderr.strip().count("\n") == 0
     assert "matrix.npy has" in done.stderr and str(broken) in done.stderr
+
+
+def test_two_workers_metrics_add_up(server: str) -> None:
+    for _ in range(40):
+        assert get(f"{server}/v1/models/{USE}/tokens/5")[0] == 200
+    with urllib.request.urlopen(f"{server}/metrics", timeout=10) as response:
+        text = response.read().decode()
+    total = sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in text.splitlines()
+        if line.startswith("polyglot_requests_total{") and "tokens/{token_id" in line
+    )
+    assert total == 40  # both workers served some; a scrape sums them

@@ -1,0 +1,164 @@
+"""Caching through a real redis-server (started here on a free port), outages, and metrics."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+from litestar.testing import TestClient
+
+from service.app import create_app
+from service.cache import cache_key
+from service.settings import Settings
+from tests.conftest import E5, USE
+from tests.e2e.test_uvicorn import free_port
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(shutil.which("redis-server") is None, reason="no redis-server"),
+]
+
+
+class RedisServer:
+    def __init__(self, directory: Path) -> None:
+        self.port = free_port()
+        self.directory = directory
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.directory),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        client = redis.Redis(port=self.port)
+        for _ in range(100):
+            try:
+                client.ping()
+                return
+            except redis.ConnectionError:
+                time.sleep(0.05)
+        raise RuntimeError("redis-server did not start")
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+            self.process = None
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    instance = RedisServer(tmp_path_factory.mktemp("redis"))
+    instance.start()
+    yield instance
+    instance.stop()
+
+
+@pytest.fixture(scope="module")
+def client(server: RedisServer, packaged: dict[str, Path]) -> Iterator[TestClient]:  # type: ignore[type-arg]
+    settings = Settings(artifacts=tuple(packaged.values()), redis_url=server.url)
+    with TestClient(create_app(settings)) as test_client:
+        yield test_client
+
+
+def metric(client: TestClient, name: str, **labels: str) -> float:  # type: ignore[type-arg]
+    """Sum of the samples of `name` whose labels include `labels`."""
+    total = 0.0
+    for line in client.get("/metrics").text.splitlines():
+        if line.startswith(name + "{") or line.startswith(name + " "):
+            if all(f'{k}="{v}"' in line for k, v in labels.items()):
+                total += float(line.rsplit(" ", 1)[1])
+    return total
+
+
+def test_second_identical_and_reordered_requests_hit(client: TestClient, server: RedisServer) -> None:  # type: ignore[type-arg]
+    url = f"/v1/models/{E5}/neighbors"
+    first = client.get(url, params={"token": "▁house", "k": 7, "scripts": "Greek,Cyrillic"})
+    again = client.get(url, params={"token": "▁house", "k": 7, "scripts": "Greek,Cyrillic"})
+    reordered = client.get(url, params={"scripts": "Cyrillic, Greek", "k": "7", "token": "▁house"})
+    assert first.headers["x-cache"] == "miss" and again.headers["x-cache"] == "hit"
+    assert reordered.headers["x-cache"] == "hit" and reordered.json() == first.json()
+    keys = redis.Redis(port=server.port).keys("pg:*:neighbors:*")
+    assert keys, "the response was stored in Redis"
+
+
+def test_different_artifact_checksum_gives_a_different_key() -> None:
+    params = {"k": 5, "scripts": ["Latin"]}
+    assert cache_key(["aaa"], "neighbors", params) != cache_key(["bbb"], "neighbors", params)
+    assert cache_key(["aaa"], "neighbors", params) == cache_key(
+        ["aaa"], "neighbors", dict(reversed(params.items()))
+    )
+
+
+def test_corrupted_cache_value_is_a_miss_and_is_overwritten(client: TestClient, server: RedisServer) -> None:  # type: ignore[type-arg]
+    url = f"/v1/models/{USE}/neighbors"
+    params = {"token": "▁house", "k": 4}
+    assert client.get(url, params=params).headers["x-cache"] == "miss"
+    store = redis.Redis(port=server.port)
+    (key,) = [k for k in store.keys("pg:*:neighbors:*") if b'"k":4,' in (store.get(k) or b"")]  # type: ignore[operator]
+    store.set(key, b"\x00not json")
+    response = client.get(url, params=params)
+    assert response.status_code == 200 and response.headers["x-cache"] == "miss"
+    assert b'"k":4,' in (store.get(key) or b"")
+    assert client.get(url, params=params).headers["x-cache"] == "hit"
+
+
+def test_redis_outage_never_fails_a_request(client: TestClient, server: RedisServer) -> None:  # type: ignore[type-arg]
+    errors_before = metric(client, "polyglot_cache_total", endpoint="redis", outcome="error")
+    server.stop()
+    try:
+        statuses = [
+            client.get(f"/v1/models/{E5}/neighbors", params={"id": 1000 + i, "k": 5}).status_code
+            for i in range(30)
+        ]
+        analysis = client.get(f"/v1/models/{USE}/diversity", params={"seed": 99})
+        assert statuses == [200] * 30 and analysis.status_code == 200
+        assert client.get("/ready").json()["redis"] == "down"
+        assert metric(client, "polyglot_cache_total", endpoint="redis", outcome="error") > errors_before
+    finally:
+        server.start()
+    time.sleep(3.2)  # the cool-down after a failure
+    assert client.get("/ready").json()["redis"] == "up"
+    params = {"id": 4242, "k": 3}
+    assert client.get(f"/v1/models/{E5}/neighbors", params=params).headers["x-cache"] == "miss"
+    assert redis.Redis(port=server.port).keys("pg:*:neighbors:*"), "caching resumed in Redis"
+
+
+def test_metrics_are_exposed_after_traffic(client: TestClient) -> None:  # type: ignore[type-arg]
+    client.get(f"/v1/models/{E5}/neighbors", params={"token": "▁water", "k": 5})
+    client.get(f"/v1/models/{USE}/diversity", params={"seed": 3})
+    text = client.get("/metrics").text
+    for name in (
+        "polyglot_requests_total",
+        "polyglot_request_duration_seconds",
+        "polyglot_cache_total",
+        "polyglot_analysis_seconds",
+        "polyglot_search_seconds",
+        "polyglot_models_loaded",
+        "polyglot_model_bytes",
+        "polyglot_artifact_load_seconds",
+    ):
+        assert name in text, name
+    assert metric(client, "polyglot_models_loaded") == 2
