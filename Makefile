@@ -5,12 +5,11 @@ PY := $(VENV)/bin/python
 ARTIFACTS ?= artifacts
 # Built artifacts are cached outside the clone, keyed by source bytes and build parameters.
 CACHE ?= $(HOME)/.cache/polyglot-geometry
-PACKAGED := multilingual-e5-small use-multilingual-v3
 HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 1
 
-.PHONY: setup artifacts run test lint openapi bench clean
+.PHONY: setup artifacts run test lint openapi bench deploy-check clean
 
 setup: $(VENV)/.installed
 
@@ -21,9 +20,7 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 artifacts: setup
-	@for name in $(PACKAGED); do \
-		$(PY) -m loaders build packaged:$$name --out $(ARTIFACTS)/$$name --cache $(CACHE) || exit 1; \
-	done
+	sh deploy/build-artifacts.sh $(PY) $(ARTIFACTS) $(CACHE)
 
 run: artifacts
 	$(PY) -m service --host $(HOST) --port $(PORT) --workers $(WORKERS) --artifacts $(ARTIFACTS)
@@ -38,6 +35,10 @@ lint: setup
 
 openapi: setup
 	$(PY) -m service.openapi > openapi/openapi.json
+
+# Deployment files, checked without a Docker engine (see deploy/check.sh).
+deploy-check: setup
+	sh deploy/check.sh $(PY)
 
 bench: artifacts
 	$(PY) bench/run_all.py

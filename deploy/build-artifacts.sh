@@ -1,0 +1,17 @@
+#!/usr/bin/env sh
+# Build the packaged real-model artifacts. Used by `make artifacts`, the Dockerfile and the
+# Kubernetes init container, so that CI exercises the same build steps the image runs.
+#   deploy/build-artifacts.sh PYTHON ARTIFACTS_DIR [CACHE_DIR]
+set -eu
+python="${1:-python}"
+out="${2:-artifacts}"
+cache="${3:-}"
+for name in multilingual-e5-small use-multilingual-v3; do
+    if [ -n "$cache" ]; then
+        "$python" -m loaders build "packaged:$name" --out "$out/$name" --cache "$cache"
+    else
+        "$python" -m loaders build "packaged:$name" --out "$out/$name"
+    fi
+done
+"$python" -m loaders verify "$out/multilingual-e5-small"
+"$python" -m loaders verify "$out/use-multilingual-v3"
