@@ -60,7 +60,12 @@ class TooLarge(ServiceError):
 
 
 def problem(
-    request: Request[Any, Any, Any], status: int, title: str, detail: str, **extra: Any
+    request: Request[Any, Any, Any],
+    status: int,
+    title: str,
+    detail: str,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
 ) -> Response[Any]:
     body = {
         "type": "about:blank",
@@ -70,7 +75,7 @@ def problem(
         "instance": request.url.path,
         **extra,
     }
-    return Response(body, status_code=status, media_type=PROBLEM_JSON)
+    return Response(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
 def on_service_error(request: Request[Any, Any, Any], exc: ServiceError) -> Response[Any]:
@@ -94,7 +99,11 @@ def on_http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Respon
         413: "Request too large",
         415: "Unsupported media type",
     }
-    return problem(request, exc.status_code, titles.get(exc.status_code, "Request failed"), str(exc.detail))
+    # keep the exception's headers: a 405 must say which methods are allowed (Allow)
+    headers = {str(k): str(v) for k, v in (exc.headers or {}).items()}
+    return problem(
+        request, exc.status_code, titles.get(exc.status_code, "Request failed"), str(exc.detail), headers
+    )
 
 
 def on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:

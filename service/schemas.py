@@ -278,3 +278,14 @@ class CompareOut(Response):
     canonical_correlations: list[float]
     took_seconds: float
     cached: bool = False
+
+
+class Problem(Response):
+    """RFC 9457 problem details (media type application/problem+json)."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str
+    field: str | None = None

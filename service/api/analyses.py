@@ -17,13 +17,13 @@ from litestar.params import Parameter
 
 from service import analyses
 from service import schemas as s
-from service.api.params import JobsDep, ModelName, Reg, examples, model_of, registry, split
+from service.api.params import ERRORS, JobsDep, ModelName, Reg, examples, model_of, registry, split
 from service.cache import cache_key
 from service.errors import BadRequest
 from service.jobs import Jobs, JobState
 
 T = TypeVar("T", bound=msgspec.Struct)
-ACCEPTED = {202: ResponseSpec(data_container=s.JobOut, description="still computing: poll the job URL")}
+ACCEPTED = {**ERRORS, 202: ResponseSpec(data_container=s.JobOut, description="still computing: poll the URL")}
 
 Seed = Annotated[
     int, Parameter(description="random seed (echoed; same seed, same numbers)", ge=0, le=2**32 - 1)
@@ -150,7 +150,11 @@ async def get_compare(
     return await answer(jobs, key, "compare", compute, s.CompareOut)
 
 
-@get("/jobs/{job_id:str}", summary="State of a long-running analysis: status, progress, result when done")
+@get(
+    "/jobs/{job_id:str}",
+    responses=ERRORS,
+    summary="State of a long-running analysis: status, progress, result when done",
+)
 async def get_job(
     jobs: JobsDep, job_id: Annotated[str, Parameter(description="job id", max_length=64)]
 ) -> s.JobOut:

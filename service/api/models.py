@@ -9,7 +9,7 @@ from litestar.di import Provide
 from litestar.params import Parameter
 
 from service import schemas as s
-from service.api.params import ModelName, Reg, SchemeParam, examples, model_of, registry
+from service.api.params import ERRORS, ModelName, Reg, SchemeParam, examples, model_of, registry
 from service.models import LoadedModel
 from service.queries import find_tokens, token_out
 
@@ -45,17 +45,25 @@ def model_out(model: LoadedModel) -> s.ModelOut:
     )
 
 
-@get("/", summary="List the loaded models")
+@get("/", responses=ERRORS, summary="List the loaded models")
 async def list_models(reg: Reg) -> s.ModelsOut:
     return s.ModelsOut([model_out(m) for m in reg.models.values()])
 
 
-@get("/{model:str}", summary="Describe one model: sizes, index, label schemes and token counts per script")
+@get(
+    "/{model:str}",
+    responses=ERRORS,
+    summary="Describe one model: sizes, index, label schemes and token counts per script",
+)
 async def get_model(reg: Reg, model: ModelName) -> s.ModelOut:
     return model_out(model_of(reg, model))
 
 
-@get("/{model:str}/tokens", summary="Search the vocabulary (exact or prefix), optionally by script")
+@get(
+    "/{model:str}/tokens",
+    responses=ERRORS,
+    summary="Search the vocabulary (exact or prefix), optionally by script",
+)
 async def search_tokens(
     reg: Reg,
     model: ModelName,
@@ -81,7 +89,11 @@ async def search_tokens(
     return find_tokens(model_of(reg, model), q, match, script, scheme, limit, int(cursor or 0))
 
 
-@get("/{model:str}/tokens/{token_id:int}", summary="One token by id: raw and display form, kind, labels")
+@get(
+    "/{model:str}/tokens/{token_id:int}",
+    responses=ERRORS,
+    summary="One token by id: raw and display form, kind, labels",
+)
 async def get_token(
     reg: Reg,
     model: ModelName,

@@ -18,6 +18,7 @@ from litestar.params import JSONBody, Parameter
 from service import queries
 from service import schemas as s
 from service.api.params import (
+    ERRORS,
     Conf,
     ExcludeParam,
     IdParam,
@@ -91,7 +92,9 @@ async def cached(
 
 
 @get(
-    "/{model:str}/neighbors", summary="Nearest neighbours of one token (by token or id), optionally by script"
+    "/{model:str}/neighbors",
+    responses=ERRORS,
+    summary="Nearest neighbours of one token (by token or id), optionally by script",
 )
 async def get_neighbors(
     reg: Reg,
@@ -132,6 +135,7 @@ async def get_neighbors(
 
 @post(
     "/{model:str}/neighbors",
+    responses=ERRORS,
     summary="Nearest neighbours of a batch of tokens, ids or vectors",
     status_code=200,
 )
@@ -163,7 +167,11 @@ async def post_neighbors(
     return await cached(cache, found, "neighbors-batch", params, compute, s.NeighborsBatchOut)
 
 
-@get("/{model:str}/translations", summary="Translation candidates of a token in other writing systems")
+@get(
+    "/{model:str}/translations",
+    responses=ERRORS,
+    summary="Translation candidates of a token in other writing systems",
+)
 async def get_translations(
     reg: Reg,
     conf: Conf,
@@ -197,7 +205,12 @@ async def get_translations(
     )
 
 
-@post("/{model:str}/translations", summary="Translation candidates for a batch of queries", status_code=200)
+@post(
+    "/{model:str}/translations",
+    responses=ERRORS,
+    summary="Translation candidates for a batch of queries",
+    status_code=200,
+)
 async def post_translations(
     reg: Reg, conf: Conf, cache: Cache, model: ModelName, data: JSONBody[s.TranslationsBatch]
 ) -> Response[s.TranslationsBatchOut]:
@@ -218,6 +231,7 @@ async def post_translations(
 
 @post(
     "/{model:str}/translations/evaluate",
+    responses=ERRORS,
     status_code=200,
     summary="Precision@1/5/10 of cosine and CSLS retrieval on a bilingual dictionary",
 )

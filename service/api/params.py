@@ -6,10 +6,12 @@ from typing import Annotated, Any
 
 from litestar.datastructures import State
 from litestar.di import NamedDependency
+from litestar.openapi import ResponseSpec
 from litestar.openapi.spec import Example
 from litestar.params import Parameter, QueryParameter
 
-from service.errors import BadRequest
+from service import schemas as s
+from service.errors import PROBLEM_JSON, BadRequest
 from service.jobs import Jobs
 from service.models import LoadedModel, Registry
 from service.settings import Settings
@@ -18,6 +20,17 @@ from service.settings import Settings
 Reg = NamedDependency[Registry]
 Conf = NamedDependency[Settings]
 JobsDep = NamedDependency[Jobs]
+
+
+# Error responses every route may give, documented in the OpenAPI spec as problem details.
+ERRORS = {
+    status: ResponseSpec(s.Problem, description=text, media_type=PROBLEM_JSON, generate_examples=False)
+    for status, text in (
+        (400, "bad parameter or body: `field` names it"),
+        (404, "unknown model, token or job; close matches in `suggestions` or `known`"),
+        (413, "body or dictionary over the documented limits"),
+    )
+}
 
 
 def registry(state: State) -> Registry:

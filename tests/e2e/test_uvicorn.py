@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import socket
 import subprocess
@@ -12,6 +13,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -86,32 +88,82 @@ def test_openapi_is_served_and_matches_the_committed_spec(server: str) -> None:
     assert status == 200 and body["paths"].keys() == committed["paths"].keys()
 
 
-def test_broken_artifact_refuses_to_start_with_one_line(packaged: dict[str, Path], tmp_path: Path) -> None:
-    broken = tmp_path / "broken"
-    shutil.copytree(packaged[USE], broken)
-    matrix = broken / "matrix.npy"
+def truncate_matrix(directory: Path) -> str:
+    matrix = directory / "matrix.npy"
     with open(matrix, "r+b") as fh:
         fh.truncate(matrix.stat().st_size - 100)
-    done = subprocess.run(
-        [sys.executable, "-m", "service", "--port", str(free_port()), "--artifacts", str(broken)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    return "matrix.npy has"
+
+
+def flip_index_byte(directory: Path) -> str:
+    index = directory / "index.usearch"
+    with open(index, "r+b") as fh:
+        fh.seek(index.stat().st_size // 2)
+        byte = fh.read(1)
+        fh.seek(-1, 1)
+        fh.write(bytes([byte[0] ^ 0xFF]))
+    return "index.usearch fails its sha256 check"
+
+
+def newer_format(directory: Path) -> str:
+    manifest = directory / "manifest.json"
+    data = json.loads(manifest.read_text())
+    data["format_version"] += 1
+    manifest.write_text(json.dumps(data))
+    return "this program reads version 1"
+
+
+@pytest.mark.parametrize("damage", [truncate_matrix, flip_index_byte, newer_format])
+def test_broken_artifact_refuses_to_start_with_one_line(
+    packaged: dict[str, Path], tmp_path: Path, damage: Any
+) -> None:
+    broken = tmp_path / "broken"
+    shutil.copytree(packaged[USE], broken)
+    expected = damage(broken)
+    command = [sys.executable, "-m", "service", "--port", str(free_port()), "--artifacts", str(broken)]
+    env = {**os.environ, "POLYGLOT_VERIFY_CHECKSUMS": "1"}  # a flipped byte keeps the size: needs sha256
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120, env=env)
     assert done.returncode == 2
-    assert done.stderr.strip().count("\n") == 0
-    assert "matrix.npy has" in done.stderr and str(broken) in done.stderr
+    assert done.stderr.strip().count("\n") == 0, done.stderr
+    assert expected in done.stderr and str(broken) in done.stderr
+
+
+def test_schemathesis_finds_no_server_errors(server: str) -> None:
+    """CI-sized fuzzing of the served spec: no 5xx, documented status codes, bodies match the schemas."""
+    checks = "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance"
+    command = [
+        str(Path(sys.executable).parent / "schemathesis"),
+        "run",
+        f"{server}/schema/openapi.json",
+        "-c",
+        f"{checks},unsupported_method",
+        "-n",
+        "3",
+        "--seed",
+        "1",
+        "--phases",
+        "examples,fuzzing",
+        "--request-timeout",
+        "60",
+    ]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stdout[-4000:]
+
+
+def token_requests_counted(server: str) -> float:
+    with urllib.request.urlopen(f"{server}/metrics", timeout=10) as response:
+        text = response.read().decode()
+    return sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in text.splitlines()
+        if line.startswith("polyglot_requests_total{")
+        and "tokens/{token_id" in line
+        and 'status_code="200"' in line
+    )
 
 
 def test_two_workers_metrics_add_up(server: str) -> None:
+    before = token_requests_counted(server)
     for _ in range(40):
         assert get(f"{server}/v1/models/{USE}/tokens/5")[0] == 200
-    with urllib.request.urlopen(f"{server}/metrics", timeout=10) as response:
-        text = response.read().decode()
-    total = sum(
-        float(line.rsplit(" ", 1)[1])
-        for line in text.splitlines()
-        if line.startswith("polyglot_requests_total{") and "tokens/{token_id" in line
-    )
-    assert total == 40  # both workers served some; a scrape sums them
+    assert token_requests_counted(server) - before == 40  # both workers served some; a scrape sums them
