@@ -1,10 +1,25 @@
 """ASGI entry point for uvicorn: `uvicorn --factory service.asgi:app` (settings from POLYGLOT_* env)."""
 
+import asyncio.base_events
+import socket
+
 from litestar import Litestar
 
 from service.app import create_app
 from service.settings import Settings
 
 
+def _set_nodelay(sock: socket.socket) -> None:
+    """asyncio's own version, without its `proto == IPPROTO_TCP` condition.
+
+    With several workers uvicorn hands each one the listening socket, which arrives with protocol
+    0; asyncio then leaves Nagle's algorithm on for every accepted connection, and each response
+    waits ~40 ms for the client's delayed ACK (measured: p50 44 ms with two workers, 1.3 ms with one).
+    """
+    if sock.family in (socket.AF_INET, socket.AF_INET6) and sock.type == socket.SOCK_STREAM:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
 def app() -> Litestar:
+    asyncio.base_events._set_nodelay = _set_nodelay  # type: ignore[attr-defined]  # in this worker only
     return create_app(Settings.from_env())

@@ -100,3 +100,27 @@ def test_unknown_job_is_404(client: Client) -> None:
     response = client.get("/v1/jobs/0123456789abcdef0123")
     assert response.status_code == 404
     assert response.headers["content-type"].startswith("application/problem+json")
+
+
+def computations(client: Client, kind: str) -> float:
+    for line in client.get("/metrics").text.splitlines():
+        if line.startswith("polyglot_analysis_seconds_count{") and f'kind="{kind}"' in line:
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0
+
+
+def test_a_storm_of_identical_analyses_is_computed_once(client: Client) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    before = computations(client, "separability")
+    variants = [{"categories": "HANGUL,THAI", "seed": 77}, {"seed": "77", "categories": "THAI,HANGUL"}]
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        responses = list(
+            pool.map(
+                lambda i: client.get(f"/v1/models/{USE}/separability", params=variants[i % 2]), range(32)
+            )
+        )
+    assert all(r.status_code in (200, 202) for r in responses)
+    results = [result_of(client, r) for r in responses]
+    assert all(r["mean"] == results[0]["mean"] for r in results)
+    assert computations(client, "separability") - before == 1
