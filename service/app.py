@@ -5,9 +5,11 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
-from litestar import Litestar, get
+from litestar import Litestar, Request, get
 from litestar.datastructures import State
+from litestar.exceptions import HTTPException
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 
@@ -86,7 +88,17 @@ def create_app(settings: Settings, registry: Registry | None = None) -> Litestar
             "redis": redis_state,
         }
 
+    async def require_json(request: Request[Any, Any, Any]) -> None:
+        """Bodies are JSON: anything else is 415, not decoded on a guess."""
+        if request.method in {"POST", "PUT", "PATCH"}:
+            media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+            if media != "application/json" and not media.endswith("+json"):
+                raise HTTPException(
+                    status_code=415, detail=f"send application/json, not {media or 'no type'}"
+                )
+
     return Litestar(
+        before_request=require_json,
         route_handlers=[
             models_api.router,
             neighbors_api.router,

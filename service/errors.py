@@ -106,6 +106,12 @@ def on_http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Respon
     )
 
 
+def on_undecodable(request: Request[Any, Any, Any], exc: UnicodeError) -> Response[Any]:
+    return problem(
+        request, 400, "Invalid request", f"the body is not valid UTF-8 text ({exc.reason})", field="body"
+    )
+
+
 def on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     log.exception("unhandled error on %s", request.url.path)
     return problem(request, 500, "Internal error", "the server failed to answer; the error was logged")
@@ -115,5 +121,6 @@ EXCEPTION_HANDLERS: dict[int | type[Exception], Any] = {
     ServiceError: on_service_error,
     ValidationException: on_validation_error,
     HTTPException: on_http_error,
+    UnicodeError: on_undecodable,
     Exception: on_unexpected,
 }

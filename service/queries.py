@@ -17,6 +17,8 @@ from service.errors import BadRequest, TooLarge
 from service.metrics import metrics
 from service.models import WORD_MARK, LoadedModel
 
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+
 
 def token_out(model: LoadedModel, ident: int) -> s.TokenOut:
     return s.TokenOut(
@@ -58,10 +60,10 @@ def _query(model: LoadedModel, query: s.Query, where: str) -> tuple[np.ndarray, 
                 f"{where}.vector",
                 f"vector has {len(query.vector)} values, {model.name} has dimension {model.manifest.dim}",
             )
-        vector = np.asarray(query.vector, dtype=np.float32)
-        if not np.isfinite(vector).all() or not vector.any():
-            raise BadRequest(f"{where}.vector", "vector must be finite and not all zeros")
-        return normalise(vector), None, s.QueryOut("vector")
+        vector = np.asarray(query.vector, dtype=np.float64)  # float32 would overflow silently to inf
+        if not np.isfinite(vector).all() or np.abs(vector).max() > FLOAT32_MAX or not vector.any():
+            raise BadRequest(f"{where}.vector", "vector values must be finite float32 numbers, not all zeros")
+        return normalise(vector.astype(np.float32)), None, s.QueryOut("vector")
     if query.token is not None:
         ident, matched = model.resolve(query.token, f"{where}.token")
         kind = "token"

@@ -81,7 +81,10 @@ async def cached(
     compute: Callable[[], msgspec.Struct],
     out_type: type[msgspec.Struct],
 ) -> Response[Any]:
-    key = cache_key([found.checksum], endpoint, params)
+    try:
+        key = cache_key([found.checksum], endpoint, params)
+    except UnicodeEncodeError as exc:  # JSON may carry lone surrogates ("\udcff"): not text
+        raise BadRequest("body", "strings must be valid Unicode text (a lone surrogate was sent)") from exc
     body, hit = await cache.get_or_compute(
         endpoint,
         key,

@@ -1,0 +1,71 @@
+"""Bad input at the edges: every case is a 4xx problem, never a 5xx, and the service stays up."""
+
+from __future__ import annotations
+
+import pytest
+from litestar.testing import TestClient
+
+from tests.conftest import E5
+
+Client = TestClient  # type: ignore[type-arg]
+NEIGHBORS = f"/v1/models/{E5}/neighbors"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "status"),
+    [
+        ({"content": b'{"queries": [{"id": 5}]}', "headers": {"content-type": "text/plain"}}, 415),
+        ({"content": b"\xff\xfe\xfa", "headers": {"content-type": "application/json"}}, 400),
+        (
+            {
+                "content": '{"queries": [{"token": "\udcff"}]}'.encode("utf-8", "surrogatepass"),
+                "headers": {"content-type": "application/json"},
+            },
+            400,
+        ),
+        (
+            {
+                "content": b'{"queries": [{"token": "\\udcff"}]}',
+                "headers": {"content-type": "application/json"},
+            },
+            400,
+        ),
+        ({"json": {"queries": [{"vector": ["a"] * 384}]}}, 400),
+        ({"json": {"queries": [{"vector": [1e39] * 384}]}}, 400),
+        ({"json": {"queries": [{"vector": [0.0] * 384}]}}, 400),
+        ({"json": {"queries": [{"vector": [0.1] * 20_000}]}}, 400),
+        ({"json": {"queries": [{"token": "a" * 10_000}]}}, 400),
+        ({"json": {"queries": [{"id": -1}]}}, 400),
+        ({"json": {"queries": [{"id": 10**12}]}}, 400),
+        ({"json": {"queries": [{"id": 5}], "k": 10**9}}, 400),
+        ({"json": [1, 2, 3]}, 400),
+    ],
+)
+def test_bad_bodies_are_4xx_problems(client: Client, kwargs: dict, status: int) -> None:  # type: ignore[type-arg]
+    response = client.post(NEIGHBORS, **kwargs)
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert client.get("/health").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"token": "a" * 10_000},
+        {"token": "▁water", "k": "ten"},
+        {"token": "▁water", "k": "99999999999999999999"},
+        {"id": "-5"},
+        {"token": "▁water", "exact": "maybe"},
+        {"token": "▁water", "scripts": "," * 3000},
+    ],
+)
+def test_bad_query_parameters_are_400(client: Client, params: dict) -> None:  # type: ignore[type-arg]
+    response = client.get(NEIGHBORS, params=params)
+    assert response.status_code == 400, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+
+
+def test_unknown_route_and_method(client: Client) -> None:
+    assert client.get("/v1/nothing").status_code == 404
+    response = client.delete(NEIGHBORS)
+    assert response.status_code == 405 and "allow" in {k.lower() for k in response.headers}
