@@ -107,8 +107,9 @@ def on_http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Respon
 
 
 def on_undecodable(request: Request[Any, Any, Any], exc: UnicodeError) -> Response[Any]:
+    reason = getattr(exc, "reason", str(exc))
     return problem(
-        request, 400, "Invalid request", f"the body is not valid UTF-8 text ({exc.reason})", field="body"
+        request, 400, "Invalid request", f"the body is not valid UTF-8 text ({reason})", field="body"
     )
 
 
