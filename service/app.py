@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 from litestar import Litestar, Request, get
@@ -12,6 +13,8 @@ from litestar.datastructures import State
 from litestar.exceptions import HTTPException
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.response import File
+from litestar.static_files import create_static_files_router
 
 from service.api import analyses as analyses_api
 from service.api import models as models_api
@@ -25,6 +28,7 @@ from service.redis_store import FallbackStore, RedisStore
 from service.settings import Settings
 
 log = logging.getLogger("service")
+STATIC = Path(__file__).parent / "static"  # the explorer page: plain HTML/JS/CSS, no CDN
 API_VERSION = "0.1.0"
 
 
@@ -69,6 +73,10 @@ def create_app(settings: Settings, registry: Registry | None = None) -> Litestar
             if redis is not None:
                 await redis.close()
 
+    @get("/", include_in_schema=False, media_type="text/html")
+    async def explorer() -> File:
+        return File(STATIC / "index.html", content_disposition_type="inline")
+
     @get("/health", summary="The process is alive", tags=["health"])
     async def health() -> dict[str, str]:
         return {"status": "ok"}
@@ -100,6 +108,11 @@ def create_app(settings: Settings, registry: Registry | None = None) -> Litestar
     return Litestar(
         before_request=require_json,
         route_handlers=[
+            explorer,
+            create_static_files_router("/static", directories=[STATIC], include_in_schema=False),
+            create_static_files_router(
+                "/reports", directories=[settings.reports], html_mode=True, include_in_schema=False
+            ),
             models_api.router,
             neighbors_api.router,
             analyses_api.router,

@@ -28,6 +28,7 @@ class Settings:
     cache_ttl_seconds: int = 24 * 3600
     cache_max_entries: int = 2048
     workers: int = 1
+    reports: Path = Path("reports")  # served at /reports/ (python -m service.report writes there)
     limits: Limits = field(default_factory=Limits)
 
     @classmethod
@@ -54,5 +55,6 @@ class Settings:
             cache_ttl_seconds=int(get("CACHE_TTL", str(cls.cache_ttl_seconds))),
             cache_max_entries=int(get("CACHE_MAX_ENTRIES", str(cls.cache_max_entries))),
             workers=int(get("WORKERS", "1")),
+            reports=Path(get("REPORTS", "reports")),
             limits=limits,
         )

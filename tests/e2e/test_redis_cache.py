@@ -16,7 +16,7 @@ from service.app import create_app
 from service.cache import cache_key
 from service.settings import Settings
 from tests.conftest import E5, USE
-from tests.e2e.test_uvicorn import free_port
+from tests.e2e.conftest import free_port
 
 pytestmark = [
     pytest.mark.e2e,

@@ -1,0 +1,53 @@
+"""The explorer page in a real headless Chromium (Debian's), driven by Playwright; screenshot kept."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import E5, ROOT, USE
+
+pytestmark = pytest.mark.e2e
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+]
+SHOTS = ROOT / "out"
+
+
+@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed")
+def test_explorer_shows_neighbours_and_switches_model(server: str, tmp_path: Path) -> None:
+    sync_api = pytest.importorskip("playwright.sync_api")  # Playwright drives the system Chromium
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.goto(f"{server}/")
+        page.wait_for_selector("#results li")
+        assert page.locator("#model option").count() == 2
+        assert page.locator("#results li").count() == 20  # "water", k=20, on the first model
+        page.fill("#token", "house")
+        page.click("#go")
+        page.wait_for_function("document.querySelector('#title').textContent.includes('house')")
+        scripts = page.locator("#results li").evaluate_all("items => items.map(i => i.dataset.script)")
+        assert len(scripts) == 20 and all(scripts)
+        page.select_option("#model", USE)
+        page.wait_for_function(f"document.querySelector('#title').textContent.includes('{USE}')")
+        page.select_option("#mode", "translations")
+        page.wait_for_function("document.querySelector('#title').textContent.startsWith('Translation')")
+        translated = page.locator("#results li").evaluate_all("items => items.map(i => i.dataset.script)")
+        assert translated and "Latin" not in translated
+        page.wait_for_function("document.querySelector('#headline').textContent.includes('distinct')")
+        SHOTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(SHOTS / "explorer.png"), full_page=True)
+        browser.close()
+    assert (SHOTS / "explorer.png").stat().st_size > 10_000
+    assert E5  # the page starts on the first model listed
