@@ -1,0 +1,226 @@
+"""`python -m service.report --model NAME [--model NAME2] --out reports/NAME`: the reproduction report.
+
+Writes `index.html` (self-contained: figures embedded) and the PNG figures beside it. Every protocol
+parameter, seed, Unicode version and artifact checksum is in the header. `--quick` uses small
+samples and fewer folds (CI); the default is the paper's protocol.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import html
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from loaders.errors import ArtifactError
+from service.analysis.compare import compare, shared_tokens
+from service.analysis.diversity import diversity, sample_queries
+from service.analysis.neighbors import search
+from service.analysis.separability import separability
+from service.models import LoadedModel, load_registry
+from service.report import figures
+from service.settings import Settings
+
+STYLE = (
+    "body{font-family:system-ui,sans-serif;max-width:1100px;margin:auto;padding:1rem}"
+    "table{border-collapse:collapse;font-size:.85rem}"
+    "td,th{border:1px solid #ccc;padding:.2rem .4rem;vertical-align:top}img{max-width:100%}"
+)
+SAMPLE_WORDS = ["▁water", "▁house", "▁mother", "▁the", "▁вода", "▁水", "▁Wasser", "▁agua", "▁дом"]
+
+
+def parser() -> argparse.ArgumentParser:
+    cli = argparse.ArgumentParser(prog="python -m service.report", description=__doc__)
+    cli.add_argument("--model", action="append", required=True, help="model name (once or twice)")
+    cli.add_argument("--out", type=Path, required=True, help="output folder")
+    cli.add_argument("--artifacts", type=Path, default=Path("artifacts"), help="artifact folder")
+    cli.add_argument("--seed", type=int, default=0)
+    cli.add_argument(
+        "--sample", type=float, default=0.01, help="diversity: share of the vocabulary as queries"
+    )
+    cli.add_argument("--map-tokens", type=int, default=4000, help="tokens drawn on the 2-D map")
+    cli.add_argument("--quick", action="store_true", help="small samples, 3 folds, 5 categories (for CI)")
+    return cli
+
+
+def img(path: Path) -> str:
+    data = base64.b64encode(path.read_bytes()).decode()
+    return f'<img src="data:image/png;base64,{data}" alt="{html.escape(path.stem)}">'
+
+
+def table(header: list[str], rows: Sequence[Sequence[object]]) -> str:
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in row) + "</tr>" for row in rows)
+    return f"<table><tr>{head}</tr>{body}</table>"
+
+
+def model_section(model: LoadedModel, args: argparse.Namespace, out: Path) -> tuple[str, dict[str, str]]:
+    rng = np.random.default_rng(args.seed)
+    space, paper, scripts = model.space, model.labels["paper"], model.labels["unicode"]
+    name = model.name
+    parts = [f"<h2>{html.escape(name)}</h2>"]
+
+    sample = np.sort(rng.choice(space.indexed, min(args.map_tokens, len(space.indexed)), replace=False))
+    rows = space.unit(sample)
+    centred = rows - rows.mean(axis=0)
+    _, _, vt = np.linalg.svd(centred, full_matrices=False)
+    labels = [scripts.names[int(scripts.codes[i])] for i in sample]
+    fig = figures.token_map(
+        centred @ vt[:2].T, labels, f"{name}: {len(sample)} tokens, PCA", out / f"{name}-map.png"
+    )
+    parts.append(f"<h3>Tokens by writing system (PCA, like the paper's Fig. 1)</h3>{img(fig)}")
+
+    share = 0.002 if args.quick else args.sample
+    queries = sample_queries(space.indexed, share, args.seed)
+    assert space.knn_ids is not None
+    hood = np.asarray(space.knn_ids[queries, :50], dtype=np.int64)
+    div = diversity(hood, queries, paper.codes, paper.names, include_self=True, count="all", scheme="paper")
+    fig = figures.histogram(
+        div.histogram,
+        div.mean,
+        div.sd,
+        f"{name}: neighbour diversity (paper Fig. 5)",
+        out / f"{name}-diversity.png",
+    )
+    parts.append(
+        f"<h3>Distinct categories among 50 nearest neighbours</h3><p>mean {div.mean:.2f}, "
+        f"sd {div.sd:.2f} over {div.queries} queries (paper: mT5-XL 7.61, XLM-R-XL 1.64)</p>{img(fig)}"
+    )
+    fig = figures.heatmap(
+        div.mix, div.mix_queries, f"{name}: neighbour mix (paper Fig. 6)", out / f"{name}-mix.png"
+    )
+    parts.append(f"<h3>Per-script neighbour mix</h3>{img(fig)}")
+
+    folds = 3 if args.quick else 10
+    top = [n for n in paper.names if int((paper.codes[space.indexed] == paper.names.index(n)).sum()) >= 500]
+    chosen = top[:5] if args.quick else None
+    sep = separability(
+        space.unit, space.indexed, paper.codes, paper.names, folds=folds, seed=args.seed, categories=chosen
+    )
+    fig = figures.bars(
+        [s.category for s in sep.scores],
+        [s.accuracy for s in sep.scores],
+        [s.sd for s in sep.scores],
+        f"{name}: one-vs-rest separability, mean {sep.mean:.4f}",
+        "accuracy",
+        out / f"{name}-separability.png",
+        floor=0.5,
+    )
+    parts.append(
+        f"<h3>Separability per category ({folds}-fold, balanced)</h3><p>mean {sep.mean:.4f} over "
+        f"{len(sep.scores)} categories (paper: XLM-R-XL 0.9924, mT5-XL 0.9332)</p>{img(fig)}"
+    )
+
+    rows_html = []
+    for word in SAMPLE_WORDS:
+        found = model.lookup(word)
+        if found is None or space.norms[found[0]] == 0:
+            continue
+        ident = found[0]
+        hits = search(space, space.unit(np.array([ident]))[0], 20, token=ident)
+        cells = ", ".join(f"{model.display[i]} ({scripts.names[int(scripts.codes[i])]})" for i in hits.ids)
+        rows_html.append([model.display[ident], cells])
+    parts.append(
+        "<h3>Top-20 neighbours of sample tokens (paper Fig. 4)</h3>"
+        + table(["token", "neighbours"], rows_html)
+    )
+    stats = {
+        "diversity": f"{div.mean:.2f} (sd {div.sd:.2f}, {div.queries} queries)",
+        "separability": f"{sep.mean:.4f} ({len(sep.scores)} categories, {folds} folds)",
+    }
+    return "\n".join(parts), stats
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    if len(args.model) > 2:
+        print("error: name one or two models", file=sys.stderr)
+        return 2
+    started = time.perf_counter()
+    try:
+        registry = load_registry(Settings(artifacts=(args.artifacts,)))
+        models = [registry.get(name) for name in args.model]
+    except (ArtifactError, Exception) as exc:  # UnknownModel is a ServiceError: one line either way
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    args.out.mkdir(parents=True, exist_ok=True)
+    sections, headline = [], []
+    for model in models:
+        section, stats = model_section(model, args, args.out)
+        sections.append(section)
+        headline.append(
+            [
+                model.name,
+                model.manifest.vocab_size,
+                model.manifest.dim,
+                stats["separability"],
+                stats["diversity"],
+                model.manifest.labels["paper"].unicode_version,
+                model.manifest.labels["unicode"].unicode_version,
+                model.checksum,
+            ]
+        )
+    if len(models) == 2:
+        a, b = models
+        ids_a, ids_b = shared_tokens(a.raw, b.raw)
+        keep = (a.space.norms[ids_a] > 0) & (b.space.norms[ids_b] > 0)
+        result = compare(
+            a.space.unit,
+            b.space.unit,
+            ids_a[keep],
+            ids_b[keep],
+            k=100,
+            sample=0.005 if args.quick else 0.05,
+            seed=args.seed,
+        )
+        fig = figures.bars(
+            [str(i + 1) for i in range(len(result.canonical))],
+            result.canonical,
+            [0.0] * len(result.canonical),
+            f"canonical correlations {a.name} vs {b.name}",
+            "singular value of Q_A^T Q_B",
+            args.out / "compare-canonical.png",
+        )
+        sections.append(
+            f"<h2>{html.escape(a.name)} vs {html.escape(b.name)} (paper Figs. 7-8)</h2><p>"
+            f"{result.shared} shared tokens; mean top-100 neighbour overlap {result.overlap_mean:.1f} "
+            f"(sd {result.overlap_sd:.1f}, {result.queries} queries); top canonical correlation "
+            f"{result.canonical[0]:.3f}</p>{img(fig)}"
+        )
+    params = (
+        f"seed {args.seed}; diversity k=50, query counted, sample {0.002 if args.quick else args.sample}; "
+        f"separability paper scheme, one-vs-rest, balanced, C=1, {3 if args.quick else 10} folds, "
+        f"min 500 tokens{'; first 5 categories only' if args.quick else ''}; map: PCA of "
+        f"{args.map_tokens} tokens (UMAP is not a dependency); {time.perf_counter() - started:.0f} s to build"
+    )
+    page = f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
+<title>polyglot-geometry report</title><style>{STYLE}</style></head><body>
+<h1>Hyperpolyglot geometry: reproduction report</h1><p>{html.escape(params)}</p>
+{
+        table(
+            [
+                "model",
+                "tokens",
+                "dim",
+                "separability (mean)",
+                "diversity (mean)",
+                "Unicode (paper scheme)",
+                "Unicode (script scheme)",
+                "artifact checksum",
+            ],
+            headline,
+        )
+    }
+{"".join(sections)}</body></html>"""
+    (args.out / "index.html").write_text(page, encoding="utf-8")
+    print(f"{args.out / 'index.html'}: {len(models)} model(s), {time.perf_counter() - started:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

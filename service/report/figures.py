@@ -1,0 +1,86 @@
+"""Matplotlib figures of the report (Agg backend: no display needed). Each returns the PNG path."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # before pyplot: files only
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+TOP_SCRIPTS = 10
+
+
+def _save(fig: Figure, path: Path) -> Path:
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def token_map(points: np.ndarray, labels: list[str], title: str, path: Path) -> Path:
+    """2-D PCA map of a token sample coloured by writing system (paper Fig. 1)."""
+    fig, ax = plt.subplots(figsize=(7, 6))
+    names, counts = np.unique(labels, return_counts=True)
+    shown = [names[i] for i in np.argsort(-counts)[:TOP_SCRIPTS]]
+    colours = plt.get_cmap("tab10")
+    for number, name in enumerate(shown):
+        mask = np.array([label == name for label in labels])
+        ax.scatter(points[mask, 0], points[mask, 1], s=3, alpha=0.6, color=colours(number), label=name)
+    rest = np.array([label not in shown for label in labels])
+    ax.scatter(points[rest, 0], points[rest, 1], s=2, alpha=0.3, color="#999999", label="other")
+    ax.set_title(title)
+    ax.set_xlabel("PC 1")
+    ax.set_ylabel("PC 2")
+    ax.legend(markerscale=4, fontsize=8, loc="best")
+    return _save(fig, path)
+
+
+def histogram(histogram: dict[int, int], mean: float, sd: float, title: str, path: Path) -> Path:
+    """Distinct categories among each query's neighbourhood (paper Fig. 5)."""
+    fig, ax = plt.subplots(figsize=(7, 4))
+    values = sorted(histogram)
+    ax.bar(values, [histogram[v] for v in values], color="#3b6ea5")
+    ax.axvline(mean, color="#b5462f", linestyle="--", label=f"mean {mean:.2f} (sd {sd:.2f})")
+    ax.set_xlabel("distinct categories among the query and its 50 nearest neighbours")
+    ax.set_ylabel("queries")
+    ax.set_title(title)
+    ax.legend()
+    return _save(fig, path)
+
+
+def heatmap(mix: dict[str, dict[str, float]], counts: dict[str, int], title: str, path: Path) -> Path:
+    """Share of neighbours in each script, for query tokens of each script (paper Fig. 6)."""
+    rows = sorted(mix, key=lambda name: -counts.get(name, 0))[:12]
+    matrix = np.array([[mix[r].get(c, 0.0) for c in rows] for r in rows])
+    fig, ax = plt.subplots(figsize=(7, 6))
+    image = ax.imshow(matrix, cmap="viridis", vmin=0, vmax=1)
+    ax.set_xticks(range(len(rows)), rows, rotation=60, ha="right", fontsize=8)
+    ax.set_yticks(range(len(rows)), rows, fontsize=8)
+    ax.set_xlabel("neighbour category")
+    ax.set_ylabel("query category")
+    ax.set_title(title)
+    fig.colorbar(image, ax=ax, label="share of neighbours")
+    return _save(fig, path)
+
+
+def bars(
+    names: list[str],
+    values: list[float],
+    errors: list[float],
+    title: str,
+    ylabel: str,
+    path: Path,
+    floor: float = 0.0,
+) -> Path:
+    """Bars with error bars (separability per category; canonical correlations)."""
+    fig, ax = plt.subplots(figsize=(max(6, 0.35 * len(names) + 2), 4))
+    ax.bar(range(len(names)), values, yerr=errors, color="#3b6ea5", capsize=2)
+    ax.set_xticks(range(len(names)), names, rotation=70, ha="right", fontsize=8)
+    ax.set_ylim(floor, 1.0)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    return _save(fig, path)
