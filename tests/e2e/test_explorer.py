@@ -45,7 +45,10 @@ def test_explorer_shows_neighbours_and_switches_model(server: str, tmp_path: Pat
         page.wait_for_function("document.querySelector('#title').textContent.startsWith('Translation')")
         translated = page.locator("#results li").evaluate_all("items => items.map(i => i.dataset.script)")
         assert translated and "Latin" not in translated
-        page.wait_for_function("document.querySelector('#headline').textContent.includes('distinct')")
+        page.wait_for_function("document.querySelector('#h-div').textContent.includes('distinct')")
+        page.wait_for_function(
+            "document.querySelector('#h-sep').textContent.includes('categories')", timeout=120_000
+        )
         SHOTS.mkdir(exist_ok=True)
         page.screenshot(path=str(SHOTS / "explorer.png"), full_page=True)
         browser.close()
