@@ -135,16 +135,24 @@ class LoadedModel:
             raise BadRequest("scheme", f"unknown label scheme {scheme!r}; known: {', '.join(self.labels)}")
         return self.labels[scheme]
 
-    def label_ids(self, scheme: str, names: list[str], field_name: str) -> np.ndarray:
-        """Sorted ids of tokens carrying any of `names` (case-insensitive) in `scheme`."""
+    def label_mask(self, scheme: str, names: list[str], field_name: str) -> np.ndarray:
+        """Boolean mask over the vocabulary: tokens carrying any of `names` (case-insensitive)."""
         labels = self.scheme(scheme)
-        folded = {name.casefold(): name for name in labels.names}
-        parts = []
+        folded = {name.casefold(): code for code, name in enumerate(labels.names)}
+        codes = []
         for name in names:
             if name.casefold() not in folded:
                 raise BadRequest(field_name, f"unknown {scheme} label {name!r}", known=labels.names)
-            parts.append(labels.ids_by_name[folded[name.casefold()]])
-        return np.unique(np.concatenate(parts)) if parts else np.empty(0, dtype=np.int64)
+            codes.append(folded[name.casefold()])
+        # a lookup table over the few label codes: one vectorised pass over the vocabulary
+        table = np.zeros(len(labels.names), dtype=bool)
+        table[codes] = True
+        mask: np.ndarray = table[labels.codes]
+        return mask
+
+    def label_ids(self, scheme: str, names: list[str], field_name: str) -> np.ndarray:
+        """Sorted ids of tokens carrying any of `names` (case-insensitive) in `scheme`."""
+        return np.flatnonzero(self.label_mask(scheme, names, field_name))
 
     def allowed(
         self, scheme: str, include: list[str] | None, exclude: list[str] | None, prefix: str = "scripts"
@@ -152,12 +160,12 @@ class LoadedModel:
         """Ids a filter allows (None: no filter)."""
         if not include and not exclude:
             return None
-        keep = self.label_ids(scheme, include, prefix) if include else self.space.indexed
+        keep = self.space.norms > 0
+        if include:
+            keep &= self.label_mask(scheme, include, prefix)
         if exclude:
-            keep = np.setdiff1d(
-                keep, self.label_ids(scheme, exclude, f"exclude_{prefix}"), assume_unique=True
-            )
-        return keep
+            keep &= ~self.label_mask(scheme, exclude, f"exclude_{prefix}")
+        return np.flatnonzero(keep)
 
 
 class Registry:
