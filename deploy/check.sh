@@ -16,3 +16,4 @@ fi
 "$bin/kubernetes-validate" --strict --kubernetes-version 1.30 deploy/kubernetes/*.yaml
 "$bin/hadolint" --failure-threshold warning Dockerfile
 echo "Dockerfile: OK"
+"$python" -c "import json, sys; json.load(open('deploy/grafana/polyglot-geometry.json')); print('Grafana dashboard: OK')"
