@@ -48,7 +48,7 @@ def separability_job(
 ) -> tuple[dict[str, object], Compute]:
     labels = model.scheme(scheme)
     chosen = _check_categories(model, scheme, categories)
-    if chosen is None and scheme in NON_SCRIPT and scheme != "paper":
+    if chosen is None and scheme == "unicode":  # Common/Mixed/Special are not writing systems
         chosen = [n for n in labels.names if n not in NON_SCRIPT[scheme]]
     params = {
         "scheme": scheme,

@@ -25,21 +25,14 @@ from service.settings import Settings
 WORD_MARK = "\u2581"
 
 
-@dataclass
+@dataclass(frozen=True)
 class Labels:
     codes: np.ndarray  # uint16 per token
     names: list[str]
-    ids_by_name: dict[str, np.ndarray] = field(default_factory=dict)  # sorted token ids per label
-
-    @classmethod
-    def build(cls, codes: np.ndarray, names: list[str]) -> Labels:
-        order = np.argsort(codes, kind="stable")
-        bounds = np.searchsorted(codes[order], np.arange(len(names) + 1))
-        ids = {name: np.sort(order[bounds[i] : bounds[i + 1]]) for i, name in enumerate(names)}
-        return cls(np.asarray(codes), names, ids)
 
     def counts(self) -> dict[str, int]:
-        return {name: len(ids) for name, ids in self.ids_by_name.items()}
+        per_code = np.bincount(self.codes, minlength=len(self.names))
+        return {name: int(per_code[i]) for i, name in enumerate(self.names)}
 
 
 @dataclass
@@ -233,7 +226,7 @@ def load_model(directory: Path, verify_checksums: bool) -> LoadedModel:
     index.expansion_search = manifest.index.expansion_search  # type: ignore[misc]
     space = Space(matrix, norms, index, knn_ids, knn_sims, np.flatnonzero(norms > 0))
     labels = {
-        scheme: Labels.build(
+        scheme: Labels(
             np.asarray(artifact.open_array(directory, artifact.labels_file(scheme), rows)), info.names
         )
         for scheme, info in manifest.labels.items()

@@ -40,8 +40,8 @@ def find_tokens(
             seen.update(dict.fromkeys(model.prefix(text)))
         ids, matched = list(seen), "prefix"
     if script:
-        allowed = set(model.label_ids(scheme, [script], "script").tolist())
-        ids = [i for i in ids if i in allowed]
+        allowed = model.label_mask(scheme, [script], "script")
+        ids = [i for i in ids if allowed[i]]
     page = ids[cursor : cursor + limit]
     more = cursor + limit < len(ids)
     return s.TokenPage(
