@@ -1,3 +1,3 @@
 """Offline extraction: a model's input embeddings + vocabulary -> a verified artifact directory."""
 
-LOADER_VERSION = "0.1.0"
+LOADER_VERSION = "0.2.1"  # 0.2: language labels

@@ -8,6 +8,10 @@ An artifact is a directory:
     vocab.json           {"raw": [...], "display": [...]} token strings in id order
     labels_paper.npy     uint16 code per token into manifest.labels["paper"].names
     labels_unicode.npy   uint16 code per token into manifest.labels["unicode"].names
+    labels_language.npy  uint16 code per token into manifest.labels["language"].names (optional)
+    language_guess.npy   int16 vocab_size x 2: top and runner-up language (index into
+                         manifest.languages.languages), -1 where the token is in no word list
+    language_scores.npy  float16 vocab_size x 3: top share, runner-up share, entropy (bits); NaN likewise
     kinds.npy            uint8 code per token into TOKEN_KINDS
     index.usearch        USearch HNSW index over L2-normalised rows; key = token id
     knn_ids.npy          int32 vocab_size x knn_k exact cosine neighbours (query excluded; -1 where
@@ -43,7 +47,9 @@ KINDS = "kinds.npy"
 INDEX = "index.usearch"
 KNN_IDS = "knn_ids.npy"
 KNN_SIMS = "knn_sims.npy"
-LABEL_SCHEMES = ("paper", "unicode")
+LANGUAGE_GUESS = "language_guess.npy"
+LANGUAGE_SCORES = "language_scores.npy"
+LABEL_SCHEMES = ("paper", "unicode", "language")
 TOKEN_KINDS = ("special", "byte", "word-initial", "continuation")
 
 
@@ -68,8 +74,19 @@ class IndexParams(msgspec.Struct, frozen=True):
 
 class LabelScheme(msgspec.Struct, frozen=True):
     names: list[str]
-    unicode_version: str
+    unicode_version: str  # "" for the language scheme (see Manifest.languages)
     description: str
+
+
+class LanguageLabelling(msgspec.Struct, frozen=True):
+    """How the language scheme was made (artifacts without it have no language labels)."""
+
+    languages: list[str]  # ISO 639 codes of the word lists, the index space of language_guess
+    names: dict[str, str]  # code -> English name
+    wordfreq_version: str
+    wordlist: str
+    prior: str
+    min_share: float  # a token is labelled with its top language from this share of its distribution
 
 
 class FileEntry(msgspec.Struct, frozen=True):
@@ -95,6 +112,7 @@ class Manifest(msgspec.Struct, frozen=True):
     loader_version: str
     build_key: str  # hash of source fingerprint + build parameters: same key -> rebuilding is a no-op
     files: dict[str, FileEntry]
+    languages: LanguageLabelling | None = None
 
     @property
     def checksum(self) -> str:

@@ -16,6 +16,7 @@ from service import schemas as s
 from service.analysis.compare import compare, shared_tokens
 from service.analysis.diversity import NON_SCRIPT, diversity, sample_queries
 from service.analysis.neighbors import search
+from service.analysis.relations import neighbour_counts, relations, sample_per_label
 from service.analysis.separability import separability
 from service.errors import BadRequest
 from service.jobs import Progress
@@ -37,6 +38,15 @@ def _check_categories(model: LoadedModel, scheme: str, categories: list[str] | N
     return sorted(categories) if categories else None
 
 
+def _language_tokens(model: LoadedModel, within: str | None) -> np.ndarray:
+    """Indexed tokens labelled with a language (not ambiguous/unlabelled), optionally of one script."""
+    table = model.language_table("scheme")
+    keep = model.language_mask(table.supported, "scheme") & (model.space.norms > 0)
+    if within:
+        keep &= model.label_mask("unicode", [within], "within")
+    return np.flatnonzero(keep)
+
+
 def separability_job(
     model: LoadedModel,
     scheme: str,
@@ -45,9 +55,19 @@ def separability_job(
     folds: int,
     seed: int,
     categories: list[str] | None,
+    within: str | None = None,
 ) -> tuple[dict[str, object], Compute]:
     labels = model.scheme(scheme)
-    chosen = _check_categories(model, scheme, categories)
+    ids = model.space.indexed
+    chosen: list[str] | None
+    if scheme == "language":
+        ids = _language_tokens(model, within)
+        table = model.language_table("scheme")
+        chosen = sorted(table.check_codes(categories, "categories")) if categories else table.supported
+    elif within:
+        raise BadRequest("within", "within= (a Unicode script) applies to scheme=language only")
+    else:
+        chosen = _check_categories(model, scheme, categories)
     if chosen is None and scheme == "unicode":  # Common/Mixed/Special are not writing systems
         chosen = [n for n in labels.names if n not in NON_SCRIPT[scheme]]
     params = {
@@ -57,13 +77,14 @@ def separability_job(
         "folds": folds,
         "seed": seed,
         "categories": chosen,
+        "within": within,
     }
 
     def compute(progress: Progress) -> bytes:
         started = time.perf_counter()
         result = separability(
             model.space.unit,
-            model.space.indexed,
+            ids,
             labels.codes,
             labels.names,
             mode=mode,
@@ -98,6 +119,7 @@ def separability_job(
             round(result.mean, 6),
             result.skipped,
             round(time.perf_counter() - started, 3),
+            within=within,
         )
         return msgspec.json.encode(out)
 
@@ -156,6 +178,55 @@ def diversity_job(
             result.histogram,
             result.mix,
             result.mix_queries,
+            round(time.perf_counter() - started, 3),
+        )
+        return msgspec.json.encode(out)
+
+    return params, compute
+
+
+def relations_job(
+    model: LoadedModel, k: int, per_language: int, seed: int, min_tokens: int, languages: list[str] | None
+) -> tuple[dict[str, object], Compute]:
+    table = model.language_table("model")
+    labels = model.labels["language"]
+    chosen = table.check_codes(languages, "languages") if languages else table.supported
+    counts = labels.counts()
+    chosen = sorted({c for c in chosen if counts.get(c, 0) >= min_tokens})
+    if len(chosen) < 2:
+        raise BadRequest("min_tokens", f"fewer than two languages have {min_tokens} labelled tokens")
+    params = {"k": k, "sample": per_language, "seed": seed, "min_tokens": min_tokens, "languages": chosen}
+
+    def compute(progress: Progress) -> bytes:
+        started = time.perf_counter()
+        ids = np.flatnonzero(model.space.norms > 0)
+        wanted = [labels.names.index(c) for c in chosen]
+        samples = sample_per_label(ids, labels.codes, wanted, per_language, seed)
+        queries = np.concatenate(samples)
+        neighbours = _neighbour_ids(model, queries, k, progress)
+        sizes = [len(x) for x in samples]
+        found = neighbour_counts(neighbours, sizes, labels.codes, wanted)
+        result = relations(found, np.array([counts[c] for c in chosen], dtype=np.float64), chosen, sizes)
+        info = model.language_table("model").info
+
+        def matrix(values: np.ndarray) -> list[list[float]]:
+            return [[round(float(v), 4) for v in row] for row in values]
+
+        out = s.RelationsOut(
+            model.name,
+            k,
+            per_language,
+            seed,
+            min_tokens,
+            result.languages,
+            {c: info.names.get(c, c) for c in chosen},
+            result.tokens,
+            result.queries,
+            matrix(result.share),
+            matrix(result.lift),
+            matrix(result.affinity),
+            result.order,
+            [s.MergeOut(m.left, m.right, round(m.distance, 4)) for m in result.merges],
             round(time.perf_counter() - started, 3),
         )
         return msgspec.json.encode(out)

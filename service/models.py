@@ -20,6 +20,7 @@ from loaders.errors import ArtifactError
 from service.analysis.neighbors import Space
 from service.analysis.translation import neighbourhood_means
 from service.errors import BadRequest, UnknownModel, UnknownToken
+from service.language_labels import LanguageDetail, LanguageTable
 from service.settings import Settings
 
 WORD_MARK = "\u2581"
@@ -47,6 +48,7 @@ class LoadedModel:
     labels: dict[str, Labels]
     csls_r: np.ndarray
     load_seconds: float
+    languages: LanguageTable | None = None  # None: an artifact built before language labels
     by_string: dict[str, int] = field(default_factory=dict)
     sorted_strings: list[str] = field(default_factory=list)
     sorted_ids: list[int] = field(default_factory=list)
@@ -118,6 +120,21 @@ class LoadedModel:
     def label_of(self, ident: int) -> dict[str, str]:
         return {scheme: labels.names[int(labels.codes[ident])] for scheme, labels in self.labels.items()}
 
+    def language_of(self, ident: int) -> LanguageDetail | None:
+        if self.languages is None:
+            return None
+        labels = self.labels["language"]
+        return self.languages.detail(ident, labels.names[int(labels.codes[ident])])
+
+    def language_table(self, field_name: str) -> LanguageTable:
+        if self.languages is None:
+            raise BadRequest(
+                field_name,
+                f"{self.name} has no language labels: its artifact predates them; rebuild it"
+                " with `python -m loaders build`",
+            )
+        return self.languages
+
     def kind_of(self, ident: int) -> str:
         return artifact.TOKEN_KINDS[int(self.kinds[ident])]
 
@@ -147,17 +164,30 @@ class LoadedModel:
         """Sorted ids of tokens carrying any of `names` (case-insensitive) in `scheme`."""
         return np.flatnonzero(self.label_mask(scheme, names, field_name))
 
+    def language_mask(self, codes: list[str], field_name: str = "languages") -> np.ndarray:
+        """Tokens labelled with any of the ISO 639 `codes` (400 for unknown or unsupported codes)."""
+        checked = self.language_table(field_name).check_codes(codes, field_name)
+        return self.label_mask("language", checked, field_name)
+
     def allowed(
-        self, scheme: str, include: list[str] | None, exclude: list[str] | None, prefix: str = "scripts"
+        self,
+        scheme: str,
+        include: list[str] | None,
+        exclude: list[str] | None,
+        prefix: str = "scripts",
+        languages: list[str] | None = None,
+        languages_field: str = "languages",
     ) -> np.ndarray | None:
         """Ids a filter allows (None: no filter)."""
-        if not include and not exclude:
+        if not include and not exclude and not languages:
             return None
         keep = self.space.norms > 0
         if include:
             keep &= self.label_mask(scheme, include, prefix)
         if exclude:
             keep &= ~self.label_mask(scheme, exclude, f"exclude_{prefix}")
+        if languages:
+            keep &= self.language_mask(languages, languages_field)
         return np.flatnonzero(keep)
 
 
@@ -241,6 +271,11 @@ def load_model(directory: Path, verify_checksums: bool) -> LoadedModel:
         display=vocab.raw if vocab.display == vocab.raw else vocab.display,
         kinds=np.asarray(artifact.open_array(directory, artifact.KINDS, rows)),
         labels=labels,
+        languages=(
+            LanguageTable.open(directory, manifest.languages, rows, labels["language"].names)
+            if manifest.languages is not None and "language" in labels
+            else None
+        ),
         csls_r=neighbourhood_means(space),
         load_seconds=time.perf_counter() - started,
     )

@@ -12,22 +12,40 @@ import numpy as np
 
 from service import schemas as s
 from service.analysis.neighbors import normalise, search
-from service.analysis.translation import CSLS_K, evaluate, parse_dictionary, translate
+from service.analysis.translation import CSLS_K, Pair, evaluate, parse_dictionary, translate
 from service.errors import BadRequest, TooLarge
+from service.language_labels import base_language
 from service.metrics import metrics
 from service.models import WORD_MARK, LoadedModel
 
 FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
+def language_out(model: LoadedModel, ident: int) -> s.LanguageOut | None:
+    detail = model.language_of(ident)
+    return None if detail is None else s.LanguageOut(**vars(detail))
+
+
 def token_out(model: LoadedModel, ident: int) -> s.TokenOut:
     return s.TokenOut(
-        ident, model.raw[ident], model.display[ident], model.kind_of(ident), model.label_of(ident)
+        ident,
+        model.raw[ident],
+        model.display[ident],
+        model.kind_of(ident),
+        model.label_of(ident),
+        language_out(model, ident),
     )
 
 
 def find_tokens(
-    model: LoadedModel, q: str, match: str, script: str | None, scheme: str, limit: int, cursor: int
+    model: LoadedModel,
+    q: str,
+    match: str,
+    script: str | None,
+    scheme: str,
+    limit: int,
+    cursor: int,
+    language: str | None = None,
 ) -> s.TokenPage:
     tried = [q] if q.startswith(WORD_MARK) else [q, WORD_MARK + q]
     if match == "exact":
@@ -41,6 +59,9 @@ def find_tokens(
         ids, matched = list(seen), "prefix"
     if script:
         allowed = model.label_mask(scheme, [script], "script")
+        ids = [i for i in ids if allowed[i]]
+    if language:
+        allowed = model.language_mask([language], "language")
         ids = [i for i in ids if allowed[i]]
     page = ids[cursor : cursor + limit]
     more = cursor + limit < len(ids)
@@ -73,7 +94,15 @@ def _query(model: LoadedModel, query: s.Query, where: str) -> tuple[np.ndarray, 
         raise BadRequest(
             where, f"token {ident} ({model.raw[ident]!r}) is a special or zero row and has no neighbours"
         )
-    echo = s.QueryOut(kind, ident, model.raw[ident], model.display[ident], matched, model.label_of(ident))  # type: ignore[arg-type]
+    echo = s.QueryOut(
+        kind,  # type: ignore[arg-type]
+        ident,
+        model.raw[ident],
+        model.display[ident],
+        matched,
+        model.label_of(ident),
+        language_out(model, ident),
+    )
     return model.space.unit(np.array([ident]))[0], ident, echo
 
 
@@ -90,6 +119,7 @@ def _items(
             kind=model.kind_of(int(i)),
             labels=model.label_of(int(i)),
             csls=None if csls is None else round(float(csls[rank - 1]), 6),
+            language=language_out(model, int(i)),
         )
         for rank, (i, sim) in enumerate(zip(ids, sims, strict=True), start=1)
     ]
@@ -110,9 +140,10 @@ def neighbors(
     exact: bool,
     include_self: bool,
     where: str = "query",
+    languages: list[str] | None = None,
 ) -> s.NeighborsOut:
     vector, token, echo = _query(model, query, where)
-    allowed = model.allowed(scheme, scripts, exclude)
+    allowed = model.allowed(scheme, scripts, exclude, languages=languages)
     started = time.perf_counter()
     hits = search(model.space, vector, k, token=token, allowed=allowed, exact=exact)
     metrics().search_seconds.labels(hits.method).observe(time.perf_counter() - started)
@@ -120,7 +151,16 @@ def neighbors(
     if include_self and token is not None and (allowed is None or token in set(allowed.tolist())):
         ids, sims = np.concatenate([[token], ids])[:k], np.concatenate([[1.0], sims])[:k]
     return s.NeighborsOut(
-        model.name, echo, k, scheme, scripts, exclude, include_self, hits.method, _items(model, ids, sims)
+        model.name,
+        echo,
+        k,
+        scheme,
+        scripts,
+        exclude,
+        include_self,
+        languages,
+        hits.method,
+        _items(model, ids, sims),
     )
 
 
@@ -145,11 +185,20 @@ def translations(
     scheme: str,
     targets: list[str] | None,
     where: str = "query",
+    languages: list[str] | None = None,
 ) -> s.TranslationsOut:
     vector, token, echo = _query(model, query, where)
-    allowed, names = _target_ids(model, scheme, targets, [token] if token is not None else [])
-    if token is None and not targets:
-        raise BadRequest("target_scripts", "a vector query has no script of its own: name target_scripts")
+    if languages:  # the languages pick the candidates; target_scripts, when given, narrow them
+        allowed = model.allowed(scheme, targets, None, "target_scripts", languages, "target_languages")
+        names = targets or []
+    else:
+        allowed, names = _target_ids(model, scheme, targets, [token] if token is not None else [])
+    if token is None and not targets and not languages:
+        raise BadRequest(
+            "target_scripts",
+            "a vector query has no script of its own: name target_scripts or target_languages",
+        )
+    assert allowed is not None
     ranked = translate(model.space, vector, k, allowed, method, model.csls_r, token)
     return s.TranslationsOut(
         model.name,
@@ -158,12 +207,13 @@ def translations(
         method,
         scheme,
         names,
+        languages,
         CSLS_K,  # type: ignore[arg-type]
         _items(model, ranked.ids, ranked.cosine, ranked.csls),
     )
 
 
-def evaluate_dictionary(model: LoadedModel, request: s.EvaluateRequest, max_pairs: int) -> s.EvaluateOut:
+def _dictionary_pairs(request: s.EvaluateRequest, max_pairs: int) -> list[Pair]:
     if (request.dictionary is None) == (request.pairs is None):
         raise BadRequest("dictionary", "give exactly one of dictionary (MUSE text) or pairs (JSON)")
     if request.dictionary is not None:
@@ -176,32 +226,46 @@ def evaluate_dictionary(model: LoadedModel, request: s.EvaluateRequest, max_pair
                 f"dictionary has {exc}; the limit is {max_pairs} pairs", field="dictionary"
             ) from exc
     else:
-        pairs = [(p[0], p[1]) for p in request.pairs or []]
+        pairs = [(p[0], p[1], p[2] if len(p) == 3 else None) for p in request.pairs or []]
         if len(pairs) > max_pairs:
             raise TooLarge(f"{len(pairs)} pairs; the limit is {max_pairs}", field="pairs")
     if not pairs:
         raise BadRequest("dictionary", "the dictionary holds no pairs")
-    gold: dict[int, set[int]] = {}
-    names: dict[int, str] = {}
-    skipped: list[s.SkippedPair] = []
-    for source, target in pairs:
-        src, tgt = model.lookup(source, prefer_word=True), model.lookup(target, prefer_word=True)
-        reason = (
+    for number, (_, _, lang) in enumerate(pairs, start=1):
+        if lang is not None and base_language(lang) is None:
+            raise BadRequest("dictionary", f"pair {number}: {lang!r} is not an ISO 639 language code")
+    return pairs
+
+
+def _skip_reason(model: LoadedModel, src: tuple[int, str] | None, tgt: tuple[int, str] | None) -> str | None:
+    if src is None or tgt is None:
+        return (
             "source and target are not single tokens"
             if src is None and tgt is None
             else "source is not a single token"
             if src is None
             else "target is not a single token"
-            if tgt is None
-            else None
         )
-        if reason is None and src is not None and tgt is not None:
-            if model.space.norms[src[0]] == 0 or model.space.norms[tgt[0]] == 0:
-                reason = "special token"
+    if model.space.norms[src[0]] == 0 or model.space.norms[tgt[0]] == 0:
+        return "special token"
+    return None
+
+
+def evaluate_dictionary(model: LoadedModel, request: s.EvaluateRequest, max_pairs: int) -> s.EvaluateOut:
+    pairs = _dictionary_pairs(request, max_pairs)
+    gold: dict[int, set[int]] = {}
+    by_language: dict[str, dict[int, set[int]]] = {}  # target language -> source -> targets
+    names: dict[int, str] = {}
+    skipped: list[s.SkippedPair] = []
+    for source, target, lang in pairs:
+        src, tgt = model.lookup(source, prefer_word=True), model.lookup(target, prefer_word=True)
+        reason = _skip_reason(model, src, tgt)
         if reason is not None or src is None or tgt is None:
             skipped.append(s.SkippedPair(source, target, reason or "not a token"))
             continue
         gold.setdefault(src[0], set()).add(tgt[0])
+        if lang is not None:
+            by_language.setdefault(base_language(lang) or lang, {}).setdefault(src[0], set()).add(tgt[0])
         names[src[0]] = source
     if not gold:
         raise BadRequest("dictionary", "no pair has single-token source and target", skipped=skipped[:20])
@@ -213,6 +277,13 @@ def evaluate_dictionary(model: LoadedModel, request: s.EvaluateRequest, max_pair
     sources = np.array(sorted(gold), dtype=np.int64)
     wanted = [gold[int(i)] for i in sources]
     result = evaluate(model.space, sources, wanted, allowed, model.csls_r)
+    per_language = {}
+    for lang, lang_gold in sorted(by_language.items()):
+        lang_sources = np.array(sorted(lang_gold), dtype=np.int64)
+        lang_result = evaluate(
+            model.space, lang_sources, [lang_gold[int(i)] for i in lang_sources], allowed, model.csls_r
+        )
+        per_language[lang] = s.LanguagePrecision(len(lang_sources), lang_result.precision)
     misses = None
     if request.include_misses:
         misses = [
@@ -235,4 +306,5 @@ def evaluate_dictionary(model: LoadedModel, request: s.EvaluateRequest, max_pair
         result.precision,
         skipped,
         misses,
+        per_language or None,
     )

@@ -50,6 +50,17 @@ class LabelSchemeOut(Response):
     counts: dict[str, int]
 
 
+class LanguagesInfoOut(Response):
+    """How the model's language labels were made (see the 'language' label scheme for counts)."""
+
+    supported: list[str]  # ISO 639 codes with labelled tokens, most tokens first
+    names: dict[str, str]
+    wordfreq_version: str
+    wordlist: str
+    prior: str
+    min_share: float
+
+
 class ModelOut(Response):
     name: str
     family: str
@@ -64,6 +75,7 @@ class ModelOut(Response):
     exact_neighbours: int
     label_schemes: dict[str, LabelSchemeOut]
     checksum: str
+    languages: LanguagesInfoOut | None = None
 
 
 class ModelsOut(Response):
@@ -73,12 +85,24 @@ class ModelsOut(Response):
 # ------------------------------------------------------------------ tokens
 
 
+class LanguageOut(Response):
+    """A token's language label with its evidence (word-frequency distribution over languages)."""
+
+    label: str  # ISO 639 code, "ambiguous" or "unlabelled"
+    guess: str | None  # top language (also for ambiguous tokens); None: not a word in any list
+    share: float | None
+    runner_up: str | None
+    runner_up_share: float | None
+    entropy_bits: float | None
+
+
 class TokenOut(Response):
     id: int
     token: str
     display: str
     kind: str
     labels: dict[str, str]
+    language: LanguageOut | None = None
 
 
 class TokenPage(Response):
@@ -107,6 +131,7 @@ class QueryOut(Response):
     display: str | None = None
     matched: str | None = None
     labels: dict[str, str] | None = None
+    language: LanguageOut | None = None
 
 
 class NeighborOut(Response):
@@ -118,6 +143,7 @@ class NeighborOut(Response):
     kind: str
     labels: dict[str, str]
     csls: float | None = None
+    language: LanguageOut | None = None
 
 
 class NeighborsOut(Response):
@@ -128,6 +154,7 @@ class NeighborsOut(Response):
     scripts: list[str] | None
     exclude_scripts: list[str] | None
     include_self: bool
+    languages: list[str] | None
     method: str  # "table" (exact neighbour table), "exact" (brute force) or "ann" (HNSW + exact re-rank)
     neighbors: list[NeighborOut]
 
@@ -137,6 +164,7 @@ class NeighborsBatch(Request):
     k: K = 10
     scripts: list[str] | None = None
     exclude_scripts: list[str] | None = None
+    languages: list[str] | None = None
     scheme: Scheme = "unicode"
     exact: bool = False
     include_self: bool = False
@@ -157,6 +185,7 @@ class TranslationsOut(Response):
     method: Method
     scheme: str
     target_scripts: list[str]
+    target_languages: list[str] | None
     csls_k: int
     candidates: list[NeighborOut]
 
@@ -165,6 +194,7 @@ class TranslationsBatch(Request):
     queries: Annotated[list[Query], Meta(min_length=1, max_length=MAX_BATCH)]
     k: K = 10
     target_scripts: list[str] | None = None
+    target_languages: list[str] | None = None
     method: Method = "csls"
     scheme: Scheme = "unicode"
 
@@ -175,10 +205,12 @@ class TranslationsBatchOut(Response):
 
 
 class EvaluateRequest(Request):
-    """A bilingual dictionary: MUSE text ("source target" per line) or JSON pairs, not both."""
+    """A bilingual dictionary: MUSE text ("source target" or "source target lang" per line) or JSON
+    pairs ([source, target] or [source, target, lang]), not both. With a target language on a pair,
+    P@k is also reported per target language."""
 
     dictionary: str | None = None
-    pairs: list[Annotated[list[str], Meta(min_length=2, max_length=2)]] | None = None
+    pairs: list[Annotated[list[str], Meta(min_length=2, max_length=3)]] | None = None
     target_scripts: list[str] | None = None
     scheme: Scheme = "unicode"
     include_misses: bool = False
@@ -197,6 +229,11 @@ class Miss(Response):
     csls_top: list[str]
 
 
+class LanguagePrecision(Response):
+    queries: int
+    precision: dict[str, dict[str, float]]
+
+
 class EvaluateOut(Response):
     model: str
     pairs: int
@@ -207,6 +244,7 @@ class EvaluateOut(Response):
     precision: dict[str, dict[str, float]]
     skipped: list[SkippedPair]
     misses: list[Miss] | None = None
+    by_language: dict[str, LanguagePrecision] | None = None
 
 
 # ------------------------------------------------------------------ analyses
@@ -246,6 +284,7 @@ class SeparabilityOut(Response):
     skipped: dict[str, int]
     took_seconds: float
     cached: bool = False
+    within: str | None = None
 
 
 class DiversityOut(Response):
@@ -262,6 +301,33 @@ class DiversityOut(Response):
     histogram: dict[int, int]
     mix: dict[str, dict[str, float]]
     mix_queries: dict[str, int]
+    took_seconds: float
+    cached: bool = False
+
+
+class MergeOut(Response):
+    left: list[str]
+    right: list[str]
+    distance: float
+
+
+class RelationsOut(Response):
+    """Language relations: matrices are indexed [query language][neighbour language] in `languages` order."""
+
+    model: str
+    k: int
+    sample: int
+    seed: int
+    min_tokens: int
+    languages: list[str]
+    names: dict[str, str]
+    tokens: list[int]
+    queries: list[int]
+    share: list[list[float]]
+    lift: list[list[float]]
+    affinity: list[list[float]]
+    order: list[str]
+    merges: list[MergeOut]
     took_seconds: float
     cached: bool = False
 

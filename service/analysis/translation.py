@@ -113,16 +113,22 @@ def evaluate(
     return Evaluation(precision, found)
 
 
-def parse_dictionary(text: str, max_pairs: int) -> list[tuple[str, str]]:
-    """MUSE text format: one "source target" pair per line (whitespace separated); '#' comments."""
-    pairs: list[tuple[str, str]] = []
+Pair = tuple[str, str, str | None]  # source, target, target language (ISO 639) when named
+
+
+def parse_dictionary(text: str, max_pairs: int) -> list[Pair]:
+    """MUSE text format: "source target" (or "source target lang") per line, whitespace separated;
+    '#' comments."""
+    pairs: list[Pair] = []
     for number, line in enumerate(text.splitlines(), start=1):
         fields = line.split()
         if not fields or fields[0].startswith("#"):
             continue
-        if len(fields) != 2:
-            raise ValueError(f"line {number}: expected 'source target', got {len(fields)} fields")
-        pairs.append((fields[0], fields[1]))
+        if len(fields) not in (2, 3):
+            raise ValueError(
+                f"line {number}: expected 'source target' or 'source target lang', got {len(fields)} fields"
+            )
+        pairs.append((fields[0], fields[1], fields[2] if len(fields) == 3 else None))
         if len(pairs) > max_pairs:
             raise OverflowError(f"more than {max_pairs} pairs")
     return pairs

@@ -39,6 +39,15 @@ PaperScheme = Annotated[
 ]
 
 
+SeparabilityScheme = Annotated[
+    Literal["paper", "unicode", "language"],
+    Parameter(
+        description="label scheme: 'paper' (the seed paper's categories), 'unicode' (Unicode scripts) or "
+        "'language' (word-frequency language labels; only language-labelled tokens take part)"
+    ),
+]
+
+
 def jobs_of(state: State) -> Jobs:
     return state.jobs  # type: ignore[no-any-return]
 
@@ -71,7 +80,7 @@ async def get_separability(
     reg: Reg,
     jobs: JobsDep,
     model: ModelName,
-    scheme: PaperScheme = "paper",
+    scheme: SeparabilityScheme = "paper",
     mode: Annotated[
         Literal["one-vs-rest", "pairwise"],
         Parameter(description="category against the rest, or every pair of categories"),
@@ -84,15 +93,25 @@ async def get_separability(
     categories: Annotated[
         str | None,
         Parameter(
-            description="comma-separated categories (default: all eligible)",
+            description="comma-separated categories (default: all eligible); ISO 639 codes for "
+            "scheme=language",
             max_length=2000,
-            examples=examples("LATIN,CYRILLIC"),
+            examples=examples("LATIN,CYRILLIC", "fr,es,it,pt,de,nl"),
+        ),
+    ] = None,
+    within: Annotated[
+        str | None,
+        Parameter(
+            description="scheme=language only: use tokens of this Unicode script only (languages that "
+            "share a script)",
+            max_length=100,
+            examples=examples("Latin", "Cyrillic"),
         ),
     ] = None,
 ) -> Response[s.SeparabilityOut]:
     found = model_of(reg, model)
     params, compute = analyses.separability_job(
-        found, scheme, mode, min_tokens, folds, seed, split(categories)
+        found, scheme, mode, min_tokens, folds, seed, split(categories), within
     )
     key = cache_key([found.checksum], "separability", params)
     return await answer(jobs, key, "separability", compute, s.SeparabilityOut)
@@ -120,6 +139,38 @@ async def get_diversity(
     params, compute = analyses.diversity_job(found, scheme, k, sample, seed, include_self, count)
     key = cache_key([found.checksum], "diversity", params)
     return await answer(jobs, key, "diversity", compute, s.DiversityOut)
+
+
+@get(
+    "/models/{model:str}/languages/relations",
+    summary="How often tokens of one language neighbour another's, with a clustering of languages",
+    responses=ACCEPTED,
+)
+async def get_language_relations(
+    reg: Reg,
+    jobs: JobsDep,
+    model: ModelName,
+    k: Annotated[int, Parameter(description="neighbours per sampled token", ge=1, le=100)] = 10,
+    sample: Annotated[
+        int, Parameter(description="tokens sampled per language (all when fewer)", ge=1, le=100_000)
+    ] = 1000,
+    seed: Seed = 0,
+    min_tokens: Annotated[
+        int, Parameter(description="leave out languages with fewer labelled tokens", ge=1, le=1_000_000)
+    ] = 200,
+    languages: Annotated[
+        str | None,
+        Parameter(
+            description="comma-separated ISO 639 codes (default: every language with labels)",
+            max_length=2000,
+            examples=examples("fr,es,it,pt,ru,uk,bg"),
+        ),
+    ] = None,
+) -> Response[s.RelationsOut]:
+    found = model_of(reg, model)
+    params, compute = analyses.relations_job(found, k, sample, seed, min_tokens, split(languages))
+    key = cache_key([found.checksum], "language-relations", params)
+    return await answer(jobs, key, "language-relations", compute, s.RelationsOut)
 
 
 @get(
@@ -163,7 +214,7 @@ async def get_job(
 
 router = Router(
     path="/v1",
-    route_handlers=[get_separability, get_diversity, get_compare, get_job],
+    route_handlers=[get_separability, get_diversity, get_language_relations, get_compare, get_job],
     dependencies={
         "reg": Provide(registry, sync_to_thread=False),
         "jobs": Provide(jobs_of, sync_to_thread=False),

@@ -42,6 +42,16 @@ def model_out(model: LoadedModel) -> s.ModelOut:
         exact_neighbours=m.knn_k,
         label_schemes=schemes,
         checksum=model.checksum,
+        languages=None
+        if m.languages is None or model.languages is None
+        else s.LanguagesInfoOut(
+            model.languages.supported,
+            m.languages.names,
+            m.languages.wordfreq_version,
+            m.languages.wordlist,
+            m.languages.prior,
+            m.languages.min_share,
+        ),
     )
 
 
@@ -62,7 +72,7 @@ async def get_model(reg: Reg, model: ModelName) -> s.ModelOut:
 @get(
     "/{model:str}/tokens",
     responses=ERRORS,
-    summary="Search the vocabulary (exact or prefix), optionally by script",
+    summary="Search the vocabulary (exact or prefix), optionally by script or language",
 )
 async def search_tokens(
     reg: Reg,
@@ -85,8 +95,13 @@ async def search_tokens(
     cursor: Annotated[
         str | None, Parameter(description="next_cursor of the previous page", pattern="^[0-9]{1,9}$")
     ] = None,
+    language: Annotated[
+        str | None,
+        Parameter(description="keep tokens labelled with this ISO 639 language", examples=examples("de")),
+    ] = None,
 ) -> s.TokenPage:
-    return find_tokens(model_of(reg, model), q, match, script, scheme, limit, int(cursor or 0))
+    found = model_of(reg, model)
+    return find_tokens(found, q, match, script, scheme, limit, int(cursor or 0), language)
 
 
 @get(

@@ -23,6 +23,7 @@ from service.api.params import (
     ExcludeParam,
     IdParam,
     KParam,
+    LanguagesParam,
     ModelName,
     Reg,
     SchemeParam,
@@ -112,12 +113,15 @@ async def get_neighbors(
     scheme: SchemeParam = "unicode",
     exact: ExactParam = False,
     include_self: SelfParam = False,
+    languages: LanguagesParam = None,
 ) -> Response[s.NeighborsOut]:
     queries.check_k(k, conf.limits.max_k)
     found = model_of(reg, model)
     query = s.Query(**one_query(token, token_id))
     keep, drop = _sorted(split(scripts)), _sorted(split(exclude_scripts))
+    langs = _sorted(split(languages))
     params = {
+        "languages": langs,
         "query": msgspec.to_builtins(query),
         "k": k,
         "scheme": scheme,
@@ -131,7 +135,7 @@ async def get_neighbors(
         found,
         "neighbors",
         params,
-        lambda: queries.neighbors(found, query, k, scheme, keep, drop, exact, include_self),
+        lambda: queries.neighbors(found, query, k, scheme, keep, drop, exact, include_self, languages=langs),
         s.NeighborsOut,
     )
 
@@ -147,7 +151,7 @@ async def post_neighbors(
 ) -> Response[s.NeighborsBatchOut]:
     _check_batch(len(data.queries), data.k, conf)
     found = model_of(reg, model)
-    keep, drop = _sorted(data.scripts), _sorted(data.exclude_scripts)
+    keep, drop, langs = _sorted(data.scripts), _sorted(data.exclude_scripts), _sorted(data.languages)
 
     def compute() -> s.NeighborsBatchOut:
         results = [
@@ -161,12 +165,13 @@ async def post_neighbors(
                 data.exact,
                 data.include_self,
                 where=f"queries[{i}]",
+                languages=langs,
             )
             for i, q in enumerate(data.queries)
         ]
         return s.NeighborsBatchOut(found.name, results)
 
-    params = {**msgspec.to_builtins(data), "scripts": keep, "exclude_scripts": drop}
+    params = {**msgspec.to_builtins(data), "scripts": keep, "exclude_scripts": drop, "languages": langs}
     return await cached(cache, found, "neighbors-batch", params, compute, s.NeighborsBatchOut)
 
 
@@ -186,12 +191,23 @@ async def get_translations(
     target_scripts: TargetsParam = None,
     method: MethodParam = "csls",
     scheme: SchemeParam = "unicode",
+    target_languages: Annotated[
+        str | None,
+        Parameter(
+            description="comma-separated ISO 639 codes of the target languages (candidates labelled with "
+            "them; target_scripts, if also given, narrows further)",
+            max_length=2000,
+            examples=examples("fr", "es,pt"),
+        ),
+    ] = None,
 ) -> Response[s.TranslationsOut]:
     queries.check_k(k, conf.limits.max_k)
     found = model_of(reg, model)
     query = s.Query(**one_query(token, token_id))
     targets = _sorted(split(target_scripts))
+    langs = _sorted(split(target_languages))
     params = {
+        "languages": langs,
         "query": msgspec.to_builtins(query),
         "k": k,
         "method": method,
@@ -203,7 +219,7 @@ async def get_translations(
         found,
         "translations",
         params,
-        lambda: queries.translations(found, query, k, method, scheme, targets),
+        lambda: queries.translations(found, query, k, method, scheme, targets, languages=langs),
         s.TranslationsOut,
     )
 
@@ -219,16 +235,18 @@ async def post_translations(
 ) -> Response[s.TranslationsBatchOut]:
     _check_batch(len(data.queries), data.k, conf)
     found = model_of(reg, model)
-    targets = _sorted(data.target_scripts)
+    targets, langs = _sorted(data.target_scripts), _sorted(data.target_languages)
 
     def compute() -> s.TranslationsBatchOut:
         results = [
-            queries.translations(found, q, data.k, data.method, data.scheme, targets, where=f"queries[{i}]")
+            queries.translations(
+                found, q, data.k, data.method, data.scheme, targets, where=f"queries[{i}]", languages=langs
+            )
             for i, q in enumerate(data.queries)
         ]
         return s.TranslationsBatchOut(found.name, results)
 
-    params = {**msgspec.to_builtins(data), "target_scripts": targets}
+    params = {**msgspec.to_builtins(data), "target_scripts": targets, "target_languages": langs}
     return await cached(cache, found, "translations-batch", params, compute, s.TranslationsBatchOut)
 
 

@@ -110,3 +110,12 @@ ExcludeParam = Annotated[
         examples=examples("Latin"),
     ),
 ]
+LanguagesParam = Annotated[
+    str | None,
+    Parameter(
+        description="comma-separated ISO 639 codes: keep tokens labelled with these languages "
+        "(word-initial words; see the model's 'language' label scheme)",
+        max_length=2000,
+        examples=examples("fr", "es,pt"),
+    ),
+]

@@ -35,7 +35,15 @@ def test_well_known_token_ids_match_the_real_tokenizer(client: TestClient) -> No
         "token": "▁the",
         "display": "▁the",
         "kind": "word-initial",
-        "labels": {"paper": "LATIN", "unicode": "Latin"},
+        "labels": {"paper": "LATIN", "unicode": "Latin", "language": "en"},
+        "language": {
+            "label": "en",
+            "guess": "en",
+            "share": 0.99,
+            "runner_up": "pt",
+            "runner_up_share": 0.003,
+            "entropy_bits": 0.119,
+        },
     }
 
 

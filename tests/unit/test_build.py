@@ -32,6 +32,9 @@ def test_vec_artifact_is_complete_and_verifies(tmp_path: Path, capsys: pytest.Ca
         "kinds.npy",
         "labels_paper.npy",
         "labels_unicode.npy",
+        "labels_language.npy",
+        "language_guess.npy",
+        "language_scores.npy",
         "index.usearch",
         "knn_ids.npy",
         "knn_sims.npy",
@@ -144,3 +147,26 @@ def test_cached_build_links_into_the_cache(tmp_path: Path) -> None:
     assert out.is_symlink() and out.resolve().parent == (tmp_path / "cache").resolve()
     assert build(f"vec:{tmp_path / 'v.vec'}", out, "--cache", str(tmp_path / "cache")) == 0
     assert len(list((tmp_path / "cache").iterdir())) == 1
+
+
+def test_relabelling_reuses_the_index_and_table_of_an_earlier_build(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import loaders.build as builder
+
+    checkpoints.vec_file(tmp_path / "v.vec")
+    spec, cache = f"vec:{tmp_path / 'v.vec'}", tmp_path / "cache"
+    first, built = builder.build_cached(spec, tmp_path / "a", cache, builder.BuildOptions())
+    assert built
+    monkeypatch.setattr(builder, "LOADER_VERSION", "next")  # new labels: a new build key
+    second, built = builder.build_cached(spec, tmp_path / "b", cache, builder.BuildOptions())
+    assert built and second.build_key != first.build_key
+    for name in builder.GEOMETRY_FILES:  # hard links into the earlier artifact, not recomputed
+        assert (tmp_path / "a" / name).samefile(tmp_path / "b" / name)
+    assert second.index == first.index and second.knn_k == first.knn_k
+    assert main(["verify", str(tmp_path / "b")]) == 0
+    # other index parameters: nothing to reuse
+    third, _ = builder.build_cached(
+        spec, tmp_path / "c", cache, builder.BuildOptions(index=artifact.IndexParams(connectivity=8))
+    )
+    assert not (tmp_path / "a" / artifact.INDEX).samefile(tmp_path / "c" / artifact.INDEX)

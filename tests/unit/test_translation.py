@@ -55,4 +55,7 @@ def test_precision_at_k() -> None:
 
 
 def test_parse_dictionary() -> None:
-    assert parse_dictionary("# en-de\ndog Hund\n\ncat\tKatze\n", 10) == [("dog", "Hund"), ("cat", "Katze")]
+    assert parse_dictionary("# en-de\ndog Hund\n\ncat\tKatze de\n", 10) == [
+        ("dog", "Hund", None),
+        ("cat", "Katze", "de"),
+    ]

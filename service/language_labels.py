@@ -1,0 +1,95 @@
+"""A model's language labels (artifact scheme "language") and the checking of ISO 639 codes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from loaders import artifact
+from loaders.artifact import LanguageLabelling
+from service.errors import BadRequest
+
+AMBIGUOUS, UNLABELLED = "ambiguous", "unlabelled"
+
+
+@dataclass(frozen=True)
+class LanguageDetail:
+    label: str  # language code, "ambiguous" or "unlabelled"
+    guess: str | None  # top language of the token's distribution (also for ambiguous tokens)
+    share: float | None
+    runner_up: str | None
+    runner_up_share: float | None
+    entropy_bits: float | None
+
+
+@dataclass(frozen=True)
+class LanguageTable:
+    info: LanguageLabelling
+    guess: np.ndarray  # int16 (vocab, 2), -1 none
+    scores: np.ndarray  # float16 (vocab, 3), NaN none
+    supported: list[str]  # codes with at least one labelled token, most tokens first
+
+    @classmethod
+    def open(cls, directory: Path, info: LanguageLabelling, rows: int, names: list[str]) -> LanguageTable:
+        guess = artifact.open_array(directory, artifact.LANGUAGE_GUESS, rows)
+        scores = artifact.open_array(directory, artifact.LANGUAGE_SCORES, rows)
+        supported = [name for name in names if name not in (AMBIGUOUS, UNLABELLED)]
+        return cls(info, guess, scores, supported)
+
+    def detail(self, ident: int, label: str) -> LanguageDetail:
+        top, second = (int(v) for v in self.guess[ident])
+        share, second_share, entropy = (float(v) for v in self.scores[ident])
+        codes = self.info.languages
+        if top < 0:
+            return LanguageDetail(label, None, None, None, None, None)
+        return LanguageDetail(
+            label,
+            codes[top],
+            round(share, 3),
+            codes[second] if second >= 0 else None,
+            round(second_share, 3) if second >= 0 else None,
+            round(entropy, 3),
+        )
+
+    def check_codes(self, codes: list[str], field: str) -> list[str]:
+        """Requested codes as the artifact spells them; 400 naming unknown or unsupported ones.
+
+        Any valid tag of a supported language is accepted: 'fra' and 'fr-CA' mean 'fr'; 'sr' and
+        'sr-Latn' mean wordfreq's Serbo-Croatian list 'sh'.
+        """
+        aliases = {base_language(code): code for code in self.supported}
+        aliases.update({code: code for code in self.supported})
+        out: list[str] = []
+        for code in codes:
+            wanted = code.strip().casefold()
+            base = wanted if wanted in aliases else base_language(wanted)
+            if base is None:
+                raise BadRequest(
+                    field,
+                    f"{code!r} is not an ISO 639 language code; supported: {', '.join(self.supported)}",
+                    known=self.supported,
+                )
+            if base not in aliases:
+                raise BadRequest(
+                    field,
+                    f"language {code!r} has no labelled tokens in this model;"
+                    f" supported: {', '.join(self.supported)}",
+                    known=self.supported,
+                )
+            out.append(aliases[base])
+        return out
+
+
+def base_language(code: str) -> str | None:
+    """The ISO 639 language subtag of a valid language tag ('fra' -> 'fr'), else None."""
+    import langcodes
+
+    try:
+        if not langcodes.tag_is_valid(code):
+            return None
+        language = langcodes.Language.get(code).language
+    except (ValueError, LookupError):
+        return None
+    return str(language) if language else None
