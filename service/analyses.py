@@ -16,7 +16,7 @@ from service import schemas as s
 from service.analysis.compare import compare, shared_tokens
 from service.analysis.diversity import NON_SCRIPT, diversity, sample_queries
 from service.analysis.neighbors import search
-from service.analysis.relations import neighbour_counts, relations, sample_per_label
+from service.analysis.relations import Relations, neighbour_counts, relations, sample_per_label
 from service.analysis.separability import separability
 from service.errors import BadRequest
 from service.jobs import Progress
@@ -38,7 +38,7 @@ def _check_categories(model: LoadedModel, scheme: str, categories: list[str] | N
     return sorted(categories) if categories else None
 
 
-def _language_tokens(model: LoadedModel, within: str | None) -> np.ndarray:
+def language_tokens(model: LoadedModel, within: str | None) -> np.ndarray:
     """Indexed tokens labelled with a language (not ambiguous/unlabelled), optionally of one script."""
     table = model.language_table("scheme")
     keep = model.language_mask(table.supported, "scheme") & (model.space.norms > 0)
@@ -61,7 +61,7 @@ def separability_job(
     ids = model.space.indexed
     chosen: list[str] | None
     if scheme == "language":
-        ids = _language_tokens(model, within)
+        ids = language_tokens(model, within)
         table = model.language_table("scheme")
         chosen = sorted(table.check_codes(categories, "categories")) if categories else table.supported
     elif within:
@@ -185,33 +185,45 @@ def diversity_job(
     return params, compute
 
 
+def chosen_languages(model: LoadedModel, languages: list[str] | None, min_tokens: int) -> list[str]:
+    """Requested (or all supported) languages with at least `min_tokens` labelled tokens, sorted."""
+    table = model.language_table("model")
+    chosen = table.check_codes(languages, "languages") if languages else table.supported
+    counts = model.labels["language"].counts()
+    kept = sorted({c for c in chosen if counts.get(c, 0) >= min_tokens})
+    if len(kept) < 2:
+        raise BadRequest("min_tokens", f"fewer than two languages have {min_tokens} labelled tokens")
+    return kept
+
+
+def language_relations(
+    model: LoadedModel, chosen: list[str], k: int, per_language: int, seed: int, progress: Progress
+) -> Relations:
+    labels = model.labels["language"]
+    counts = labels.counts()
+    wanted = [labels.names.index(c) for c in chosen]
+    samples = sample_per_label(
+        np.flatnonzero(model.space.norms > 0), labels.codes, wanted, per_language, seed
+    )
+    neighbours = _neighbour_ids(model, np.concatenate(samples), k, progress)
+    sizes = [len(x) for x in samples]
+    found = neighbour_counts(neighbours, sizes, labels.codes, wanted)
+    return relations(found, np.array([counts[c] for c in chosen], dtype=np.float64), chosen, sizes)
+
+
 def relations_job(
     model: LoadedModel, k: int, per_language: int, seed: int, min_tokens: int, languages: list[str] | None
 ) -> tuple[dict[str, object], Compute]:
-    table = model.language_table("model")
-    labels = model.labels["language"]
-    chosen = table.check_codes(languages, "languages") if languages else table.supported
-    counts = labels.counts()
-    chosen = sorted({c for c in chosen if counts.get(c, 0) >= min_tokens})
-    if len(chosen) < 2:
-        raise BadRequest("min_tokens", f"fewer than two languages have {min_tokens} labelled tokens")
+    chosen = chosen_languages(model, languages, min_tokens)
     params = {"k": k, "sample": per_language, "seed": seed, "min_tokens": min_tokens, "languages": chosen}
+
+    def matrix(values: np.ndarray) -> list[list[float]]:
+        return [[round(float(v), 4) for v in row] for row in values]
 
     def compute(progress: Progress) -> bytes:
         started = time.perf_counter()
-        ids = np.flatnonzero(model.space.norms > 0)
-        wanted = [labels.names.index(c) for c in chosen]
-        samples = sample_per_label(ids, labels.codes, wanted, per_language, seed)
-        queries = np.concatenate(samples)
-        neighbours = _neighbour_ids(model, queries, k, progress)
-        sizes = [len(x) for x in samples]
-        found = neighbour_counts(neighbours, sizes, labels.codes, wanted)
-        result = relations(found, np.array([counts[c] for c in chosen], dtype=np.float64), chosen, sizes)
-        info = model.language_table("model").info
-
-        def matrix(values: np.ndarray) -> list[list[float]]:
-            return [[round(float(v), 4) for v in row] for row in values]
-
+        result = language_relations(model, chosen, k, per_language, seed, progress)
+        names = model.language_table("model").info.names
         out = s.RelationsOut(
             model.name,
             k,
@@ -219,7 +231,7 @@ def relations_job(
             seed,
             min_tokens,
             result.languages,
-            {c: info.names.get(c, c) for c in chosen},
+            {c: names.get(c, c) for c in chosen},
             result.tokens,
             result.queries,
             matrix(result.share),

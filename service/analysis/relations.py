@@ -31,6 +31,7 @@ class Relations:
     affinity: np.ndarray  # symmetric
     order: list[str]  # dendrogram leaf order
     merges: list[Merge]  # first merge first
+    tree: np.ndarray  # scipy linkage matrix ((n-1) x 4) over `languages`, for dendrograms
 
 
 def sample_per_label(
@@ -76,6 +77,7 @@ def relations(counts: np.ndarray, tokens: np.ndarray, names: list[str], queries:
     np.fill_diagonal(distance, 0.0)
     merges: list[Merge] = []
     order = list(names)
+    tree = np.zeros((0, 4))
     if len(names) >= 2:
         tree = linkage(squareform(distance, checks=False), method="average")
         members: list[list[str]] = [[n] for n in names]
@@ -84,4 +86,5 @@ def relations(counts: np.ndarray, tokens: np.ndarray, names: list[str], queries:
             merges.append(Merge(a, b, float(height)))
             members.append(a + b)
         order = [names[i] for i in leaves_list(tree)]
-    return Relations(list(names), [int(t) for t in tokens], queries, share, lift, affinity, order, merges)
+    tokens_out = [int(t) for t in tokens]
+    return Relations(list(names), tokens_out, queries, share, lift, affinity, order, merges, tree)

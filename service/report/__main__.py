@@ -8,11 +8,9 @@ samples and fewer folds (CI); the default is the paper's protocol.
 from __future__ import annotations
 
 import argparse
-import base64
 import html
 import sys
 import time
-from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +22,8 @@ from service.analysis.neighbors import search
 from service.analysis.separability import separability
 from service.models import LoadedModel, load_registry
 from service.report import figures
+from service.report.languages import language_section
+from service.report.page import img, table
 from service.settings import Settings
 
 STYLE = (
@@ -46,17 +46,6 @@ def parser() -> argparse.ArgumentParser:
     cli.add_argument("--map-tokens", type=int, default=4000, help="tokens drawn on the 2-D map")
     cli.add_argument("--quick", action="store_true", help="small samples, 3 folds, 5 categories (for CI)")
     return cli
-
-
-def img(path: Path) -> str:
-    data = base64.b64encode(path.read_bytes()).decode()
-    return f'<img src="data:image/png;base64,{data}" alt="{html.escape(path.stem)}">'
-
-
-def table(header: list[str], rows: Sequence[Sequence[object]]) -> str:
-    head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
-    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in row) + "</tr>" for row in rows)
-    return f"<table><tr>{head}</tr>{body}</table>"
 
 
 def model_section(model: LoadedModel, args: argparse.Namespace, out: Path) -> tuple[str, dict[str, str]]:
@@ -129,7 +118,10 @@ def model_section(model: LoadedModel, args: argparse.Namespace, out: Path) -> tu
         "<h3>Top-20 neighbours of sample tokens (paper Fig. 4)</h3>"
         + table(["token", "neighbours"], rows_html)
     )
+    languages, latin = language_section(model, args, out)
+    parts.append(languages)
     stats = {
+        "latin": latin,
         "diversity": f"{div.mean:.2f} (sd {div.sd:.2f}, {div.queries} queries)",
         "separability": f"{sep.mean:.4f} ({len(sep.scores)} categories, {folds} folds)",
     }
@@ -160,6 +152,7 @@ def main(argv: list[str] | None = None) -> int:
                 model.manifest.dim,
                 stats["separability"],
                 stats["diversity"],
+                stats["latin"],
                 model.manifest.labels["paper"].unicode_version,
                 model.manifest.labels["unicode"].unicode_version,
                 model.checksum,
@@ -209,6 +202,7 @@ def main(argv: list[str] | None = None) -> int:
                 "dim",
                 "separability (mean)",
                 "diversity (mean)",
+                "language separability",
                 "Unicode (paper scheme)",
                 "Unicode (script scheme)",
                 "artifact checksum",

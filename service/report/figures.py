@@ -84,3 +84,33 @@ def bars(
     ax.set_ylabel(ylabel)
     ax.set_title(title)
     return _save(fig, path)
+
+
+def language_relations(lift: np.ndarray, names: list[str], tree: np.ndarray, title: str, path: Path) -> Path:
+    """Heat map of neighbour lift between languages, ordered by the clustering, dendrogram on top."""
+    from scipy.cluster.hierarchy import dendrogram
+
+    size = max(7.0, 0.25 * len(names) + 3)
+    fig = plt.figure(figsize=(size + 1, size + 1.5))
+    grid = fig.add_gridspec(2, 2, height_ratios=[1, 4], width_ratios=[30, 1], hspace=0.02, wspace=0.05)
+    top, ax, bar = fig.add_subplot(grid[0, 0]), fig.add_subplot(grid[1, 0]), fig.add_subplot(grid[1, 1])
+    leaves = dendrogram(tree, labels=names, ax=top, no_labels=True, color_threshold=0)
+    order = leaves["leaves"]
+    top.set_xlim(0, 10 * len(names))  # scipy puts leaf i at 10 i + 5: cell centres of the heat map
+    top.set_xticks([])
+    top.set_ylabel("distance")
+    top.set_title(title)
+    for side in ("top", "right", "bottom"):
+        top.spines[side].set_visible(False)
+    # log2 lift clipped to [-3, 3]: pairs never seen together would otherwise swamp the scale
+    matrix = np.clip(np.log2(np.maximum(lift[np.ix_(order, order)], 1e-9)), -3, 3)
+    image = ax.imshow(matrix, cmap="RdBu_r", vmin=-3, vmax=3, aspect="auto")
+    labels = [names[i] for i in order]
+    ax.set_xticks(range(len(labels)), labels, rotation=90, fontsize=7)
+    ax.set_yticks(range(len(labels)), labels, fontsize=7)
+    ax.set_xlabel("neighbour language")
+    ax.set_ylabel("query language")
+    fig.colorbar(image, cax=bar, label="log2 lift: neighbours vs chance (clipped at ±3)")
+    fig.savefig(path, dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    return path

@@ -21,12 +21,21 @@ def test_report_for_both_packaged_models(packaged: dict[str, Path], tmp_path: Pa
     )
     page = (out / "index.html").read_text(encoding="utf-8")
     for model in (E5, USE):
-        for figure in ("map", "diversity", "mix", "separability"):
+        for figure in (
+            "map",
+            "diversity",
+            "mix",
+            "separability",
+            "languages",
+            "languages-separability",
+            "latin",
+        ):
             path = out / f"{model}-{figure}.png"
             assert path.stat().st_size > 5_000, path
         assert model in page
     assert (out / "compare-canonical.png").stat().st_size > 5_000
     assert "canonical correlation" in page and "seed 0" in page and "18.0.0" in page
+    assert "First merges" in page and "within Latin" in page
 
 
 def test_report_refuses_an_unknown_model(
