@@ -30,6 +30,13 @@ async function showModel() {
   const counts = Object.entries(m.label_schemes.unicode.counts).sort((a, b) => b[1] - a[1]).slice(0, 12);
   $("scripts").innerHTML = counts.map(([name, n]) =>
     `<li><span class="script" style="background:${colour(name)}">${esc(name)}</span> ${n.toLocaleString()}</li>`).join("");
+  const languages = m.languages ? m.languages.supported : [];
+  const perLanguage = m.label_schemes.language ? m.label_schemes.language.counts : {};
+  $("language").innerHTML = '<option value="">any</option>' + languages.map((code) =>
+    `<option value="${esc(code)}">${esc(code)} — ${esc(m.languages.names[code] || code)}</option>`).join("");
+  $("languages").innerHTML = languages.length ? languages.slice(0, 12).map((code) =>
+    `<li><span class="lang">${esc(code)}</span> ${esc(m.languages.names[code] || code)}: ` +
+    `${(perLanguage[code] || 0).toLocaleString()}</li>`).join("") : "<li>no language labels in this artifact</li>";
   $("headline").innerHTML = '<li id="h-div">diversity: computing…</li><li id="h-sep">separability: computing…</li>';
   const name = model();
   analysis(`/v1/models/${enc(name)}/diversity`).then((d) => {
@@ -71,9 +78,13 @@ async function show() {
   const token = $("token").value.trim();
   if (!token) return;
   let path = `/v1/models/${enc(model())}/${mode}?token=${enc(token)}&k=${enc($("k").value)}`;
+  const language = $("language").value;
   if (mode === "translations") {
     path += `&method=${$("method").value}`;
     if ($("targets").value.trim()) path += `&target_scripts=${enc($("targets").value.trim())}`;
+    if (language) path += `&target_languages=${enc(language)}`;
+  } else if (language) {
+    path += `&languages=${enc(language)}`;
   }
   $("status").textContent = "";
   try {
@@ -81,12 +92,17 @@ async function show() {
     const items = body.neighbors || body.candidates;
     const q = body.query;
     $("title").textContent = `${mode === "neighbors" ? "Neighbours" : "Translation candidates"} of ` +
-      `${q.display} (${q.labels.unicode}) in ${body.model}`;  // textContent: no escaping needed
+      `${q.display} (${q.labels.unicode}${q.labels.language ? ", " + q.labels.language : ""}) in ` +
+      `${body.model}${language ? " — " + language + " only" : ""}`;  // textContent: no escaping needed
     $("results").innerHTML = items.map((n) => {
       const script = n.labels.unicode;
+      const lang = n.labels.language || "";
       const width = Math.max(0, n.similarity) * 100;
-      return `<li data-script="${esc(script)}"><span class="token" title="id ${n.id}">${esc(n.display)}</span>` +
+      const share = n.language && n.language.share !== null ? ` (${n.language.guess} ${n.language.share})` : "";
+      return `<li data-script="${esc(script)}" data-language="${esc(lang)}">` +
+        `<span class="token" title="id ${n.id}">${esc(n.display)}</span>` +
         `<span class="script" style="background:${colour(script)}">${esc(script)}</span>` +
+        `<span class="lang" title="language label${esc(share)}">${esc(lang)}</span>` +
         `<span class="bar" style="width:${width}%;background:${colour(script)}"></span>` +
         `<span class="sim">${n.similarity.toFixed(3)}</span></li>`;
     }).join("");
@@ -100,5 +116,6 @@ $("go").addEventListener("click", show);
 $("token").addEventListener("input", suggest);
 $("token").addEventListener("keydown", (e) => { if (e.key === "Enter") show(); });
 $("mode").addEventListener("change", show);
+$("language").addEventListener("change", show);
 $("model").addEventListener("change", async () => { await showModel(); await show(); });
 loadModels().then(show).catch((e) => { $("status").textContent = e.message; });

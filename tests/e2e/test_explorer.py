@@ -39,6 +39,12 @@ def test_explorer_shows_neighbours_and_switches_model(server: str, tmp_path: Pat
         page.wait_for_function("document.querySelector('#title').textContent.includes('house')")
         scripts = page.locator("#results li").evaluate_all("items => items.map(i => i.dataset.script)")
         assert len(scripts) == 20 and all(scripts)
+        page.select_option("#language", "fr")  # French-labelled neighbours only
+        page.wait_for_function("document.querySelector('#title').textContent.includes('fr only')")
+        languages = page.locator("#results li").evaluate_all("items => items.map(i => i.dataset.language)")
+        assert len(languages) == 20 and set(languages) == {"fr"}
+        assert page.locator("#languages li").count() == 12
+        page.select_option("#language", "")
         page.select_option("#model", USE)
         page.wait_for_function(f"document.querySelector('#title').textContent.includes('{USE}')")
         page.select_option("#mode", "translations")
