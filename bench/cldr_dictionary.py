@@ -1,8 +1,9 @@
 """A real bilingual dictionary from Unicode CLDR (via the `babel` package) and its P@k on the models.
 
-Pairs: month and weekday names, language names and territory names, English -> TARGET (default
-ru), single words only. Prints the dictionary size, coverage and P@1/5/10 for cosine and CSLS
-through the service's evaluate endpoint (in-process). Usage: python bench/cldr_dictionary.py [ru]
+Pairs: month and weekday names, language names and territory names, English -> each TARGET
+(default ru), single words only, each line naming its target language. Prints the dictionary size,
+coverage and P@1/5/10 for cosine and CSLS through the service's evaluate endpoint (in-process),
+overall and per target language. Usage: python bench/cldr_dictionary.py [ru [es fr ...]]
 """
 
 from __future__ import annotations
@@ -33,10 +34,11 @@ def cldr_pairs(target: str) -> list[tuple[str, str]]:
 
 
 def main() -> None:
-    target = sys.argv[1] if len(sys.argv) > 1 else "ru"
-    pairs = cldr_pairs(target)
-    text = "\n".join(f"{a} {b}" for a, b in pairs)
-    print(f"CLDR en-{target}: {len(pairs)} single-word pairs (months, weekdays, languages, territories)")
+    targets = sys.argv[1:] or ["ru"]
+    lines = [f"{a} {b} {target}" for target in targets for a, b in cldr_pairs(target)]
+    text = "\n".join(lines)
+    kinds = "months, weekdays, languages, territories"
+    print(f"CLDR en-{','.join(targets)}: {len(lines)} single-word pairs ({kinds})")
     app = create_app(Settings(artifacts=(Path("artifacts"),)))
     with TestClient(app) as client:
         for model in sorted(client.app.state.registry.models):
@@ -50,6 +52,23 @@ def main() -> None:
             for method in ("cosine", "csls"):
                 at = p[method]
                 print(f"  {method:<6} P@1 {at['p@1']:.3f}  P@5 {at['p@5']:.3f}  P@10 {at['p@10']:.3f}")
+            if len(targets) > 1:
+                for pool in ("scripts", "language"):
+                    per_language(client, model, text, pool)
+
+
+def per_language(client: TestClient, model: str, text: str, pool: str) -> None:  # type: ignore[type-arg]
+    body = client.post(
+        f"/v1/models/{model}/translations/evaluate", json={"dictionary": text, "language_pool": pool}
+    ).json()
+    print(f"  per target language, candidates = {pool}:")
+    for lang, part in body["by_language"].items():
+        cos, csls = part["precision"]["cosine"], part["precision"]["csls"]
+        print(
+            f"    {lang}: {part['queries']} queries, {part['candidates']} candidates, reachable "
+            f"{part['reachable']:.2f}; cosine P@1 {cos['p@1']:.3f} P@10 {cos['p@10']:.3f}, "
+            f"CSLS P@1 {csls['p@1']:.3f} P@10 {csls['p@10']:.3f}"
+        )
 
 
 if __name__ == "__main__":

@@ -279,11 +279,18 @@ def evaluate_dictionary(model: LoadedModel, request: s.EvaluateRequest, max_pair
     result = evaluate(model.space, sources, wanted, allowed, model.csls_r)
     per_language = {}
     for lang, lang_gold in sorted(by_language.items()):
+        pool = allowed
+        if request.language_pool == "language":
+            pool = np.flatnonzero(model.language_mask([lang], "dictionary") & (model.space.norms > 0))
         lang_sources = np.array(sorted(lang_gold), dtype=np.int64)
-        lang_result = evaluate(
-            model.space, lang_sources, [lang_gold[int(i)] for i in lang_sources], allowed, model.csls_r
+        lang_wanted = [lang_gold[int(i)] for i in lang_sources]
+        lang_result = evaluate(model.space, lang_sources, lang_wanted, pool, model.csls_r)
+        in_pool = np.isin(np.array([t for want in lang_wanted for t in want]), pool)
+        per_want = np.split(in_pool, np.cumsum([len(w) for w in lang_wanted])[:-1])
+        reachable = float(np.mean([part.any() for part in per_want]))
+        per_language[lang] = s.LanguagePrecision(
+            len(lang_sources), lang_result.precision, request.language_pool, len(pool), round(reachable, 4)
         )
-        per_language[lang] = s.LanguagePrecision(len(lang_sources), lang_result.precision)
     misses = None
     if request.include_misses:
         misses = [

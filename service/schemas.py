@@ -214,6 +214,9 @@ class EvaluateRequest(Request):
     target_scripts: list[str] | None = None
     scheme: Scheme = "unicode"
     include_misses: bool = False
+    # per-language results: rank among the target scripts' tokens ("scripts"), or among the tokens
+    # labelled with the pair's target language ("language": "the French translation of water")
+    language_pool: Literal["scripts", "language"] = "scripts"
 
 
 class SkippedPair(Response):
@@ -232,6 +235,9 @@ class Miss(Response):
 class LanguagePrecision(Response):
     queries: int
     precision: dict[str, dict[str, float]]
+    pool: str  # "scripts" or "language"
+    candidates: int
+    reachable: float  # share of queries with a gold target among the candidates (P@k's ceiling)
 
 
 class EvaluateOut(Response):

@@ -17,7 +17,17 @@ from litestar.params import Parameter
 
 from service import analyses
 from service import schemas as s
-from service.api.params import ERRORS, JobsDep, ModelName, Reg, examples, model_of, registry, split
+from service.api.params import (
+    ERRORS,
+    JobsDep,
+    LanguagesParam,
+    ModelName,
+    Reg,
+    examples,
+    model_of,
+    registry,
+    split,
+)
 from service.cache import cache_key
 from service.errors import BadRequest
 from service.jobs import Jobs, JobState
@@ -158,14 +168,7 @@ async def get_language_relations(
     min_tokens: Annotated[
         int, Parameter(description="leave out languages with fewer labelled tokens", ge=1, le=1_000_000)
     ] = 200,
-    languages: Annotated[
-        str | None,
-        Parameter(
-            description="comma-separated ISO 639 codes (default: every language with labels)",
-            max_length=2000,
-            examples=examples("fr,es,it,pt,ru,uk,bg"),
-        ),
-    ] = None,
+    languages: LanguagesParam = None,  # default: every language with min_tokens labelled tokens
 ) -> Response[s.RelationsOut]:
     found = model_of(reg, model)
     params, compute = analyses.relations_job(found, k, sample, seed, min_tokens, split(languages))

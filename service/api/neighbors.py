@@ -191,15 +191,7 @@ async def get_translations(
     target_scripts: TargetsParam = None,
     method: MethodParam = "csls",
     scheme: SchemeParam = "unicode",
-    target_languages: Annotated[
-        str | None,
-        Parameter(
-            description="comma-separated ISO 639 codes of the target languages (candidates labelled with "
-            "them; target_scripts, if also given, narrows further)",
-            max_length=2000,
-            examples=examples("fr", "es,pt"),
-        ),
-    ] = None,
+    target_languages: LanguagesParam = None,  # with target_scripts too, candidates must match both
 ) -> Response[s.TranslationsOut]:
     queries.check_k(k, conf.limits.max_k)
     found = model_of(reg, model)

@@ -113,8 +113,8 @@ ExcludeParam = Annotated[
 LanguagesParam = Annotated[
     str | None,
     Parameter(
-        description="comma-separated ISO 639 codes: keep tokens labelled with these languages "
-        "(word-initial words; see the model's 'language' label scheme)",
+        description="comma-separated ISO 639 codes: only tokens labelled with these languages (word-initial "
+        "words; the model's 'language' label scheme lists them); unknown or unsupported codes are a 400",
         max_length=2000,
         examples=examples("fr", "es,pt"),
     ),

@@ -91,15 +91,8 @@ def model_section(model: LoadedModel, args: argparse.Namespace, out: Path) -> tu
     sep = separability(
         space.unit, space.indexed, paper.codes, paper.names, folds=folds, seed=args.seed, categories=chosen
     )
-    fig = figures.bars(
-        [s.category for s in sep.scores],
-        [s.accuracy for s in sep.scores],
-        [s.sd for s in sep.scores],
-        f"{name}: one-vs-rest separability, mean {sep.mean:.4f}",
-        "accuracy",
-        out / f"{name}-separability.png",
-        floor=0.5,
-    )
+    title = f"{name}: one-vs-rest separability, mean {sep.mean:.4f}"
+    fig = figures.separability(sep, title, out / f"{name}-separability.png")
     parts.append(
         f"<h3>Separability per category ({folds}-fold, balanced)</h3><p>mean {sep.mean:.4f} over "
         f"{len(sep.scores)} categories (paper: XLM-R-XL 0.9924, mT5-XL 0.9332)</p>{img(fig)}"

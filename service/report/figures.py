@@ -11,6 +11,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
+from service.analysis.separability import Separability  # noqa: E402
+
 TOP_SCRIPTS = 10
 
 
@@ -84,6 +86,20 @@ def bars(
     ax.set_ylabel(ylabel)
     ax.set_title(title)
     return _save(fig, path)
+
+
+def separability(result: Separability, title: str, path: Path) -> Path:
+    """Accuracy per category with its fold sd; chance (0.5) at the bottom."""
+    scores = result.scores
+    return bars(
+        [s.category for s in scores],
+        [s.accuracy for s in scores],
+        [s.sd for s in scores],
+        title,
+        "accuracy",
+        path,
+        0.5,
+    )
 
 
 def language_relations(lift: np.ndarray, names: list[str], tree: np.ndarray, title: str, path: Path) -> Path:

@@ -64,15 +64,8 @@ def language_section(model: LoadedModel, args: argparse.Namespace, out: Path) ->
         (everything, "one language against all other language-labelled tokens", "languages-separability"),
         (latin, "within Latin script: one language against the other Latin-script languages", "latin"),
     ):
-        fig = figures.bars(
-            [s.category for s in result.scores],
-            [s.accuracy for s in result.scores],
-            [s.sd for s in result.scores],
-            f"{name}: language separability, mean {result.mean:.4f}",
-            "accuracy",
-            out / f"{name}-{file}.png",
-            floor=0.5,
-        )
+        title = f"{name}: language separability, mean {result.mean:.4f}"
+        fig = figures.separability(result, title, out / f"{name}-{file}.png")
         parts.append(
             f"<h3>Language separability: {html.escape(what)}</h3><p>mean {result.mean:.4f} over "
             f"{len(result.scores)} languages ({folds}-fold, balanced, min {MIN_TOKENS} tokens)</p>{img(fig)}"

@@ -150,5 +150,17 @@ def test_dictionary_precision_per_target_language(client: Client) -> None:
         json={"pairs": [["water", "agua", "spa"], ["water", "вода"]]},
     ).json()
     assert list(pairs["by_language"]) == ["es"] and pairs["by_language"]["es"]["queries"] == 1
+    pooled = client.post(
+        f"/v1/models/{USE}/translations/evaluate",
+        json={"dictionary": dictionary, "language_pool": "language", "include_misses": True},
+    ).json()["by_language"]
+    assert pooled["es"]["pool"] == "language" and pooled["es"]["candidates"] < by_language["es"]["candidates"]
+    # '▁casa' is ambiguous (pt/es/it), so not a Spanish candidate: half the queries can be answered
+    assert pooled["es"]["reachable"] == 0.5 and pooled["es"]["precision"]["csls"]["p@1"] == 0.5
+    unsupported = client.post(
+        f"/v1/models/{USE}/translations/evaluate",
+        json={"dictionary": "water agua sw", "language_pool": "language"},
+    )
+    assert unsupported.status_code == 400 and "no labelled tokens" in unsupported.json()["detail"]
     bad = client.post(f"/v1/models/{USE}/translations/evaluate", json={"dictionary": "water agua xx-zz-1"})
     assert bad.status_code == 400 and "ISO 639" in bad.json()["detail"]

@@ -1,0 +1,77 @@
+"""Language labels on the packaged artifacts: label coverage, language separability (all labelled
+languages; within Latin; within Cyrillic), the first merges of the language clustering, and the
+cost of a languages= filter relative to an unfiltered neighbour query (ratios from this one run).
+
+Usage: python bench/languages.py [artifacts/NAME ...]
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import msgspec
+import numpy as np
+
+from service import analyses, queries
+from service import schemas as s
+from service.models import LoadedModel, load_model
+
+LATIN = ["de", "es", "fr", "it", "nl", "pt"]
+CYRILLIC = ["bg", "ru", "uk"]
+
+
+def separability(model: LoadedModel, mode: str, chosen: list[str] | None, within: str | None) -> str:
+    _, compute = analyses.separability_job(model, "language", mode, 500, 10, 0, chosen, within)
+    out = msgspec.json.decode(compute(lambda _: None))
+    scores = ", ".join(f"{x['category']} {x['accuracy']:.3f}" for x in out["scores"])
+    skipped = len(out["skipped"])
+    return f"mean {out['mean']:.4f} over {len(out['scores'])} ({scores}); skipped under 500: {skipped}"
+
+
+def per_query_ms(model: LoadedModel, words: list[str], languages: list[str] | None) -> float:
+    started = time.perf_counter()
+    for word in words:
+        queries.neighbors(
+            model, s.Query(token=word), 10, "unicode", None, None, False, False, languages=languages
+        )
+    return (time.perf_counter() - started) * 1000 / len(words)
+
+
+def main() -> None:
+    paths = [Path(p) for p in sys.argv[1:]] or sorted(Path("artifacts").iterdir())
+    for path in paths:
+        model = load_model(path, verify_checksums=False)
+        counts = model.labels["language"].counts()
+        labelled = sum(n for name, n in counts.items() if name not in ("ambiguous", "unlabelled"))
+        word_initial = int((model.kinds == 2).sum())
+        print(
+            f"{model.name}: {labelled} language-labelled tokens ({labelled / word_initial:.1%} of "
+            f"{word_initial} word-initial), {counts['ambiguous']} ambiguous, "
+            f"{sum(1 for n in model.languages.supported)} languages"  # type: ignore[union-attr]
+        )
+        print("  one-vs-rest, all labelled tokens:", separability(model, "one-vs-rest", None, None))
+        print("  one-vs-rest within Latin:", separability(model, "one-vs-rest", LATIN, "Latin"))
+        print("  pairwise within Latin:", separability(model, "pairwise", LATIN, "Latin"))
+        print("  one-vs-rest within Cyrillic:", separability(model, "one-vs-rest", CYRILLIC, "Cyrillic"))
+        chosen = analyses.chosen_languages(model, None, 200)
+        started = time.perf_counter()
+        relations = analyses.language_relations(model, chosen, 10, 1000, 0, lambda _: None)
+        took = time.perf_counter() - started
+        merges = "; ".join(
+            f"{'+'.join(m.left)} | {'+'.join(m.right)} ({m.distance:.3f})" for m in relations.merges[:3]
+        )
+        print(f"  relations: {len(chosen)} languages, {took:.2f} s; first merges: {merges}")
+        print(f"  clustering order: {' '.join(relations.order)}")
+        rng = np.random.default_rng(0)
+        words = [model.raw[int(i)] for i in rng.choice(model.space.indexed, 200, replace=False)]
+        plain, french = per_query_ms(model, words, None), per_query_ms(model, words, ["fr"])
+        print(
+            f"  neighbours k=10: unfiltered {plain:.2f} ms/query, languages=fr {french:.2f} ms/query "
+            f"({french / plain:.1f}x)"
+        )
+
+
+if __name__ == "__main__":
+    main()
