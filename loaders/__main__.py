@@ -107,7 +107,14 @@ def cmd_inspect(args: argparse.Namespace) -> None:
         codes = artifact.open_array(args.dir, artifact.labels_file(scheme), manifest.vocab_size)
         counts = np.bincount(codes, minlength=len(info.names))
         top = ", ".join(f"{info.names[c]} {counts[c]}" for c in np.argsort(-counts)[:14])
-        print(f"  {scheme} (Unicode {info.unicode_version}, {len(info.names)} labels): {top}")
+        origin = f"Unicode {info.unicode_version}" if info.unicode_version else "word lists"
+        print(f"  {scheme} ({origin}, {len(info.names)} labels): {top}")
+    if manifest.languages is not None:
+        lang = manifest.languages
+        print(
+            f"  language labels: wordfreq {lang.wordfreq_version} '{lang.wordlist}' lists for "
+            f"{len(lang.languages)} languages, prior {lang.prior}, labelled from share {lang.min_share}"
+        )
     print("  files:")
     for name, entry in sorted(manifest.files.items()):
         print(f"    {name:<20} {entry.size / 1e6:10.1f} MB  sha256 {entry.sha256[:16]}")
@@ -120,7 +127,8 @@ def cmd_verify(args: argparse.Namespace) -> None:
     if matrix.shape[1] != manifest.dim:
         raise LoaderError(f"{args.dir}: matrix has dim {matrix.shape[1]}, manifest says {manifest.dim}")
     artifact.read_vocab(args.dir, manifest)
-    for name in (artifact.NORMS, artifact.KINDS, *map(artifact.labels_file, manifest.labels)):
+    extra = (artifact.LANGUAGE_GUESS, artifact.LANGUAGE_SCORES) if manifest.languages is not None else ()
+    for name in (artifact.NORMS, artifact.KINDS, *map(artifact.labels_file, manifest.labels), *extra):
         artifact.open_array(args.dir, name, manifest.vocab_size)
     from usearch.index import Index
 

@@ -48,6 +48,14 @@ def parser() -> argparse.ArgumentParser:
     return cli
 
 
+def labels_of(model: LoadedModel, ident: int) -> list[str]:
+    """Script, and language when the token has one ('▁Wasser' -> Latin, de)."""
+    labels = model.label_of(ident)
+    language = labels.get("language")
+    known = language and language not in ("ambiguous", "unlabelled")
+    return [labels["unicode"], language] if known and language else [labels["unicode"]]
+
+
 def model_section(model: LoadedModel, args: argparse.Namespace, out: Path) -> tuple[str, dict[str, str]]:
     rng = np.random.default_rng(args.seed)
     space, paper, scripts = model.space, model.labels["paper"], model.labels["unicode"]
@@ -105,7 +113,7 @@ def model_section(model: LoadedModel, args: argparse.Namespace, out: Path) -> tu
             continue
         ident = found[0]
         hits = search(space, space.unit(np.array([ident]))[0], 20, token=ident)
-        cells = ", ".join(f"{model.display[i]} ({scripts.names[int(scripts.codes[i])]})" for i in hits.ids)
+        cells = ", ".join(f"{model.display[i]} ({', '.join(labels_of(model, int(i)))})" for i in hits.ids)
         rows_html.append([model.display[ident], cells])
     parts.append(
         "<h3>Top-20 neighbours of sample tokens (paper Fig. 4)</h3>"
