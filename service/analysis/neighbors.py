@@ -15,11 +15,9 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from service.analysis.topk import top_k_rows
-
 # Brute force is cheaper than over-fetching from HNSW when a filter leaves at most this many rows.
 EXACT_SUBSET_ROWS = 40_000
-# Rows converted to float32 at a time in brute force (bounds transient memory to ~40 MB at 1024-d).
+# Rows gathered at a time in brute force (bounds transient memory to ~32 MB at 1024-d float16).
 CHUNK_ROWS = 16_384
 # HNSW over-fetch (candidates requested per wanted neighbour) and the most rounds of expansion
 # through the exact neighbour table.
@@ -73,17 +71,29 @@ def _best(ids: np.ndarray, sims: np.ndarray, k: int) -> tuple[np.ndarray, np.nda
 
 
 def exact_search(space: Space, query: np.ndarray, k: int, allowed: np.ndarray | None) -> Hits:
-    """Brute-force top-k over the allowed rows (all indexed rows when `allowed` is None)."""
+    """Brute-force top-k over the allowed rows (all indexed rows when `allowed` is None).
+
+    USearch's SIMD kernel scans the stored rows as they are (float16: no per-query conversion to
+    float32, ~10x faster than numpy) for the best 2k+16 of each chunk; those are re-scored in
+    float32 so that the ranking and the similarities are numpy's, ties broken by id.
+    """
+    from usearch.index import search as scan
+
     candidates = space.indexed if allowed is None else allowed
-    best_ids = np.empty(0, dtype=np.int64)
-    best_sims = np.empty(0, dtype=np.float32)
+    want = 2 * k + 16
+    stored_query = np.ascontiguousarray(query, dtype=space.matrix.dtype)
+    pool = []
     for start in range(0, len(candidates), CHUNK_ROWS):
         chunk = candidates[start : start + CHUNK_ROWS]
-        sims = space.unit(chunk) @ query
-        local, top = top_k_rows(sims[None, :], min(k, len(chunk)))
-        best_ids, best_sims = _best(
-            np.concatenate([best_ids, chunk[local[0]]]), np.concatenate([best_sims, top[0]]), k
-        )
+        if len(chunk) <= want:
+            pool.append(chunk)
+            continue
+        rows = np.ascontiguousarray(space.matrix[chunk])
+        found = scan(rows, stored_query, want, "cos", exact=True, threads=1)
+        keys = np.asarray(found.keys, dtype=np.int64)
+        pool.append(chunk[keys[(keys >= 0) & (keys < len(chunk))]])
+    ids = np.concatenate(pool) if pool else np.empty(0, dtype=np.int64)
+    best_ids, best_sims = _best(ids.astype(np.int64), space.unit(ids) @ query, k)
     return Hits(best_ids, best_sims, "exact")
 
 

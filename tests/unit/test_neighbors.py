@@ -75,3 +75,24 @@ def test_selective_filter_still_returns_k() -> None:
     allowed = np.arange(0, 3000, 300)  # 10 rows
     hits = search(space, normalise(matrix[1]), 10, token=1, allowed=allowed)
     assert sorted(hits.ids.tolist()) == allowed.tolist()
+
+
+def test_brute_force_on_float16_rows_equals_numpy_over_several_chunks() -> None:
+    """The SIMD scan runs on the stored float16 rows; re-scoring makes it numpy's exact answer."""
+    rng = np.random.default_rng(7)
+    stored = rng.standard_normal((40_000, 24)).astype(np.float16)  # > 2 chunks of 16,384
+    stored[123] = 0  # a zero row is never returned
+    norms = np.linalg.norm(stored.astype(np.float32), axis=1).astype(np.float32)
+    indexed = np.flatnonzero(norms > 0)
+    space = Space(stored, norms, None, None, None, indexed)
+    unit = stored.astype(np.float32) / np.where(norms > 0, norms, np.inf)[:, None]
+    for row in rng.choice(indexed, 20, replace=False):
+        query = normalise(unit[row] + 0.5 * rng.standard_normal(24).astype(np.float32))
+        allowed = indexed[indexed % 3 == 0]
+        for subset in (None, allowed):
+            pool = indexed if subset is None else subset
+            sims = unit[pool] @ query
+            order = np.lexsort((pool, -sims))[:25]
+            hits = exact_search(space, query, 25, subset)
+            assert hits.ids.tolist() == pool[order].tolist()
+            assert np.allclose(hits.sims, sims[order], atol=1e-6)
