@@ -33,25 +33,26 @@ class LanguageTable:
 
     @classmethod
     def open(cls, directory: Path, info: LanguageLabelling, rows: int, names: list[str]) -> LanguageTable:
-        guess = artifact.open_array(directory, artifact.LANGUAGE_GUESS, rows)
-        scores = artifact.open_array(directory, artifact.LANGUAGE_SCORES, rows)
+        # small (28 bytes a token, rounded): in memory, so that per-token reads are plain indexing
+        guess = np.array(artifact.open_array(directory, artifact.LANGUAGE_GUESS, rows))
+        scores = np.array(artifact.open_array(directory, artifact.LANGUAGE_SCORES, rows), dtype=np.float64)
         supported = [name for name in names if name not in (AMBIGUOUS, UNLABELLED)]
-        return cls(info, guess, scores, supported)
+        return cls(info, guess, scores.round(3), supported)
 
-    def detail(self, ident: int, label: str) -> LanguageDetail:
-        top, second = (int(v) for v in self.guess[ident])
-        share, second_share, entropy = (float(v) for v in self.scores[ident])
+    def details(self, ids: np.ndarray, labels: list[str]) -> list[LanguageDetail]:
+        """The language evidence of each token in `ids` (`labels`: their language labels)."""
         codes = self.info.languages
-        if top < 0:
-            return LanguageDetail(label, None, None, None, None, None)
-        return LanguageDetail(
-            label,
-            codes[top],
-            round(share, 3),
-            codes[second] if second >= 0 else None,
-            round(second_share, 3) if second >= 0 else None,
-            round(entropy, 3),
-        )
+        out = []
+        for label, (top, second), (share, second_share, entropy) in zip(
+            labels, self.guess[ids].tolist(), self.scores[ids].tolist(), strict=True
+        ):
+            if top < 0:
+                out.append(LanguageDetail(label, None, None, None, None, None))
+            elif second < 0:
+                out.append(LanguageDetail(label, codes[top], share, None, None, entropy))
+            else:
+                out.append(LanguageDetail(label, codes[top], share, codes[second], second_share, entropy))
+        return out
 
     def check_codes(self, codes: list[str], field: str) -> list[str]:
         """Requested codes as the artifact spells them; 400 naming unknown or unsupported ones.

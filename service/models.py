@@ -120,11 +120,13 @@ class LoadedModel:
     def label_of(self, ident: int) -> dict[str, str]:
         return {scheme: labels.names[int(labels.codes[ident])] for scheme, labels in self.labels.items()}
 
-    def language_of(self, ident: int) -> LanguageDetail | None:
+    def languages_of(self, ids: np.ndarray) -> list[LanguageDetail] | None:
+        """Language label and evidence of each token (None: the artifact has no language labels)."""
         if self.languages is None:
             return None
         labels = self.labels["language"]
-        return self.languages.detail(ident, labels.names[int(labels.codes[ident])])
+        names = [labels.names[code] for code in labels.codes[ids].tolist()]
+        return self.languages.details(ids, names)
 
     def language_table(self, field_name: str) -> LanguageTable:
         if self.languages is None:

@@ -21,9 +21,15 @@ from service.models import WORD_MARK, LoadedModel
 FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
+def languages_out(model: LoadedModel, ids: np.ndarray) -> list[s.LanguageOut | None]:
+    details = model.languages_of(np.asarray(ids, dtype=np.int64))
+    if details is None:
+        return [None] * len(ids)
+    return [s.LanguageOut(**vars(d)) for d in details]
+
+
 def language_out(model: LoadedModel, ident: int) -> s.LanguageOut | None:
-    detail = model.language_of(ident)
-    return None if detail is None else s.LanguageOut(**vars(detail))
+    return languages_out(model, np.array([ident]))[0]
 
 
 def token_out(model: LoadedModel, ident: int) -> s.TokenOut:
@@ -109,6 +115,7 @@ def _query(model: LoadedModel, query: s.Query, where: str) -> tuple[np.ndarray, 
 def _items(
     model: LoadedModel, ids: np.ndarray, sims: np.ndarray, csls: np.ndarray | None = None
 ) -> list[s.NeighborOut]:
+    languages = languages_out(model, ids)
     return [
         s.NeighborOut(
             rank=rank,
@@ -119,7 +126,7 @@ def _items(
             kind=model.kind_of(int(i)),
             labels=model.label_of(int(i)),
             csls=None if csls is None else round(float(csls[rank - 1]), 6),
-            language=language_out(model, int(i)),
+            language=languages[rank - 1],
         )
         for rank, (i, sim) in enumerate(zip(ids, sims, strict=True), start=1)
     ]
@@ -226,7 +233,12 @@ def _dictionary_pairs(request: s.EvaluateRequest, max_pairs: int) -> list[Pair]:
                 f"dictionary has {exc}; the limit is {max_pairs} pairs", field="dictionary"
             ) from exc
     else:
-        pairs = [(p[0], p[1], p[2] if len(p) == 3 else None) for p in request.pairs or []]
+        pairs = [
+            (p.source, p.target, p.language)
+            if isinstance(p, s.DictionaryPair)
+            else (p[0], p[1], p[2] if len(p) == 3 else None)
+            for p in request.pairs or []
+        ]
         if len(pairs) > max_pairs:
             raise TooLarge(f"{len(pairs)} pairs; the limit is {max_pairs}", field="pairs")
     if not pairs:

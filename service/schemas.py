@@ -204,13 +204,19 @@ class TranslationsBatchOut(Response):
     results: list[TranslationsOut]
 
 
+class DictionaryPair(Request):
+    source: Annotated[str, Meta(min_length=1)]
+    target: Annotated[str, Meta(min_length=1)]
+    language: str | None = None  # ISO 639 code of the target
+
+
 class EvaluateRequest(Request):
     """A bilingual dictionary: MUSE text ("source target" or "source target lang" per line) or JSON
-    pairs ([source, target] or [source, target, lang]), not both. With a target language on a pair,
-    P@k is also reported per target language."""
+    pairs ([source, target], [source, target, lang] or {"source", "target", "language"}), not both.
+    With a target language on a pair, P@k is also reported per target language."""
 
     dictionary: str | None = None
-    pairs: list[Annotated[list[str], Meta(min_length=2, max_length=3)]] | None = None
+    pairs: list[Annotated[list[str], Meta(min_length=2, max_length=3)] | DictionaryPair] | None = None
     target_scripts: list[str] | None = None
     scheme: Scheme = "unicode"
     include_misses: bool = False

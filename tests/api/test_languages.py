@@ -147,9 +147,14 @@ def test_dictionary_precision_per_target_language(client: Client) -> None:
     assert all(set(v["precision"]) == {"cosine", "csls"} for v in by_language.values())
     pairs = client.post(
         f"/v1/models/{USE}/translations/evaluate",
-        json={"pairs": [["water", "agua", "spa"], ["water", "вода"]]},
+        json={"pairs": [["water", "agua", "spa"], ["water", "вода"], {"source": "house", "target": "casa"}]},
     ).json()
     assert list(pairs["by_language"]) == ["es"] and pairs["by_language"]["es"]["queries"] == 1
+    objects = client.post(
+        f"/v1/models/{USE}/translations/evaluate",
+        json={"pairs": [{"source": "water", "target": "eau", "language": "fr"}, ["water", "agua", "es"]]},
+    ).json()
+    assert sorted(objects["by_language"]) == ["es", "fr"] and objects["queries"] == 1
     pooled = client.post(
         f"/v1/models/{USE}/translations/evaluate",
         json={"dictionary": dictionary, "language_pool": "language", "include_misses": True},
