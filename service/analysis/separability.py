@@ -81,7 +81,11 @@ def separability(
         for i, name in enumerate(names)
         if counts[i] >= min_tokens and (not categories or name in categories)
     ]
-    skipped = {names[i]: int(counts[i]) for i in range(len(names)) if counts[i] and i not in eligible}
+    skipped = {  # asked-for (or all) categories left out for having fewer than min_tokens
+        names[i]: int(counts[i])
+        for i in range(len(names))
+        if 0 < counts[i] < min_tokens and (not categories or names[i] in categories)
+    }
     rows = unit(ids)
     tasks: list[tuple[str, np.ndarray, np.ndarray]] = []
     if mode == "one-vs-rest":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
 import pytest
 from litestar.testing import TestClient
 
@@ -169,3 +170,22 @@ def test_dictionary_precision_per_target_language(client: Client) -> None:
     assert unsupported.status_code == 400 and "no labelled tokens" in unsupported.json()["detail"]
     bad = client.post(f"/v1/models/{USE}/translations/evaluate", json={"dictionary": "water agua xx-zz-1"})
     assert bad.status_code == 400 and "ISO 639" in bad.json()["detail"]
+
+
+def test_relations_are_deterministic_per_seed(registry: Any) -> None:
+    from service import analyses
+
+    model = registry.get(USE)
+
+    def run(seed: int) -> bytes:
+        return analyses.relations_job(model, 10, 100, seed, 200, None)[1](lambda _: None)
+
+    first, again, other = run(3), run(3), run(4)
+    strip = msgspec.json.Decoder(dict[str, Any])
+
+    def body(raw: bytes) -> dict[str, Any]:
+        decoded = strip.decode(raw)
+        decoded.pop("took_seconds")
+        return decoded
+
+    assert body(first) == body(again) and body(first)["lift"] != body(other)["lift"]

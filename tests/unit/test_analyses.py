@@ -45,6 +45,8 @@ def test_same_seed_same_numbers_and_small_categories_skipped() -> None:
     other = separability(lambda i: x[i], ids, codes, names, min_tokens=100, seed=4)
     assert first == again and first != other
     assert first.skipped == {"C": 50}
+    chosen = separability(lambda i: x[i], ids, codes, names, min_tokens=100, categories=["A", "C"])
+    assert chosen.skipped == {"C": 50} and [s.category for s in chosen.scores] == ["A"]  # B: not asked
     pairwise = separability(lambda i: x[i], ids, codes, names, min_tokens=100, mode="pairwise")
     assert [s.category for s in pairwise.scores] == ["A|B"]
 
