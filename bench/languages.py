@@ -14,6 +14,7 @@ from pathlib import Path
 import msgspec
 import numpy as np
 
+from loaders.artifact import AMBIGUOUS, UNLABELLED
 from service import analyses, queries
 from service import schemas as s
 from service.models import LoadedModel, load_model
@@ -44,11 +45,11 @@ def main() -> None:
     for path in paths:
         model = load_model(path, verify_checksums=False)
         counts = model.labels["language"].counts()
-        labelled = sum(n for name, n in counts.items() if name not in ("ambiguous", "unlabelled"))
+        labelled = sum(n for name, n in counts.items() if name not in (AMBIGUOUS, UNLABELLED))
         word_initial = int((model.kinds == 2).sum())
         print(
             f"{model.name}: {labelled} language-labelled tokens ({labelled / word_initial:.1%} of "
-            f"{word_initial} word-initial), {counts['ambiguous']} ambiguous, "
+            f"{word_initial} word-initial), {counts[AMBIGUOUS]} ambiguous, "
             f"{sum(1 for n in model.languages.supported)} languages"  # type: ignore[union-attr]
         )
         print("  one-vs-rest, all labelled tokens:", separability(model, "one-vs-rest", None, None))

@@ -162,7 +162,7 @@ def reusable_geometry(
     donors: list[Path], files: dict[str, str], options: BuildOptions
 ) -> tuple[Path, int] | None:
     """An earlier artifact with the same stored rows and index parameters: (its dir, index count)."""
-    wanted = msgspec.to_builtins(options.index)
+    wanted = {k: v for k, v in msgspec.to_builtins(options.index).items() if k != "count"}
     for donor in donors:
         try:
             raw = msgspec.json.decode((donor / artifact.MANIFEST).read_bytes(), type=dict[str, Any])
@@ -170,11 +170,10 @@ def reusable_geometry(
             count = int(index.pop("count"))
             same_rows = all(raw["files"][name]["sha256"] == sha for name, sha in files.items())
             present = all(name in raw["files"] and (donor / name).is_file() for name in GEOMETRY_FILES)
-            wanted_index = {k: v for k, v in wanted.items() if k != "count"}
         except (OSError, KeyError, TypeError, ValueError, msgspec.DecodeError):
             continue
         table_k = min(options.knn, count - 1) if options.knn > 0 else 0  # knn_table caps k likewise
-        if same_rows and present and index == wanted_index and raw.get("knn_k") == table_k:
+        if same_rows and present and index == wanted and raw.get("knn_k") == table_k:
             return donor, count
     return None
 

@@ -26,15 +26,13 @@ from importlib.metadata import version
 
 import numpy as np
 
-from loaders.artifact import TOKEN_KINDS, LanguageLabelling
+from loaders.artifact import AMBIGUOUS, TOKEN_KINDS, UNLABELLED, LanguageLabelling
 from loaders.labels import script_name
 from loaders.vocab import WORD_MARK
 
 WORDLIST = "best"
 MIN_SHARE = 0.6
 PRIOR = "CLDR writing population (language_data)"
-AMBIGUOUS, UNLABELLED = "ambiguous", "unlabelled"
-NOT_LANGUAGES = (AMBIGUOUS, UNLABELLED)
 # ISO 15924 codes of writing systems that combine scripts, as the unicode scheme names them.
 _SCRIPT_FAMILIES = {
     "Hans": ("Hani",),
@@ -93,9 +91,11 @@ def label_languages(
                 freq[row, j] = f
     prior = np.array([langcodes.Language.get(lang).writing_population() for lang in languages], float)
     written = [language_scripts(lang) for lang in languages]
-    same_script = np.array(
-        [[scripts[rows_of[word][0]] in w for w in written] for word in words], dtype=bool
-    ).reshape(len(words), len(languages))
+    word_scripts = [scripts[rows_of[word][0]] for word in words]
+    distinct = sorted(set(word_scripts))
+    writes = np.array([[script in w for w in written] for script in distinct], dtype=bool)
+    script_row = {script: i for i, script in enumerate(distinct)}
+    same_script = writes[[script_row[script] for script in word_scripts]].reshape(len(words), -1)
     weighted = freq * (prior / prior.sum()) * same_script
     total = weighted.sum(axis=1)
     known = total > 0

@@ -41,7 +41,7 @@ def _check_categories(model: LoadedModel, scheme: str, categories: list[str] | N
 def language_tokens(model: LoadedModel, within: str | None) -> np.ndarray:
     """Indexed tokens labelled with a language (not ambiguous/unlabelled), optionally of one script."""
     table = model.language_table("scheme")
-    keep = model.language_mask(table.supported, "scheme") & (model.space.norms > 0)
+    keep = model.label_mask("language", table.supported, "scheme") & (model.space.norms > 0)
     if within:
         keep &= model.label_mask("unicode", [within], "within")
     return np.flatnonzero(keep)

@@ -8,10 +8,8 @@ from pathlib import Path
 import numpy as np
 
 from loaders import artifact
-from loaders.artifact import LanguageLabelling
+from loaders.artifact import AMBIGUOUS, UNLABELLED, LanguageLabelling
 from service.errors import BadRequest
-
-AMBIGUOUS, UNLABELLED = "ambiguous", "unlabelled"
 
 
 @dataclass(frozen=True)
@@ -28,16 +26,27 @@ class LanguageDetail:
 class LanguageTable:
     info: LanguageLabelling
     guess: np.ndarray  # int16 (vocab, 2), -1 none
-    scores: np.ndarray  # float16 (vocab, 3), NaN none
+    scores: np.ndarray  # float64 (vocab, 3) rounded to 3 places, NaN none
     supported: list[str]  # codes with at least one labelled token, most tokens first
+    aliases: dict[str, str]  # accepted code (and its ISO 639 base language) -> supported code
 
     @classmethod
     def open(cls, directory: Path, info: LanguageLabelling, rows: int, names: list[str]) -> LanguageTable:
-        # small (28 bytes a token, rounded): in memory, so that per-token reads are plain indexing
-        guess = np.array(artifact.open_array(directory, artifact.LANGUAGE_GUESS, rows))
-        scores = np.array(artifact.open_array(directory, artifact.LANGUAGE_SCORES, rows), dtype=np.float64)
+        guess = artifact.open_array(directory, artifact.LANGUAGE_GUESS, rows)
+        scores = artifact.open_array(directory, artifact.LANGUAGE_SCORES, rows)
+        return cls.from_arrays(info, guess, scores, names)
+
+    @classmethod
+    def from_arrays(
+        cls, info: LanguageLabelling, guess: np.ndarray, scores: np.ndarray, names: list[str]
+    ) -> LanguageTable:
+        """`names`: the language scheme's labels. The arrays are small (5 bytes a token): copied into
+        memory, scores rounded once, so that per-token reads are plain indexing."""
         supported = [name for name in names if name not in (AMBIGUOUS, UNLABELLED)]
-        return cls(info, guess, scores.round(3), supported)
+        aliases = {base: code for code in supported if (base := base_language(code)) is not None}
+        aliases.update({code: code for code in supported})
+        rounded = np.array(scores, dtype=np.float64).round(3)
+        return cls(info, np.array(guess), rounded, supported, aliases)
 
     def details(self, ids: np.ndarray, labels: list[str]) -> list[LanguageDetail]:
         """The language evidence of each token in `ids` (`labels`: their language labels)."""
@@ -60,8 +69,7 @@ class LanguageTable:
         Any valid tag of a supported language is accepted: 'fra' and 'fr-CA' mean 'fr'; 'sr' and
         'sr-Latn' mean wordfreq's Serbo-Croatian list 'sh'.
         """
-        aliases = {base_language(code): code for code in self.supported}
-        aliases.update({code: code for code in self.supported})
+        aliases = self.aliases
         out: list[str] = []
         for code in codes:
             wanted = code.strip().casefold()

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from loaders import artifact
 from loaders.errors import ArtifactError
 from service.analysis.compare import compare, shared_tokens
 from service.analysis.diversity import diversity, sample_queries
@@ -52,7 +53,7 @@ def labels_of(model: LoadedModel, ident: int) -> list[str]:
     """Script, and language when the token has one ('▁Wasser' -> Latin, de)."""
     labels = model.label_of(ident)
     language = labels.get("language")
-    known = language and language not in ("ambiguous", "unlabelled")
+    known = language and language not in (artifact.AMBIGUOUS, artifact.UNLABELLED)
     return [labels["unicode"], language] if known and language else [labels["unicode"]]
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from loaders.artifact import TOKEN_KINDS
-from loaders.languages import AMBIGUOUS, UNLABELLED, label_languages, language_scripts, word_form
+from loaders.artifact import AMBIGUOUS, TOKEN_KINDS, UNLABELLED
+from loaders.languages import label_languages, language_scripts, word_form
 from service.errors import BadRequest
 from service.language_labels import LanguageTable, base_language
 
@@ -40,7 +40,8 @@ def table(supported: list[str]) -> LanguageTable:
     from loaders.artifact import LanguageLabelling
 
     info = LanguageLabelling(supported, {c: c for c in supported}, "3", "best", "p", 0.6)
-    return LanguageTable(info, np.zeros((1, 2), np.int16), np.zeros((1, 3), np.float16), supported)
+    names = [*supported, "ambiguous", "unlabelled"]
+    return LanguageTable.from_arrays(info, np.zeros((1, 2), np.int16), np.zeros((1, 3), np.float16), names)
 
 
 def test_codes_are_normalised_or_refused_with_the_supported_list() -> None:
