@@ -33,7 +33,7 @@ def test_explorer_shows_neighbours_and_switches_model(server: str, tmp_path: Pat
         page.goto(f"{server}/")
         page.wait_for_selector("#results li")
         assert page.locator("#model option").count() == 2
-        assert page.locator("#results li").count() == 20  # "water", k=20, on the first model
+        assert page.locator("#results li").count() == 20  # "▁water", k=20, on the first model
         page.fill("#token", "house")
         page.click("#go")
         page.wait_for_function("document.querySelector('#title').textContent.includes('house')")
