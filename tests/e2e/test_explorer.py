@@ -34,7 +34,7 @@ def test_explorer_shows_neighbours_and_switches_model(server: str, tmp_path: Pat
         page.wait_for_selector("#results li")
         assert page.locator("#model option").count() == 2
         assert page.locator("#results li").count() == 20  # "▁water", k=20, on the first model
-        page.fill("#token", "house")
+        page.fill("#token", "▁house")
         page.click("#go")
         page.wait_for_function("document.querySelector('#title').textContent.includes('house')")
         scripts = page.locator("#results li").evaluate_all("items => items.map(i => i.dataset.script)")
