@@ -63,12 +63,11 @@ def find_tokens(
         for text in tried:
             seen.update(dict.fromkeys(model.prefix(text)))
         ids, matched = list(seen), "prefix"
-    if script:
-        allowed = model.label_mask(scheme, [script], "script")
-        ids = [i for i in ids if allowed[i]]
-    if language:
-        allowed = model.language_mask([language], "language")
-        ids = [i for i in ids if allowed[i]]
+    masks = [model.label_mask(scheme, [script], "script")] if script else []
+    masks += [model.language_mask([language], "language")] if language else []
+    if masks:
+        keep = np.logical_and.reduce(masks)
+        ids = [i for i in ids if keep[i]]
     page = ids[cursor : cursor + limit]
     more = cursor + limit < len(ids)
     return s.TokenPage(

@@ -189,3 +189,12 @@ def test_relations_are_deterministic_per_seed(registry: Any) -> None:
         return decoded
 
     assert body(first) == body(again) and body(first)["lift"] != body(other)["lift"]
+
+
+def test_token_search_by_language(client: Client) -> None:
+    body = client.get(f"/v1/models/{E5}/tokens", params={"q": "▁wa", "language": "de", "limit": 20}).json()
+    assert body["items"] and all(t["labels"]["language"] == "de" for t in body["items"])
+    both = client.get(f"/v1/models/{E5}/tokens", params={"q": "▁во", "language": "uk", "script": "Cyrillic"})
+    assert all(t["labels"]["language"] == "uk" for t in both.json()["items"])
+    bad = client.get(f"/v1/models/{E5}/tokens", params={"q": "▁wa", "language": "zz"})
+    assert bad.status_code == 400 and bad.json()["field"] == "language"
