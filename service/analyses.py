@@ -47,6 +47,25 @@ def language_tokens(model: LoadedModel, within: str | None) -> np.ndarray:
     return np.flatnonzero(keep)
 
 
+def _check_eligible(
+    codes: np.ndarray, names: list[str], chosen: list[str] | None, mode: str, min_tokens: int, folds: int
+) -> None:
+    """400 when no classifier can be fitted (the rule `separability` applies, checked up front)."""
+    counts = np.bincount(codes, minlength=len(names))
+    pool = [i for i, name in enumerate(names) if not chosen or name in chosen]
+    eligible = [i for i in pool if counts[i] >= min_tokens]
+    if mode == "one-vs-rest":
+        eligible = [i for i in eligible if counts.sum() - counts[i] >= folds]
+    need = 2 if mode == "pairwise" else 1
+    if len(eligible) < need:
+        largest = ", ".join(f"{names[i]} {counts[i]}" for i in sorted(pool, key=lambda i: -counts[i])[:5])
+        raise BadRequest(
+            "min_tokens",
+            f"{len(eligible)} categories have {min_tokens} tokens (and, one-vs-rest, {folds} others);"
+            f" {mode} needs {need}; largest: {largest} of {counts.sum()}",
+        )
+
+
 def separability_job(
     model: LoadedModel,
     scheme: str,
@@ -70,6 +89,7 @@ def separability_job(
         chosen = _check_categories(model, scheme, categories)
     if chosen is None and scheme == "unicode":  # Common/Mixed/Special are not writing systems
         chosen = [n for n in labels.names if n not in NON_SCRIPT[scheme]]
+    _check_eligible(labels.codes[ids], labels.names, chosen, mode, min_tokens, folds)
     params = {
         "scheme": scheme,
         "mode": mode,

@@ -36,7 +36,7 @@ class Score:
 class Separability:
     scores: list[Score]
     mean: float
-    skipped: dict[str, int]  # categories under min_tokens, with their counts
+    skipped: dict[str, int]  # categories under min_tokens (or, one-vs-rest, without a rest), with counts
 
 
 def fold_masks(n_pos: int, n_neg: int, folds: int, rng: np.random.Generator) -> np.ndarray:
@@ -88,8 +88,10 @@ def separability(
     }
     rows = unit(ids)
     tasks: list[tuple[str, np.ndarray, np.ndarray]] = []
-    if mode == "one-vs-rest":
-        tasks = [(names[c], labels == c, labels != c) for c in eligible]
+    if mode == "one-vs-rest":  # every fold needs a token of the rest: at least `folds` of them
+        alone = [c for c in eligible if len(labels) - counts[c] < folds]
+        skipped.update({names[c]: int(counts[c]) for c in alone})
+        tasks = [(names[c], labels == c, labels != c) for c in eligible if c not in alone]
     else:
         tasks = [(f"{names[a]}|{names[b]}", labels == a, labels == b) for a, b in combinations(eligible, 2)]
     scores = []

@@ -66,16 +66,20 @@ def job_out(job: JobState) -> s.JobOut:
     return s.JobOut(job.id, job.kind, job.status, job.progress, f"/v1/jobs/{job.id}", job.result, job.error)
 
 
-async def answer(jobs: JobsDep, key: str, kind: str, compute: Any, kind_type: type[T]) -> Response[Any]:
+async def answer(
+    jobs: JobsDep, key: str, kind: str, compute: Any, kind_type: type[T], retry: bool = True
+) -> Response[Any]:
     outcome = await jobs.run(key, kind, compute)
     if isinstance(outcome.body, JobState):
         body = job_out(outcome.body)
         return Response(body, status_code=202, headers={"Location": body.url})
     try:
         result = msgspec.json.decode(outcome.body, type=kind_type)
-    except (msgspec.DecodeError, msgspec.ValidationError):  # a corrupted cache value is a miss
+    except (msgspec.DecodeError, msgspec.ValidationError):
         await jobs.forget(key)
-        return await answer(jobs, key, kind, compute, kind_type)
+        if not (retry and outcome.cached):  # a fresh result that does not decode is a bug: say so once
+            raise
+        return await answer(jobs, key, kind, compute, kind_type, retry=False)  # corrupted cache: a miss
     if outcome.cached:
         result = msgspec.structs.replace(result, cached=True)
     return Response(result, status_code=200)

@@ -198,3 +198,18 @@ def test_token_search_by_language(client: Client) -> None:
     assert all(t["labels"]["language"] == "uk" for t in both.json()["items"])
     bad = client.get(f"/v1/models/{E5}/tokens", params={"q": "▁wa", "language": "zz"})
     assert bad.status_code == 400 and bad.json()["field"] == "language"
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"min_tokens": "1000000"},  # nothing eligible: a 400 at once, not a job that cannot finish
+        {"scheme": "language", "min_tokens": "1000000"},
+        {"scheme": "language", "categories": "ko", "within": "Hangul"},  # no other language to compare
+        {"scheme": "language", "categories": "ru", "within": "Cyrillic", "mode": "pairwise"},
+    ],
+)
+def test_separability_that_cannot_be_fitted_is_a_400(client: Client, params: dict[str, str]) -> None:
+    response = client.get(f"/v1/models/{USE}/separability", params=params)
+    assert response.status_code == 400, response.text
+    assert response.json()["field"] == "min_tokens" and "largest" in response.json()["detail"]

@@ -103,3 +103,11 @@ def test_compare_identical_models_overlap_fully() -> None:
 def test_shared_tokens() -> None:
     a, b = shared_tokens(["x", "y", "z"], ["z", "q", "x"])
     assert a.tolist() == [0, 2] and b.tolist() == [2, 0]
+
+
+def test_one_vs_rest_needs_a_rest_in_every_fold() -> None:
+    x, codes = clusters(shift=1.0)
+    codes = np.zeros_like(codes)
+    codes[:5] = 1  # category 0 has only 5 others: fewer than 10 folds
+    result = separability(lambda i: x[i], np.arange(len(x)), codes, ["A", "B"], min_tokens=100)
+    assert result.scores == [] and result.skipped == {"A": len(x) - 5, "B": 5}
