@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -116,4 +117,9 @@ def test_two_workers_metrics_add_up(server: str) -> None:
     before = token_requests_counted(server)
     for _ in range(40):
         assert get(f"{server}/v1/models/{USE}/tokens/5")[0] == 200
-    assert token_requests_counted(server) - before == 40  # both workers served some; a scrape sums them
+    # both workers served some; a scrape sums them. A worker counts a request once its response is
+    # sent, so the last increment may land just after the client has its answer: wait for it briefly.
+    deadline = time.monotonic() + 5
+    while token_requests_counted(server) - before < 40 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert token_requests_counted(server) - before == 40
