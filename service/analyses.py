@@ -162,6 +162,8 @@ def diversity_job(
     model: LoadedModel, scheme: str, k: int, sample: float, seed: int, include_self: bool, count: str
 ) -> tuple[dict[str, object], Compute]:
     labels = model.scheme(scheme)
+    # language: queries are language-labelled tokens (validated now: a 400, not a failed job)
+    pool = language_tokens(model, None) if scheme == "language" else model.space.indexed
     params = {
         "scheme": scheme,
         "k": k,
@@ -173,7 +175,7 @@ def diversity_job(
 
     def compute(progress: Progress) -> bytes:
         started = time.perf_counter()
-        queries = sample_queries(model.space.indexed, sample, seed)
+        queries = sample_queries(pool, sample, seed)
         neighbours = _neighbour_ids(model, queries, k, progress)
         result = diversity(
             neighbours,

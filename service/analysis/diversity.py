@@ -17,6 +17,7 @@ import numpy as np
 NON_SCRIPT = {
     "paper": {"N", "P", "S", "M", "C", "Z", "EMPTY"},
     "unicode": {"Common", "Mixed", "Special"},
+    "language": {"ambiguous", "unlabelled"},  # scripts-only counts languages only
 }
 
 

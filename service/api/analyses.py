@@ -41,19 +41,12 @@ Seed = Annotated[
 Sample = Annotated[
     float, Parameter(description="share of the vocabulary used as queries (1.0 = all)", gt=0, le=1)
 ]
-PaperScheme = Annotated[
-    Literal["paper", "unicode"],
-    Parameter(
-        description="label scheme: 'paper' (the seed paper's categories) or 'unicode' (Unicode scripts)"
-    ),
-]
-
-
-SeparabilityScheme = Annotated[
+AnalysisScheme = Annotated[
     Literal["paper", "unicode", "language"],
     Parameter(
         description="label scheme: 'paper' (the seed paper's categories), 'unicode' (Unicode scripts) or "
-        "'language' (word-frequency language labels; only language-labelled tokens take part)"
+        "'language' (word-frequency language labels: only language-labelled tokens are classified or "
+        "used as queries)"
     ),
 ]
 
@@ -94,7 +87,7 @@ async def get_separability(
     reg: Reg,
     jobs: JobsDep,
     model: ModelName,
-    scheme: SeparabilityScheme = "paper",
+    scheme: AnalysisScheme = "paper",
     mode: Annotated[
         Literal["one-vs-rest", "pairwise"],
         Parameter(description="category against the rest, or every pair of categories"),
@@ -143,10 +136,14 @@ async def get_diversity(
     k: Annotated[int, Parameter(description="neighbours per query", ge=1, le=100)] = 50,
     sample: Sample = 0.01,
     seed: Seed = 0,
-    scheme: PaperScheme = "paper",
+    scheme: AnalysisScheme = "paper",
     include_self: Annotated[bool, Parameter(description="count the query itself (the paper does)")] = True,
     count: Annotated[
-        Literal["all", "scripts-only"], Parameter(description="count every category, or writing systems only")
+        Literal["all", "scripts-only"],
+        Parameter(
+            description="count every category, or writing systems only (scheme=language: languages only, "
+            "not 'ambiguous' or 'unlabelled')"
+        ),
     ] = "all",
 ) -> Response[s.DiversityOut]:
     found = model_of(reg, model)

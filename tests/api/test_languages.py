@@ -220,3 +220,16 @@ def test_separability_that_cannot_be_fitted_is_a_400(client: Client, params: dic
     response = client.get(f"/v1/models/{USE}/separability", params=params)
     assert response.status_code == 400, response.text
     assert response.json()["field"] == "min_tokens" and "largest" in response.json()["detail"]
+
+
+def test_neighbour_language_diversity(client: Client) -> None:
+    params = {"scheme": "language", "count": "scripts-only", "seed": 2}
+    body = result_of(client, client.get(f"/v1/models/{USE}/diversity", params=params))
+    labelled = client.get(f"/v1/models/{USE}").json()["label_schemes"]["language"]["counts"]
+    languages = sum(n for name, n in labelled.items() if name not in ("ambiguous", "unlabelled"))
+    assert body["queries"] == round(0.01 * languages)  # queries: language-labelled tokens only
+    assert 1 <= body["mean"] <= 51 and set(body["mix"]) <= set(labelled) - {"ambiguous", "unlabelled"}
+    everything = result_of(
+        client, client.get(f"/v1/models/{USE}/diversity", params={**params, "count": "all"})
+    )
+    assert everything["mean"] > body["mean"]  # 'ambiguous' and 'unlabelled' neighbours count too
