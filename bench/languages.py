@@ -16,7 +16,7 @@ import numpy as np
 
 from loaders.artifact import AMBIGUOUS, UNLABELLED
 from service import analyses, queries
-from service import schemas as s
+from service import requests as r
 from service.models import LoadedModel, load_model
 
 LATIN = ["de", "es", "fr", "it", "nl", "pt"]
@@ -24,7 +24,8 @@ CYRILLIC = ["bg", "ru", "uk"]
 
 
 def separability(model: LoadedModel, mode: str, chosen: list[str] | None, within: str | None) -> str:
-    _, compute = analyses.separability_job(model, "language", mode, 500, 10, 0, chosen, within)
+    request = r.SeparabilityRequest(scheme="language", mode=mode, categories=chosen, within=within)  # type: ignore[arg-type]
+    _, compute = analyses.separability_job(model, request)
     out = msgspec.json.decode(compute(lambda _: None))
     scores = ", ".join(f"{x['category']} {x['accuracy']:.3f}" for x in out["scores"])
     skipped = len(out["skipped"])
@@ -34,9 +35,7 @@ def separability(model: LoadedModel, mode: str, chosen: list[str] | None, within
 def per_query_ms(model: LoadedModel, words: list[str], languages: list[str] | None) -> float:
     started = time.perf_counter()
     for word in words:
-        queries.neighbors(
-            model, s.Query(token=word), 10, "unicode", None, None, False, False, languages=languages
-        )
+        queries.neighbors(model, r.NeighborsRequest(token=word, k=10, languages=languages))
     return (time.perf_counter() - started) * 1000 / len(words)
 
 

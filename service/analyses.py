@@ -12,6 +12,7 @@ from collections.abc import Callable
 import msgspec
 import numpy as np
 
+from service import requests as r
 from service import schemas as s
 from service.analysis.compare import compare, shared_tokens
 from service.analysis.diversity import NON_SCRIPT, diversity, sample_queries
@@ -67,15 +68,11 @@ def _check_eligible(
 
 
 def separability_job(
-    model: LoadedModel,
-    scheme: str,
-    mode: str,
-    min_tokens: int,
-    folds: int,
-    seed: int,
-    categories: list[str] | None,
-    within: str | None = None,
-) -> tuple[dict[str, object], Compute]:
+    model: LoadedModel, request: r.SeparabilityRequest
+) -> tuple[r.SeparabilityRequest, Compute]:
+    """The request with its categories resolved (the cache key), and the computation."""
+    scheme, mode, min_tokens, folds = request.scheme, request.mode, request.min_tokens, request.folds
+    seed, categories, within = request.seed, request.categories, request.within
     labels = model.scheme(scheme)
     ids = model.space.indexed
     chosen: list[str] | None
@@ -90,15 +87,7 @@ def separability_job(
     if chosen is None and scheme == "unicode":  # Common/Mixed/Special are not writing systems
         chosen = [n for n in labels.names if n not in NON_SCRIPT[scheme]]
     _check_eligible(labels.codes[ids], labels.names, chosen, mode, min_tokens, folds)
-    params = {
-        "scheme": scheme,
-        "mode": mode,
-        "min_tokens": min_tokens,
-        "folds": folds,
-        "seed": seed,
-        "categories": chosen,
-        "within": within,
-    }
+    resolved = msgspec.structs.replace(request, categories=chosen)
 
     def compute(progress: Progress) -> bytes:
         started = time.perf_counter()
@@ -143,7 +132,7 @@ def separability_job(
         )
         return msgspec.json.encode(out)
 
-    return params, compute
+    return resolved, compute
 
 
 def _neighbour_ids(model: LoadedModel, queries: np.ndarray, k: int, progress: Progress) -> np.ndarray:
@@ -158,20 +147,12 @@ def _neighbour_ids(model: LoadedModel, queries: np.ndarray, k: int, progress: Pr
     return out
 
 
-def diversity_job(
-    model: LoadedModel, scheme: str, k: int, sample: float, seed: int, include_self: bool, count: str
-) -> tuple[dict[str, object], Compute]:
+def diversity_job(model: LoadedModel, request: r.DiversityRequest) -> tuple[r.DiversityRequest, Compute]:
+    scheme, k, sample, seed = request.scheme, request.k, request.sample, request.seed
+    include_self, count = request.include_self, request.count
     labels = model.scheme(scheme)
     # language: queries are language-labelled tokens (validated now: a 400, not a failed job)
     pool = language_tokens(model, None) if scheme == "language" else model.space.indexed
-    params = {
-        "scheme": scheme,
-        "k": k,
-        "sample": sample,
-        "seed": seed,
-        "include_self": include_self,
-        "count": count,
-    }
 
     def compute(progress: Progress) -> bytes:
         started = time.perf_counter()
@@ -204,7 +185,7 @@ def diversity_job(
         )
         return msgspec.json.encode(out)
 
-    return params, compute
+    return request, compute
 
 
 def chosen_languages(model: LoadedModel, languages: list[str] | None, min_tokens: int) -> list[str]:
@@ -233,11 +214,10 @@ def language_relations(
     return relations(found, np.array([counts[c] for c in chosen], dtype=np.float64), chosen, sizes)
 
 
-def relations_job(
-    model: LoadedModel, k: int, per_language: int, seed: int, min_tokens: int, languages: list[str] | None
-) -> tuple[dict[str, object], Compute]:
-    chosen = chosen_languages(model, languages, min_tokens)
-    params = {"k": k, "sample": per_language, "seed": seed, "min_tokens": min_tokens, "languages": chosen}
+def relations_job(model: LoadedModel, request: r.RelationsRequest) -> tuple[r.RelationsRequest, Compute]:
+    k, per_language, seed, min_tokens = request.k, request.sample, request.seed, request.min_tokens
+    chosen = chosen_languages(model, request.languages, min_tokens)
+    resolved = msgspec.structs.replace(request, languages=chosen)
 
     def matrix(values: np.ndarray) -> list[list[float]]:
         return [[round(float(v), 4) for v in row] for row in values]
@@ -265,13 +245,13 @@ def relations_job(
         )
         return msgspec.json.encode(out)
 
-    return params, compute
+    return resolved, compute
 
 
 def compare_job(
-    a: LoadedModel, b: LoadedModel, k: int, sample: float, seed: int
-) -> tuple[dict[str, object], Compute]:
-    params = {"models": [a.name, b.name], "k": k, "sample": sample, "seed": seed}
+    a: LoadedModel, b: LoadedModel, request: r.CompareRequest
+) -> tuple[r.CompareRequest, Compute]:
+    k, sample, seed = request.k, request.sample, request.seed
 
     def compute(progress: Progress) -> bytes:
         started = time.perf_counter()
@@ -298,4 +278,4 @@ def compare_job(
         )
         return msgspec.json.encode(out)
 
-    return params, compute
+    return request, compute

@@ -10,7 +10,9 @@ from typing import Any
 
 from litestar import Litestar, Request, get
 from litestar.datastructures import State
+from litestar.enums import HttpMethod
 from litestar.exceptions import HTTPException
+from litestar.handlers import route
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.response import File
@@ -19,6 +21,8 @@ from litestar.static_files import create_static_files_router
 from service.api import analyses as analyses_api
 from service.api import models as models_api
 from service.api import neighbors as neighbors_api
+from service.api.answers import COMPRESSION
+from service.api.head import head_without_body
 from service.cache import MemoryStore, ResponseCache, Store
 from service.errors import EXCEPTION_HANDLERS
 from service.jobs import Jobs
@@ -30,6 +34,7 @@ from service.settings import Settings
 log = logging.getLogger("service")
 STATIC = Path(__file__).parent / "static"  # the explorer page: plain HTML/JS/CSS, no CDN
 API_VERSION = "0.1.0"
+GET_HEAD = [HttpMethod.GET, HttpMethod.HEAD]
 
 
 def record_models(registry: Registry) -> None:
@@ -57,14 +62,19 @@ def create_app(settings: Settings, registry: Registry | None = None) -> Litestar
             )
         record_models(app.state.registry)
         count = metrics().cache.labels
-        local = MemoryStore(settings.cache_max_entries)
+        local = MemoryStore(settings.cache_max_entries, settings.cache_max_bytes)
         redis = None
         store: Store = local
         if settings.redis_url:
             redis = RedisStore(settings.redis_url, on_error=lambda: count("redis", "error").inc())
             store = FallbackStore(redis, local)
         app.state.redis = redis
-        app.state.cache = ResponseCache(store, settings.cache_ttl_seconds, lambda e, o: count(e, o).inc())
+        app.state.cache = ResponseCache(
+            store,
+            settings.cache_ttl_seconds,
+            lambda e, o: count(e, o).inc(),
+            max_value_bytes=settings.cache_max_bytes // 16,
+        )
         app.state.jobs = Jobs(store, settings.cache_ttl_seconds, count=lambda e, o: count(e, o).inc())
         try:
             yield
@@ -77,12 +87,13 @@ def create_app(settings: Settings, registry: Registry | None = None) -> Litestar
     async def explorer() -> File:
         return File(STATIC / "index.html", content_disposition_type="inline")
 
-    @get("/health", summary="The process is alive", tags=["health"])
+    @route("/health", http_method=GET_HEAD, summary="The process is alive", tags=["health"])
     async def health() -> dict[str, str]:
         return {"status": "ok"}
 
-    @get(
+    @route(
         "/ready",
+        http_method=GET_HEAD,
         summary="Artifacts are loaded (Redis state is reported, never fails readiness)",
         tags=["health"],
     )
@@ -120,7 +131,8 @@ def create_app(settings: Settings, registry: Registry | None = None) -> Litestar
             ready,
             MetricsController,
         ],
-        middleware=[prometheus_config().middleware],
+        middleware=[head_without_body, prometheus_config().middleware],
+        compression_config=COMPRESSION,
         lifespan=[lifespan],
         exception_handlers=EXCEPTION_HANDLERS,
         request_max_body_size=settings.limits.max_body_bytes,

@@ -14,7 +14,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from typing import Any, Protocol, TypeVar
+from typing import Protocol
 
 import anyio.to_thread
 import msgspec
@@ -35,12 +35,21 @@ class Store(Protocol):
 
 
 class MemoryStore:
+    """In-process LRU with a TTL, bounded in entries and in bytes (values only; keys are small)."""
+
     name = "memory"
 
-    def __init__(self, max_entries: int = 2048) -> None:
+    def __init__(self, max_entries: int = 2048, max_bytes: int = 256 * 1024 * 1024) -> None:
         self.max_entries = max_entries
+        self.max_bytes = max_bytes
+        self.bytes = 0
         self._data: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
         self._lock = threading.Lock()  # handlers run on the event loop and in worker threads
+
+    def _pop(self, key: str) -> None:
+        item = self._data.pop(key, None)
+        if item is not None:
+            self.bytes -= len(item[1])
 
     def _live(self, key: str) -> bytes | None:
         item = self._data.get(key)
@@ -48,7 +57,7 @@ class MemoryStore:
             return None
         expires, value = item
         if expires < time.monotonic():
-            del self._data[key]
+            self._pop(key)
             return None
         self._data.move_to_end(key)
         return value
@@ -59,10 +68,13 @@ class MemoryStore:
 
     async def set(self, key: str, value: bytes, ttl: int) -> None:
         with self._lock:
+            self._pop(key)
+            if len(value) > self.max_bytes:
+                return  # never cached: it would evict everything else
             self._data[key] = (time.monotonic() + ttl, value)
-            self._data.move_to_end(key)
-            while len(self._data) > self.max_entries:
-                self._data.popitem(last=False)
+            self.bytes += len(value)
+            while len(self._data) > self.max_entries or self.bytes > self.max_bytes:
+                self._pop(next(iter(self._data)))
 
     async def add(self, key: str, value: bytes, ttl: int) -> bool:
         with self._lock:
@@ -73,60 +85,80 @@ class MemoryStore:
 
     async def delete(self, key: str) -> None:
         with self._lock:
-            self._data.pop(key, None)
+            self._pop(key)
 
 
-def cache_key(checksums: list[str], endpoint: str, params: dict[str, Any]) -> str:
-    """Artifact checksums + endpoint + parameters in canonical form (sorted keys, sorted lists)."""
+KEY_ENCODER = msgspec.json.Encoder()
 
-    def canonical(value: Any) -> Any:
-        if isinstance(value, dict):
-            return {k: canonical(v) for k, v in sorted(value.items()) if v is not None}
-        if isinstance(value, list | tuple | set):
-            items = [canonical(v) for v in value]
-            return sorted(items, key=repr) if isinstance(value, set) else items
-        return value
 
-    payload = msgspec.json.encode({"params": canonical(params)})
-    digest = hashlib.sha256(payload).hexdigest()[:24]
+def cache_key(checksums: list[str], endpoint: str, request: msgspec.Struct) -> str:
+    """Artifact checksums + endpoint + the digest of the request Struct's canonical encoding.
+
+    The same digest is the response's ETag: equal requests, however written, share both.
+    """
+    digest = hashlib.blake2b(KEY_ENCODER.encode(request), digest_size=12).hexdigest()
     return f"pg:{'+'.join(checksums)}:{endpoint}:{digest}"
 
 
-T = TypeVar("T")
+def _seal(body: bytes) -> bytes:
+    """A stored value: the body's digest, then the body (checked on every read, not decoded)."""
+    return hashlib.blake2b(body, digest_size=DIGEST).digest() + body
+
+
+def _unseal(value: bytes) -> bytes | None:
+    body = value[DIGEST:]
+    return body if hashlib.blake2b(body, digest_size=DIGEST).digest() == value[:DIGEST] else None
+
+
+DIGEST = 16
 
 
 class ResponseCache:
     """Cached, single-flight computation of encoded responses.
 
-    A hit returns the stored bytes; a value that does not decode is a miss and is overwritten.
-    Concurrent identical misses in this process share one computation (run in a worker thread).
+    A hit returns the stored bytes as they are (a value whose digest does not match is a miss and is
+    overwritten). Concurrent identical misses in this process share one computation; `inline` work
+    (a table lookup) runs on the event loop, the rest in a worker thread.
     """
 
-    def __init__(self, store: Store, ttl: int, count: Callable[[str, str], None] | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        ttl: int,
+        count: Callable[[str, str], None] | None = None,
+        max_value_bytes: int = 0,
+    ) -> None:
         self.store = store
         self.ttl = ttl
         self.count = count or (lambda endpoint, outcome: None)
+        self.max_value_bytes = max_value_bytes  # 0: no limit
         self.inflight: dict[str, asyncio.Future[bytes]] = {}
 
     async def get_or_compute(
-        self, endpoint: str, key: str, compute: Callable[[], bytes], decode: Callable[[bytes], object]
+        self, endpoint: str, key: str, compute: Callable[[], bytes], inline: bool = False
     ) -> tuple[bytes, bool]:
         raw = await self.store.get(key)
         if raw is not None:
-            try:
-                decode(raw)
-            except (msgspec.DecodeError, msgspec.ValidationError):
-                self.count(endpoint, "corrupt")
-            else:
+            body = _unseal(raw)
+            if body is not None:
                 self.count(endpoint, "hit")
-                return raw, True
+                return body, True
+            self.count(endpoint, "corrupt")
         self.count(endpoint, "miss")
+        if inline:
+            body = compute()
+            await self._keep(key, body)
+            return body, False
         future = self.inflight.get(key)
         if future is None:
             future = asyncio.ensure_future(anyio.to_thread.run_sync(compute))
             self.inflight[key] = future
             future.add_done_callback(lambda _: self.inflight.pop(key, None))
             body = await future
-            await self.store.set(key, body, self.ttl)
+            await self._keep(key, body)
             return body, False
         return await asyncio.shield(future), False
+
+    async def _keep(self, key: str, body: bytes) -> None:
+        if not self.max_value_bytes or len(body) <= self.max_value_bytes:
+            await self.store.set(key, _seal(body), self.ttl)

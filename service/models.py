@@ -120,6 +120,11 @@ class LoadedModel:
     def label_of(self, ident: int) -> dict[str, str]:
         return {scheme: labels.names[int(labels.codes[ident])] for scheme, labels in self.labels.items()}
 
+    def labels_of(self, ids: np.ndarray) -> list[dict[str, str]]:
+        """`label_of` for many tokens: one vectorised read per scheme."""
+        columns = [[labels.names[c] for c in labels.codes[ids].tolist()] for labels in self.labels.values()]
+        return [dict(zip(self.labels, row, strict=True)) for row in zip(*columns, strict=True)]
+
     def languages_of(self, ids: np.ndarray) -> list[LanguageDetail] | None:
         """Language label and evidence of each token (None: the artifact has no language labels)."""
         if self.languages is None:
@@ -180,7 +185,7 @@ class LoadedModel:
         languages: list[str] | None = None,
         languages_field: str = "languages",
     ) -> np.ndarray | None:
-        """Ids a filter allows (None: no filter)."""
+        """Mask of the indexed rows a filter allows (None: no filter)."""
         if not include and not exclude and not languages:
             return None
         keep = self.space.norms > 0
@@ -190,7 +195,7 @@ class LoadedModel:
             keep &= ~self.label_mask(scheme, exclude, f"exclude_{prefix}")
         if languages:
             keep &= self.language_mask(languages, languages_field)
-        return np.flatnonzero(keep)
+        return keep
 
 
 class Registry:

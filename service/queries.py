@@ -7,11 +7,15 @@ tokens and filters against the model, calls the analysis, and builds response St
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
+from loaders import artifact
+from service import requests as r
 from service import schemas as s
-from service.analysis.neighbors import normalise, search
+from service.analysis.neighbors import normalise, search_many
 from service.analysis.translation import CSLS_K, Pair, evaluate, parse_dictionary, translate
 from service.errors import BadRequest, TooLarge
 from service.language_labels import base_language
@@ -43,16 +47,15 @@ def token_out(model: LoadedModel, ident: int) -> s.TokenOut:
     )
 
 
-def find_tokens(
-    model: LoadedModel,
-    q: str,
-    match: str,
-    script: str | None,
-    scheme: str,
-    limit: int,
-    cursor: int,
-    language: str | None = None,
-) -> s.TokenPage:
+def find_tokens(model: LoadedModel, request: r.TokensRequest) -> s.TokenPage:
+    q, match, script, scheme, language = (
+        request.q,
+        request.match,
+        request.script,
+        request.scheme,
+        request.language,
+    )
+    limit, cursor = request.limit, int(request.cursor or 0)
     tried = [q] if q.startswith(WORD_MARK) else [q, WORD_MARK + q]
     if match == "exact":
         found = model.lookup(q)
@@ -75,29 +78,38 @@ def find_tokens(
     )
 
 
-def _query(model: LoadedModel, query: s.Query, where: str) -> tuple[np.ndarray, int | None, s.QueryOut]:
-    """(unit vector, token id or None, echo) of one query with exactly one of token/id/vector."""
+Resolved = tuple[np.ndarray, int | None, s.QueryOut]  # unit vector, token id (None: a vector), echo
+
+
+def _vector(model: LoadedModel, values: list[float], where: str) -> np.ndarray:
+    if len(values) != model.manifest.dim:
+        raise BadRequest(
+            f"{where}.vector",
+            f"vector has {len(values)} values, {model.name} has dimension {model.manifest.dim}",
+        )
+    vector = np.asarray(values, dtype=np.float64)  # float32 would overflow silently to inf
+    if not np.isfinite(vector).all() or np.abs(vector).max() > FLOAT32_MAX or not vector.any():
+        raise BadRequest(f"{where}.vector", "vector values must be finite float32 numbers, not all zeros")
+    return normalise(vector.astype(np.float32))
+
+
+def _resolve(model: LoadedModel, query: r.Query | Single, where: str) -> Resolved:
+    """One query with exactly one of token/id/vector; `where` prefixes the field named by errors."""
     given = [name for name in ("token", "id", "vector") if getattr(query, name) is not None]
     if len(given) != 1:
-        raise BadRequest(where, "give exactly one of token, id or vector")
+        raise BadRequest(where or "token", "give exactly one of token, id or vector")
+    prefix = f"{where}." if where else ""
     if query.vector is not None:
-        if len(query.vector) != model.manifest.dim:
-            raise BadRequest(
-                f"{where}.vector",
-                f"vector has {len(query.vector)} values, {model.name} has dimension {model.manifest.dim}",
-            )
-        vector = np.asarray(query.vector, dtype=np.float64)  # float32 would overflow silently to inf
-        if not np.isfinite(vector).all() or np.abs(vector).max() > FLOAT32_MAX or not vector.any():
-            raise BadRequest(f"{where}.vector", "vector values must be finite float32 numbers, not all zeros")
-        return normalise(vector.astype(np.float32)), None, s.QueryOut("vector")
+        return _vector(model, query.vector, where or "query"), None, s.QueryOut("vector")
     if query.token is not None:
-        ident, matched = model.resolve(query.token, f"{where}.token")
+        ident, matched = model.resolve(query.token, f"{prefix}token")
         kind = "token"
     else:
-        ident, matched, kind = model.check_id(int(query.id or 0), f"{where}.id"), "id", "id"
+        ident, matched, kind = model.check_id(int(query.id or 0), f"{prefix}id"), "id", "id"
     if model.space.norms[ident] == 0:
         raise BadRequest(
-            where, f"token {ident} ({model.raw[ident]!r}) is a special or zero row and has no neighbours"
+            where or "id",
+            f"token {ident} ({model.raw[ident]!r}) is a special or zero row and has no neighbours",
         )
     echo = s.QueryOut(
         kind,  # type: ignore[arg-type]
@@ -111,115 +123,163 @@ def _query(model: LoadedModel, query: s.Query, where: str) -> tuple[np.ndarray, 
     return model.space.unit(np.array([ident]))[0], ident, echo
 
 
+Single = r.NeighborsRequest | r.TranslationsRequest
+
+
+def _resolve_all(model: LoadedModel, request: Single) -> tuple[list[Resolved], bool]:
+    """The request's queries (one, or its batch in order) and whether it was a batch."""
+    if request.queries is None:
+        return [_resolve(model, request, "")], False
+    if any(getattr(request, name) is not None for name in ("token", "id", "vector")):
+        raise BadRequest("queries", "give either one query (token, id or vector) or a batch of queries")
+    return [_resolve(model, q, f"queries[{i}]") for i, q in enumerate(request.queries)], True
+
+
+def is_lookup(model: LoadedModel, request: Single) -> bool:
+    """True when the answer is a few table lookups (cheap enough to compute on the event loop)."""
+    plain = request.queries is None and request.vector is None and not getattr(request, "exact", False)
+    if isinstance(request, r.NeighborsRequest):
+        unfiltered = not (request.scripts or request.exclude_scripts or request.languages)
+        return plain and unfiltered and request.k <= model.space.table_k
+    return False
+
+
 def _items(
-    model: LoadedModel, ids: np.ndarray, sims: np.ndarray, csls: np.ndarray | None = None
+    model: LoadedModel,
+    ids: np.ndarray,
+    sims: np.ndarray,
+    csls: np.ndarray | None,
+    fields: Sequence[str] | None,
 ) -> list[s.NeighborOut]:
-    languages = languages_out(model, ids)
-    return [
-        s.NeighborOut(
-            rank=rank,
-            id=int(i),
-            token=model.raw[int(i)],
-            display=model.display[int(i)],
-            similarity=round(float(sim), 6),
-            kind=model.kind_of(int(i)),
-            labels=model.label_of(int(i)),
-            csls=None if csls is None else round(float(csls[rank - 1]), 6),
-            language=languages[rank - 1],
+    """The neighbour rows, each with the requested fields only (all by default)."""
+    wanted = ALL_FIELDS if fields is None else set(fields)
+    id_list = ids.tolist()
+    columns: dict[str, list[Any]] = {}
+    if "token" in wanted:
+        columns["token"] = [model.raw[i] for i in id_list]
+    if "display" in wanted:
+        columns["display"] = [model.display[i] for i in id_list]
+    if "similarity" in wanted:
+        columns["similarity"] = np.round(sims.astype(np.float64), 6).tolist()
+    if "kind" in wanted:
+        columns["kind"] = [artifact.TOKEN_KINDS[c] for c in model.kinds[ids].tolist()]
+    if "labels" in wanted:
+        columns["labels"] = model.labels_of(ids)
+    if "language" in wanted:
+        columns["language"] = languages_out(model, ids)
+    if "csls" in wanted:
+        columns["csls"] = (
+            [None] * len(id_list) if csls is None else np.round(csls.astype(np.float64), 6).tolist()
         )
-        for rank, (i, sim) in enumerate(zip(ids, sims, strict=True), start=1)
+    names = list(columns)
+    rows = zip(*columns.values(), strict=True) if names else ((),) * len(id_list)
+    return [
+        s.NeighborOut(rank, ident, **dict(zip(names, row, strict=True)))
+        for rank, (ident, row) in enumerate(zip(id_list, rows, strict=True), start=1)
     ]
 
 
-def check_k(k: int, max_k: int) -> None:
-    if not 1 <= k <= max_k:
-        raise BadRequest("k", f"k must be between 1 and {max_k}, got {k}")
+ALL_FIELDS = frozenset(("token", "display", "similarity", "kind", "labels", "language", "csls"))
 
 
-def neighbors(
-    model: LoadedModel,
-    query: s.Query,
-    k: int,
-    scheme: str,
-    scripts: list[str] | None,
-    exclude: list[str] | None,
-    exact: bool,
-    include_self: bool,
-    where: str = "query",
-    languages: list[str] | None = None,
-) -> s.NeighborsOut:
-    vector, token, echo = _query(model, query, where)
-    allowed = model.allowed(scheme, scripts, exclude, languages=languages)
-    started = time.perf_counter()
-    hits = search(model.space, vector, k, token=token, allowed=allowed, exact=exact)
-    metrics().search_seconds.labels(hits.method).observe(time.perf_counter() - started)
-    ids, sims = hits.ids, hits.sims
-    if include_self and token is not None and (allowed is None or token in set(allowed.tolist())):
-        ids, sims = np.concatenate([[token], ids])[:k], np.concatenate([[1.0], sims])[:k]
-    return s.NeighborsOut(
-        model.name,
-        echo,
-        k,
-        scheme,
-        scripts,
-        exclude,
-        include_self,
-        languages,
-        hits.method,
-        _items(model, ids, sims),
+def neighbors(model: LoadedModel, request: r.NeighborsRequest) -> s.NeighborsOut | s.NeighborsBatchOut:
+    resolved, batch = _resolve_all(model, request)
+    mask = model.allowed(
+        request.scheme, request.scripts, request.exclude_scripts, languages=request.languages
     )
+    started = time.perf_counter()
+    found = search_many(
+        model.space,
+        np.stack([vector for vector, _, _ in resolved]),
+        request.k,
+        tokens=[token for _, token, _ in resolved],
+        mask=mask,
+        exact=request.exact,
+    )
+    if found:
+        elapsed = (time.perf_counter() - started) / len(found)
+        metrics().search_seconds.labels(found[0].method).observe(elapsed)
+    results = []
+    for (_, token, echo), hits in zip(resolved, found, strict=True):
+        ids, sims = hits.ids, hits.sims
+        if request.include_self and token is not None and (mask is None or mask[token]):
+            ids, sims = (
+                np.concatenate([[token], ids])[: request.k],
+                np.concatenate([[1.0], sims])[: request.k],
+            )
+        results.append(
+            s.NeighborsOut(
+                model.name,
+                echo,
+                request.k,
+                request.scheme,
+                request.scripts,
+                request.exclude_scripts,
+                request.include_self,
+                request.languages,
+                hits.method,
+                _items(model, ids, sims, None, request.fields),
+            )
+        )
+    return s.NeighborsBatchOut(model.name, results) if batch else results[0]
 
 
-def _target_ids(
+def _target_mask(
     model: LoadedModel, scheme: str, targets: list[str] | None, query_ids: list[int]
 ) -> tuple[np.ndarray, list[str]]:
     """Targets given, or every script except those of the queries (and Common/Mixed/Special)."""
     labels = model.scheme(scheme)
     if targets:
-        return model.label_ids(scheme, targets, "target_scripts"), targets
-    own = {labels.names[int(labels.codes[i])] for i in query_ids}
-    neutral = {"Common", "Mixed", "Special", "EMPTY", "N", "P", "S", "M", "C", "Z"}
-    names = [n for n in labels.names if n not in own and n not in neutral]
-    return model.label_ids(scheme, names, "target_scripts"), names
-
-
-def translations(
-    model: LoadedModel,
-    query: s.Query,
-    k: int,
-    method: s.Method,
-    scheme: str,
-    targets: list[str] | None,
-    where: str = "query",
-    languages: list[str] | None = None,
-) -> s.TranslationsOut:
-    vector, token, echo = _query(model, query, where)
-    if languages:  # the languages pick the candidates; target_scripts, when given, narrow them
-        allowed = model.allowed(scheme, targets, None, "target_scripts", languages, "target_languages")
-        names = targets or []
+        names = targets
     else:
-        allowed, names = _target_ids(model, scheme, targets, [token] if token is not None else [])
-    if token is None and not targets and not languages:
+        own = {labels.names[int(labels.codes[i])] for i in query_ids}
+        neutral = {"Common", "Mixed", "Special", "EMPTY", "N", "P", "S", "M", "C", "Z"}
+        names = [n for n in labels.names if n not in own and n not in neutral]
+    mask = model.allowed(scheme, names, None, "target_scripts")
+    assert mask is not None
+    return mask, names
+
+
+def _translate_one(
+    model: LoadedModel, request: r.TranslationsRequest, resolved: Resolved, where: str
+) -> s.TranslationsOut:
+    vector, token, echo = resolved
+    targets, languages = request.target_scripts, request.target_languages
+    if languages:  # the languages pick the candidates; target_scripts, when given, narrow them
+        mask = model.allowed(request.scheme, targets, None, "target_scripts", languages, "target_languages")
+        names = targets or []
+    elif token is None and not targets:
         raise BadRequest(
-            "target_scripts",
+            f"{where}target_scripts",
             "a vector query has no script of its own: name target_scripts or target_languages",
         )
-    assert allowed is not None
-    ranked = translate(model.space, vector, k, allowed, method, model.csls_r, token)
+    else:
+        mask, names = _target_mask(model, request.scheme, targets, [token] if token is not None else [])
+    assert mask is not None
+    ranked = translate(model.space, vector, request.k, mask, request.method, model.csls_r, token)
     return s.TranslationsOut(
         model.name,
         echo,
-        k,
-        method,
-        scheme,
+        request.k,
+        request.method,
+        request.scheme,
         names,
         languages,
         CSLS_K,  # type: ignore[arg-type]
-        _items(model, ranked.ids, ranked.cosine, ranked.csls),
+        _items(model, ranked.ids, ranked.cosine, ranked.csls, request.fields),
     )
 
 
-def _dictionary_pairs(request: s.EvaluateRequest, max_pairs: int) -> list[Pair]:
+def translations(
+    model: LoadedModel, request: r.TranslationsRequest
+) -> s.TranslationsOut | s.TranslationsBatchOut:
+    resolved, batch = _resolve_all(model, request)
+    if not batch:
+        return _translate_one(model, request, resolved[0], "")
+    return s.TranslationsBatchOut(model.name, [_translate_one(model, request, q, "") for q in resolved])
+
+
+def _dictionary_pairs(request: r.EvaluateRequest, max_pairs: int) -> list[Pair]:
     if (request.dictionary is None) == (request.pairs is None):
         raise BadRequest("dictionary", "give exactly one of dictionary (MUSE text) or pairs (JSON)")
     if request.dictionary is not None:
@@ -234,7 +294,7 @@ def _dictionary_pairs(request: s.EvaluateRequest, max_pairs: int) -> list[Pair]:
     else:
         pairs = [
             (p.source, p.target, p.language)
-            if isinstance(p, s.DictionaryPair)
+            if isinstance(p, r.DictionaryPair)
             else (p[0], p[1], p[2] if len(p) == 3 else None)
             for p in request.pairs or []
         ]
@@ -262,7 +322,7 @@ def _skip_reason(model: LoadedModel, src: tuple[int, str] | None, tgt: tuple[int
     return None
 
 
-def evaluate_dictionary(model: LoadedModel, request: s.EvaluateRequest, max_pairs: int) -> s.EvaluateOut:
+def evaluate_dictionary(model: LoadedModel, request: r.EvaluateRequest, max_pairs: int) -> s.EvaluateOut:
     pairs = _dictionary_pairs(request, max_pairs)
     gold: dict[int, set[int]] = {}
     by_language: dict[str, dict[int, set[int]]] = {}  # target language -> source -> targets

@@ -1,26 +1,13 @@
-"""msgspec Structs for every request and response body. Bounds live in the types."""
+"""msgspec Structs for every response body (requests: `service/requests.py`)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 import msgspec
-from msgspec import Meta
+from msgspec import UNSET, UnsetType
 
-MAX_K = 1000
-MAX_BATCH = 1024
-MAX_VECTOR_DIM = 16_384
-MAX_TOKEN_CHARS = 256
-
-K = Annotated[int, Meta(ge=1, le=MAX_K, description="number of results (1..1000)")]
-TokenText = Annotated[str, Meta(min_length=1, max_length=MAX_TOKEN_CHARS)]
-Vector = Annotated[list[float], Meta(min_length=1, max_length=MAX_VECTOR_DIM)]
-Scheme = Literal["paper", "unicode"]
 Method = Literal["cosine", "csls"]
-
-
-class Request(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
-    pass
 
 
 class Response(msgspec.Struct):
@@ -116,14 +103,6 @@ class TokenPage(Response):
 # ------------------------------------------------------------------ neighbours
 
 
-class Query(Request):
-    """One query: exactly one of token, id or vector."""
-
-    token: TokenText | None = None
-    id: Annotated[int, Meta(ge=0)] | None = None
-    vector: Vector | None = None
-
-
 class QueryOut(Response):
     kind: Literal["token", "id", "vector"]
     id: int | None = None
@@ -135,15 +114,17 @@ class QueryOut(Response):
 
 
 class NeighborOut(Response):
+    """A neighbour or candidate; fields not asked for with `fields=` are left out."""
+
     rank: int
     id: int
-    token: str
-    display: str
-    similarity: float
-    kind: str
-    labels: dict[str, str]
-    csls: float | None = None
-    language: LanguageOut | None = None
+    token: str | UnsetType = UNSET
+    display: str | UnsetType = UNSET
+    similarity: float | UnsetType = UNSET
+    kind: str | UnsetType = UNSET
+    labels: dict[str, str] | UnsetType = UNSET
+    csls: float | None | UnsetType = UNSET
+    language: LanguageOut | None | UnsetType = UNSET
 
 
 class NeighborsOut(Response):
@@ -157,17 +138,6 @@ class NeighborsOut(Response):
     languages: list[str] | None
     method: str  # "table" (exact neighbour table), "exact" (brute force) or "ann" (HNSW + exact re-rank)
     neighbors: list[NeighborOut]
-
-
-class NeighborsBatch(Request):
-    queries: Annotated[list[Query], Meta(min_length=1, max_length=MAX_BATCH)]
-    k: K = 10
-    scripts: list[str] | None = None
-    exclude_scripts: list[str] | None = None
-    languages: list[str] | None = None
-    scheme: Scheme = "unicode"
-    exact: bool = False
-    include_self: bool = False
 
 
 class NeighborsBatchOut(Response):
@@ -190,39 +160,9 @@ class TranslationsOut(Response):
     candidates: list[NeighborOut]
 
 
-class TranslationsBatch(Request):
-    queries: Annotated[list[Query], Meta(min_length=1, max_length=MAX_BATCH)]
-    k: K = 10
-    target_scripts: list[str] | None = None
-    target_languages: list[str] | None = None
-    method: Method = "csls"
-    scheme: Scheme = "unicode"
-
-
 class TranslationsBatchOut(Response):
     model: str
     results: list[TranslationsOut]
-
-
-class DictionaryPair(Request):
-    source: Annotated[str, Meta(min_length=1)]
-    target: Annotated[str, Meta(min_length=1)]
-    language: str | None = None  # ISO 639 code of the target
-
-
-class EvaluateRequest(Request):
-    """A bilingual dictionary: MUSE text ("source target" or "source target lang" per line) or JSON
-    pairs ([source, target], [source, target, lang] or {"source", "target", "language"}), not both.
-    With a target language on a pair, P@k is also reported per target language."""
-
-    dictionary: str | None = None
-    pairs: list[Annotated[list[str], Meta(min_length=2, max_length=3)] | DictionaryPair] | None = None
-    target_scripts: list[str] | None = None
-    scheme: Scheme = "unicode"
-    include_misses: bool = False
-    # per-language results: rank among the target scripts' tokens ("scripts"), or among the tokens
-    # labelled with the pair's target language ("language": "the French translation of water")
-    language_pool: Literal["scripts", "language"] = "scripts"
 
 
 class SkippedPair(Response):

@@ -27,6 +27,8 @@ class Settings:
     verify_checksums: bool = False  # full sha256 of every file at start-up (sizes are always checked)
     cache_ttl_seconds: int = 24 * 3600
     cache_max_entries: int = 2048
+    cache_max_bytes: int = 256 * 1024 * 1024  # the in-process cache's bound (answers over 1/16 are not kept)
+    http_max_age: int = 3600  # Cache-Control max-age of GET answers (ETags revalidate after a rebuild)
     workers: int = 1
     reports: Path = Path("reports")  # served at /reports/ (python -m service.report writes there)
     limits: Limits = field(default_factory=Limits)
@@ -54,6 +56,8 @@ class Settings:
             verify_checksums=flag("VERIFY_CHECKSUMS"),
             cache_ttl_seconds=int(get("CACHE_TTL", str(cls.cache_ttl_seconds))),
             cache_max_entries=int(get("CACHE_MAX_ENTRIES", str(cls.cache_max_entries))),
+            cache_max_bytes=int(get("CACHE_MAX_BYTES", str(cls.cache_max_bytes))),
+            http_max_age=int(get("HTTP_MAX_AGE", str(cls.http_max_age))),
             workers=int(get("WORKERS", "1")),
             reports=Path(get("REPORTS", "reports")),
             limits=limits,

@@ -3,9 +3,9 @@
 Three ways to answer, chosen per query by `search`:
 - a token query with k within the exact top-K table (and a filter that leaves k inside it): table
   lookup, exact by construction;
-- a filter that leaves few rows (a small script), or `exact=True`: brute force over the allowed rows;
-- otherwise HNSW candidates, refined by a best-first search over the exact neighbour table (which
-  recovers what the approximate graph missed), ranked by exact cosines on the stored matrix.
+- a filter the table cannot satisfy, or `exact=True`: brute force over the allowed rows;
+- otherwise (free vectors) HNSW candidates, refined by a best-first search over the exact neighbour
+  table (which recovers what the approximate graph missed), ranked by exact cosines.
 """
 
 from __future__ import annotations
@@ -15,13 +15,12 @@ from typing import Any, Protocol
 
 import numpy as np
 
-# Brute force is cheaper than over-fetching from HNSW when a filter leaves at most this many rows.
-EXACT_SUBSET_ROWS = 40_000
 # Rows gathered at a time in brute force (bounds transient memory to ~32 MB at 1024-d float16).
 CHUNK_ROWS = 16_384
 # HNSW over-fetch (candidates requested per wanted neighbour) and the most rounds of expansion
 # through the exact neighbour table.
 OVERFETCH = 2
+MIN_FETCH = 64
 EXPAND_ROUNDS = 8
 EXPAND_WIDTH = 1  # expand the best k candidates each round (2 gains ~0.005 recall at half the speed)
 
@@ -97,17 +96,17 @@ def exact_search(space: Space, query: np.ndarray, k: int, allowed: np.ndarray | 
     return Hits(best_ids, best_sims, "exact")
 
 
-def ann_search(space: Space, query: np.ndarray, fetch: int, want: int) -> tuple[np.ndarray, np.ndarray]:
-    """HNSW candidates, then best-first expansion over the exact neighbour table (unsorted result).
+def ann_search(
+    space: Space, query: np.ndarray, want: int, initial: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """HNSW candidates `initial`, then best-first expansion over the exact neighbour table (unsorted).
 
     Each round adds the table neighbours of the current best `want` candidates not yet expanded,
     with exact cosines, until the best `want` stop changing: a greedy search on the exact k-NN
     graph that recovers neighbours the approximate HNSW graph missed.
     """
-    assert space.index is not None
-    found = space.index.search(query, fetch, threads=1)
-    ids = np.asarray(found.keys, dtype=np.int64)[: len(found.keys)]
-    ids = ids[(ids >= 0) & (space.norms[ids] > 0)]
+    ids = initial[(initial >= 0) & (initial < len(space.norms))]
+    ids = ids[space.norms[ids] > 0]
     sims = space.unit(ids) @ query
     if space.knn_ids is None:
         return ids, sims
@@ -130,52 +129,92 @@ def ann_search(space: Space, query: np.ndarray, fetch: int, want: int) -> tuple[
     return ids, sims
 
 
+def _index_candidates(space: Space, queries: np.ndarray, fetch: int) -> list[np.ndarray]:
+    """HNSW candidates of each query row, in one batched search (USearch pads with key 0: use counts)."""
+    assert space.index is not None
+    if len(queries) == 1:  # a single search (threads=1 is faster for one query) returns only its matches
+        return [np.asarray(space.index.search(queries[0], fetch, threads=1).keys, dtype=np.int64)]
+    found = space.index.search(queries, fetch, threads=0)
+    keys = np.asarray(found.keys, dtype=np.int64).reshape(len(queries), -1)
+    counts = np.asarray(found.counts).reshape(-1)
+    return [keys[row, : int(counts[row])] for row in range(len(queries))]
+
+
+def _from_table(space: Space, token: int, k: int, mask: np.ndarray | None) -> Hits | None:
+    """The exact table's answer when it holds k allowed neighbours (or all there are, unfiltered)."""
+    if space.knn_ids is None or space.knn_sims is None:
+        return None
+    ids = space.knn_ids[token].astype(np.int64)
+    sims = space.knn_sims[token]
+    keep = ids >= 0 if mask is None else (ids >= 0) & mask[np.maximum(ids, 0)]
+    if keep.sum() >= k or (mask is None and k <= space.table_k):
+        return Hits(ids[keep][:k], sims[keep][:k].astype(np.float32), "table")
+    return None
+
+
+def _allowed_rows(space: Space, mask: np.ndarray | None, token: int | None) -> np.ndarray:
+    rows = space.indexed if mask is None else np.flatnonzero(mask)
+    return rows if token is None else rows[rows != token]
+
+
+def _refine(
+    space: Space, query: np.ndarray, k: int, token: int | None, mask: np.ndarray | None, initial: np.ndarray
+) -> Hits | None:
+    """HNSW + table expansion for one query; None when the filter left fewer than k candidates."""
+    ids, sims = ann_search(space, query, k + (token is not None), initial)
+    keep = np.ones(len(ids), dtype=bool) if mask is None else mask[ids]
+    if token is not None:
+        keep &= ids != token
+    if keep.sum() < k:
+        return None
+    best_ids, best_sims = _best(ids[keep], sims[keep], k)
+    return Hits(best_ids, best_sims, "ann")
+
+
+def search_many(
+    space: Space,
+    queries: np.ndarray,
+    k: int,
+    *,
+    tokens: list[int | None],
+    mask: np.ndarray | None = None,
+    exact: bool = False,
+) -> list[Hits]:
+    """Top-k cosine neighbours of each unit row of `queries` (row i is token `tokens[i]`'s vector, or
+    a free vector when None). A query token is never its own neighbour; `mask` (over the vocabulary,
+    already False for unindexed rows) restricts the results.
+
+    A token query whose answer the exact table holds is a lookup; a filtered query the table cannot
+    satisfy, or `exact`, is brute force over the allowed rows (exact: approximate search under a
+    filter misses true neighbours); the rest share one batched HNSW search, refined through the table.
+    """
+    out: list[Hits | None] = [None] * len(queries)
+    pending: list[int] = []
+    for row, token in enumerate(tokens):
+        if token is not None and not exact:
+            out[row] = _from_table(space, token, k, mask)
+        if out[row] is None:
+            if exact or mask is not None or space.index is None:
+                out[row] = exact_search(space, queries[row], k, _allowed_rows(space, mask, token))
+            else:
+                pending.append(row)
+    if pending:
+        fetch = max(OVERFETCH * (k + 1), MIN_FETCH)
+        for row, initial in zip(pending, _index_candidates(space, queries[pending], fetch), strict=True):
+            out[row] = _refine(space, queries[row], k, tokens[row], mask, initial) or exact_search(
+                space, queries[row], k, _allowed_rows(space, mask, tokens[row])
+            )
+    return [hits for hits in out if hits is not None]
+
+
 def search(
     space: Space,
     query: np.ndarray,
     k: int,
     *,
     token: int | None = None,
-    allowed: np.ndarray | None = None,
+    mask: np.ndarray | None = None,
     exact: bool = False,
 ) -> Hits:
-    """Top-k cosine neighbours of a unit `query` vector (the vector of `token` when given).
-
-    `token` is excluded from the results; `allowed` (sorted ids) restricts them.
-    """
-    mask = None
-    if allowed is not None:
-        mask = np.zeros(len(space.norms), dtype=bool)
-        mask[allowed] = True
-        mask &= space.norms > 0
-    if token is not None and mask is not None:
-        mask[token] = False
-    if token is not None and not exact and space.knn_ids is not None and space.knn_sims is not None:
-        ids = space.knn_ids[token].astype(np.int64)
-        sims = space.knn_sims[token]
-        keep = ids >= 0 if mask is None else (ids >= 0) & mask[np.maximum(ids, 0)]
-        if keep.sum() >= k or (mask is None and k <= space.table_k):
-            return Hits(ids[keep][:k], sims[keep][:k].astype(np.float32), "table")
-    if mask is not None:
-        subset = np.flatnonzero(mask)
-        if exact or len(subset) <= EXACT_SUBSET_ROWS or space.index is None:
-            return exact_search(space, query, k, subset)
-    elif exact or space.index is None:
-        subset = space.indexed
-        if token is not None:
-            subset = subset[subset != token]
-        return exact_search(space, query, k, subset)
-    fetch = max(OVERFETCH * (k + 1), 64)
-    total = len(space.indexed)
-    while True:
-        ids, sims = ann_search(space, query, fetch, k + (token is not None))
-        keep = np.ones(len(ids), dtype=bool) if mask is None else mask[ids]
-        if token is not None:
-            keep &= ids != token
-        if keep.sum() >= k or fetch >= total:
-            best_ids, best_sims = _best(ids[keep], sims[keep], k)
-            return Hits(best_ids, best_sims, "ann")
-        if fetch * 4 > total // 4:  # the filter keeps so little that brute force is cheaper
-            rest = space.indexed if mask is None else np.flatnonzero(mask)
-            return exact_search(space, query, k, rest if token is None else rest[rest != token])
-        fetch *= 4
+    """Top-k cosine neighbours of one unit `query` vector (see `search_many`)."""
+    return search_many(space, query[None, :], k, tokens=[token], mask=mask, exact=exact)[0]

@@ -49,16 +49,16 @@ def translate(
     space: Space,
     query: np.ndarray,
     k: int,
-    allowed: np.ndarray,
+    mask: np.ndarray,
     method: str,
     r: np.ndarray,
     token: int | None = None,
 ) -> Ranked:
-    """Top-k candidates among `allowed` ids for a unit query vector, by cosine or CSLS."""
+    """Top-k candidates among the `mask`ed rows for a unit query vector, by cosine or CSLS."""
     if method == "cosine":
-        hits = search(space, query, k, token=token, allowed=allowed)
+        hits = search(space, query, k, token=token, mask=mask)
         return Ranked(hits.ids, hits.sims, None)
-    pool = search(space, query, max(CSLS_POOL * k, 100), token=token, allowed=allowed)
+    pool = search(space, query, max(CSLS_POOL * k, 100), token=token, mask=mask)
     r_query = float(r[token]) if token is not None else _query_mean(space, query)
     scores = 2 * pool.sims - r_query - r[pool.ids]
     order = np.lexsort((pool.ids, -scores))[:k]

@@ -6,49 +6,29 @@ a job to poll at /v1/jobs/{id}. Identical requests share one computation.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import msgspec
-from litestar import Response, Router, get
+from litestar import Request, Response, Router
 from litestar.datastructures import State
 from litestar.di import Provide
+from litestar.enums import HttpMethod
+from litestar.handlers import HTTPRouteHandler, route
 from litestar.openapi import ResponseSpec
 from litestar.params import Parameter
 
 from service import analyses
+from service import requests as r
 from service import schemas as s
-from service.api.params import (
-    ERRORS,
-    JobsDep,
-    LanguagesParam,
-    ModelName,
-    Reg,
-    examples,
-    model_of,
-    registry,
-    split,
-)
+from service.api.decoding import decoder
+from service.api.documented import operation
+from service.api.params import ERRORS, JobsDep, ModelName, Reg, query_items, registry
 from service.cache import cache_key
 from service.errors import BadRequest
 from service.jobs import Jobs, JobState
 
 T = TypeVar("T", bound=msgspec.Struct)
 ACCEPTED = {**ERRORS, 202: ResponseSpec(data_container=s.JobOut, description="still computing: poll the URL")}
-
-Seed = Annotated[
-    int, Parameter(description="random seed (echoed; same seed, same numbers)", ge=0, le=2**32 - 1)
-]
-Sample = Annotated[
-    float, Parameter(description="share of the vocabulary used as queries (1.0 = all)", gt=0, le=1)
-]
-AnalysisScheme = Annotated[
-    Literal["paper", "unicode", "language"],
-    Parameter(
-        description="label scheme: 'paper' (the seed paper's categories), 'unicode' (Unicode scripts) or "
-        "'language' (word-frequency language labels: only language-labelled tokens are classified or "
-        "used as queries)"
-    ),
-]
 
 
 def jobs_of(state: State) -> Jobs:
@@ -78,135 +58,77 @@ async def answer(
     return Response(result, status_code=200)
 
 
-@get(
+def _analysis(path: str, kind: type[r.Request], summary: str) -> HTTPRouteHandler:
+    return route(
+        path,
+        http_method=[HttpMethod.GET, HttpMethod.HEAD],
+        summary=summary,
+        responses=ACCEPTED,
+        operation_class=operation(kind),
+    )
+
+
+@_analysis(
     "/models/{model:str}/separability",
-    summary="Writing-system separability by logistic regression (paper: 99.2%)",
-    responses=ACCEPTED,
+    r.SeparabilityRequest,
+    "Writing-system separability by logistic regression (paper: 99.2%)",
 )
 async def get_separability(
-    reg: Reg,
-    jobs: JobsDep,
-    model: ModelName,
-    scheme: AnalysisScheme = "paper",
-    mode: Annotated[
-        Literal["one-vs-rest", "pairwise"],
-        Parameter(description="category against the rest, or every pair of categories"),
-    ] = "one-vs-rest",
-    min_tokens: Annotated[
-        int, Parameter(description="skip categories with fewer tokens", ge=20, le=1_000_000)
-    ] = 500,
-    folds: Annotated[int, Parameter(description="cross-validation folds", ge=2, le=20)] = 10,
-    seed: Seed = 0,
-    categories: Annotated[
-        str | None,
-        Parameter(
-            description="comma-separated categories (default: all eligible); ISO 639 codes for "
-            "scheme=language",
-            max_length=2000,
-            examples=examples("LATIN,CYRILLIC", "fr,es,it,pt,de,nl"),
-        ),
-    ] = None,
-    within: Annotated[
-        str | None,
-        Parameter(
-            description="scheme=language only: use tokens of this Unicode script only (languages that "
-            "share a script)",
-            max_length=100,
-            examples=examples("Latin", "Cyrillic"),
-        ),
-    ] = None,
+    request: Request[Any, Any, Any], reg: Reg, jobs: JobsDep, model: ModelName
 ) -> Response[s.SeparabilityOut]:
-    found = model_of(reg, model)
-    params, compute = analyses.separability_job(
-        found, scheme, mode, min_tokens, folds, seed, split(categories), within
-    )
-    key = cache_key([found.checksum], "separability", params)
+    found = reg.get(model)
+    query = decoder(r.SeparabilityRequest).from_query(query_items(request))
+    resolved, compute = analyses.separability_job(found, query)
+    key = cache_key([found.checksum], "separability", resolved)
     return await answer(jobs, key, "separability", compute, s.SeparabilityOut)
 
 
-@get(
+@_analysis(
     "/models/{model:str}/diversity",
-    summary="Distinct scripts among each token's nearest neighbours (paper: 7.61)",
-    responses=ACCEPTED,
+    r.DiversityRequest,
+    "Distinct scripts among each token's nearest neighbours (paper: 7.61)",
 )
 async def get_diversity(
-    reg: Reg,
-    jobs: JobsDep,
-    model: ModelName,
-    k: Annotated[int, Parameter(description="neighbours per query", ge=1, le=100)] = 50,
-    sample: Sample = 0.01,
-    seed: Seed = 0,
-    scheme: AnalysisScheme = "paper",
-    include_self: Annotated[bool, Parameter(description="count the query itself (the paper does)")] = True,
-    count: Annotated[
-        Literal["all", "scripts-only"],
-        Parameter(
-            description="count every category, or writing systems only (scheme=language: languages only, "
-            "not 'ambiguous' or 'unlabelled')"
-        ),
-    ] = "all",
+    request: Request[Any, Any, Any], reg: Reg, jobs: JobsDep, model: ModelName
 ) -> Response[s.DiversityOut]:
-    found = model_of(reg, model)
-    params, compute = analyses.diversity_job(found, scheme, k, sample, seed, include_self, count)
-    key = cache_key([found.checksum], "diversity", params)
+    found = reg.get(model)
+    query = decoder(r.DiversityRequest).from_query(query_items(request))
+    resolved, compute = analyses.diversity_job(found, query)
+    key = cache_key([found.checksum], "diversity", resolved)
     return await answer(jobs, key, "diversity", compute, s.DiversityOut)
 
 
-@get(
+@_analysis(
     "/models/{model:str}/languages/relations",
-    summary="How often tokens of one language neighbour another's, with a clustering of languages",
-    responses=ACCEPTED,
+    r.RelationsRequest,
+    "How often tokens of one language neighbour another's, with a clustering of languages",
 )
 async def get_language_relations(
-    reg: Reg,
-    jobs: JobsDep,
-    model: ModelName,
-    k: Annotated[int, Parameter(description="neighbours per sampled token", ge=1, le=100)] = 10,
-    sample: Annotated[
-        int, Parameter(description="tokens sampled per language (all when fewer)", ge=1, le=100_000)
-    ] = 1000,
-    seed: Seed = 0,
-    min_tokens: Annotated[
-        int, Parameter(description="leave out languages with fewer labelled tokens", ge=1, le=1_000_000)
-    ] = 200,
-    languages: LanguagesParam = None,  # default: every language with min_tokens labelled tokens
+    request: Request[Any, Any, Any], reg: Reg, jobs: JobsDep, model: ModelName
 ) -> Response[s.RelationsOut]:
-    found = model_of(reg, model)
-    params, compute = analyses.relations_job(found, k, sample, seed, min_tokens, split(languages))
-    key = cache_key([found.checksum], "language-relations", params)
+    found = reg.get(model)
+    query = decoder(r.RelationsRequest).from_query(query_items(request))
+    resolved, compute = analyses.relations_job(found, query)
+    key = cache_key([found.checksum], "language-relations", resolved)
     return await answer(jobs, key, "language-relations", compute, s.RelationsOut)
 
 
-@get(
-    "/compare",
-    summary="Neighbour overlap and canonical angles of two models over shared tokens",
-    responses=ACCEPTED,
+@_analysis(
+    "/compare", r.CompareRequest, "Neighbour overlap and canonical angles of two models over shared tokens"
 )
-async def get_compare(
-    reg: Reg,
-    jobs: JobsDep,
-    models: Annotated[
-        str,
-        Parameter(
-            description="two model names, comma-separated",
-            examples=examples("multilingual-e5-small,use-multilingual-v3"),
-        ),
-    ],
-    k: Annotated[int, Parameter(description="neighbours compared per token", ge=1, le=1000)] = 100,
-    sample: Sample = 0.05,
-    seed: Seed = 0,
-) -> Response[s.CompareOut]:
-    names = split(models) or []
-    if len(names) != 2 or names[0] == names[1]:
+async def get_compare(request: Request[Any, Any, Any], reg: Reg, jobs: JobsDep) -> Response[s.CompareOut]:
+    query = decoder(r.CompareRequest).from_query(query_items(request))
+    if query.models[0] == query.models[1]:
         raise BadRequest("models", "name two different models, comma-separated")
-    a, b = model_of(reg, names[0]), model_of(reg, names[1])
-    params, compute = analyses.compare_job(a, b, k, sample, seed)
-    key = cache_key([a.checksum, b.checksum], "compare", params)
+    a, b = reg.get(query.models[0]), reg.get(query.models[1])
+    resolved, compute = analyses.compare_job(a, b, query)
+    key = cache_key([a.checksum, b.checksum], "compare", resolved)
     return await answer(jobs, key, "compare", compute, s.CompareOut)
 
 
-@get(
+@route(
     "/jobs/{job_id:str}",
+    http_method=[HttpMethod.GET, HttpMethod.HEAD],
     responses=ERRORS,
     summary="State of a long-running analysis: status, progress, result when done",
 )

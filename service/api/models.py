@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any
 
-from litestar import Router, get
+import anyio.to_thread
+from litestar import Request, Router
 from litestar.di import Provide
+from litestar.enums import HttpMethod
+from litestar.handlers import HTTPRouteHandler, route
 from litestar.params import Parameter
 
+from service import requests as r
 from service import schemas as s
-from service.api.params import ERRORS, ModelName, Reg, SchemeParam, examples, model_of, registry
+from service.api.decoding import decoder
+from service.api.documented import operation
+from service.api.params import ERRORS, ModelName, Reg, examples, query_items, registry
 from service.models import LoadedModel
 from service.queries import find_tokens, token_out
 
@@ -55,66 +61,48 @@ def model_out(model: LoadedModel) -> s.ModelOut:
     )
 
 
-@get("/", responses=ERRORS, summary="List the loaded models")
-async def list_models(reg: Reg) -> s.ModelsOut:
+def _get(path: str, summary: str, kind: type[r.Request] = r.NoParams) -> HTTPRouteHandler:
+    return route(
+        path,
+        http_method=[HttpMethod.GET, HttpMethod.HEAD],
+        responses=ERRORS,
+        summary=summary,
+        operation_class=operation(kind),
+    )
+
+
+@_get("/", "List the loaded models")
+async def list_models(request: Request[Any, Any, Any], reg: Reg) -> s.ModelsOut:
+    decoder(r.NoParams).from_query(query_items(request))
     return s.ModelsOut([model_out(m) for m in reg.models.values()])
 
 
-@get(
-    "/{model:str}",
-    responses=ERRORS,
-    summary="Describe one model: sizes, index, label schemes and token counts per script",
-)
-async def get_model(reg: Reg, model: ModelName) -> s.ModelOut:
-    return model_out(model_of(reg, model))
+@_get("/{model:str}", "Describe one model: sizes, index, label schemes and token counts per script")
+async def get_model(request: Request[Any, Any, Any], reg: Reg, model: ModelName) -> s.ModelOut:
+    decoder(r.NoParams).from_query(query_items(request))
+    return model_out(reg.get(model))
 
 
-@get(
+@_get(
     "/{model:str}/tokens",
-    responses=ERRORS,
-    summary="Search the vocabulary (exact or prefix), optionally by script or language",
+    "Search the vocabulary (exact or prefix), optionally by script or language",
+    r.TokensRequest,
 )
-async def search_tokens(
-    reg: Reg,
-    model: ModelName,
-    q: Annotated[
-        str,
-        Parameter(
-            description="text to look up; a plain word also tries '▁'+word",
-            min_length=1,
-            max_length=256,
-            examples=examples("water", "▁Was"),
-        ),
-    ],
-    match: Annotated[Literal["exact", "prefix"], Parameter(description="exact or prefix match")] = "prefix",
-    script: Annotated[
-        str | None, Parameter(description="keep tokens with this label", examples=examples("Latin"))
-    ] = None,
-    scheme: SchemeParam = "unicode",
-    limit: Annotated[int, Parameter(description="page size, 1..1000", ge=1, le=1000)] = 50,
-    cursor: Annotated[
-        str | None, Parameter(description="next_cursor of the previous page", pattern="^[0-9]{1,9}$")
-    ] = None,
-    language: Annotated[
-        str | None,
-        Parameter(description="keep tokens labelled with this ISO 639 language", examples=examples("de")),
-    ] = None,
-) -> s.TokenPage:
-    found = model_of(reg, model)
-    return find_tokens(found, q, match, script, scheme, limit, int(cursor or 0), language)
+async def search_tokens(request: Request[Any, Any, Any], reg: Reg, model: ModelName) -> s.TokenPage:
+    query = decoder(r.TokensRequest).from_query(query_items(request))
+    found = reg.get(model)
+    return await anyio.to_thread.run_sync(find_tokens, found, query)  # a prefix may match 100k tokens
 
 
-@get(
-    "/{model:str}/tokens/{token_id:int}",
-    responses=ERRORS,
-    summary="One token by id: raw and display form, kind, labels",
-)
+@_get("/{model:str}/tokens/{token_id:int}", "One token by id: raw and display form, kind, labels")
 async def get_token(
+    request: Request[Any, Any, Any],
     reg: Reg,
     model: ModelName,
     token_id: Annotated[int, Parameter(description="token id", ge=0, examples=examples(70))],
 ) -> s.TokenOut:
-    found = model_of(reg, model)
+    decoder(r.NoParams).from_query(query_items(request))
+    found = reg.get(model)
     return token_out(found, found.check_id(token_id, "token_id"))
 
 

@@ -1,25 +1,29 @@
-"""Shared query-parameter declarations and small parsing helpers for the routers."""
+"""What every router shares: injected dependencies, documented error responses, the model path
+parameter, and the strict reading of a query string."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import unquote_to_bytes
 
+from litestar import Request
 from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.openapi import ResponseSpec
 from litestar.openapi.spec import Example
-from litestar.params import Parameter, QueryParameter
+from litestar.params import Parameter
 
 from service import schemas as s
 from service.errors import PROBLEM_JSON, BadRequest
 from service.jobs import Jobs
-from service.models import LoadedModel, Registry
+from service.models import Registry
 from service.settings import Settings
 
 # Handler parameters filled by dependency injection (named explicitly, as Litestar 3 requires).
 Reg = NamedDependency[Registry]
 Conf = NamedDependency[Settings]
 JobsDep = NamedDependency[Jobs]
+MAX_QUERY_FIELDS = 200
 
 
 # Error responses every route may give, documented in the OpenAPI spec as problem details.
@@ -33,30 +37,31 @@ ERRORS = {
 }
 
 
+def query_items(request: Request[Any, Any, Any]) -> list[tuple[str, str]]:
+    """The query string's (name, value) pairs; invalid UTF-8 is a 400, not replaced by U+FFFD."""
+    raw: bytes = request.scope.get("query_string", b"")
+    pairs = [part.split(b"=", 1) for part in raw.split(b"&") if part]
+    if len(pairs) > MAX_QUERY_FIELDS:
+        raise BadRequest("query", f"more than {MAX_QUERY_FIELDS} query parameters")
+    try:
+        return [
+            (_text(pair[0]), _text(pair[1]) if len(pair) == 2 else "")  # percent-decoded as bytes first
+            for pair in pairs
+        ]
+    except UnicodeDecodeError as exc:
+        raise BadRequest("query", "the query string is not valid UTF-8 once percent-decoded") from exc
+
+
+def _text(part: bytes) -> str:
+    return unquote_to_bytes(part.replace(b"+", b" ")).decode("utf-8")
+
+
 def registry(state: State) -> Registry:
     return state.registry  # type: ignore[no-any-return]
 
 
 def settings(state: State) -> Settings:
     return state.settings  # type: ignore[no-any-return]
-
-
-def model_of(reg: Registry, name: str) -> LoadedModel:
-    return reg.get(name)
-
-
-def split(value: str | None) -> list[str] | None:
-    """'Latin, Cyrillic' -> ['Latin', 'Cyrillic']; empty -> None."""
-    if value is None:
-        return None
-    items = [part.strip() for part in value.split(",") if part.strip()]
-    return items or None
-
-
-def one_query(token: str | None, ident: int | None) -> dict[str, Any]:
-    if (token is None) == (ident is None):
-        raise BadRequest("token", "give exactly one of token or id")
-    return {"token": token} if token is not None else {"id": ident}
 
 
 def examples(*values: Any) -> list[Example]:
@@ -68,54 +73,5 @@ ModelName = Annotated[
     Parameter(
         description="model name, as listed by GET /v1/models",
         examples=examples("multilingual-e5-small", "use-multilingual-v3"),
-    ),
-]
-TokenParam = Annotated[
-    str | None,
-    Parameter(
-        description="a token (raw or display form); a plain word also tries its word-initial form '▁word'",
-        min_length=1,
-        max_length=256,
-        examples=examples("▁water", "water", "▁вода"),
-    ),
-]
-IdParam = Annotated[
-    int | None, QueryParameter(name="id", description="a token id", ge=0, examples=examples(70))
-]
-KParam = Annotated[
-    int, Parameter(description="number of results, 1..1000", ge=1, le=1000, examples=examples(10))
-]
-SchemeParam = Annotated[
-    str,
-    Parameter(
-        description="label scheme for script filters: 'unicode' (Unicode Script property) or 'paper' "
-        "(the seed paper's categories)",
-        pattern="^(paper|unicode)$",
-        examples=examples("unicode", "paper"),
-    ),
-]
-ScriptsParam = Annotated[
-    str | None,
-    Parameter(
-        description="comma-separated labels of the scheme to keep (e.g. 'Cyrillic,Greek')",
-        max_length=2000,
-        examples=examples("Cyrillic", "Han,Japanese"),
-    ),
-]
-ExcludeParam = Annotated[
-    str | None,
-    Parameter(
-        description="comma-separated labels of the scheme to leave out",
-        max_length=2000,
-        examples=examples("Latin"),
-    ),
-]
-LanguagesParam = Annotated[
-    str | None,
-    Parameter(
-        description="comma-separated ISO 639 codes: only tokens labelled with these languages (word-initial "
-        "words; the model's 'language' label scheme lists them); unknown or unsupported codes are a 400",
-        max_length=2000,
-        examples=examples("fr", "es,pt"),
     ),
 ]

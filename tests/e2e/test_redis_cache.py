@@ -14,6 +14,7 @@ from litestar.testing import TestClient
 
 from service.app import create_app
 from service.cache import cache_key
+from service.requests import NeighborsRequest
 from service.settings import Settings
 from tests.conftest import E5, USE
 from tests.e2e.conftest import free_port
@@ -105,11 +106,10 @@ def test_second_identical_and_reordered_requests_hit(client: TestClient, server:
 
 
 def test_different_artifact_checksum_gives_a_different_key() -> None:
-    params = {"k": 5, "scripts": ["Latin"]}
-    assert cache_key(["aaa"], "neighbors", params) != cache_key(["bbb"], "neighbors", params)
-    assert cache_key(["aaa"], "neighbors", params) == cache_key(
-        ["aaa"], "neighbors", dict(reversed(params.items()))
-    )
+    query = NeighborsRequest(id=5, k=5, scripts=["Latin", "Greek"]).canonical()
+    assert cache_key(["aaa"], "neighbors", query) != cache_key(["bbb"], "neighbors", query)
+    same = NeighborsRequest(scripts=["Greek", "Latin", "Greek"], k=5, id=5, exact=False).canonical()
+    assert cache_key(["aaa"], "neighbors", query) == cache_key(["aaa"], "neighbors", same)
 
 
 def test_corrupted_cache_value_is_a_miss_and_is_overwritten(client: TestClient, server: RedisServer) -> None:  # type: ignore[type-arg]

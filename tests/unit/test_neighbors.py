@@ -5,7 +5,7 @@ import pytest
 from usearch.index import Index
 
 from loaders.index import knn_table
-from service.analysis.neighbors import Space, exact_search, normalise, search
+from service.analysis.neighbors import Space, exact_search, normalise, search, search_many
 
 
 def make_space(matrix: np.ndarray, table_k: int = 0, with_index: bool = True) -> Space:
@@ -26,6 +26,12 @@ def make_space(matrix: np.ndarray, table_k: int = 0, with_index: bool = True) ->
     return Space(matrix, norms, index, knn_ids, knn_sims, indexed)
 
 
+def as_mask(space: Space, allowed: np.ndarray) -> np.ndarray:
+    mask = np.zeros(len(space.norms), dtype=bool)
+    mask[allowed] = True
+    return mask & (space.norms > 0)
+
+
 # Unit vectors at 0, 10, 30, 60, 90 and 180 degrees, plus a zero row (never returned).
 ANGLES = [0, 10, 30, 60, 90, 180]
 CIRCLE = np.array([[np.cos(np.radians(a)), np.sin(np.radians(a))] for a in ANGLES] + [[0, 0]])
@@ -44,7 +50,7 @@ def test_table_answers_token_queries_and_filters_fall_back_to_search() -> None:
     space = make_space(CIRCLE, table_k=2)
     assert search(space, space.unit(np.array([0]))[0], 2, token=0).method == "table"
     allowed = np.array([4, 5])  # neither is among the two nearest: the table cannot answer
-    hits = search(space, space.unit(np.array([0]))[0], 2, token=0, allowed=allowed)
+    hits = search(space, space.unit(np.array([0]))[0], 2, token=0, mask=as_mask(space, allowed))
     assert hits.ids.tolist() == [4, 5] and hits.method == "exact"
 
 
@@ -73,8 +79,36 @@ def test_selective_filter_still_returns_k() -> None:
     matrix = rng.standard_normal((3000, 8)).astype(np.float32)
     space = make_space(matrix, table_k=5)
     allowed = np.arange(0, 3000, 300)  # 10 rows
-    hits = search(space, normalise(matrix[1]), 10, token=1, allowed=allowed)
+    hits = search(space, normalise(matrix[1]), 10, token=1, mask=as_mask(space, allowed))
     assert sorted(hits.ids.tolist()) == allowed.tolist()
+
+
+def test_a_wide_filter_is_answered_exactly() -> None:
+    """Half the rows allowed (too many for the table, the old HNSW over-fetch missed some): exact."""
+    rng = np.random.default_rng(2)
+    matrix = rng.standard_normal((3000, 16)).astype(np.float32)
+    space = make_space(matrix, table_k=5)
+    allowed = np.arange(1, 3000, 2)
+    for row in rng.choice(np.arange(0, 3000, 2), 20, replace=False):
+        hits = search(space, space.unit(np.array([row]))[0], 50, token=int(row), mask=as_mask(space, allowed))
+        truth = exact_search(space, space.unit(np.array([row]))[0], 50, allowed)
+        assert hits.ids.tolist() == truth.ids.tolist() and hits.method == "exact"
+
+
+def test_a_batch_answers_like_single_searches() -> None:
+    rng = np.random.default_rng(3)
+    matrix = rng.standard_normal((2000, 16)).astype(np.float32)
+    space = make_space(matrix, table_k=10)
+    rows = [5, 17, 99]
+    queries = np.stack(
+        [space.unit(np.array([5]))[0], normalise(rng.standard_normal(16)), space.unit(np.array([99]))[0]]
+    )
+    tokens: list[int | None] = [5, None, 99]
+    batch = search_many(space, queries, 8, tokens=tokens)
+    for query, token, hits in zip(queries, tokens, batch, strict=True):
+        single = search(space, query, 8, token=token)
+        assert hits.ids.tolist() == single.ids.tolist() and hits.method == single.method
+    assert [h.method for h in batch] == ["table", "ann", "table"] and len(rows) == 3
 
 
 def test_brute_force_on_float16_rows_equals_numpy_over_several_chunks() -> None:

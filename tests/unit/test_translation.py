@@ -34,7 +34,8 @@ def test_csls_demotes_the_hub() -> None:
     space = make_space(matrix, with_index=False)
     r = neighbourhood_means(space, k=2)
     unit = space.unit(np.arange(5))
-    targets = np.array([2, 3, 4])
+    targets = np.zeros(len(matrix), dtype=bool)
+    targets[[2, 3, 4]] = True
     cosine = translate(space, unit[0], 1, targets, "cosine", r, token=0)
     csls = translate(space, unit[0], 1, targets, "csls", r, token=0)
     assert cosine.ids.tolist() == [4]  # cosine: the hub

@@ -1,0 +1,82 @@
+"""Cached JSON answers with HTTP validators: ETag, 304, Cache-Control, X-Cache.
+
+The ETag is the digest of the artifact checksums, the endpoint and the canonical request (the same
+digest keys the response cache), so it changes exactly when the answer can: artifacts are immutable
+while loaded. Litestar's compression middleware gzips bodies of `COMPRESSION.minimum_size` bytes
+or more for clients that accept it; such a representation has its own strong tag (`"<digest>-gzip"`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import msgspec
+from litestar import Request, Response
+from litestar.config.compression import CompressionConfig
+from litestar.datastructures import State
+from litestar.di import NamedDependency
+
+from service.cache import ResponseCache, cache_key
+from service.errors import BadRequest
+
+COMPRESSION = CompressionConfig(backend="gzip", minimum_size=1024, gzip_compress_level=6)
+CACHE_HEADER = "X-Cache"
+JSON = "application/json"
+Cache = NamedDependency[ResponseCache]
+
+
+def response_cache(state: State) -> ResponseCache:
+    return state.cache  # type: ignore[no-any-return]
+
+
+def _gzipped(request: Request[Any, Any, Any], size: int) -> bool:
+    return size >= COMPRESSION.minimum_size and "gzip" in request.headers.get("accept-encoding", "")
+
+
+def _held(request: Request[Any, Any, Any], tag: str) -> str | None:
+    """The client's matching entity tag from If-None-Match (either representation), if any."""
+    wanted = request.headers.get("if-none-match")
+    if not wanted:
+        return None
+    held = {t.strip().removeprefix("W/") for t in wanted.split(",")}
+    return next((t for t in (f'"{tag}"', f'"{tag}-gzip"') if t in held or "*" in held), None)
+
+
+def validators(request: Request[Any, Any, Any], tag: str, size: int, max_age: int) -> dict[str, str]:
+    headers = {"Cache-Control": f"public, max-age={max_age}"}
+    if _gzipped(request, size):
+        headers["ETag"] = f'"{tag}-gzip"'  # the compression middleware adds Vary: Accept-Encoding
+    else:
+        headers.update(ETag=f'"{tag}"', Vary="Accept-Encoding")
+    return headers
+
+
+async def cached_json(
+    request: Request[Any, Any, Any],
+    cache: ResponseCache,
+    checksums: list[str],
+    endpoint: str,
+    query: msgspec.Struct,
+    compute: Callable[[], msgspec.Struct],
+    *,
+    inline: bool,
+    max_age: int,
+) -> Response[bytes]:
+    """The encoded answer to `query` from the cache or `compute` (304 when the client holds it)."""
+    try:
+        key = cache_key(checksums, endpoint, query)
+    except UnicodeEncodeError as exc:  # JSON may carry lone surrogates ("\udcff"): not text
+        raise BadRequest("body", "strings must be valid Unicode text (a lone surrogate was sent)") from exc
+    tag = key.rsplit(":", 1)[1]
+    held = _held(request, tag)
+    if held is not None:  # the ETag of the representation the client holds
+        headers = {"ETag": held, "Cache-Control": f"public, max-age={max_age}", "Vary": "Accept-Encoding"}
+        return Response(b"", status_code=304, headers=headers)
+    body, hit = await cache.get_or_compute(endpoint, key, lambda: ENCODER.encode(compute()), inline)
+    headers = validators(request, tag, len(body), max_age)
+    headers[CACHE_HEADER] = "hit" if hit else "miss"
+    return Response(body, media_type=JSON, headers=headers)
+
+
+ENCODER = msgspec.json.Encoder()

@@ -1,0 +1,260 @@
+"""One request Struct per endpoint: the single definition of its parameters and their bounds.
+
+A GET request is decoded from the query string and a POST request from the JSON body into the same
+Struct (`service/api/decoding.py`); `canonical()` is the form whose encoding keys the response cache
+and the ETag (sets sorted and de-duplicated, defaults omitted, so reordered, repeated or defaulted
+parameters share one key); the use-cases take the Struct whole.
+
+Fields typed `list[str]` are comma-separated in a query string (`scripts=Latin,Cyrillic`, or the
+parameter repeated). Cross-field rules (exactly one of token/id/vector/queries, ...) are checked by
+the use-cases and answered 400 naming the field.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal, TypeVar
+
+import msgspec
+from msgspec import Meta
+
+MAX_K = 1000
+MAX_BATCH = 1024
+MAX_VECTOR_DIM = 16_384
+MAX_TOKEN_CHARS = 256
+MAX_LIST_ITEMS = 200
+
+K = Annotated[int, Meta(ge=1, le=MAX_K, description="number of results (1..1000)")]
+TokenText = Annotated[
+    str,
+    Meta(
+        min_length=1,
+        max_length=MAX_TOKEN_CHARS,
+        description="a token (raw or display form); a plain word also tries its word-initial form '▁word'",
+        examples=["▁water", "water", "▁вода"],
+    ),
+]
+TokenId = Annotated[int, Meta(ge=0, le=2**31 - 1, description="a token id", examples=[70])]
+Vector = Annotated[list[float], Meta(min_length=1, max_length=MAX_VECTOR_DIM, description="a query vector")]
+Names = Annotated[list[Annotated[str, Meta(max_length=100)]], Meta(max_length=MAX_LIST_ITEMS)]
+Scheme = Annotated[
+    Literal["paper", "unicode"],
+    Meta(
+        description="label scheme of script filters: 'unicode' (Unicode Script property) or 'paper' "
+        "(the seed paper's categories)"
+    ),
+]
+Method = Literal["cosine", "csls"]
+Seed = Annotated[int, Meta(ge=0, le=2**32 - 1, description="random seed (echoed; same seed, same numbers)")]
+Sample = Annotated[float, Meta(gt=0, le=1, description="share of the vocabulary used as queries (1.0 = all)")]
+AnalysisScheme = Annotated[
+    Literal["paper", "unicode", "language"],
+    Meta(
+        description="label scheme: 'paper' (the seed paper's categories), 'unicode' (Unicode scripts) or "
+        "'language' (word-frequency language labels: only language-labelled tokens are classified or used "
+        "as queries)"
+    ),
+]
+# A neighbour's fields that `fields=` may select (rank and id are always present).
+NeighbourField = Literal["token", "display", "similarity", "kind", "labels", "language", "csls"]
+Fields = Annotated[
+    list[NeighbourField],
+    Meta(
+        max_length=7,
+        description="neighbour fields to return besides rank and id (default: all); e.g. "
+        "'token,similarity' for a lean answer",
+    ),
+]
+
+R = TypeVar("R", bound="Request")
+
+
+class Request(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+    def canonical(self: R) -> R:
+        """Lists that are sets (every `list[str]` field) sorted and de-duplicated."""
+        changes = {
+            name: sorted(set(value))
+            for name in self.__struct_fields__
+            if isinstance(value := getattr(self, name), list) and value and isinstance(value[0], str)
+        }
+        return msgspec.structs.replace(self, **changes) if changes else self
+
+
+class Query(Request):
+    """One query of a batch: exactly one of token, id or vector."""
+
+    token: TokenText | None = None
+    id: TokenId | None = None
+    vector: Vector | None = None
+
+
+class NeighborsRequest(Request):
+    """One query (token, id or vector) or a batch (`queries`, answered in order), and the options."""
+
+    token: TokenText | None = None
+    id: TokenId | None = None
+    vector: Vector | None = None
+    queries: Annotated[list[Query], Meta(min_length=1, max_length=MAX_BATCH)] | None = None
+    k: K = 10
+    scripts: (
+        Annotated[Names, Meta(description="labels of the scheme to keep (e.g. Cyrillic,Greek)")] | None
+    ) = None
+    exclude_scripts: Annotated[Names, Meta(description="labels of the scheme to leave out")] | None = None
+    languages: (
+        Annotated[
+            Names,
+            Meta(
+                description="ISO 639 codes: only tokens labelled with these languages (word-initial words); "
+                "unknown or unsupported codes are a 400"
+            ),
+        ]
+        | None
+    ) = None
+    scheme: Scheme = "unicode"
+    exact: Annotated[bool, Meta(description="brute-force search instead of the table or index")] = False
+    include_self: Annotated[bool, Meta(description="keep the query token itself (rank 1)")] = False
+    fields: Fields | None = None
+
+
+class TranslationsRequest(Request):
+    """One query (token, id or vector) or a batch (`queries`), and the target scripts or languages."""
+
+    token: TokenText | None = None
+    id: TokenId | None = None
+    vector: Vector | None = None
+    queries: Annotated[list[Query], Meta(min_length=1, max_length=MAX_BATCH)] | None = None
+    k: K = 10
+    target_scripts: (
+        Annotated[
+            Names,
+            Meta(description="target scripts; default: all but the query's (and Common, Mixed)"),
+        ]
+        | None
+    ) = None
+    target_languages: (
+        Annotated[
+            Names,
+            Meta(description="ISO 639 codes of target languages (with target_scripts, both must match)"),
+        ]
+        | None
+    ) = None
+    method: Annotated[
+        Method, Meta(description="rank by cosine or by CSLS (k=10 neighbourhood, as in MUSE)")
+    ] = "csls"
+    scheme: Scheme = "unicode"
+    fields: Fields | None = None
+
+
+class DictionaryPair(Request):
+    source: Annotated[str, Meta(min_length=1, max_length=MAX_TOKEN_CHARS)]
+    target: Annotated[str, Meta(min_length=1, max_length=MAX_TOKEN_CHARS)]
+    language: Annotated[str, Meta(max_length=35)] | None = None  # ISO 639 code of the target
+
+
+class EvaluateRequest(Request):
+    """A bilingual dictionary: MUSE text ("source target" or "source target lang" per line) or JSON
+    pairs ([source, target], [source, target, lang] or {"source", "target", "language"}), not both.
+    With a target language on a pair, P@k is also reported per target language."""
+
+    dictionary: str | None = None
+    pairs: list[Annotated[list[str], Meta(min_length=2, max_length=3)] | DictionaryPair] | None = None
+    target_scripts: Names | None = None
+    scheme: Scheme = "unicode"
+    include_misses: bool = False
+    # per-language results: rank among the target scripts' tokens ("scripts"), or among the tokens
+    # labelled with the pair's target language ("language": "the French translation of water")
+    language_pool: Literal["scripts", "language"] = "scripts"
+
+
+class TokensRequest(Request):
+    q: Annotated[
+        str,
+        Meta(
+            min_length=1,
+            max_length=MAX_TOKEN_CHARS,
+            description="text to look up; a plain word also tries '▁'+word",
+            examples=["water", "▁Was"],
+        ),
+    ]
+    match: Annotated[Literal["exact", "prefix"], Meta(description="exact or prefix match")] = "prefix"
+    script: Annotated[str, Meta(max_length=100, description="keep tokens with this label")] | None = None
+    scheme: Scheme = "unicode"
+    limit: Annotated[int, Meta(ge=1, le=1000, description="page size, 1..1000")] = 50
+    cursor: (
+        Annotated[str, Meta(pattern="^[0-9]{1,9}$", description="next_cursor of the previous page")] | None
+    ) = None
+    language: (
+        Annotated[str, Meta(max_length=35, description="keep tokens of this ISO 639 language")] | None
+    ) = None
+
+
+class SeparabilityRequest(Request):
+    scheme: AnalysisScheme = "paper"
+    mode: Annotated[
+        Literal["one-vs-rest", "pairwise"],
+        Meta(description="category against the rest, or every pair of categories"),
+    ] = "one-vs-rest"
+    min_tokens: Annotated[int, Meta(ge=20, le=1_000_000, description="skip categories with fewer tokens")] = (
+        500
+    )
+    folds: Annotated[int, Meta(ge=2, le=20, description="cross-validation folds")] = 10
+    seed: Seed = 0
+    categories: (
+        Annotated[
+            Names, Meta(description="categories (default: all eligible); ISO 639 codes for scheme=language")
+        ]
+        | None
+    ) = None
+    within: (
+        Annotated[
+            str,
+            Meta(
+                max_length=100,
+                description="scheme=language only: use tokens of this Unicode script only",
+            ),
+        ]
+        | None
+    ) = None
+
+
+class DiversityRequest(Request):
+    k: Annotated[int, Meta(ge=1, le=100, description="neighbours per query")] = 50
+    sample: Sample = 0.01
+    seed: Seed = 0
+    scheme: AnalysisScheme = "paper"
+    include_self: Annotated[bool, Meta(description="count the query itself (the paper does)")] = True
+    count: Annotated[
+        Literal["all", "scripts-only"],
+        Meta(
+            description="count every category, or writing systems only (scheme=language: languages only, "
+            "not 'ambiguous' or 'unlabelled')"
+        ),
+    ] = "all"
+
+
+class RelationsRequest(Request):
+    k: Annotated[int, Meta(ge=1, le=100, description="neighbours per sampled token")] = 10
+    sample: Annotated[
+        int, Meta(ge=1, le=100_000, description="tokens sampled per language (all when fewer)")
+    ] = 1000
+    seed: Seed = 0
+    min_tokens: Annotated[
+        int, Meta(ge=1, le=1_000_000, description="leave out languages with fewer labelled tokens")
+    ] = 200
+    languages: (
+        Annotated[Names, Meta(description="ISO 639 codes (default: every language with min_tokens tokens)")]
+        | None
+    ) = None
+
+
+class CompareRequest(Request):
+    models: Annotated[list[str], Meta(min_length=2, max_length=2, description="two model names")]
+    k: Annotated[int, Meta(ge=1, le=1000, description="neighbours compared per token")] = 100
+    sample: Annotated[float, Meta(gt=0, le=1, description="share of shared tokens used as queries")] = 0.05
+    seed: Seed = 0
+
+    def canonical(self) -> CompareRequest:
+        return self  # the order of the two models is the order of the answer
+
+
+class NoParams(Request):
+    """Endpoints without query parameters (an unknown one is still a 400)."""
