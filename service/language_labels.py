@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import msgspec
 import numpy as np
 
 from loaders import artifact
@@ -12,10 +13,13 @@ from loaders.artifact import AMBIGUOUS, UNLABELLED, LanguageLabelling
 from service.errors import BadRequest
 
 
-@dataclass(frozen=True)
-class LanguageDetail:
-    label: str  # language code, "ambiguous" or "unlabelled"
-    guess: str | None  # top language of the token's distribution (also for ambiguous tokens)
+class LanguageDetail(msgspec.Struct, frozen=True):
+    """A token's language label with its evidence (word-frequency distribution over languages).
+
+    Encoded as it is in answers (built for up to 50k tokens a second)."""
+
+    label: str  # ISO 639 code, "ambiguous" or "unlabelled"
+    guess: str | None  # top language (also for ambiguous tokens); None: not a word in any list
     share: float | None
     runner_up: str | None
     runner_up_share: float | None
@@ -29,6 +33,7 @@ class LanguageTable:
     scores: np.ndarray  # float64 (vocab, 3) rounded to 3 places, NaN none
     supported: list[str]  # codes with at least one labelled token, most tokens first
     aliases: dict[str, str]  # accepted code (and its ISO 639 base language) -> supported code
+    no_evidence: dict[str, LanguageDetail]  # label -> the detail of a token in no word list
 
     @classmethod
     def open(cls, directory: Path, info: LanguageLabelling, rows: int, names: list[str]) -> LanguageTable:
@@ -46,7 +51,8 @@ class LanguageTable:
         aliases = {base: code for code in supported if (base := base_language(code)) is not None}
         aliases.update({code: code for code in supported})
         rounded = np.array(scores, dtype=np.float64).round(3)
-        return cls(info, np.array(guess), rounded, supported, aliases)
+        no_evidence = {name: LanguageDetail(name, None, None, None, None, None) for name in names}
+        return cls(info, np.array(guess), rounded, supported, aliases, no_evidence)
 
     def details(self, ids: np.ndarray, labels: list[str]) -> list[LanguageDetail]:
         """The language evidence of each token in `ids` (`labels`: their language labels)."""
@@ -55,8 +61,8 @@ class LanguageTable:
         for label, (top, second), (share, second_share, entropy) in zip(
             labels, self.guess[ids].tolist(), self.scores[ids].tolist(), strict=True
         ):
-            if top < 0:
-                out.append(LanguageDetail(label, None, None, None, None, None))
+            if top < 0:  # most tokens: one shared value per label
+                out.append(self.no_evidence[label])
             elif second < 0:
                 out.append(LanguageDetail(label, codes[top], share, None, None, entropy))
             else:

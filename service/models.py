@@ -52,12 +52,12 @@ class LoadedModel:
     by_string: dict[str, int] = field(default_factory=dict)
     sorted_strings: list[str] = field(default_factory=list)
     sorted_ids: list[int] = field(default_factory=list)
-
-    @property
-    def checksum(self) -> str:
-        return self.manifest.checksum
+    label_combination: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    label_sets: dict[int, dict[str, str]] = field(default_factory=dict)
+    checksum: str = ""  # the manifest's (a hash over the file list: computed once, keys every request)
 
     def __post_init__(self) -> None:
+        self.checksum = self.manifest.checksum
         # Display forms first, so that raw forms (equal for SentencePiece) win for the same string.
         for ident, text in enumerate(self.display):
             self.by_string.setdefault(text, ident)
@@ -66,6 +66,11 @@ class LoadedModel:
         pairs = sorted((text, ident) for text, ident in self.by_string.items())
         self.sorted_strings = [text for text, _ in pairs]
         self.sorted_ids = [ident for _, ident in pairs]
+        # one integer per token naming its labels in every scheme (mixed radix over the schemes)
+        combination = np.zeros(len(self.raw), dtype=np.int64)
+        for labels in self.labels.values():
+            combination = combination * len(labels.names) + labels.codes
+        self.label_combination = combination
 
     # ------------------------------------------------------------- tokens
 
@@ -121,9 +126,16 @@ class LoadedModel:
         return {scheme: labels.names[int(labels.codes[ident])] for scheme, labels in self.labels.items()}
 
     def labels_of(self, ids: np.ndarray) -> list[dict[str, str]]:
-        """`label_of` for many tokens: one vectorised read per scheme."""
-        columns = [[labels.names[c] for c in labels.codes[ids].tolist()] for labels in self.labels.values()]
-        return [dict(zip(self.labels, row, strict=True)) for row in zip(*columns, strict=True)]
+        """`label_of` for many tokens. Tokens with the same labels in every scheme share one dict
+        (a few thousand combinations): read-only values for the encoder."""
+        shared = self.label_sets
+        out = []
+        for ident, combination in zip(ids.tolist(), self.label_combination[ids].tolist(), strict=True):
+            labels = shared.get(combination)
+            if labels is None:
+                labels = shared[combination] = self.label_of(ident)
+            out.append(labels)
+        return out
 
     def languages_of(self, ids: np.ndarray) -> list[LanguageDetail] | None:
         """Language label and evidence of each token (None: the artifact has no language labels)."""

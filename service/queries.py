@@ -27,9 +27,7 @@ FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 def languages_out(model: LoadedModel, ids: np.ndarray) -> list[s.LanguageOut | None]:
     details = model.languages_of(np.asarray(ids, dtype=np.int64))
-    if details is None:
-        return [None] * len(ids)
-    return [s.LanguageOut(**vars(d)) for d in details]
+    return [None] * len(ids) if details is None else list(details)
 
 
 def language_out(model: LoadedModel, ident: int) -> s.LanguageOut | None:
@@ -165,21 +163,26 @@ def _items(
         columns["kind"] = [artifact.TOKEN_KINDS[c] for c in model.kinds[ids].tolist()]
     if "labels" in wanted:
         columns["labels"] = model.labels_of(ids)
-    if "language" in wanted:
-        columns["language"] = languages_out(model, ids)
     if "csls" in wanted:
         columns["csls"] = (
             [None] * len(id_list) if csls is None else np.round(csls.astype(np.float64), 6).tolist()
         )
+    if "language" in wanted:
+        columns["language"] = languages_out(model, ids)
     names = list(columns)
     rows = zip(*columns.values(), strict=True) if names else ((),) * len(id_list)
+    if fields is None:  # every field, in the Struct's order: positional construction is fastest
+        return [
+            s.NeighborOut(rank, ident, *row)
+            for rank, (ident, row) in enumerate(zip(id_list, rows, strict=True), 1)
+        ]
     return [
         s.NeighborOut(rank, ident, **dict(zip(names, row, strict=True)))
         for rank, (ident, row) in enumerate(zip(id_list, rows, strict=True), start=1)
     ]
 
 
-ALL_FIELDS = frozenset(("token", "display", "similarity", "kind", "labels", "language", "csls"))
+ALL_FIELDS = frozenset(("token", "display", "similarity", "kind", "labels", "csls", "language"))
 
 
 def neighbors(model: LoadedModel, request: r.NeighborsRequest) -> s.NeighborsOut | s.NeighborsBatchOut:

@@ -7,6 +7,8 @@ from typing import Any, Literal
 import msgspec
 from msgspec import UNSET, UnsetType
 
+from service.language_labels import LanguageDetail
+
 Method = Literal["cosine", "csls"]
 
 
@@ -72,15 +74,7 @@ class ModelsOut(Response):
 # ------------------------------------------------------------------ tokens
 
 
-class LanguageOut(Response):
-    """A token's language label with its evidence (word-frequency distribution over languages)."""
-
-    label: str  # ISO 639 code, "ambiguous" or "unlabelled"
-    guess: str | None  # top language (also for ambiguous tokens); None: not a word in any list
-    share: float | None
-    runner_up: str | None
-    runner_up_share: float | None
-    entropy_bits: float | None
+LanguageOut = LanguageDetail  # encoded as the loaded model holds it
 
 
 class TokenOut(Response):

@@ -10,8 +10,6 @@ from typing import Annotated, Any, TypeVar
 
 import msgspec
 from litestar import Request, Response, Router
-from litestar.datastructures import State
-from litestar.di import Provide
 from litestar.enums import HttpMethod
 from litestar.handlers import HTTPRouteHandler, route
 from litestar.openapi import ResponseSpec
@@ -22,7 +20,7 @@ from service import requests as r
 from service import schemas as s
 from service.api.decoding import decoder
 from service.api.documented import operation
-from service.api.params import ERRORS, JobsDep, ModelName, Reg, query_items, registry
+from service.api.params import ERRORS, SERVICES, ModelName, Svc, query_items
 from service.cache import cache_key
 from service.errors import BadRequest
 from service.jobs import Jobs, JobState
@@ -31,16 +29,12 @@ T = TypeVar("T", bound=msgspec.Struct)
 ACCEPTED = {**ERRORS, 202: ResponseSpec(data_container=s.JobOut, description="still computing: poll the URL")}
 
 
-def jobs_of(state: State) -> Jobs:
-    return state.jobs  # type: ignore[no-any-return]
-
-
 def job_out(job: JobState) -> s.JobOut:
     return s.JobOut(job.id, job.kind, job.status, job.progress, f"/v1/jobs/{job.id}", job.result, job.error)
 
 
 async def answer(
-    jobs: JobsDep, key: str, kind: str, compute: Any, kind_type: type[T], retry: bool = True
+    jobs: Jobs, key: str, kind: str, compute: Any, kind_type: type[T], retry: bool = True
 ) -> Response[Any]:
     outcome = await jobs.run(key, kind, compute)
     if isinstance(outcome.body, JobState):
@@ -74,13 +68,13 @@ def _analysis(path: str, kind: type[r.Request], summary: str) -> HTTPRouteHandle
     "Writing-system separability by logistic regression (paper: 99.2%)",
 )
 async def get_separability(
-    request: Request[Any, Any, Any], reg: Reg, jobs: JobsDep, model: ModelName
+    request: Request[Any, Any, Any], svc: Svc, model: ModelName
 ) -> Response[s.SeparabilityOut]:
-    found = reg.get(model)
+    found = svc.registry.get(model)
     query = decoder(r.SeparabilityRequest).from_query(query_items(request))
     resolved, compute = analyses.separability_job(found, query)
     key = cache_key([found.checksum], "separability", resolved)
-    return await answer(jobs, key, "separability", compute, s.SeparabilityOut)
+    return await answer(svc.jobs, key, "separability", compute, s.SeparabilityOut)
 
 
 @_analysis(
@@ -89,13 +83,13 @@ async def get_separability(
     "Distinct scripts among each token's nearest neighbours (paper: 7.61)",
 )
 async def get_diversity(
-    request: Request[Any, Any, Any], reg: Reg, jobs: JobsDep, model: ModelName
+    request: Request[Any, Any, Any], svc: Svc, model: ModelName
 ) -> Response[s.DiversityOut]:
-    found = reg.get(model)
+    found = svc.registry.get(model)
     query = decoder(r.DiversityRequest).from_query(query_items(request))
     resolved, compute = analyses.diversity_job(found, query)
     key = cache_key([found.checksum], "diversity", resolved)
-    return await answer(jobs, key, "diversity", compute, s.DiversityOut)
+    return await answer(svc.jobs, key, "diversity", compute, s.DiversityOut)
 
 
 @_analysis(
@@ -104,26 +98,26 @@ async def get_diversity(
     "How often tokens of one language neighbour another's, with a clustering of languages",
 )
 async def get_language_relations(
-    request: Request[Any, Any, Any], reg: Reg, jobs: JobsDep, model: ModelName
+    request: Request[Any, Any, Any], svc: Svc, model: ModelName
 ) -> Response[s.RelationsOut]:
-    found = reg.get(model)
+    found = svc.registry.get(model)
     query = decoder(r.RelationsRequest).from_query(query_items(request))
     resolved, compute = analyses.relations_job(found, query)
     key = cache_key([found.checksum], "language-relations", resolved)
-    return await answer(jobs, key, "language-relations", compute, s.RelationsOut)
+    return await answer(svc.jobs, key, "language-relations", compute, s.RelationsOut)
 
 
 @_analysis(
     "/compare", r.CompareRequest, "Neighbour overlap and canonical angles of two models over shared tokens"
 )
-async def get_compare(request: Request[Any, Any, Any], reg: Reg, jobs: JobsDep) -> Response[s.CompareOut]:
+async def get_compare(request: Request[Any, Any, Any], svc: Svc) -> Response[s.CompareOut]:
     query = decoder(r.CompareRequest).from_query(query_items(request))
     if query.models[0] == query.models[1]:
         raise BadRequest("models", "name two different models, comma-separated")
-    a, b = reg.get(query.models[0]), reg.get(query.models[1])
+    a, b = svc.registry.get(query.models[0]), svc.registry.get(query.models[1])
     resolved, compute = analyses.compare_job(a, b, query)
     key = cache_key([a.checksum, b.checksum], "compare", resolved)
-    return await answer(jobs, key, "compare", compute, s.CompareOut)
+    return await answer(svc.jobs, key, "compare", compute, s.CompareOut)
 
 
 @route(
@@ -133,17 +127,14 @@ async def get_compare(request: Request[Any, Any, Any], reg: Reg, jobs: JobsDep) 
     summary="State of a long-running analysis: status, progress, result when done",
 )
 async def get_job(
-    jobs: JobsDep, job_id: Annotated[str, Parameter(description="job id", max_length=64)]
+    svc: Svc, job_id: Annotated[str, Parameter(description="job id", max_length=64)]
 ) -> s.JobOut:
-    return job_out(await jobs.state(job_id))
+    return job_out(await svc.jobs.state(job_id))
 
 
 router = Router(
     path="/v1",
     route_handlers=[get_separability, get_diversity, get_language_relations, get_compare, get_job],
-    dependencies={
-        "reg": Provide(registry, sync_to_thread=False),
-        "jobs": Provide(jobs_of, sync_to_thread=False),
-    },
+    dependencies=SERVICES,
     tags=["analyses"],
 )

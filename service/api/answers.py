@@ -14,8 +14,6 @@ from typing import Any
 import msgspec
 from litestar import Request, Response
 from litestar.config.compression import CompressionConfig
-from litestar.datastructures import State
-from litestar.di import NamedDependency
 
 from service.cache import ResponseCache, cache_key
 from service.errors import BadRequest
@@ -23,11 +21,6 @@ from service.errors import BadRequest
 COMPRESSION = CompressionConfig(backend="gzip", minimum_size=1024, gzip_compress_level=6)
 CACHE_HEADER = "X-Cache"
 JSON = "application/json"
-Cache = NamedDependency[ResponseCache]
-
-
-def response_cache(state: State) -> ResponseCache:
-    return state.cache  # type: ignore[no-any-return]
 
 
 def _gzipped(request: Request[Any, Any, Any], size: int) -> bool:

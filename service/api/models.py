@@ -6,7 +6,6 @@ from typing import Annotated, Any
 
 import anyio.to_thread
 from litestar import Request, Router
-from litestar.di import Provide
 from litestar.enums import HttpMethod
 from litestar.handlers import HTTPRouteHandler, route
 from litestar.params import Parameter
@@ -15,7 +14,7 @@ from service import requests as r
 from service import schemas as s
 from service.api.decoding import decoder
 from service.api.documented import operation
-from service.api.params import ERRORS, ModelName, Reg, examples, query_items, registry
+from service.api.params import ERRORS, SERVICES, ModelName, Svc, examples, query_items
 from service.models import LoadedModel
 from service.queries import find_tokens, token_out
 
@@ -72,15 +71,15 @@ def _get(path: str, summary: str, kind: type[r.Request] = r.NoParams) -> HTTPRou
 
 
 @_get("/", "List the loaded models")
-async def list_models(request: Request[Any, Any, Any], reg: Reg) -> s.ModelsOut:
+async def list_models(request: Request[Any, Any, Any], svc: Svc) -> s.ModelsOut:
     decoder(r.NoParams).from_query(query_items(request))
-    return s.ModelsOut([model_out(m) for m in reg.models.values()])
+    return s.ModelsOut([model_out(m) for m in svc.registry.models.values()])
 
 
 @_get("/{model:str}", "Describe one model: sizes, index, label schemes and token counts per script")
-async def get_model(request: Request[Any, Any, Any], reg: Reg, model: ModelName) -> s.ModelOut:
+async def get_model(request: Request[Any, Any, Any], svc: Svc, model: ModelName) -> s.ModelOut:
     decoder(r.NoParams).from_query(query_items(request))
-    return model_out(reg.get(model))
+    return model_out(svc.registry.get(model))
 
 
 @_get(
@@ -88,27 +87,27 @@ async def get_model(request: Request[Any, Any, Any], reg: Reg, model: ModelName)
     "Search the vocabulary (exact or prefix), optionally by script or language",
     r.TokensRequest,
 )
-async def search_tokens(request: Request[Any, Any, Any], reg: Reg, model: ModelName) -> s.TokenPage:
+async def search_tokens(request: Request[Any, Any, Any], svc: Svc, model: ModelName) -> s.TokenPage:
     query = decoder(r.TokensRequest).from_query(query_items(request))
-    found = reg.get(model)
+    found = svc.registry.get(model)
     return await anyio.to_thread.run_sync(find_tokens, found, query)  # a prefix may match 100k tokens
 
 
 @_get("/{model:str}/tokens/{token_id:int}", "One token by id: raw and display form, kind, labels")
 async def get_token(
     request: Request[Any, Any, Any],
-    reg: Reg,
+    svc: Svc,
     model: ModelName,
     token_id: Annotated[int, Parameter(description="token id", ge=0, examples=examples(70))],
 ) -> s.TokenOut:
     decoder(r.NoParams).from_query(query_items(request))
-    found = reg.get(model)
+    found = svc.registry.get(model)
     return token_out(found, found.check_id(token_id, "token_id"))
 
 
 router = Router(
     path="/v1/models",
     route_handlers=[list_models, get_model, search_tokens, get_token],
-    dependencies={"reg": Provide(registry, sync_to_thread=False)},
+    dependencies=SERVICES,
     tags=["models"],
 )

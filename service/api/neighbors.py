@@ -5,69 +5,55 @@ give the same answer, cached under the Struct's canonical encoding (`service/api
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+import msgspec
 from litestar import Request, Response, Router
-from litestar.di import Provide
 from litestar.enums import HttpMethod
 from litestar.handlers import HTTPRouteHandler, route
 
 from service import queries
 from service import requests as r
 from service import schemas as s
-from service.api.answers import Cache, cached_json, response_cache
+from service.api.answers import cached_json
 from service.api.decoding import decoder
 from service.api.documented import operation
-from service.api.params import ERRORS, Conf, ModelName, Reg, query_items, registry, settings
+from service.api.params import ERRORS, SERVICES, ModelName, Services, Svc, query_items
 from service.errors import BadRequest
-from service.models import LoadedModel
-from service.settings import Settings
 
 GET_HEAD = [HttpMethod.GET, HttpMethod.HEAD]
 NEIGHBORS, TRANSLATIONS = "/{model:str}/neighbors", "/{model:str}/translations"
 
 
-def _check_limits(request: r.NeighborsRequest | r.TranslationsRequest, conf: Settings) -> None:
+def _check_limits(request: r.NeighborsRequest | r.TranslationsRequest, svc: Services) -> None:
     """The configured limits (they may be lower than the Struct's documented maxima)."""
-    if request.queries is not None and len(request.queries) > conf.limits.max_batch:
-        raise BadRequest("queries", f"{len(request.queries)} queries; the limit is {conf.limits.max_batch}")
-    if request.k > conf.limits.max_k:
-        raise BadRequest("k", f"k must be between 1 and {conf.limits.max_k}, got {request.k}")
+    limits = svc.settings.limits
+    if request.queries is not None and len(request.queries) > limits.max_batch:
+        raise BadRequest("queries", f"{len(request.queries)} queries; the limit is {limits.max_batch}")
+    if request.k > limits.max_k:
+        raise BadRequest("k", f"k must be between 1 and {limits.max_k}, got {request.k}")
 
 
-async def _neighbours(
-    http: Request[Any, Any, Any], found: LoadedModel, cache: Cache, conf: Settings, query: r.NeighborsRequest
+async def _answer(
+    http: Request[Any, Any, Any], svc: Services, model: str, query: r.NeighborsRequest | r.TranslationsRequest
 ) -> Response[bytes]:
-    _check_limits(query, conf)
+    _check_limits(query, svc)
+    found = svc.registry.get(model)
+    compute: Callable[[], msgspec.Struct]
+    if isinstance(query, r.NeighborsRequest):
+        endpoint, compute = "neighbors", lambda: queries.neighbors(found, query)
+    else:
+        endpoint, compute = "translations", lambda: queries.translations(found, query)
     return await cached_json(
         http,
-        cache,
+        svc.cache,
         [found.checksum],
-        "neighbors",
+        endpoint,
         query,
-        lambda: queries.neighbors(found, query),
+        compute,
         inline=queries.is_lookup(found, query),
-        max_age=conf.http_max_age,
-    )
-
-
-async def _translations(
-    http: Request[Any, Any, Any],
-    found: LoadedModel,
-    cache: Cache,
-    conf: Settings,
-    query: r.TranslationsRequest,
-) -> Response[bytes]:
-    _check_limits(query, conf)
-    return await cached_json(
-        http,
-        cache,
-        [found.checksum],
-        "translations",
-        query,
-        lambda: queries.translations(found, query),
-        inline=False,
-        max_age=conf.http_max_age,
+        max_age=svc.settings.http_max_age,
     )
 
 
@@ -86,10 +72,10 @@ def _route(
 
 @_route(NEIGHBORS, GET_HEAD, r.NeighborsRequest, "Nearest neighbours of one token (by token or id)")
 async def get_neighbors(
-    request: Request[Any, Any, Any], reg: Reg, conf: Conf, cache: Cache, model: ModelName
+    request: Request[Any, Any, Any], svc: Svc, model: ModelName
 ) -> Response[s.NeighborsOut]:
     query = decoder(r.NeighborsRequest).from_query(query_items(request))
-    return await _neighbours(request, reg.get(model), cache, conf, query)  # type: ignore[return-value]
+    return await _answer(request, svc, model, query)  # type: ignore[return-value]
 
 
 @_route(
@@ -99,18 +85,18 @@ async def get_neighbors(
     "Nearest neighbours of one token, id or vector, or of a batch (`queries`, order kept)",
 )
 async def post_neighbors(
-    request: Request[Any, Any, Any], reg: Reg, conf: Conf, cache: Cache, model: ModelName
+    request: Request[Any, Any, Any], svc: Svc, model: ModelName
 ) -> Response[s.NeighborsOut | s.NeighborsBatchOut]:
     query = decoder(r.NeighborsRequest).from_body(await request.body())
-    return await _neighbours(request, reg.get(model), cache, conf, query)  # type: ignore[return-value]
+    return await _answer(request, svc, model, query)  # type: ignore[return-value]
 
 
 @_route(TRANSLATIONS, GET_HEAD, r.TranslationsRequest, "Translation candidates of a token in other scripts")
 async def get_translations(
-    request: Request[Any, Any, Any], reg: Reg, conf: Conf, cache: Cache, model: ModelName
+    request: Request[Any, Any, Any], svc: Svc, model: ModelName
 ) -> Response[s.TranslationsOut]:
     query = decoder(r.TranslationsRequest).from_query(query_items(request))
-    return await _translations(request, reg.get(model), cache, conf, query)  # type: ignore[return-value]
+    return await _answer(request, svc, model, query)  # type: ignore[return-value]
 
 
 @_route(
@@ -120,10 +106,10 @@ async def get_translations(
     "Translation candidates of one query or of a batch (`queries`, order kept)",
 )
 async def post_translations(
-    request: Request[Any, Any, Any], reg: Reg, conf: Conf, cache: Cache, model: ModelName
+    request: Request[Any, Any, Any], svc: Svc, model: ModelName
 ) -> Response[s.TranslationsOut | s.TranslationsBatchOut]:
     query = decoder(r.TranslationsRequest).from_body(await request.body())
-    return await _translations(request, reg.get(model), cache, conf, query)  # type: ignore[return-value]
+    return await _answer(request, svc, model, query)  # type: ignore[return-value]
 
 
 @route(
@@ -134,30 +120,24 @@ async def post_translations(
     summary="Precision@1/5/10 of cosine and CSLS retrieval on a bilingual dictionary",
     operation_class=operation(r.EvaluateRequest, body=True),
 )
-async def evaluate(
-    request: Request[Any, Any, Any], reg: Reg, conf: Conf, cache: Cache, model: ModelName
-) -> Response[s.EvaluateOut]:
+async def evaluate(request: Request[Any, Any, Any], svc: Svc, model: ModelName) -> Response[s.EvaluateOut]:
     query = decoder(r.EvaluateRequest).from_body(await request.body())
-    found = reg.get(model)
+    found = svc.registry.get(model)
     return await cached_json(  # type: ignore[return-value]
         request,
-        cache,
+        svc.cache,
         [found.checksum],
         "evaluate",
         query,
-        lambda: queries.evaluate_dictionary(found, query, conf.limits.max_dictionary_pairs),
+        lambda: queries.evaluate_dictionary(found, query, svc.settings.limits.max_dictionary_pairs),
         inline=False,
-        max_age=conf.http_max_age,
+        max_age=svc.settings.http_max_age,
     )
 
 
 router = Router(
     path="/v1/models",
     route_handlers=[get_neighbors, post_neighbors, get_translations, post_translations, evaluate],
-    dependencies={
-        "reg": Provide(registry, sync_to_thread=False),
-        "conf": Provide(settings, sync_to_thread=False),
-        "cache": Provide(response_cache, sync_to_thread=False),
-    },
+    dependencies=SERVICES,
     tags=["neighbours"],
 )

@@ -3,26 +3,38 @@ parameter, and the strict reading of a query string."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import unquote_to_bytes
 
 from litestar import Request
 from litestar.datastructures import State
-from litestar.di import NamedDependency
+from litestar.di import NamedDependency, Provide
 from litestar.openapi import ResponseSpec
 from litestar.openapi.spec import Example
 from litestar.params import Parameter
 
 from service import schemas as s
+from service.cache import ResponseCache
 from service.errors import PROBLEM_JSON, BadRequest
 from service.jobs import Jobs
 from service.models import Registry
 from service.settings import Settings
 
-# Handler parameters filled by dependency injection (named explicitly, as Litestar 3 requires).
-Reg = NamedDependency[Registry]
-Conf = NamedDependency[Settings]
-JobsDep = NamedDependency[Jobs]
+
+@dataclass(frozen=True)
+class Services:
+    """What the lifespan loads and the handlers use, injected as one dependency (`svc`): Litestar
+    resolves several dependencies of one handler concurrently in a task group, a cost on every request."""
+
+    registry: Registry
+    settings: Settings
+    cache: ResponseCache
+    jobs: Jobs
+
+
+# Filled by dependency injection (named explicitly, as Litestar 3 requires).
+Svc = NamedDependency[Services]
 MAX_QUERY_FIELDS = 200
 
 
@@ -56,12 +68,11 @@ def _text(part: bytes) -> str:
     return unquote_to_bytes(part.replace(b"+", b" ")).decode("utf-8")
 
 
-def registry(state: State) -> Registry:
-    return state.registry  # type: ignore[no-any-return]
+def services(state: State) -> Services:
+    return state.services  # type: ignore[no-any-return]
 
 
-def settings(state: State) -> Settings:
-    return state.settings  # type: ignore[no-any-return]
+SERVICES = {"svc": Provide(services, sync_to_thread=False)}
 
 
 def examples(*values: Any) -> list[Example]:
