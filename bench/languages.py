@@ -49,7 +49,7 @@ def main() -> None:
         print(
             f"{model.name}: {labelled} language-labelled tokens ({labelled / word_initial:.1%} of "
             f"{word_initial} word-initial), {counts[AMBIGUOUS]} ambiguous, "
-            f"{len(model.language_table('bench').supported)} languages"
+            f"{len(model.language_table().supported)} languages"
         )
         print("  one-vs-rest, all labelled tokens:", separability(model, "one-vs-rest", None, None))
         print("  one-vs-rest within Latin:", separability(model, "one-vs-rest", LATIN, "Latin"))

@@ -19,7 +19,7 @@ from service.analysis.diversity import NON_SCRIPT, diversity, sample_queries
 from service.analysis.neighbors import search
 from service.analysis.relations import Relations, neighbour_counts, relations, sample_per_label
 from service.analysis.separability import separability
-from service.errors import BadRequest
+from service.errors import InvalidInput, NothingToFit, UnknownLabel, at
 from service.jobs import Progress
 from service.models import LoadedModel
 
@@ -35,16 +35,17 @@ def _check_categories(model: LoadedModel, scheme: str, categories: list[str] | N
         known = model.scheme(scheme).names
         unknown = [c for c in categories if c not in known]
         if unknown:
-            raise BadRequest("categories", f"unknown {scheme} labels {unknown}", known=known)
+            raise UnknownLabel(f"unknown {scheme} labels {unknown}", field="categories", known=known)
     return sorted(categories) if categories else None
 
 
 def language_tokens(model: LoadedModel, within: str | None) -> np.ndarray:
     """Indexed tokens labelled with a language (not ambiguous/unlabelled), optionally of one script."""
-    table = model.language_table("scheme")
-    keep = model.label_mask("language", table.supported, "scheme") & (model.space.norms > 0)
+    with at("scheme"):
+        keep = model.language_mask(model.language_table().supported) & (model.space.norms > 0)
     if within:
-        keep &= model.label_mask("unicode", [within], "within")
+        with at("within"):
+            keep &= model.label_mask("unicode", [within])
     return np.flatnonzero(keep)
 
 
@@ -60,10 +61,10 @@ def _check_eligible(
     need = 2 if mode == "pairwise" else 1
     if len(eligible) < need:
         largest = ", ".join(f"{names[i]} {counts[i]}" for i in sorted(pool, key=lambda i: -counts[i])[:5])
-        raise BadRequest(
-            "min_tokens",
+        raise NothingToFit(
             f"{len(eligible)} categories have {min_tokens} tokens (and, one-vs-rest, {folds} others);"
             f" {mode} needs {need}; largest: {largest} of {counts.sum()}",
+            field="min_tokens",
         )
 
 
@@ -73,15 +74,17 @@ def separability_job(
     """The request with its categories resolved (the cache key), and the computation."""
     scheme, mode, min_tokens, folds = request.scheme, request.mode, request.min_tokens, request.folds
     seed, categories, within = request.seed, request.categories, request.within
-    labels = model.scheme(scheme)
+    with at("scheme"):
+        labels = model.scheme(scheme)
     ids = model.space.indexed
     chosen: list[str] | None
     if scheme == "language":
         ids = language_tokens(model, within)
-        table = model.language_table("scheme")
-        chosen = sorted(table.check_codes(categories, "categories")) if categories else table.supported
+        table = model.language_table()
+        with at("categories"):
+            chosen = sorted(table.check_codes(categories)) if categories else table.supported
     elif within:
-        raise BadRequest("within", "within= (a Unicode script) applies to scheme=language only")
+        raise InvalidInput("within= (a Unicode script) applies to scheme=language only", field="within")
     else:
         chosen = _check_categories(model, scheme, categories)
     if chosen is None and scheme == "unicode":  # Common/Mixed/Special are not writing systems
@@ -150,7 +153,8 @@ def _neighbour_ids(model: LoadedModel, queries: np.ndarray, k: int, progress: Pr
 def diversity_job(model: LoadedModel, request: r.DiversityRequest) -> tuple[r.DiversityRequest, Compute]:
     scheme, k, sample, seed = request.scheme, request.k, request.sample, request.seed
     include_self, count = request.include_self, request.count
-    labels = model.scheme(scheme)
+    with at("scheme"):
+        labels = model.scheme(scheme)
     # language: queries are language-labelled tokens (validated now: a 400, not a failed job)
     pool = language_tokens(model, None) if scheme == "language" else model.space.indexed
 
@@ -190,12 +194,13 @@ def diversity_job(model: LoadedModel, request: r.DiversityRequest) -> tuple[r.Di
 
 def chosen_languages(model: LoadedModel, languages: list[str] | None, min_tokens: int) -> list[str]:
     """Requested (or all supported) languages with at least `min_tokens` labelled tokens, sorted."""
-    table = model.language_table("model")
-    chosen = table.check_codes(languages, "languages") if languages else table.supported
+    with at("languages"):
+        table = model.language_table()
+        chosen = table.check_codes(languages) if languages else table.supported
     counts = model.labels["language"].counts()
     kept = sorted({c for c in chosen if counts.get(c, 0) >= min_tokens})
     if len(kept) < 2:
-        raise BadRequest("min_tokens", f"fewer than two languages have {min_tokens} labelled tokens")
+        raise NothingToFit(f"fewer than two languages have {min_tokens} labelled tokens", field="min_tokens")
     return kept
 
 
@@ -225,7 +230,7 @@ def relations_job(model: LoadedModel, request: r.RelationsRequest) -> tuple[r.Re
     def compute(progress: Progress) -> bytes:
         started = time.perf_counter()
         result = language_relations(model, chosen, k, per_language, seed, progress)
-        names = model.language_table("model").info.names
+        names = model.language_table().info.names
         out = s.RelationsOut(
             model.name,
             k,
@@ -259,8 +264,8 @@ def compare_job(
         usable = (a.space.norms[ids_a] > 0) & (b.space.norms[ids_b] > 0)
         ids_a, ids_b = ids_a[usable], ids_b[usable]
         if len(ids_a) <= k:
-            raise BadRequest(
-                "models", f"{a.name} and {b.name} share only {len(ids_a)} tokens; need more than k={k}"
+            raise NothingToFit(
+                f"{a.name} and {b.name} share only {len(ids_a)} tokens; need more than k={k}", field="models"
             )
         result = compare(a.space.unit, b.space.unit, ids_a, ids_b, k=k, sample=sample, seed=seed)
         progress(1.0)

@@ -25,8 +25,8 @@ from service.api import neighbors as neighbors_api
 from service.api.answers import COMPRESSION
 from service.api.head import head_without_body
 from service.api.params import Services
+from service.api.problems import EXCEPTION_HANDLERS
 from service.cache import MemoryStore, ResponseCache, Store
-from service.errors import EXCEPTION_HANDLERS
 from service.jobs import Jobs
 from service.metrics import MetricsController, metrics, prometheus_config
 from service.models import Registry, load_registry

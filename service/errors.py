@@ -1,127 +1,93 @@
-"""Domain errors and their one mapping to HTTP (RFC 9457 problem details).
+"""Domain errors: what a request can ask for that the models and analyses cannot give.
 
-    ServiceError                 status, title, detail, extra members of the problem body
-    ├── NotFound (404)
+    DomainError                  detail, the request field it concerns (when known), extra members
+    ├── NotFound
     │   ├── UnknownModel         lists the loaded models
-    │   └── UnknownToken         suggests close matches from the vocabulary
-    ├── BadRequest (400)         names the offending field
-    └── TooLarge (413)
+    │   ├── UnknownToken         suggests close matches from the vocabulary
+    │   └── UnknownJob
+    ├── InvalidInput             a value the model or analysis cannot use
+    │   ├── UnknownLabel         lists the known labels of the scheme
+    │   ├── UnknownLanguage      lists the supported languages
+    │   ├── MissingLabels        the artifact has no labels of that kind
+    │   ├── OutOfRange           a token id outside the vocabulary
+    │   ├── NoNeighbours         a special or zero row
+    │   └── NothingToFit         no classifier or comparison can be computed
+    └── TooLarge                 over a configured limit
 
-Litestar's own validation errors (msgspec decoding of bodies and query parameters) and any other
-HTTP exception are rendered in the same problem-details shape; nothing else reaches the client.
+No HTTP here: `service/api/problems.py` maps each kind to a status and a problem-details body.
+Models raise without a field; the use-cases, which take the request Struct whole, name the field
+with `at("scripts")` (or pass `field=` when they raise themselves).
 """
 
 from __future__ import annotations
 
-import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
-from litestar import Request, Response
-from litestar.exceptions import HTTPException, ValidationException
 
-PROBLEM_JSON = "application/problem+json"
-log = logging.getLogger("service")
-
-
-class ServiceError(Exception):
-    status = 500
-    title = "Internal error"
-
-    def __init__(self, detail: str, **extra: Any) -> None:
+class DomainError(Exception):
+    def __init__(self, detail: str, *, field: str | None = None, **extra: Any) -> None:
         super().__init__(detail)
         self.detail = detail
+        self.field = field
         self.extra = extra
 
 
-class NotFound(ServiceError):
-    status = 404
-    title = "Not found"
+class NotFound(DomainError):
+    pass
 
 
 class UnknownModel(NotFound):
-    title = "Unknown model"
+    pass
 
 
 class UnknownToken(NotFound):
-    title = "Unknown token"
+    pass
 
 
-class BadRequest(ServiceError):
-    status = 400
-    title = "Bad request"
-
-    def __init__(self, field: str, detail: str, **extra: Any) -> None:
-        super().__init__(detail, field=field, **extra)
+class UnknownJob(NotFound):
+    pass
 
 
-class TooLarge(ServiceError):
-    status = 413
-    title = "Request too large"
+class InvalidInput(DomainError):
+    pass
 
 
-def problem(
-    request: Request[Any, Any, Any],
-    status: int,
-    title: str,
-    detail: str,
-    headers: dict[str, str] | None = None,
-    **extra: Any,
-) -> Response[Any]:
-    body = {
-        "type": "about:blank",
-        "title": title,
-        "status": status,
-        "detail": detail,
-        "instance": request.url.path,
-        **extra,
-    }
-    return Response(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+class UnknownLabel(InvalidInput):
+    pass
 
 
-def on_service_error(request: Request[Any, Any, Any], exc: ServiceError) -> Response[Any]:
-    return problem(request, exc.status, exc.title, exc.detail, **exc.extra)
+class UnknownLanguage(InvalidInput):
+    pass
 
 
-def on_validation_error(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
-    errors = exc.extra if isinstance(exc.extra, list) else []
-    fields = [str(e.get("key")) for e in errors if isinstance(e, dict) and e.get("key")]
-    messages = [str(e.get("message")) for e in errors if isinstance(e, dict) and e.get("message")]
-    detail = "; ".join(f"{f}: {m}" for f, m in zip(fields, messages, strict=False)) or str(exc.detail)
-    return problem(
-        request, 400, "Invalid request", detail, field=fields[0] if fields else None, errors=errors
-    )
+class MissingLabels(InvalidInput):
+    pass
 
 
-def on_http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
-    titles = {
-        404: "Not found",
-        405: "Method not allowed",
-        413: "Request too large",
-        415: "Unsupported media type",
-    }
-    # keep the exception's headers: a 405 must say which methods are allowed (Allow)
-    headers = {str(k): str(v) for k, v in (exc.headers or {}).items()}
-    return problem(
-        request, exc.status_code, titles.get(exc.status_code, "Request failed"), str(exc.detail), headers
-    )
+class OutOfRange(InvalidInput):
+    pass
 
 
-def on_undecodable(request: Request[Any, Any, Any], exc: UnicodeError) -> Response[Any]:
-    reason = getattr(exc, "reason", str(exc))
-    return problem(
-        request, 400, "Invalid request", f"the body is not valid UTF-8 text ({reason})", field="body"
-    )
+class NoNeighbours(InvalidInput):
+    pass
 
 
-def on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
-    log.exception("unhandled error on %s", request.url.path)
-    return problem(request, 500, "Internal error", "the server failed to answer; the error was logged")
+class NothingToFit(InvalidInput):
+    pass
 
 
-EXCEPTION_HANDLERS: dict[int | type[Exception], Any] = {
-    ServiceError: on_service_error,
-    ValidationException: on_validation_error,
-    HTTPException: on_http_error,
-    UnicodeError: on_undecodable,
-    Exception: on_unexpected,
-}
+class TooLarge(DomainError):
+    pass
+
+
+@contextmanager
+def at(field: str) -> Iterator[None]:
+    """Name the request field of a domain error raised inside (unless a deeper `at` named it)."""
+    try:
+        yield
+    except DomainError as exc:
+        if exc.field is None:
+            exc.field = field
+        raise

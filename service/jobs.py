@@ -21,7 +21,7 @@ from typing import Any, Literal
 import msgspec
 
 from service.cache import Store
-from service.errors import NotFound, ServiceError
+from service.errors import DomainError, UnknownJob
 from service.metrics import metrics
 
 log = logging.getLogger("service.jobs")
@@ -75,11 +75,11 @@ class Jobs:
     async def state(self, ident: str) -> JobState:
         raw = await self.store.get(f"job:{ident}")
         if raw is None:
-            raise NotFound(f"no job {ident!r} (finished jobs are kept for the cache TTL)")
+            raise UnknownJob(f"no job {ident!r} (finished jobs are kept for the cache TTL)", field="job_id")
         try:
             return msgspec.json.decode(raw, type=JobState)
         except msgspec.DecodeError as exc:
-            raise NotFound(f"job {ident!r} state is unreadable") from exc
+            raise UnknownJob(f"job {ident!r} state is unreadable", field="job_id") from exc
 
     async def _save(self, job: JobState) -> None:
         await self.store.set(f"job:{job.id}", msgspec.json.encode(job), self.ttl)
@@ -137,10 +137,11 @@ class Jobs:
                     JobState(ident, kind, "done", 1.0, started, time.time(), msgspec.json.decode(result))
                 )
             else:
-                if not isinstance(error, ServiceError):
+                known = isinstance(error, DomainError)
+                if not known:
                     log.error("job %s (%s) failed: %r", ident, kind, error)
-                detail = error.detail if isinstance(error, ServiceError) else "the computation failed"
-                status = error.status if isinstance(error, ServiceError) else 500
+                detail = error.detail if isinstance(error, DomainError) else "the computation failed"
+                reason = type(error).__name__ if known else "internal"  # the API maps it to a status
                 await self._save(
                     JobState(
                         ident,
@@ -149,7 +150,7 @@ class Jobs:
                         last[0],
                         started,
                         time.time(),
-                        error={"status": status, "detail": detail},
+                        error={"kind": reason, "detail": detail},
                     )
                 )
 

@@ -10,7 +10,7 @@ import numpy as np
 
 from loaders import artifact
 from loaders.artifact import AMBIGUOUS, UNLABELLED, LanguageLabelling
-from service.errors import BadRequest
+from service.errors import UnknownLanguage
 
 
 class LanguageDetail(msgspec.Struct, frozen=True):
@@ -69,7 +69,7 @@ class LanguageTable:
                 out.append(LanguageDetail(label, codes[top], share, codes[second], second_share, entropy))
         return out
 
-    def check_codes(self, codes: list[str], field: str) -> list[str]:
+    def check_codes(self, codes: list[str]) -> list[str]:
         """Requested codes as the artifact spells them; 400 naming unknown or unsupported ones.
 
         Any valid tag of a supported language is accepted: 'fra' and 'fr-CA' mean 'fr'; 'sr' and
@@ -81,14 +81,12 @@ class LanguageTable:
             wanted = code.strip().casefold()
             base = wanted if wanted in aliases else base_language(wanted)
             if base is None:
-                raise BadRequest(
-                    field,
+                raise UnknownLanguage(
                     f"{code!r} is not an ISO 639 language code; supported: {', '.join(self.supported)}",
                     known=self.supported,
                 )
             if base not in aliases:
-                raise BadRequest(
-                    field,
+                raise UnknownLanguage(
                     f"language {code!r} has no labelled tokens in this model;"
                     f" supported: {', '.join(self.supported)}",
                     known=self.supported,

@@ -19,7 +19,7 @@ from loaders.artifact import Manifest
 from loaders.errors import ArtifactError
 from service.analysis.neighbors import Space
 from service.analysis.translation import neighbourhood_means
-from service.errors import BadRequest, UnknownModel, UnknownToken
+from service.errors import MissingLabels, OutOfRange, UnknownLabel, UnknownModel, UnknownToken
 from service.language_labels import LanguageDetail, LanguageTable
 from service.settings import Settings
 
@@ -74,9 +74,9 @@ class LoadedModel:
 
     # ------------------------------------------------------------- tokens
 
-    def check_id(self, ident: int, field_name: str = "id") -> int:
+    def check_id(self, ident: int) -> int:
         if not 0 <= ident < len(self.raw):
-            raise BadRequest(field_name, f"token id {ident} is outside 0..{len(self.raw) - 1}")
+            raise OutOfRange(f"token id {ident} is outside 0..{len(self.raw) - 1}")
         return ident
 
     def lookup(self, text: str, prefer_word: bool = False) -> tuple[int, str] | None:
@@ -92,12 +92,10 @@ class LoadedModel:
                 return self.by_string[form], how
         return None
 
-    def resolve(self, text: str, field_name: str = "token") -> tuple[int, str]:
+    def resolve(self, text: str) -> tuple[int, str]:
         found = self.lookup(text)
         if found is None:
-            raise UnknownToken(
-                f"{text!r} is not a token of {self.name}", field=field_name, suggestions=self.suggest(text)
-            )
+            raise UnknownToken(f"{text!r} is not a token of {self.name}", suggestions=self.suggest(text))
         return found
 
     def prefix(self, text: str) -> list[int]:
@@ -145,12 +143,11 @@ class LoadedModel:
         names = [labels.names[code] for code in labels.codes[ids].tolist()]
         return self.languages.details(ids, names)
 
-    def language_table(self, field_name: str) -> LanguageTable:
+    def language_table(self) -> LanguageTable:
         if self.languages is None:
-            raise BadRequest(
-                field_name,
+            raise MissingLabels(
                 f"{self.name} has no language labels: its artifact predates them; rebuild it"
-                " with `python -m loaders build`",
+                " with `python -m loaders build`"
             )
         return self.languages
 
@@ -161,17 +158,17 @@ class LoadedModel:
 
     def scheme(self, scheme: str) -> Labels:
         if scheme not in self.labels:
-            raise BadRequest("scheme", f"unknown label scheme {scheme!r}; known: {', '.join(self.labels)}")
+            raise UnknownLabel(f"unknown label scheme {scheme!r}; known: {', '.join(self.labels)}")
         return self.labels[scheme]
 
-    def label_mask(self, scheme: str, names: list[str], field_name: str) -> np.ndarray:
+    def label_mask(self, scheme: str, names: list[str]) -> np.ndarray:
         """Boolean mask over the vocabulary: tokens carrying any of `names` (case-insensitive)."""
         labels = self.scheme(scheme)
         folded = {name.casefold(): code for code, name in enumerate(labels.names)}
         codes = []
         for name in names:
             if name.casefold() not in folded:
-                raise BadRequest(field_name, f"unknown {scheme} label {name!r}", known=labels.names)
+                raise UnknownLabel(f"unknown {scheme} label {name!r}", known=labels.names)
             codes.append(folded[name.casefold()])
         # a lookup table over the few label codes: one vectorised pass over the vocabulary
         table = np.zeros(len(labels.names), dtype=bool)
@@ -179,35 +176,13 @@ class LoadedModel:
         mask: np.ndarray = table[labels.codes]
         return mask
 
-    def label_ids(self, scheme: str, names: list[str], field_name: str) -> np.ndarray:
+    def label_ids(self, scheme: str, names: list[str]) -> np.ndarray:
         """Sorted ids of tokens carrying any of `names` (case-insensitive) in `scheme`."""
-        return np.flatnonzero(self.label_mask(scheme, names, field_name))
+        return np.flatnonzero(self.label_mask(scheme, names))
 
-    def language_mask(self, codes: list[str], field_name: str = "languages") -> np.ndarray:
-        """Tokens labelled with any of the ISO 639 `codes` (400 for unknown or unsupported codes)."""
-        checked = self.language_table(field_name).check_codes(codes, field_name)
-        return self.label_mask("language", checked, field_name)
-
-    def allowed(
-        self,
-        scheme: str,
-        include: list[str] | None,
-        exclude: list[str] | None,
-        prefix: str = "scripts",
-        languages: list[str] | None = None,
-        languages_field: str = "languages",
-    ) -> np.ndarray | None:
-        """Mask of the indexed rows a filter allows (None: no filter)."""
-        if not include and not exclude and not languages:
-            return None
-        keep = self.space.norms > 0
-        if include:
-            keep &= self.label_mask(scheme, include, prefix)
-        if exclude:
-            keep &= ~self.label_mask(scheme, exclude, f"exclude_{prefix}")
-        if languages:
-            keep &= self.language_mask(languages, languages_field)
-        return keep
+    def language_mask(self, codes: list[str]) -> np.ndarray:
+        """Tokens labelled with any of the ISO 639 `codes` (unknown or unsupported codes raise)."""
+        return self.label_mask("language", self.language_table().check_codes(codes))
 
 
 class Registry:

@@ -17,7 +17,7 @@ from service import requests as r
 from service import schemas as s
 from service.analysis.neighbors import normalise, search_many
 from service.analysis.translation import CSLS_K, Pair, evaluate, parse_dictionary, translate
-from service.errors import BadRequest, TooLarge
+from service.errors import InvalidInput, NoNeighbours, NothingToFit, TooLarge, at
 from service.language_labels import base_language
 from service.metrics import metrics
 from service.models import WORD_MARK, LoadedModel
@@ -64,8 +64,15 @@ def find_tokens(model: LoadedModel, request: r.TokensRequest) -> s.TokenPage:
         for text in tried:
             seen.update(dict.fromkeys(model.prefix(text)))
         ids, matched = list(seen), "prefix"
-    masks = [model.label_mask(scheme, [script], "script")] if script else []
-    masks += [model.language_mask([language], "language")] if language else []
+    masks = []
+    with at("scheme"):
+        model.scheme(scheme)
+    if script:
+        with at("script"):
+            masks.append(model.label_mask(scheme, [script]))
+    if language:
+        with at("language"):
+            masks.append(model.language_mask([language]))
     if masks:
         keep = np.logical_and.reduce(masks)
         ids = [i for i in ids if keep[i]]
@@ -80,34 +87,39 @@ Resolved = tuple[np.ndarray, int | None, s.QueryOut]  # unit vector, token id (N
 
 
 def _vector(model: LoadedModel, values: list[float], where: str) -> np.ndarray:
+    """The unit vector of `values`: scaled by its largest magnitude first, so that any finite, non-zero
+    vector normalises (1e30 or 1e-30 components would overflow or underflow a plain norm)."""
     if len(values) != model.manifest.dim:
-        raise BadRequest(
-            f"{where}.vector",
+        raise InvalidInput(
             f"vector has {len(values)} values, {model.name} has dimension {model.manifest.dim}",
+            field=f"{where}vector",
         )
-    vector = np.asarray(values, dtype=np.float64)  # float32 would overflow silently to inf
-    if not np.isfinite(vector).all() or np.abs(vector).max() > FLOAT32_MAX or not vector.any():
-        raise BadRequest(f"{where}.vector", "vector values must be finite float32 numbers, not all zeros")
-    return normalise(vector.astype(np.float32))
+    vector = np.asarray(values, dtype=np.float64)
+    largest = float(np.abs(vector).max()) if np.isfinite(vector).all() else np.inf
+    if not 0 < largest < np.inf:
+        raise InvalidInput("vector values must be finite numbers, not all zeros", field=f"{where}vector")
+    return normalise((vector / largest).astype(np.float32))
 
 
-def _resolve(model: LoadedModel, query: r.Query | Single, where: str) -> Resolved:
+def _resolve(model: LoadedModel, query: r.Query | r.QueriesRequest, where: str) -> Resolved:
     """One query with exactly one of token/id/vector; `where` prefixes the field named by errors."""
     given = [name for name in ("token", "id", "vector") if getattr(query, name) is not None]
-    if len(given) != 1:
-        raise BadRequest(where or "token", "give exactly one of token, id or vector")
     prefix = f"{where}." if where else ""
+    if len(given) != 1:
+        raise InvalidInput("give exactly one of token, id or vector", field=where or "token")
     if query.vector is not None:
-        return _vector(model, query.vector, where or "query"), None, s.QueryOut("vector")
+        return _vector(model, query.vector, prefix), None, s.QueryOut("vector")
     if query.token is not None:
-        ident, matched = model.resolve(query.token, f"{prefix}token")
+        with at(f"{prefix}token"):
+            ident, matched = model.resolve(query.token)
         kind = "token"
     else:
-        ident, matched, kind = model.check_id(int(query.id or 0), f"{prefix}id"), "id", "id"
+        with at(f"{prefix}id"):
+            ident, matched, kind = model.check_id(int(query.id or 0)), "id", "id"
     if model.space.norms[ident] == 0:
-        raise BadRequest(
-            where or "id",
+        raise NoNeighbours(
             f"token {ident} ({model.raw[ident]!r}) is a special or zero row and has no neighbours",
+            field=f"{prefix}{kind}",
         )
     echo = s.QueryOut(
         kind,  # type: ignore[arg-type]
@@ -121,19 +133,18 @@ def _resolve(model: LoadedModel, query: r.Query | Single, where: str) -> Resolve
     return model.space.unit(np.array([ident]))[0], ident, echo
 
 
-Single = r.NeighborsRequest | r.TranslationsRequest
-
-
-def _resolve_all(model: LoadedModel, request: Single) -> tuple[list[Resolved], bool]:
+def _resolve_all(model: LoadedModel, request: r.QueriesRequest) -> tuple[list[Resolved], bool]:
     """The request's queries (one, or its batch in order) and whether it was a batch."""
     if request.queries is None:
         return [_resolve(model, request, "")], False
     if any(getattr(request, name) is not None for name in ("token", "id", "vector")):
-        raise BadRequest("queries", "give either one query (token, id or vector) or a batch of queries")
+        raise InvalidInput(
+            "give either one query (token, id or vector) or a batch of queries", field="queries"
+        )
     return [_resolve(model, q, f"queries[{i}]") for i, q in enumerate(request.queries)], True
 
 
-def is_lookup(model: LoadedModel, request: Single) -> bool:
+def is_lookup(model: LoadedModel, request: r.QueriesRequest) -> bool:
     """True when the answer is a few table lookups (cheap enough to compute on the event loop)."""
     plain = request.queries is None and request.vector is None and not getattr(request, "exact", False)
     if isinstance(request, r.NeighborsRequest):
@@ -185,11 +196,35 @@ def _items(
 ALL_FIELDS = frozenset(("token", "display", "similarity", "kind", "labels", "csls", "language"))
 
 
+def filter_mask(
+    model: LoadedModel,
+    scheme: str,
+    keep: list[str] | None,
+    drop: list[str] | None,
+    languages: list[str] | None,
+    fields: tuple[str, str, str] = ("scripts", "exclude_scripts", "languages"),
+) -> np.ndarray | None:
+    """Mask of the indexed rows a filter allows (None: no filter); `fields` name the request's."""
+    with at("scheme"):
+        model.scheme(scheme)
+    if not keep and not drop and not languages:
+        return None
+    mask = model.space.norms > 0
+    if keep:
+        with at(fields[0]):
+            mask &= model.label_mask(scheme, keep)
+    if drop:
+        with at(fields[1]):
+            mask &= ~model.label_mask(scheme, drop)
+    if languages:
+        with at(fields[2]):
+            mask &= model.language_mask(languages)
+    return mask
+
+
 def neighbors(model: LoadedModel, request: r.NeighborsRequest) -> s.NeighborsOut | s.NeighborsBatchOut:
     resolved, batch = _resolve_all(model, request)
-    mask = model.allowed(
-        request.scheme, request.scripts, request.exclude_scripts, languages=request.languages
-    )
+    mask = filter_mask(model, request.scheme, request.scripts, request.exclude_scripts, request.languages)
     started = time.perf_counter()
     found = search_many(
         model.space,
@@ -238,9 +273,12 @@ def _target_mask(
         own = {labels.names[int(labels.codes[i])] for i in query_ids}
         neutral = {"Common", "Mixed", "Special", "EMPTY", "N", "P", "S", "M", "C", "Z"}
         names = [n for n in labels.names if n not in own and n not in neutral]
-    mask = model.allowed(scheme, names, None, "target_scripts")
+    mask = filter_mask(model, scheme, names, None, None, TARGET_FIELDS)
     assert mask is not None
     return mask, names
+
+
+TARGET_FIELDS = ("target_scripts", "", "target_languages")
 
 
 def _translate_one(
@@ -249,12 +287,12 @@ def _translate_one(
     vector, token, echo = resolved
     targets, languages = request.target_scripts, request.target_languages
     if languages:  # the languages pick the candidates; target_scripts, when given, narrow them
-        mask = model.allowed(request.scheme, targets, None, "target_scripts", languages, "target_languages")
+        mask = filter_mask(model, request.scheme, targets, None, languages, TARGET_FIELDS)
         names = targets or []
     elif token is None and not targets:
-        raise BadRequest(
-            f"{where}target_scripts",
+        raise InvalidInput(
             "a vector query has no script of its own: name target_scripts or target_languages",
+            field=f"{where}target_scripts",
         )
     else:
         mask, names = _target_mask(model, request.scheme, targets, [token] if token is not None else [])
@@ -284,12 +322,12 @@ def translations(
 
 def _dictionary_pairs(request: r.EvaluateRequest, max_pairs: int) -> list[Pair]:
     if (request.dictionary is None) == (request.pairs is None):
-        raise BadRequest("dictionary", "give exactly one of dictionary (MUSE text) or pairs (JSON)")
+        raise InvalidInput("give exactly one of dictionary (MUSE text) or pairs (JSON)", field="dictionary")
     if request.dictionary is not None:
         try:
             pairs = parse_dictionary(request.dictionary, max_pairs)
         except ValueError as exc:
-            raise BadRequest("dictionary", str(exc)) from exc
+            raise InvalidInput(str(exc), field="dictionary") from exc
         except OverflowError as exc:
             raise TooLarge(
                 f"dictionary has {exc}; the limit is {max_pairs} pairs", field="dictionary"
@@ -304,10 +342,10 @@ def _dictionary_pairs(request: r.EvaluateRequest, max_pairs: int) -> list[Pair]:
         if len(pairs) > max_pairs:
             raise TooLarge(f"{len(pairs)} pairs; the limit is {max_pairs}", field="pairs")
     if not pairs:
-        raise BadRequest("dictionary", "the dictionary holds no pairs")
+        raise InvalidInput("the dictionary holds no pairs", field="dictionary")
     for number, (_, _, lang) in enumerate(pairs, start=1):
         if lang is not None and base_language(lang) is None:
-            raise BadRequest("dictionary", f"pair {number}: {lang!r} is not an ISO 639 language code")
+            raise InvalidInput(f"pair {number}: {lang!r} is not an ISO 639 language code", field="dictionary")
     return pairs
 
 
@@ -342,12 +380,16 @@ def evaluate_dictionary(model: LoadedModel, request: r.EvaluateRequest, max_pair
             by_language.setdefault(base_language(lang) or lang, {}).setdefault(src[0], set()).add(tgt[0])
         names[src[0]] = source
     if not gold:
-        raise BadRequest("dictionary", "no pair has single-token source and target", skipped=skipped[:20])
+        raise NothingToFit(
+            "no pair has single-token source and target", field="dictionary", skipped=skipped[:20]
+        )
     targets = request.target_scripts
     if not targets:
-        labels = model.scheme(request.scheme)
+        with at("scheme"):
+            labels = model.scheme(request.scheme)
         targets = sorted({labels.names[int(labels.codes[t])] for want in gold.values() for t in want})
-    allowed = model.label_ids(request.scheme, targets, "target_scripts")
+    with at("target_scripts"):
+        allowed = model.label_ids(request.scheme, targets)
     sources = np.array(sorted(gold), dtype=np.int64)
     wanted = [gold[int(i)] for i in sources]
     result = evaluate(model.space, sources, wanted, allowed, model.csls_r)
@@ -355,7 +397,8 @@ def evaluate_dictionary(model: LoadedModel, request: r.EvaluateRequest, max_pair
     for lang, lang_gold in sorted(by_language.items()):
         pool = allowed
         if request.language_pool == "language":
-            pool = np.flatnonzero(model.language_mask([lang], "dictionary") & (model.space.norms > 0))
+            with at("dictionary"):
+                pool = np.flatnonzero(model.language_mask([lang]) & (model.space.norms > 0))
         lang_sources = np.array(sorted(lang_gold), dtype=np.int64)
         lang_wanted = [lang_gold[int(i)] for i in lang_sources]
         lang_result = evaluate(model.space, lang_sources, lang_wanted, pool, model.csls_r)

@@ -87,14 +87,20 @@ class Query(Request):
     vector: Vector | None = None
 
 
-class NeighborsRequest(Request):
-    """One query (token, id or vector) or a batch (`queries`, answered in order), and the options."""
+class QueriesRequest(Request):
+    """One query (token, id or vector), or a batch (`queries`, answered in order); k results each."""
 
     token: TokenText | None = None
     id: TokenId | None = None
     vector: Vector | None = None
     queries: Annotated[list[Query], Meta(min_length=1, max_length=MAX_BATCH)] | None = None
     k: K = 10
+    fields: Fields | None = None
+
+
+class NeighborsRequest(QueriesRequest):
+    """Nearest neighbours of one query or of a batch, optionally filtered by script or language."""
+
     scripts: (
         Annotated[Names, Meta(description="labels of the scheme to keep (e.g. Cyrillic,Greek)")] | None
     ) = None
@@ -112,17 +118,11 @@ class NeighborsRequest(Request):
     scheme: Scheme = "unicode"
     exact: Annotated[bool, Meta(description="brute-force search instead of the table or index")] = False
     include_self: Annotated[bool, Meta(description="keep the query token itself (rank 1)")] = False
-    fields: Fields | None = None
 
 
-class TranslationsRequest(Request):
-    """One query (token, id or vector) or a batch (`queries`), and the target scripts or languages."""
+class TranslationsRequest(QueriesRequest):
+    """Translation candidates of one query or of a batch in other scripts, or in named languages."""
 
-    token: TokenText | None = None
-    id: TokenId | None = None
-    vector: Vector | None = None
-    queries: Annotated[list[Query], Meta(min_length=1, max_length=MAX_BATCH)] | None = None
-    k: K = 10
     target_scripts: (
         Annotated[
             Names,
@@ -141,7 +141,6 @@ class TranslationsRequest(Request):
         Method, Meta(description="rank by cosine or by CSLS (k=10 neighbourhood, as in MUSE)")
     ] = "csls"
     scheme: Scheme = "unicode"
-    fields: Fields | None = None
 
 
 class DictionaryPair(Request):

@@ -6,6 +6,7 @@ a job to poll at /v1/jobs/{id}. Identical requests share one computation.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
 import msgspec
@@ -19,18 +20,23 @@ from service import analyses
 from service import requests as r
 from service import schemas as s
 from service.api.decoding import decoder
-from service.api.documented import operation
-from service.api.params import ERRORS, SERVICES, ModelName, Svc, query_items
+from service.api.documented import get_route
+from service.api.params import ERRORS, SERVICES, ModelName, Services, Svc, query_items
+from service.api.problems import status_named
 from service.cache import cache_key
-from service.errors import BadRequest
+from service.errors import InvalidInput
 from service.jobs import Jobs, JobState
+from service.models import LoadedModel
 
 T = TypeVar("T", bound=msgspec.Struct)
 ACCEPTED = {**ERRORS, 202: ResponseSpec(data_container=s.JobOut, description="still computing: poll the URL")}
 
 
 def job_out(job: JobState) -> s.JobOut:
-    return s.JobOut(job.id, job.kind, job.status, job.progress, f"/v1/jobs/{job.id}", job.result, job.error)
+    error = None
+    if job.error is not None:  # {"kind": domain error class, "detail"} -> {"status", "detail"}
+        error = {"status": status_named(str(job.error.get("kind"))), "detail": job.error.get("detail", "")}
+    return s.JobOut(job.id, job.kind, job.status, job.progress, f"/v1/jobs/{job.id}", job.result, error)
 
 
 async def answer(
@@ -53,13 +59,27 @@ async def answer(
 
 
 def _analysis(path: str, kind: type[r.Request], summary: str) -> HTTPRouteHandler:
-    return route(
-        path,
-        http_method=[HttpMethod.GET, HttpMethod.HEAD],
-        summary=summary,
-        responses=ACCEPTED,
-        operation_class=operation(kind),
-    )
+    return get_route(path, summary, kind, ACCEPTED)
+
+
+Job = Callable[[LoadedModel, Any], tuple[msgspec.Struct, analyses.Compute]]
+
+
+async def _run(
+    request: Request[Any, Any, Any], svc: Services, model: str, name: str, job: Job, kind: type[r.Request]
+) -> Response[Any]:
+    """Decode, validate and resolve (a 400 now, not a failed job), then compute once per resolved key."""
+    found = svc.registry.get(model)
+    resolved, compute = job(found, decoder(kind).from_query(query_items(request)))
+    return await answer(svc.jobs, cache_key([found.checksum], name, resolved), name, compute, OUT[name])
+
+
+OUT: dict[str, type[msgspec.Struct]] = {
+    "separability": s.SeparabilityOut,
+    "diversity": s.DiversityOut,
+    "language-relations": s.RelationsOut,
+    "compare": s.CompareOut,
+}
 
 
 @_analysis(
@@ -70,11 +90,7 @@ def _analysis(path: str, kind: type[r.Request], summary: str) -> HTTPRouteHandle
 async def get_separability(
     request: Request[Any, Any, Any], svc: Svc, model: ModelName
 ) -> Response[s.SeparabilityOut]:
-    found = svc.registry.get(model)
-    query = decoder(r.SeparabilityRequest).from_query(query_items(request))
-    resolved, compute = analyses.separability_job(found, query)
-    key = cache_key([found.checksum], "separability", resolved)
-    return await answer(svc.jobs, key, "separability", compute, s.SeparabilityOut)
+    return await _run(request, svc, model, "separability", analyses.separability_job, r.SeparabilityRequest)
 
 
 @_analysis(
@@ -85,11 +101,7 @@ async def get_separability(
 async def get_diversity(
     request: Request[Any, Any, Any], svc: Svc, model: ModelName
 ) -> Response[s.DiversityOut]:
-    found = svc.registry.get(model)
-    query = decoder(r.DiversityRequest).from_query(query_items(request))
-    resolved, compute = analyses.diversity_job(found, query)
-    key = cache_key([found.checksum], "diversity", resolved)
-    return await answer(svc.jobs, key, "diversity", compute, s.DiversityOut)
+    return await _run(request, svc, model, "diversity", analyses.diversity_job, r.DiversityRequest)
 
 
 @_analysis(
@@ -100,11 +112,7 @@ async def get_diversity(
 async def get_language_relations(
     request: Request[Any, Any, Any], svc: Svc, model: ModelName
 ) -> Response[s.RelationsOut]:
-    found = svc.registry.get(model)
-    query = decoder(r.RelationsRequest).from_query(query_items(request))
-    resolved, compute = analyses.relations_job(found, query)
-    key = cache_key([found.checksum], "language-relations", resolved)
-    return await answer(svc.jobs, key, "language-relations", compute, s.RelationsOut)
+    return await _run(request, svc, model, "language-relations", analyses.relations_job, r.RelationsRequest)
 
 
 @_analysis(
@@ -113,11 +121,11 @@ async def get_language_relations(
 async def get_compare(request: Request[Any, Any, Any], svc: Svc) -> Response[s.CompareOut]:
     query = decoder(r.CompareRequest).from_query(query_items(request))
     if query.models[0] == query.models[1]:
-        raise BadRequest("models", "name two different models, comma-separated")
+        raise InvalidInput("name two different models, comma-separated", field="models")
     a, b = svc.registry.get(query.models[0]), svc.registry.get(query.models[1])
     resolved, compute = analyses.compare_job(a, b, query)
     key = cache_key([a.checksum, b.checksum], "compare", resolved)
-    return await answer(svc.jobs, key, "compare", compute, s.CompareOut)
+    return await answer(svc.jobs, key, "compare", compute, OUT["compare"])
 
 
 @route(

@@ -16,7 +16,7 @@ from litestar import Request, Response
 from litestar.config.compression import CompressionConfig
 
 from service.cache import ResponseCache, cache_key
-from service.errors import BadRequest
+from service.errors import InvalidInput
 
 COMPRESSION = CompressionConfig(backend="gzip", minimum_size=1024, gzip_compress_level=6)
 CACHE_HEADER = "X-Cache"
@@ -60,7 +60,9 @@ async def cached_json(
     try:
         key = cache_key(checksums, endpoint, query)
     except UnicodeEncodeError as exc:  # JSON may carry lone surrogates ("\udcff"): not text
-        raise BadRequest("body", "strings must be valid Unicode text (a lone surrogate was sent)") from exc
+        raise InvalidInput(
+            "strings must be valid Unicode text (a lone surrogate was sent)", field="body"
+        ) from exc
     tag = key.rsplit(":", 1)[1]
     held = _held(request, tag)
     if held is not None:  # the ETag of the representation the client holds

@@ -18,7 +18,7 @@ from typing import Generic, TypeVar
 import msgspec
 import msgspec.inspect as mi
 
-from service.errors import BadRequest
+from service.errors import InvalidInput
 from service.requests import Request
 
 R = TypeVar("R", bound=Request)
@@ -50,9 +50,9 @@ def field_of(exc: msgspec.ValidationError | msgspec.DecodeError, default: str = 
     return found.group(1).lstrip(".")
 
 
-def invalid(exc: msgspec.ValidationError | msgspec.DecodeError, default: str = "body") -> BadRequest:
+def invalid(exc: msgspec.ValidationError | msgspec.DecodeError, default: str = "body") -> InvalidInput:
     message = PATH.sub("", str(exc))
-    return BadRequest(field_of(exc, default), message)
+    return InvalidInput(message, field=field_of(exc, default))
 
 
 class Decoder(Generic[R]):
@@ -77,16 +77,16 @@ class Decoder(Generic[R]):
             info = self.fields.get(name)
             if info is None:
                 known = ", ".join(self.fields)
-                raise BadRequest(name, f"unknown query parameter {name!r}; known: {known or 'none'}")
+                raise InvalidInput(f"unknown query parameter {name!r}; known: {known or 'none'}", field=name)
             if isinstance(info, mi.ListType) and isinstance(info.item_type, mi.StrType | mi.LiteralType):
                 if len(text) > MAX_LIST_CHARS:
-                    raise BadRequest(name, f"{name} is longer than {MAX_LIST_CHARS} characters")
+                    raise InvalidInput(f"{name} is longer than {MAX_LIST_CHARS} characters", field=name)
                 listed = values.setdefault(name, [])
                 assert isinstance(listed, list)
                 listed.extend(part.strip() for part in text.split(",") if part.strip())
                 continue
             if name in values:
-                raise BadRequest(name, f"{name} is given more than once")
+                raise InvalidInput(f"{name} is given more than once", field=name)
             values[name] = self._convert(name, info, text)
         values = {k: v for k, v in values.items() if v != []}
         try:
@@ -98,7 +98,7 @@ class Decoder(Generic[R]):
     def _convert(name: str, info: mi.Type, text: str) -> object:
         if isinstance(info, mi.IntType):
             if not INTEGER.fullmatch(text):
-                raise BadRequest(name, f"{name} must be an integer, got {text[:40]!r}")
+                raise InvalidInput(f"{name} must be an integer, got {text[:40]!r}", field=name)
             return int(text)
         if isinstance(info, mi.FloatType):
             try:
@@ -106,15 +106,15 @@ class Decoder(Generic[R]):
             except ValueError:
                 number = math.nan
             if not math.isfinite(number):
-                raise BadRequest(name, f"{name} must be a finite number, got {text[:40]!r}")
+                raise InvalidInput(f"{name} must be a finite number, got {text[:40]!r}", field=name)
             return number
         if isinstance(info, mi.BoolType):
             if text.lower() not in BOOLEANS:
-                raise BadRequest(name, f"{name} must be true or false, got {text[:40]!r}")
+                raise InvalidInput(f"{name} must be true or false, got {text[:40]!r}", field=name)
             return BOOLEANS[text.lower()]
         if isinstance(info, mi.StrType | mi.LiteralType):
             return text
-        raise BadRequest(name, f"{name} cannot be given in a query string: POST it in a JSON body")
+        raise InvalidInput(f"{name} cannot be given in a query string: POST it in a JSON body", field=name)
 
 
 @cache

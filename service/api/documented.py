@@ -12,6 +12,9 @@ from functools import cache
 from typing import Any
 
 import msgspec
+from litestar.enums import HttpMethod
+from litestar.handlers import HTTPRouteHandler, route
+from litestar.openapi import ResponseSpec
 from litestar.openapi.spec import Operation
 
 from service.requests import Request
@@ -69,6 +72,19 @@ def query_parameters(kind: type[Request]) -> list[dict[str, Any]]:
         _query_parameter(name, prop, name in required) for name, prop in schema.get("properties", {}).items()
     ]
     return [p for p in found if p is not None]
+
+
+def get_route(
+    path: str, summary: str, kind: type[Request], responses: dict[int, ResponseSpec]
+) -> HTTPRouteHandler:
+    """A GET (and HEAD) route whose query parameters are `kind`'s fields."""
+    return route(
+        path,
+        http_method=[HttpMethod.GET, HttpMethod.HEAD],
+        summary=summary,
+        responses=responses,
+        operation_class=operation(kind),
+    )
 
 
 @cache

@@ -6,15 +6,15 @@ from typing import Annotated, Any
 
 import anyio.to_thread
 from litestar import Request, Router
-from litestar.enums import HttpMethod
-from litestar.handlers import HTTPRouteHandler, route
+from litestar.handlers import HTTPRouteHandler
 from litestar.params import Parameter
 
 from service import requests as r
 from service import schemas as s
 from service.api.decoding import decoder
-from service.api.documented import operation
+from service.api.documented import get_route
 from service.api.params import ERRORS, SERVICES, ModelName, Svc, examples, query_items
+from service.errors import at
 from service.models import LoadedModel
 from service.queries import find_tokens, token_out
 
@@ -61,13 +61,7 @@ def model_out(model: LoadedModel) -> s.ModelOut:
 
 
 def _get(path: str, summary: str, kind: type[r.Request] = r.NoParams) -> HTTPRouteHandler:
-    return route(
-        path,
-        http_method=[HttpMethod.GET, HttpMethod.HEAD],
-        responses=ERRORS,
-        summary=summary,
-        operation_class=operation(kind),
-    )
+    return get_route(path, summary, kind, ERRORS)
 
 
 @_get("/", "List the loaded models")
@@ -102,7 +96,8 @@ async def get_token(
 ) -> s.TokenOut:
     decoder(r.NoParams).from_query(query_items(request))
     found = svc.registry.get(model)
-    return token_out(found, found.check_id(token_id, "token_id"))
+    with at("token_id"):
+        return token_out(found, found.check_id(token_id))
 
 
 router = Router(

@@ -20,7 +20,7 @@ from service.api.answers import cached_json
 from service.api.decoding import decoder
 from service.api.documented import operation
 from service.api.params import ERRORS, SERVICES, ModelName, Services, Svc, query_items
-from service.errors import BadRequest
+from service.errors import InvalidInput
 
 GET_HEAD = [HttpMethod.GET, HttpMethod.HEAD]
 NEIGHBORS, TRANSLATIONS = "/{model:str}/neighbors", "/{model:str}/translations"
@@ -30,9 +30,11 @@ def _check_limits(request: r.NeighborsRequest | r.TranslationsRequest, svc: Serv
     """The configured limits (they may be lower than the Struct's documented maxima)."""
     limits = svc.settings.limits
     if request.queries is not None and len(request.queries) > limits.max_batch:
-        raise BadRequest("queries", f"{len(request.queries)} queries; the limit is {limits.max_batch}")
+        raise InvalidInput(
+            f"{len(request.queries)} queries; the limit is {limits.max_batch}", field="queries"
+        )
     if request.k > limits.max_k:
-        raise BadRequest("k", f"k must be between 1 and {limits.max_k}, got {request.k}")
+        raise InvalidInput(f"k must be between 1 and {limits.max_k}, got {request.k}", field="k")
 
 
 async def _answer(

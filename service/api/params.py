@@ -15,8 +15,9 @@ from litestar.openapi.spec import Example
 from litestar.params import Parameter
 
 from service import schemas as s
+from service.api.problems import PROBLEM_JSON
 from service.cache import ResponseCache
-from service.errors import PROBLEM_JSON, BadRequest
+from service.errors import InvalidInput
 from service.jobs import Jobs
 from service.models import Registry
 from service.settings import Settings
@@ -54,14 +55,14 @@ def query_items(request: Request[Any, Any, Any]) -> list[tuple[str, str]]:
     raw: bytes = request.scope.get("query_string", b"")
     pairs = [part.split(b"=", 1) for part in raw.split(b"&") if part]
     if len(pairs) > MAX_QUERY_FIELDS:
-        raise BadRequest("query", f"more than {MAX_QUERY_FIELDS} query parameters")
+        raise InvalidInput(f"more than {MAX_QUERY_FIELDS} query parameters", field="query")
     try:
         return [
             (_text(pair[0]), _text(pair[1]) if len(pair) == 2 else "")  # percent-decoded as bytes first
             for pair in pairs
         ]
     except UnicodeDecodeError as exc:
-        raise BadRequest("query", "the query string is not valid UTF-8 once percent-decoded") from exc
+        raise InvalidInput("the query string is not valid UTF-8 once percent-decoded", field="query") from exc
 
 
 def _text(part: bytes) -> str:

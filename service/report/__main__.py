@@ -139,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         registry = load_registry(Settings(artifacts=(args.artifacts,)))
         models = [registry.get(name) for name in args.model]
-    except (ArtifactError, Exception) as exc:  # UnknownModel is a ServiceError: one line either way
+    except (ArtifactError, Exception) as exc:  # UnknownModel is a DomainError: one line either way
         print(f"error: {exc}", file=sys.stderr)
         return 2
     args.out.mkdir(parents=True, exist_ok=True)

@@ -31,7 +31,13 @@ NEIGHBORS = f"/v1/models/{E5}/neighbors"
             400,
         ),
         ({"json": {"queries": [{"vector": ["a"] * 384}]}}, 400),
-        ({"json": {"queries": [{"vector": [1e39] * 384}]}}, 400),
+        (
+            {
+                "content": b'{"queries": [{"vector": [1e400, 1]}]}',
+                "headers": {"content-type": "application/json"},
+            },
+            400,
+        ),
         ({"json": {"queries": [{"vector": [0.0] * 384}]}}, 400),
         ({"json": {"queries": [{"vector": [0.1] * 20_000}]}}, 400),
         ({"json": {"queries": [{"token": "a" * 10_000}]}}, 400),
@@ -46,6 +52,17 @@ def test_bad_bodies_are_4xx_problems(client: Client, kwargs: dict, status: int) 
     assert response.status_code == status, response.text
     assert response.headers["content-type"].startswith("application/problem+json")
     assert client.get("/health").status_code == 200
+
+
+@pytest.mark.parametrize("scale", [3e38, 1e39, 1e-30, 1e-300])
+def test_extreme_magnitudes_are_normalised_not_zeroed(client: Client, scale: float) -> None:
+    """Scaled before the norm: huge or tiny components give the direction's own neighbours."""
+    direction = [1.0 if i % 3 else -0.5 for i in range(384)]
+    answers = [
+        client.post(NEIGHBORS, json={"vector": [v * factor for v in direction], "k": 5}).json()["neighbors"]
+        for factor in (1.0, scale)
+    ]
+    assert answers[0] == answers[1] and answers[1][0]["similarity"] > 0
 
 
 @pytest.mark.parametrize(

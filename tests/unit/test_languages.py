@@ -7,7 +7,7 @@ import pytest
 
 from loaders.artifact import AMBIGUOUS, TOKEN_KINDS, UNLABELLED
 from loaders.languages import label_languages, language_scripts, word_form
-from service.errors import BadRequest
+from service.errors import UnknownLanguage, at
 from service.language_labels import LanguageTable, base_language
 
 WORD, PIECE = TOKEN_KINDS.index("word-initial"), TOKEN_KINDS.index("continuation")
@@ -46,18 +46,18 @@ def table(supported: list[str]) -> LanguageTable:
 
 def test_codes_are_normalised_or_refused_with_the_supported_list() -> None:
     languages = table(["en", "fr", "sh"])
-    assert languages.check_codes(["FR", "fra", "fr-CA", "sr-Latn", "sh"], "languages") == [
+    assert languages.check_codes(["FR", "fra", "fr-CA", "sr-Latn", "sh"]) == [
         "fr",
         "fr",
         "fr",
         "sh",
         "sh",
     ]
-    with pytest.raises(BadRequest) as unknown:
-        languages.check_codes(["xx"], "languages")
+    with pytest.raises(UnknownLanguage) as unknown:
+        languages.check_codes(["xx"])
     assert "not an ISO 639" in unknown.value.detail and unknown.value.extra["known"] == ["en", "fr", "sh"]
-    with pytest.raises(BadRequest) as unsupported:
-        languages.check_codes(["sw"], "target_languages")
+    with pytest.raises(UnknownLanguage) as unsupported, at("target_languages"):
+        languages.check_codes(["sw"])
     assert "no labelled tokens" in unsupported.value.detail
-    assert unsupported.value.extra["field"] == "target_languages"
+    assert unsupported.value.field == "target_languages"  # named by the caller, not the model
     assert base_language("") is None and base_language("und") is None and base_language("pt-BR") == "pt"
