@@ -14,6 +14,8 @@ from typing import Any
 import msgspec
 from litestar import Request, Response
 from litestar.config.compression import CompressionConfig
+from litestar.datastructures import ResponseHeader
+from litestar.openapi import ResponseSpec
 
 from service.cache import ResponseCache, cache_key
 from service.errors import InvalidInput
@@ -75,3 +77,17 @@ async def cached_json(
 
 
 ENCODER = msgspec.json.Encoder()
+
+# The OpenAPI description of what `cached_json` adds (documentation only: the handler sets them).
+CACHED_HEADERS = [
+    ResponseHeader(
+        name="ETag",
+        documentation_only=True,
+        description="strong tag of the artifact and the canonical request (`-gzip`: the gzip representation)",
+    ),
+    ResponseHeader(name="Cache-Control", documentation_only=True, description="public, max-age=<seconds>"),
+    ResponseHeader(name="X-Cache", documentation_only=True, description="hit or miss (the service's cache)"),
+]
+NOT_MODIFIED = {
+    304: ResponseSpec(None, description="Not Modified: If-None-Match holds the answer's ETag; no body"),
+}

@@ -16,10 +16,10 @@ from litestar.handlers import HTTPRouteHandler, route
 from service import queries
 from service import requests as r
 from service import schemas as s
-from service.api.answers import cached_json
+from service.api.answers import CACHED_HEADERS, NOT_MODIFIED, cached_json
 from service.api.decoding import decoder
 from service.api.documented import operation
-from service.api.params import ERRORS, SERVICES, ModelName, Services, Svc, query_items
+from service.api.params import BODY_ERRORS, ERRORS, SERVICES, ModelName, Services, Svc, query_items
 from service.errors import InvalidInput
 
 GET_HEAD = [HttpMethod.GET, HttpMethod.HEAD]
@@ -65,7 +65,8 @@ def _route(
     return route(
         path,
         http_method=method,
-        responses=ERRORS,
+        responses={**(BODY_ERRORS if method == HttpMethod.POST else ERRORS), **NOT_MODIFIED},
+        response_headers=CACHED_HEADERS,
         summary=summary,
         status_code=200,
         operation_class=operation(kind, body=method == HttpMethod.POST),
@@ -117,7 +118,8 @@ async def post_translations(
 @route(
     "/{model:str}/translations/evaluate",
     http_method=HttpMethod.POST,
-    responses=ERRORS,
+    responses={**BODY_ERRORS, **NOT_MODIFIED},
+    response_headers=CACHED_HEADERS,
     status_code=200,
     summary="Precision@1/5/10 of cosine and CSLS retrieval on a bilingual dictionary",
     operation_class=operation(r.EvaluateRequest, body=True),

@@ -48,6 +48,10 @@ ERRORS = {
         (413, "body or dictionary over the documented limits"),
     )
 }
+BODY_ERRORS = {
+    **ERRORS,
+    415: ResponseSpec(s.Problem, description="a body that is not application/json", media_type=PROBLEM_JSON),
+}
 
 
 def query_items(request: Request[Any, Any, Any]) -> list[tuple[str, str]]:
