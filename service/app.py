@@ -23,10 +23,10 @@ from service.api import analyses as analyses_api
 from service.api import models as models_api
 from service.api import neighbors as neighbors_api
 from service.api.answers import COMPRESSION
-from service.api.head import head_without_body
+from service.api.middleware import head_without_body, security_headers
 from service.api.params import Services
 from service.api.problems import EXCEPTION_HANDLERS
-from service.cache import MemoryStore, ResponseCache, Store
+from service.cache import Gate, MemoryStore, ResponseCache, Store
 from service.jobs import Jobs
 from service.metrics import MetricsController, metrics, prometheus_config
 from service.models import Registry, load_registry
@@ -80,8 +80,14 @@ def create_app(settings: Settings, registry: Registry | None = None) -> Litestar
             settings.cache_ttl_seconds,
             lambda e, o: count(e, o).inc(),
             max_value_bytes=settings.cache_max_bytes // 16,
+            gate=Gate(settings.limits.max_running, settings.limits.max_waiting),
         )
-        app.state.jobs = Jobs(store, settings.cache_ttl_seconds, count=lambda e, o: count(e, o).inc())
+        app.state.jobs = Jobs(
+            store,
+            settings.cache_ttl_seconds,
+            count=lambda e, o: count(e, o).inc(),
+            max_queued=settings.limits.max_queued_jobs,
+        )
         app.state.services = Services(app.state.registry, settings, app.state.cache, app.state.jobs)
         try:
             yield
@@ -138,7 +144,7 @@ def create_app(settings: Settings, registry: Registry | None = None) -> Litestar
             ready,
             MetricsController,
         ],
-        middleware=[head_without_body, prometheus_config().middleware],
+        middleware=[head_without_body, security_headers, prometheus_config().middleware],
         compression_config=COMPRESSION,
         lifespan=[lifespan],
         exception_handlers=EXCEPTION_HANDLERS,

@@ -13,11 +13,14 @@ import hashlib
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from typing import Protocol
 
 import anyio.to_thread
 import msgspec
+
+from service.errors import Overloaded
 
 
 class Store(Protocol):
@@ -113,6 +116,39 @@ def _unseal(value: bytes) -> bytes | None:
 DIGEST = 16
 
 
+class Gate:
+    """Admission control: at most `workers` computations at once and `queue` more waiting for a slot;
+    anything beyond is refused at once (Overloaded: 503 with Retry-After), never queued unbounded."""
+
+    def __init__(self, workers: int, queue: int) -> None:
+        self.workers = workers
+        self.queue = queue
+        self.running = 0
+        self.waiting = 0
+        self._free: asyncio.Semaphore | None = None  # made on first use, inside the running loop
+
+    @asynccontextmanager
+    async def slot(self) -> AsyncIterator[None]:
+        if self._free is None:
+            self._free = asyncio.Semaphore(self.workers)
+        if self.running >= self.workers and self.waiting >= self.queue:
+            raise Overloaded(
+                f"{self.running} computations are running and {self.waiting} waiting; try again shortly",
+                retry_after=1,
+            )
+        self.waiting += 1
+        try:
+            await self._free.acquire()
+        finally:
+            self.waiting -= 1
+        self.running += 1
+        try:
+            yield
+        finally:
+            self.running -= 1
+            self._free.release()
+
+
 class ResponseCache:
     """Cached, single-flight computation of encoded responses.
 
@@ -127,7 +163,9 @@ class ResponseCache:
         ttl: int,
         count: Callable[[str, str], None] | None = None,
         max_value_bytes: int = 0,
+        gate: Gate | None = None,
     ) -> None:
+        self.gate = gate or Gate(workers=4, queue=64)
         self.store = store
         self.ttl = ttl
         self.count = count or (lambda endpoint, outcome: None)
@@ -151,13 +189,17 @@ class ResponseCache:
             return body, False
         future = self.inflight.get(key)
         if future is None:
-            future = asyncio.ensure_future(anyio.to_thread.run_sync(compute))
+            future = asyncio.ensure_future(self._gated(compute))
             self.inflight[key] = future
             future.add_done_callback(lambda _: self.inflight.pop(key, None))
             body = await future
             await self._keep(key, body)
             return body, False
         return await asyncio.shield(future), False
+
+    async def _gated(self, compute: Callable[[], bytes]) -> bytes:
+        async with self.gate.slot():
+            return await anyio.to_thread.run_sync(compute)
 
     async def _keep(self, key: str, body: bytes) -> None:
         if not self.max_value_bytes or len(body) <= self.max_value_bytes:

@@ -12,7 +12,9 @@
     │   ├── OutOfRange           a token id outside the vocabulary
     │   ├── NoNeighbours         a special or zero row
     │   └── NothingToFit         no classifier or comparison can be computed
-    └── TooLarge                 over a configured limit
+    ├── TooLarge                 over a configured limit
+    │   └── OverBudget           more work than one request may cost (says the budget)
+    └── Overloaded               every worker busy and the queue full: come back after `retry_after` s
 
 No HTTP here: `service/api/problems.py` maps each kind to a status and a problem-details body.
 Models raise without a field; the use-cases, which take the request Struct whole, name the field
@@ -80,6 +82,16 @@ class NothingToFit(InvalidInput):
 
 class TooLarge(DomainError):
     pass
+
+
+class OverBudget(TooLarge):
+    pass
+
+
+class Overloaded(DomainError):
+    def __init__(self, detail: str, *, retry_after: int = 1, **extra: Any) -> None:
+        super().__init__(detail, **extra)
+        self.retry_after = retry_after
 
 
 @contextmanager

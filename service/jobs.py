@@ -21,7 +21,7 @@ from typing import Any, Literal
 import msgspec
 
 from service.cache import Store
-from service.errors import DomainError, UnknownJob
+from service.errors import DomainError, Overloaded, UnknownJob
 from service.metrics import metrics
 
 log = logging.getLogger("service.jobs")
@@ -57,7 +57,10 @@ class Jobs:
         sync_wait: float = 3.0,
         workers: int = 2,
         count: Callable[[str, str], None] | None = None,
+        max_queued: int = 16,
     ) -> None:
+        self.workers = workers
+        self.max_queued = max_queued
         self.count = count or (lambda kind, outcome: None)
         self.store = store
         self.ttl = ttl
@@ -94,6 +97,11 @@ class Jobs:
         ident = job_id(key)
         future = self.local.get(ident)
         if future is None:
+            if len(self.local) >= self.workers + self.max_queued:  # refused before claiming the key
+                raise Overloaded(
+                    f"{len(self.local)} analyses are running or queued here; try again shortly",
+                    retry_after=5,
+                )
             claimed = await self.store.add(
                 f"job:{ident}",
                 msgspec.json.encode(JobState(ident, kind, "running", started=time.time())),

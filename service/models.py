@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import bisect
 import difflib
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,7 +52,7 @@ class LoadedModel:
     languages: LanguageTable | None = None  # None: an artifact built before language labels
     by_string: dict[str, int] = field(default_factory=dict)
     sorted_strings: list[str] = field(default_factory=list)
-    sorted_ids: list[int] = field(default_factory=list)
+    sorted_ids: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     label_combination: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     label_sets: dict[int, dict[str, str]] = field(default_factory=dict)
     checksum: str = ""  # the manifest's (a hash over the file list: computed once, keys every request)
@@ -65,7 +66,7 @@ class LoadedModel:
             self.by_string[text] = ident
         pairs = sorted((text, ident) for text, ident in self.by_string.items())
         self.sorted_strings = [text for text, _ in pairs]
-        self.sorted_ids = [ident for _, ident in pairs]
+        self.sorted_ids = np.array([ident for _, ident in pairs], dtype=np.int64)
         # one integer per token naming its labels in every scheme (mixed radix over the schemes)
         combination = np.zeros(len(self.raw), dtype=np.int64)
         for labels in self.labels.values():
@@ -98,15 +99,20 @@ class LoadedModel:
             raise UnknownToken(f"{text!r} is not a token of {self.name}", suggestions=self.suggest(text))
         return found
 
-    def prefix(self, text: str) -> list[int]:
-        """Ids of tokens whose raw/display form starts with `text`, in string order."""
+    def prefix(self, text: str) -> np.ndarray:
+        """Ids of tokens whose raw/display form starts with `text`, in string order: one slice of the
+        sorted strings (two binary searches), whatever the number of matches."""
+        if not text:
+            return np.asarray(self.sorted_ids)
         start = bisect.bisect_left(self.sorted_strings, text)
-        out: list[int] = []
-        for i in range(start, len(self.sorted_strings)):
-            if not self.sorted_strings[i].startswith(text):
-                break
-            out.append(self.sorted_ids[i])
-        return out
+        last = ord(text[-1])
+        if last == sys.maxunicode:  # no next string to bound the range with: walk it
+            stop = start
+            while stop < len(self.sorted_strings) and self.sorted_strings[stop].startswith(text):
+                stop += 1
+        else:
+            stop = bisect.bisect_left(self.sorted_strings, text[:-1] + chr(last + 1), lo=start)
+        return self.sorted_ids[start:stop]
 
     def suggest(self, text: str, n: int = 5) -> list[str]:
         """Close matches from tokens sharing the first characters (cheap on 250k tokens)."""
@@ -115,7 +121,7 @@ class LoadedModel:
         for length in (3, 2, 1):
             for start in (stem[:length], WORD_MARK + stem[:length]):
                 if start:
-                    pool.update(self.raw[i] for i in self.prefix(start)[:5000])
+                    pool.update(self.raw[i] for i in self.prefix(start)[:5000].tolist())
             if len(pool) >= n:
                 break
         return difflib.get_close_matches(text, sorted(pool), n=n, cutoff=0.5)

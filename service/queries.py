@@ -6,6 +6,7 @@ tokens and filters against the model, calls the analysis, and builds response St
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -16,13 +17,15 @@ from loaders import artifact
 from service import requests as r
 from service import schemas as s
 from service.analysis.neighbors import normalise, search_many
-from service.analysis.translation import CSLS_K, Pair, evaluate, parse_dictionary, translate
-from service.errors import InvalidInput, NoNeighbours, NothingToFit, TooLarge, at
+from service.analysis.translation import CSLS_K, Pair, Ranked, evaluate, parse_dictionary, translate_many
+from service.errors import InvalidInput, NoNeighbours, NothingToFit, OverBudget, TooLarge, at
 from service.language_labels import base_language
 from service.metrics import metrics
 from service.models import WORD_MARK, LoadedModel
+from service.settings import Limits
 
-FLOAT32_MAX = float(np.finfo(np.float32).max)
+DEFAULT_LIMITS = Limits()
+EVALUATION_SCANS = 4  # a dictionary evaluation may scan this many times a request's budget
 
 
 def languages_out(model: LoadedModel, ids: np.ndarray) -> list[s.LanguageOut | None]:
@@ -57,13 +60,12 @@ def find_tokens(model: LoadedModel, request: r.TokensRequest) -> s.TokenPage:
     tried = [q] if q.startswith(WORD_MARK) else [q, WORD_MARK + q]
     if match == "exact":
         found = model.lookup(q)
-        ids = [found[0]] if found else []
+        ids = np.array([found[0]] if found else [], dtype=np.int64)
         matched = found[1] if found else "none"
     else:
-        seen: dict[int, None] = {}
-        for text in tried:
-            seen.update(dict.fromkeys(model.prefix(text)))
-        ids, matched = list(seen), "prefix"
+        found_ids = np.concatenate([model.prefix(text) for text in tried])
+        _, first = np.unique(found_ids, return_index=True)  # each id once, where it first matched
+        ids, matched = found_ids[np.sort(first)], "prefix"
     masks = []
     with at("scheme"):
         model.scheme(scheme)
@@ -74,9 +76,8 @@ def find_tokens(model: LoadedModel, request: r.TokensRequest) -> s.TokenPage:
         with at("language"):
             masks.append(model.language_mask([language]))
     if masks:
-        keep = np.logical_and.reduce(masks)
-        ids = [i for i in ids if keep[i]]
-    page = ids[cursor : cursor + limit]
+        ids = ids[np.logical_and.reduce(masks)[ids]]
+    page = ids[cursor : cursor + limit].tolist()
     more = cursor + limit < len(ids)
     return s.TokenPage(
         q, matched, tried, [token_out(model, i) for i in page], str(cursor + limit) if more else None
@@ -222,9 +223,43 @@ def filter_mask(
     return mask
 
 
-def neighbors(model: LoadedModel, request: r.NeighborsRequest) -> s.NeighborsOut | s.NeighborsBatchOut:
+def check_budget(
+    model: LoadedModel, limits: Limits, queries: int, k: int, scans: int, rows: int, field: str
+) -> None:
+    """Refuse, before any work, an answer of more rows or a brute force of more cells than allowed."""
+    answer = queries * k
+    if answer > limits.max_answer_rows:
+        raise OverBudget(
+            f"{queries} queries x k={k} = {answer:,} result rows; one request may return "
+            f"{limits.max_answer_rows:,} (send fewer queries or a smaller k)",
+            field=field,
+            budget={"max_answer_rows": limits.max_answer_rows},
+        )
+    cells = scans * rows * model.manifest.dim
+    if cells > limits.max_scan_cells:
+        raise OverBudget(
+            f"{scans} brute-force searches over {rows:,} rows of {model.manifest.dim} values = {cells:.3g} "
+            f"cells; one request may scan {limits.max_scan_cells:.3g} (send fewer queries, leave out "
+            "exact=true, or ask approximate=true for vectors)",
+            field=field,
+            budget={"max_scan_cells": limits.max_scan_cells},
+        )
+
+
+def neighbors(
+    model: LoadedModel, request: r.NeighborsRequest, limits: Limits = DEFAULT_LIMITS
+) -> s.NeighborsOut | s.NeighborsBatchOut:
     resolved, batch = _resolve_all(model, request)
     mask = filter_mask(model, request.scheme, request.scripts, request.exclude_scripts, request.languages)
+    tokens = [token for _, token, _ in resolved]
+    table_may_answer = not request.exact and request.k <= model.space.table_k
+    scans = sum(
+        1
+        for token in tokens
+        if not table_may_answer or mask is not None or (token is None and not request.approximate)
+    )
+    rows = len(model.space.indexed) if mask is None else int(mask.sum())
+    check_budget(model, limits, len(resolved), request.k, scans, rows, "queries" if batch else "k")
     started = time.perf_counter()
     found = search_many(
         model.space,
@@ -233,6 +268,7 @@ def neighbors(model: LoadedModel, request: r.NeighborsRequest) -> s.NeighborsOut
         tokens=[token for _, token, _ in resolved],
         mask=mask,
         exact=request.exact,
+        approximate=request.approximate,
     )
     if found:
         elapsed = (time.perf_counter() - started) / len(found)
@@ -281,43 +317,60 @@ def _target_mask(
 TARGET_FIELDS = ("target_scripts", "", "target_languages")
 
 
-def _translate_one(
-    model: LoadedModel, request: r.TranslationsRequest, resolved: Resolved, where: str
-) -> s.TranslationsOut:
-    vector, token, echo = resolved
+def _targets(
+    model: LoadedModel, request: r.TranslationsRequest, token: int | None
+) -> tuple[np.ndarray, list[str]]:
+    """The candidate mask of one query and the target scripts it stands for."""
     targets, languages = request.target_scripts, request.target_languages
     if languages:  # the languages pick the candidates; target_scripts, when given, narrow them
         mask = filter_mask(model, request.scheme, targets, None, languages, TARGET_FIELDS)
-        names = targets or []
-    elif token is None and not targets:
+        assert mask is not None
+        return mask, targets or []
+    if token is None and not targets:
         raise InvalidInput(
             "a vector query has no script of its own: name target_scripts or target_languages",
-            field=f"{where}target_scripts",
+            field="target_scripts",
         )
-    else:
-        mask, names = _target_mask(model, request.scheme, targets, [token] if token is not None else [])
-    assert mask is not None
-    ranked = translate(model.space, vector, request.k, mask, request.method, model.csls_r, token)
-    return s.TranslationsOut(
-        model.name,
-        echo,
-        request.k,
-        request.method,
-        request.scheme,
-        names,
-        languages,
-        CSLS_K,  # type: ignore[arg-type]
-        _items(model, ranked.ids, ranked.cosine, ranked.csls, request.fields),
-    )
+    return _target_mask(model, request.scheme, targets, [token] if token is not None else [])
 
 
 def translations(
-    model: LoadedModel, request: r.TranslationsRequest
+    model: LoadedModel, request: r.TranslationsRequest, limits: Limits = DEFAULT_LIMITS
 ) -> s.TranslationsOut | s.TranslationsBatchOut:
     resolved, batch = _resolve_all(model, request)
-    if not batch:
-        return _translate_one(model, request, resolved[0], "")
-    return s.TranslationsBatchOut(model.name, [_translate_one(model, request, q, "") for q in resolved])
+    free = sum(1 for _, token, _ in resolved if token is None)  # CSLS means of vectors: one more scan
+    scans = len(resolved) + (free if request.method == "csls" else 0)
+    vocabulary = len(model.space.indexed)
+    check_budget(model, limits, len(resolved), request.k, scans, vocabulary, "queries" if batch else "k")
+    # queries with the same targets (by default: all scripts but the query's own) share one search
+    groups: dict[tuple[str, ...], tuple[np.ndarray, list[int]]] = {}
+    for row, (_, token, _) in enumerate(resolved):
+        mask, names = _targets(model, request, token)
+        groups.setdefault(tuple(names), (mask, []))[1].append(row)
+    ranked: list[Ranked | None] = [None] * len(resolved)
+    for mask, members in groups.values():
+        vectors = np.stack([resolved[row][0] for row in members])
+        tokens = [resolved[row][1] for row in members]
+        found = translate_many(model.space, vectors, request.k, mask, request.method, model.csls_r, tokens)
+        for row, result in zip(members, found, strict=True):
+            ranked[row] = result
+    names_of = {row: list(names) for names, (_, members) in groups.items() for row in members}
+    results = [
+        s.TranslationsOut(
+            model.name,
+            echo,
+            request.k,
+            request.method,
+            request.scheme,
+            names_of[row],
+            request.target_languages,
+            CSLS_K,  # type: ignore[arg-type]
+            _items(model, found.ids, found.cosine, found.csls, request.fields),
+        )
+        for row, ((_, _, echo), found) in enumerate(zip(resolved, ranked, strict=True))
+        if found is not None
+    ]
+    return s.TranslationsBatchOut(model.name, results) if batch else results[0]
 
 
 def _dictionary_pairs(request: r.EvaluateRequest, max_pairs: int) -> list[Pair]:
@@ -363,8 +416,10 @@ def _skip_reason(model: LoadedModel, src: tuple[int, str] | None, tgt: tuple[int
     return None
 
 
-def evaluate_dictionary(model: LoadedModel, request: r.EvaluateRequest, max_pairs: int) -> s.EvaluateOut:
-    pairs = _dictionary_pairs(request, max_pairs)
+def evaluate_dictionary(
+    model: LoadedModel, request: r.EvaluateRequest, limits: Limits = DEFAULT_LIMITS
+) -> s.EvaluateOut:
+    pairs = _dictionary_pairs(request, limits.max_dictionary_pairs)
     gold: dict[int, set[int]] = {}
     by_language: dict[str, dict[int, set[int]]] = {}  # target language -> source -> targets
     names: dict[int, str] = {}
@@ -392,6 +447,10 @@ def evaluate_dictionary(model: LoadedModel, request: r.EvaluateRequest, max_pair
         allowed = model.label_ids(request.scheme, targets)
     sources = np.array(sorted(gold), dtype=np.int64)
     wanted = [gold[int(i)] for i in sources]
+    # all sources against the pool, then each language's sources again (against at most the pool)
+    scans = len(sources) + sum(len(sources_of) for sources_of in by_language.values())
+    evaluation = dataclasses.replace(limits, max_scan_cells=EVALUATION_SCANS * limits.max_scan_cells)
+    check_budget(model, evaluation, 0, 0, scans, max(len(allowed), 1), "dictionary")
     result = evaluate(model.space, sources, wanted, allowed, model.csls_r)
     per_language = {}
     for lang, lang_gold in sorted(by_language.items()):

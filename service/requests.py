@@ -118,6 +118,14 @@ class NeighborsRequest(QueriesRequest):
     scheme: Scheme = "unicode"
     exact: Annotated[bool, Meta(description="brute-force search instead of the table or index")] = False
     include_self: Annotated[bool, Meta(description="keep the query token itself (rank 1)")] = False
+    approximate: Annotated[
+        bool,
+        Meta(
+            description="vector queries through HNSW (refined over the exact table) instead of brute "
+            "force: much faster, but a vector far from every token loses neighbours (recall@10 ~0.35 on "
+            "random vectors); token queries are exact either way"
+        ),
+    ] = False
 
 
 class TranslationsRequest(QueriesRequest):

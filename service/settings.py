@@ -12,11 +12,21 @@ PREFIX = "POLYGLOT_"
 
 @dataclass(frozen=True)
 class Limits:
+    """What one request may ask for, checked before any work starts (a 400 naming the budget)."""
+
     max_k: int = 1000
     max_batch: int = 1024
     max_dictionary_pairs: int = 100_000
     max_body_bytes: int = 16 * 1024 * 1024
-    max_token_chars: int = 256
+    # result rows of one answer (queries x k): ~300 bytes each encoded, so ~8 MB at most
+    max_answer_rows: int = 25_000
+    # brute-force work of one request, in rows x dimensions scanned (~1 s on 2 cores: a batch of
+    # 1,000 exact queries over all of e5; a dictionary evaluation may use 4x this)
+    max_scan_cells: int = 100_000_000_000
+    # admission: computations running at once in worker threads, and more allowed to wait for one
+    max_running: int = 4
+    max_waiting: int = 64
+    max_queued_jobs: int = 16  # analysis jobs not yet started (2 run at once)
 
 
 @dataclass(frozen=True)
@@ -48,6 +58,11 @@ class Settings:
             max_batch=int(get("MAX_BATCH", str(Limits.max_batch))),
             max_dictionary_pairs=int(get("MAX_DICTIONARY_PAIRS", str(Limits.max_dictionary_pairs))),
             max_body_bytes=int(get("MAX_BODY_BYTES", str(Limits.max_body_bytes))),
+            max_answer_rows=int(get("MAX_ANSWER_ROWS", str(Limits.max_answer_rows))),
+            max_scan_cells=int(get("MAX_SCAN_CELLS", str(Limits.max_scan_cells))),
+            max_running=int(get("MAX_RUNNING", str(Limits.max_running))),
+            max_waiting=int(get("MAX_WAITING", str(Limits.max_waiting))),
+            max_queued_jobs=int(get("MAX_QUEUED_JOBS", str(Limits.max_queued_jobs))),
         )
         paths = [p for p in get("ARTIFACTS", "artifacts").replace(",", os.pathsep).split(os.pathsep) if p]
         return cls(

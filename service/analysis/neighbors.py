@@ -15,12 +15,16 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from service.analysis.topk import top_k_rows
+
 # Rows gathered at a time in brute force (bounds transient memory to ~32 MB at 1024-d float16).
 CHUNK_ROWS = 16_384
 # HNSW over-fetch (candidates requested per wanted neighbour) and the most rounds of expansion
 # through the exact neighbour table.
 OVERFETCH = 2
 MIN_FETCH = 64
+# From this many brute-force queries in one request, blocked matrix products beat one SIMD scan each.
+BATCH_EXACT = 4
 EXPAND_ROUNDS = 8
 EXPAND_WIDTH = 1  # expand the best k candidates each round (2 gains ~0.005 recall at half the speed)
 
@@ -94,6 +98,33 @@ def exact_search(space: Space, query: np.ndarray, k: int, allowed: np.ndarray | 
     ids = np.concatenate(pool) if pool else np.empty(0, dtype=np.int64)
     best_ids, best_sims = _best(ids.astype(np.int64), space.unit(ids) @ query, k)
     return Hits(best_ids, best_sims, "exact")
+
+
+def exact_many(
+    space: Space, queries: np.ndarray, k: int, rows: np.ndarray, exclude: list[int | None]
+) -> list[Hits]:
+    """Brute force for several queries over the same sorted `rows` (query i never returns
+    `exclude[i]`): blocked float32 products, each block converted once for all the queries; the best
+    2k+16 per block are re-scored as `exact_search` does, so both give the same answers."""
+    want = 2 * k + 16
+    pool: list[list[np.ndarray]] = [[] for _ in queries]
+    for start in range(0, len(rows), CHUNK_ROWS):
+        chunk = rows[start : start + CHUNK_ROWS]
+        scores = queries @ space.unit(chunk).T
+        for row, token in enumerate(exclude):
+            at = np.searchsorted(chunk, token) if token is not None else len(chunk)
+            if at < len(chunk) and chunk[at] == token:
+                scores[row, at] = -np.inf
+        local, _ = top_k_rows(scores, min(want, len(chunk)))
+        for row in range(len(queries)):
+            pool[row].append(chunk[local[row]])
+    out = []
+    for row, token in enumerate(exclude):
+        ids = np.concatenate(pool[row]).astype(np.int64) if pool[row] else np.empty(0, dtype=np.int64)
+        ids = ids[ids != token] if token is not None else ids
+        best_ids, best_sims = _best(ids, space.unit(ids) @ queries[row], k)
+        out.append(Hits(best_ids, best_sims, "exact"))
+    return out
 
 
 def ann_search(
@@ -179,25 +210,34 @@ def search_many(
     tokens: list[int | None],
     mask: np.ndarray | None = None,
     exact: bool = False,
+    approximate: bool = False,
 ) -> list[Hits]:
     """Top-k cosine neighbours of each unit row of `queries` (row i is token `tokens[i]`'s vector, or
     a free vector when None). A query token is never its own neighbour; `mask` (over the vocabulary,
     already False for unindexed rows) restricts the results.
 
-    A token query whose answer the exact table holds is a lookup; a filtered query the table cannot
-    satisfy, or `exact`, is brute force over the allowed rows (exact: approximate search under a
-    filter misses true neighbours); the rest share one batched HNSW search, refined through the table.
+    A token query whose answer the exact table holds is a lookup. Everything else is brute force over
+    the allowed rows (approximate search under a filter, or for a vector far from every token, misses
+    true neighbours), except unfiltered free vectors with `approximate`: those share one batched HNSW
+    search refined through the table. `exact` skips the table too.
     """
     out: list[Hits | None] = [None] * len(queries)
     pending: list[int] = []
+    brute: list[int] = []
     for row, token in enumerate(tokens):
         if token is not None and not exact:
             out[row] = _from_table(space, token, k, mask)
         if out[row] is None:
-            if exact or mask is not None or space.index is None:
-                out[row] = exact_search(space, queries[row], k, _allowed_rows(space, mask, token))
-            else:
-                pending.append(row)
+            hnsw = approximate and token is None and mask is None and not exact and space.index is not None
+            (pending if hnsw else brute).append(row)
+    if len(brute) >= BATCH_EXACT:  # one blocked pass over the rows for all of them
+        rows = space.indexed if mask is None else np.flatnonzero(mask)
+        exclude = [tokens[row] for row in brute]
+        for row, hits in zip(brute, exact_many(space, queries[brute], k, rows, exclude), strict=True):
+            out[row] = hits
+    else:
+        for row in brute:
+            out[row] = exact_search(space, queries[row], k, _allowed_rows(space, mask, tokens[row]))
     if pending:
         fetch = max(OVERFETCH * (k + 1), MIN_FETCH)
         for row, initial in zip(pending, _index_candidates(space, queries[pending], fetch), strict=True):
@@ -215,6 +255,9 @@ def search(
     token: int | None = None,
     mask: np.ndarray | None = None,
     exact: bool = False,
+    approximate: bool = False,
 ) -> Hits:
     """Top-k cosine neighbours of one unit `query` vector (see `search_many`)."""
-    return search_many(space, query[None, :], k, tokens=[token], mask=mask, exact=exact)[0]
+    return search_many(
+        space, query[None, :], k, tokens=[token], mask=mask, exact=exact, approximate=approximate
+    )[0]

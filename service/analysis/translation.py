@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from service.analysis.neighbors import Hits, Space, search
+from service.analysis.neighbors import Space, search_many
 from service.analysis.topk import top_k_rows
 
 CSLS_K = 10
@@ -20,6 +20,7 @@ CSLS_K = 10
 CSLS_POOL = 4
 PRECISION_AT = (1, 5, 10)
 EVAL_BLOCK = 256
+TARGET_BLOCK = 32_768  # candidate rows converted to float32 at a time (~50 MB at 384-d)
 
 
 def neighbourhood_means(space: Space, k: int = CSLS_K) -> np.ndarray:
@@ -55,19 +56,35 @@ def translate(
     token: int | None = None,
 ) -> Ranked:
     """Top-k candidates among the `mask`ed rows for a unit query vector, by cosine or CSLS."""
+    return translate_many(space, query[None, :], k, mask, method, r, [token])[0]
+
+
+def translate_many(
+    space: Space,
+    queries: np.ndarray,
+    k: int,
+    mask: np.ndarray,
+    method: str,
+    r: np.ndarray,
+    tokens: list[int | None],
+) -> list[Ranked]:
+    """`translate` for several unit queries sharing one candidate mask (one batched search)."""
     if method == "cosine":
-        hits = search(space, query, k, token=token, mask=mask)
-        return Ranked(hits.ids, hits.sims, None)
-    pool = search(space, query, max(CSLS_POOL * k, 100), token=token, mask=mask)
-    r_query = float(r[token]) if token is not None else _query_mean(space, query)
-    scores = 2 * pool.sims - r_query - r[pool.ids]
-    order = np.lexsort((pool.ids, -scores))[:k]
-    return Ranked(pool.ids[order], pool.sims[order], scores[order].astype(np.float32))
-
-
-def _query_mean(space: Space, query: np.ndarray) -> float:
-    hits: Hits = search(space, query, CSLS_K)
-    return float(hits.sims.mean()) if len(hits.sims) else 0.0
+        found = search_many(space, queries, k, tokens=tokens, mask=mask)
+        return [Ranked(hits.ids, hits.sims, None) for hits in found]
+    pools = search_many(space, queries, max(CSLS_POOL * k, 100), tokens=tokens, mask=mask)
+    free = [row for row, token in enumerate(tokens) if token is None]
+    means = search_many(space, queries[free], CSLS_K, tokens=[None] * len(free)) if free else []
+    r_free = {
+        row: float(hits.sims.mean()) if len(hits.sims) else 0.0 for row, hits in zip(free, means, strict=True)
+    }
+    out = []
+    for row, (token, pool) in enumerate(zip(tokens, pools, strict=True)):
+        r_query = float(r[token]) if token is not None else r_free[row]
+        scores = 2 * pool.sims - r_query - r[pool.ids]
+        order = np.lexsort((pool.ids, -scores))[:k]
+        out.append(Ranked(pool.ids[order], pool.sims[order], scores[order].astype(np.float32)))
+    return out
 
 
 @dataclass(frozen=True)
@@ -84,21 +101,38 @@ def evaluate(
     A query counts as correct at k when any of its gold targets is among its first k candidates;
     the source token itself is never a candidate.
     """
-    top = max(PRECISION_AT)
-    targets = space.unit(allowed)
-    r_targets = r[allowed]
-    position = {int(t): i for i, t in enumerate(allowed)}
-    found: dict[str, list[list[int]]] = {"cosine": [], "csls": []}
-    for start in range(0, len(sources), EVAL_BLOCK):
-        block = sources[start : start + EVAL_BLOCK]
-        cosine = space.unit(block) @ targets.T
-        for row, source in enumerate(block):
-            if int(source) in position:
-                cosine[row, position[int(source)]] = -np.inf
-        csls = 2 * cosine - r[block][:, None] - r_targets[None, :]
-        for method, scores in (("cosine", cosine), ("csls", csls)):
-            local, _ = top_k_rows(scores, min(top, len(allowed)))
-            found[method].extend(allowed[local].tolist())
+    top = min(max(PRECISION_AT), len(allowed))
+    # the running best `top` candidates of every source, per method: memory independent of the pool
+    # (-1 / -inf fill the rows until real candidates replace them)
+    best = {
+        method: (
+            np.full((len(sources), top), -1, np.int64),
+            np.full((len(sources), top), -np.inf, np.float32),
+        )
+        for method in ("cosine", "csls")
+    }
+    for t_start in range(0, len(allowed), TARGET_BLOCK):  # each block of targets converted once
+        targets = allowed[t_start : t_start + TARGET_BLOCK]
+        unit_targets, r_targets = space.unit(targets), r[targets]
+        for start in range(0, len(sources), EVAL_BLOCK):
+            block = sources[start : start + EVAL_BLOCK]
+            cosine = space.unit(block) @ unit_targets.T
+            at = np.minimum(np.searchsorted(targets, block), len(targets) - 1)
+            own = np.flatnonzero(targets[at] == block)  # a source is never its own candidate
+            cosine[own, at[own]] = -np.inf
+            csls = 2 * cosine - r[block][:, None] - r_targets[None, :]
+            rows = slice(start, start + len(block))
+            for method, scores in (("cosine", cosine), ("csls", csls)):
+                local, values = top_k_rows(scores, min(top, len(targets)))
+                ids, sims = best[method]
+                merged_ids = np.concatenate([ids[rows], targets[local]], axis=1)
+                merged = np.concatenate([sims[rows], values], axis=1)
+                order = np.lexsort((merged_ids, -merged), axis=-1)[:, :top]  # ties: the lower id first
+                ids[rows] = np.take_along_axis(merged_ids, order, axis=1)
+                sims[rows] = np.take_along_axis(merged, order, axis=1)
+    found = {
+        method: [[i for i in row if i >= 0] for row in ids.tolist()] for method, (ids, _) in best.items()
+    }
     precision = {
         method: {
             f"p@{k}": float(

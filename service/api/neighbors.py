@@ -44,9 +44,9 @@ async def _answer(
     found = svc.registry.get(model)
     compute: Callable[[], msgspec.Struct]
     if isinstance(query, r.NeighborsRequest):
-        endpoint, compute = "neighbors", lambda: queries.neighbors(found, query)
+        endpoint, compute = "neighbors", lambda: queries.neighbors(found, query, svc.settings.limits)
     else:
-        endpoint, compute = "translations", lambda: queries.translations(found, query)
+        endpoint, compute = "translations", lambda: queries.translations(found, query, svc.settings.limits)
     return await cached_json(
         http,
         svc.cache,
@@ -133,7 +133,7 @@ async def evaluate(request: Request[Any, Any, Any], svc: Svc, model: ModelName) 
         [found.checksum],
         "evaluate",
         query,
-        lambda: queries.evaluate_dictionary(found, query, svc.settings.limits.max_dictionary_pairs),
+        lambda: queries.evaluate_dictionary(found, query, svc.settings.limits),
         inline=False,
         max_age=svc.settings.http_max_age,
     )

@@ -24,7 +24,9 @@ KINDS: list[tuple[type[errors.DomainError], int, str]] = [
     (errors.UnknownToken, 404, "Unknown token"),
     (errors.NotFound, 404, "Not found"),
     (errors.InvalidInput, 400, "Bad request"),
+    (errors.OverBudget, 400, "Over the work budget"),
     (errors.TooLarge, 413, "Request too large"),
+    (errors.Overloaded, 503, "Service busy"),
 ]
 HTTP_TITLES = {
     404: "Not found",
@@ -70,7 +72,8 @@ def status_named(kind: str) -> int:
 def on_domain_error(request: Request[Any, Any, Any], exc: errors.DomainError) -> Response[Any]:
     status, title = status_of(exc)
     named: dict[str, Any] = {"field": exc.field} if exc.field is not None else {}
-    return problem(request, status, title, exc.detail, **named, **exc.extra)
+    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, errors.Overloaded) else None
+    return problem(request, status, title, exc.detail, headers, **named, **exc.extra)
 
 
 def on_validation_error(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:

@@ -86,3 +86,35 @@ def test_unknown_route_and_method(client: Client) -> None:
     assert client.get("/v1/nothing").status_code == 404
     response = client.delete(NEIGHBORS)
     assert response.status_code == 405 and "allow" in {k.lower() for k in response.headers}
+
+
+def test_pages_carry_security_headers(client: Client) -> None:
+    page = client.get("/")
+    assert page.status_code == 200 and page.headers["x-content-type-options"] == "nosniff"
+    assert page.headers["content-security-policy"].startswith("default-src 'self'")
+    answer = client.get(f"/v1/models/{E5}")
+    assert (
+        answer.headers["x-content-type-options"] == "nosniff"
+        and "content-security-policy" not in answer.headers
+    )
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "kwargs"),
+    [
+        ("get", "/reports/%00", {}),
+        ("get", "/static/%00", {}),
+        (
+            "post",
+            NEIGHBORS,
+            {
+                "content": b'{"queries": ' + b"[" * 1000 + b"]" * 1000 + b"}",
+                "headers": {"content-type": "application/json"},
+            },
+        ),
+        ("post", NEIGHBORS, {"content": b"[" * 100_000, "headers": {"content-type": "application/json"}}),
+    ],
+)
+def test_odd_paths_and_deep_json_are_4xx(client: Client, method: str, path: str, kwargs: dict) -> None:  # type: ignore[type-arg]
+    response = getattr(client, method)(path, **kwargs)
+    assert 400 <= response.status_code < 500, response.text

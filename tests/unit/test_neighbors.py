@@ -67,9 +67,9 @@ def test_ann_matches_brute_force_on_random_data() -> None:
     recall = []
     for row in rng.choice(3000, 50, replace=False):
         query = normalise(matrix[row] + 0.3 * rng.standard_normal(16))
-        ann = search(space, query, 10)
+        ann = search(space, query, 10, approximate=True)
         truth = exact_search(space, query, 10, None)
-        assert ann.method == "ann"
+        assert ann.method == "ann" and search(space, query, 10).method == "exact"
         recall.append(len(set(ann.ids.tolist()) & set(truth.ids.tolist())) / 10)
     assert np.mean(recall) >= 0.99
 
@@ -104,9 +104,9 @@ def test_a_batch_answers_like_single_searches() -> None:
         [space.unit(np.array([5]))[0], normalise(rng.standard_normal(16)), space.unit(np.array([99]))[0]]
     )
     tokens: list[int | None] = [5, None, 99]
-    batch = search_many(space, queries, 8, tokens=tokens)
+    batch = search_many(space, queries, 8, tokens=tokens, approximate=True)
     for query, token, hits in zip(queries, tokens, batch, strict=True):
-        single = search(space, query, 8, token=token)
+        single = search(space, query, 8, token=token, approximate=True)
         assert hits.ids.tolist() == single.ids.tolist() and hits.method == single.method
     assert [h.method for h in batch] == ["table", "ann", "table"] and len(rows) == 3
 
@@ -130,3 +130,28 @@ def test_brute_force_on_float16_rows_equals_numpy_over_several_chunks() -> None:
             hits = exact_search(space, query, 25, subset)
             assert hits.ids.tolist() == pool[order].tolist()
             assert np.allclose(hits.sims, sims[order], atol=1e-6)
+
+
+def test_blocked_brute_force_for_many_queries_equals_one_scan_each() -> None:
+    """A batch of brute-force queries shares blocked products; the answers are each query's scan."""
+    rng = np.random.default_rng(4)
+    stored = rng.standard_normal((40_000, 12)).astype(np.float16)  # several blocks of 16,384 rows
+    stored[77] = 0
+    norms = np.linalg.norm(stored.astype(np.float32), axis=1).astype(np.float32)
+    indexed = np.flatnonzero(norms > 0)
+    space = Space(stored, norms, None, None, None, indexed)
+    tokens: list[int | None] = [5, None, 31_000, None, 12]
+    queries = np.stack(
+        [
+            space.unit(np.array([t]))[0] if t is not None else normalise(rng.standard_normal(12))
+            for t in tokens
+        ]
+    )
+    mask = (norms > 0) & (np.arange(40_000) % 2 == 1)
+    for subset in (None, mask):
+        batch = search_many(space, queries, 20, tokens=tokens, mask=subset, exact=True)
+        for query, token, hits in zip(queries, tokens, batch, strict=True):
+            rows = indexed if subset is None else np.flatnonzero(subset)
+            single = exact_search(space, query, 20, rows[rows != token] if token is not None else rows)
+            assert hits.ids.tolist() == single.ids.tolist() and np.array_equal(hits.sims, single.sims)
+            assert token not in hits.ids.tolist()

@@ -1,6 +1,7 @@
 """CSLS and dictionary precision on a tiny matrix whose answers are known by hand."""
 
 import numpy as np
+import pytest
 
 from service.analysis.translation import evaluate, neighbourhood_means, parse_dictionary, translate
 from tests.unit.test_neighbors import make_space
@@ -60,3 +61,26 @@ def test_parse_dictionary() -> None:
         ("dog", "Hund", None),
         ("cat", "Katze", "de"),
     ]
+
+
+def test_evaluation_in_blocks_equals_the_dense_ranking(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Targets and sources in small blocks (running top-10 merged): the dense computation's lists."""
+    from service.analysis import translation
+
+    rng = np.random.default_rng(5)
+    space = make_space(rng.standard_normal((300, 6)), table_k=10, with_index=False)
+    r = neighbourhood_means(space)
+    sources = np.arange(0, 40)
+    allowed = np.arange(20, 300, 2)
+    gold = [{int(allowed[i % len(allowed)])} for i in range(len(sources))]
+    unit = space.unit(np.arange(300))
+    cosine = unit[sources] @ unit[allowed].T
+    cosine[sources[:, None] == allowed[None, :]] = -np.inf
+    dense = {"cosine": cosine, "csls": 2 * cosine - r[sources][:, None] - r[allowed][None, :]}
+    expected = {
+        m: [allowed[np.lexsort((allowed, -row))[:10]].tolist() for row in v] for m, v in dense.items()
+    }
+    monkeypatch.setattr(translation, "TARGET_BLOCK", 7)
+    monkeypatch.setattr(translation, "EVAL_BLOCK", 5)
+    result = evaluate(space, sources, gold, allowed, r)
+    assert result.ranks == expected

@@ -1,0 +1,77 @@
+"""ASGI middleware at the edge of the app.
+
+`head_without_body`: HEAD wherever GET is served. Routes accept HEAD next to GET and answer it like
+GET; this outermost middleware drops the body bytes on the way out, after compression, so every
+header (Content-Length included) is the one a GET would carry.
+
+`security_headers`: a path with a NUL character is a 400 before any route sees it; no MIME
+sniffing on any answer; pages (the explorer, the reports) may load only their own origin's scripts
+and styles. The Swagger page under /schema loads its CDN's and is left out.
+"""
+
+from __future__ import annotations
+
+from litestar.enums import ScopeType
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+
+def head_without_body(app: ASGIApp) -> ASGIApp:
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope.get("method") != "HEAD":
+            await app(scope, receive, send)
+            return
+
+        async def send_headers_only(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                message = {**message, "body": b""}  # type: ignore[typeddict-item]
+            await send(message)
+
+        await app(scope, receive, send_headers_only)
+
+    return middleware
+
+
+NOSNIFF = (b"x-content-type-options", b"nosniff")
+NUL_PROBLEM = (
+    b'{"type":"about:blank","title":"Invalid request","status":400,'
+    b'"detail":"the path holds a NUL character","field":"path"}'
+)
+PAGE_HEADERS = [
+    (
+        b"content-security-policy",
+        b"default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'",
+    ),
+    (b"referrer-policy", b"no-referrer"),
+]
+
+
+def security_headers(app: ASGIApp) -> ASGIApp:
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != ScopeType.HTTP:
+            await app(scope, receive, send)
+            return
+        if "\x00" in str(scope.get("path", "")):  # no file or route has one; the OS would raise
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 400,
+                    "headers": [(b"content-type", b"application/problem+json"), NOSNIFF],
+                }
+            )
+            await send({"type": "http.response.body", "body": NUL_PROBLEM, "more_body": False})
+            return
+        page = not str(scope.get("path", "")).startswith("/schema")
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                headers.append(NOSNIFF)
+                html = any(k.lower() == b"content-type" and v.startswith(b"text/html") for k, v in headers)
+                if html and page:
+                    headers.extend(PAGE_HEADERS)
+                message = {**message, "headers": headers}  # type: ignore[typeddict-item]
+            await send(message)
+
+        await app(scope, receive, send_with_headers)
+
+    return middleware

@@ -1,0 +1,68 @@
+"""Admission control and the byte-bounded in-process cache, with tiny limits."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from service.cache import Gate, MemoryStore, ResponseCache
+from service.errors import Overloaded
+
+
+def test_gate_runs_its_workers_queues_its_queue_and_refuses_the_rest() -> None:
+    async def scenario() -> list[str]:
+        gate = Gate(workers=1, queue=1)
+        release = asyncio.Event()
+        order: list[str] = []
+
+        async def work(name: str) -> None:
+            async with gate.slot():
+                order.append(f"start {name}")
+                await release.wait()
+
+        first = asyncio.ensure_future(work("a"))
+        await asyncio.sleep(0)
+        second = asyncio.ensure_future(work("b"))  # waits for the one slot
+        await asyncio.sleep(0)
+        assert (gate.running, gate.waiting) == (1, 1)
+        with pytest.raises(Overloaded) as refused:
+            await work("c")
+        assert refused.value.retry_after == 1
+        release.set()
+        await asyncio.gather(first, second)
+        return order
+
+    assert asyncio.run(scenario()) == ["start a", "start b"]
+
+
+def test_memory_store_is_bounded_in_bytes_and_skips_oversized_values() -> None:
+    async def scenario() -> MemoryStore:
+        store = MemoryStore(max_entries=100, max_bytes=1000)
+        for i in range(5):
+            await store.set(f"k{i}", b"x" * 300, 60)
+        await store.set("huge", b"y" * 1001, 60)
+        return store
+
+    store = asyncio.run(scenario())
+    assert list(store._data) == ["k2", "k3", "k4"] and store.bytes == 900  # oldest evicted first
+
+
+def test_cache_hits_return_stored_bytes_and_a_damaged_value_is_a_miss() -> None:
+    async def scenario() -> list[tuple[bytes, bool]]:
+        store = MemoryStore()
+        cache = ResponseCache(store, 60)
+        calls: list[int] = []
+
+        def compute() -> bytes:
+            calls.append(1)
+            return b'{"a":1}'
+
+        first = await cache.get_or_compute("e", "key", compute, inline=True)
+        again = await cache.get_or_compute("e", "key", compute)
+        store._data["key"] = (store._data["key"][0], b"\x00" * 16 + b'{"a":2}')  # digest no longer matches
+        damaged = await cache.get_or_compute("e", "key", compute, inline=True)
+        assert len(calls) == 2
+        return [first, again, damaged]
+
+    assert asyncio.run(scenario()) == [(b'{"a":1}', False), (b'{"a":1}', True), (b'{"a":1}', False)]
