@@ -30,33 +30,34 @@ def test_explorer_shows_neighbours_and_switches_model(server: str, tmp_path: Pat
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         page = browser.new_page(viewport={"width": 1280, "height": 900})
+        blocked: list[str] = []  # the page runs under its Content-Security-Policy: nothing may be refused
+        page.on("console", lambda m: blocked.append(m.text) if "Content Security Policy" in m.text else None)
         page.goto(f"{server}/")
         page.wait_for_selector("#results li")
         assert page.locator("#model option").count() == 2
         assert page.locator("#results li").count() == 20  # "▁water", k=20, on the first model
         page.fill("#token", "▁house")
         page.click("#go")
-        page.wait_for_function("document.querySelector('#title').textContent.includes('house')")
+        page.locator("#title", has_text="house").wait_for()
         scripts = page.locator("#results li").evaluate_all("items => items.map(i => i.dataset.script)")
         assert len(scripts) == 20 and all(scripts)
         page.select_option("#language", "fr")  # French-labelled neighbours only
-        page.wait_for_function("document.querySelector('#title').textContent.includes('fr only')")
+        page.locator("#title", has_text="fr only").wait_for()
         languages = page.locator("#results li").evaluate_all("items => items.map(i => i.dataset.language)")
         assert len(languages) == 20 and set(languages) == {"fr"}
         assert page.locator("#languages li").count() == 12
         page.select_option("#language", "")
         page.select_option("#model", USE)
-        page.wait_for_function(f"document.querySelector('#title').textContent.includes('{USE}')")
+        page.locator("#title", has_text=USE).wait_for()
         page.select_option("#mode", "translations")
-        page.wait_for_function("document.querySelector('#title').textContent.startsWith('Translation')")
+        page.locator("#title", has_text="Translation").wait_for()
         translated = page.locator("#results li").evaluate_all("items => items.map(i => i.dataset.script)")
         assert translated and "Latin" not in translated
-        page.wait_for_function("document.querySelector('#h-div').textContent.includes('distinct')")
-        page.wait_for_function(
-            "document.querySelector('#h-sep').textContent.includes('categories')", timeout=120_000
-        )
+        page.locator("#h-div", has_text="distinct").wait_for()
+        page.locator("#h-sep", has_text="categories").wait_for(timeout=120_000)
         SHOTS.mkdir(exist_ok=True)
         page.screenshot(path=str(SHOTS / "explorer.png"), full_page=True)
         browser.close()
+    assert not blocked, blocked
     assert (SHOTS / "explorer.png").stat().st_size > 10_000
     assert E5  # the page starts on the first model listed
