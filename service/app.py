@@ -82,11 +82,16 @@ def create_app(settings: Settings, registry: Registry | None = None) -> Litestar
             max_value_bytes=settings.cache_max_bytes // 16,
             gate=Gate(settings.limits.max_running, settings.limits.max_waiting),
         )
+        # job state and leases in a store of their own: no burst of cached answers can evict them
+        jobs_local = MemoryStore(max_entries=100_000, max_bytes=settings.cache_max_bytes // 4)
+        job_store: Store = jobs_local if redis is None else FallbackStore(redis, jobs_local)
         app.state.jobs = Jobs(
+            job_store,
             store,
             settings.cache_ttl_seconds,
             count=lambda e, o: count(e, o).inc(),
             max_queued=settings.limits.max_queued_jobs,
+            lease=settings.job_lease_seconds,
         )
         app.state.services = Services(app.state.registry, settings, app.state.cache, app.state.jobs)
         try:

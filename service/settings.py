@@ -38,6 +38,7 @@ class Settings:
     cache_ttl_seconds: int = 24 * 3600
     cache_max_entries: int = 2048
     cache_max_bytes: int = 256 * 1024 * 1024  # the in-process cache's bound (answers over 1/16 are not kept)
+    job_lease_seconds: float = 30.0  # a job whose replica stops renewing for this long is restarted
     http_max_age: int = 3600  # Cache-Control max-age of GET answers (ETags revalidate after a rebuild)
     workers: int = 1
     reports: Path = Path("reports")  # served at /reports/ (python -m service.report writes there)
@@ -73,6 +74,7 @@ class Settings:
             cache_max_entries=int(get("CACHE_MAX_ENTRIES", str(cls.cache_max_entries))),
             cache_max_bytes=int(get("CACHE_MAX_BYTES", str(cls.cache_max_bytes))),
             http_max_age=int(get("HTTP_MAX_AGE", str(cls.http_max_age))),
+            job_lease_seconds=float(get("JOB_LEASE", str(cls.job_lease_seconds))),
             workers=int(get("WORKERS", "1")),
             reports=Path(get("REPORTS", "reports")),
             limits=limits,

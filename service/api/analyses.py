@@ -25,7 +25,7 @@ from service.api.params import ERRORS, SERVICES, ModelName, Services, Svc, query
 from service.api.problems import status_named
 from service.cache import cache_key
 from service.errors import InvalidInput
-from service.jobs import Jobs, JobState
+from service.jobs import JobRequest, Jobs, JobState
 from service.models import LoadedModel
 
 T = TypeVar("T", bound=msgspec.Struct)
@@ -40,19 +40,19 @@ def job_out(job: JobState) -> s.JobOut:
 
 
 async def answer(
-    jobs: Jobs, key: str, kind: str, compute: Any, kind_type: type[T], retry: bool = True
+    jobs: Jobs, key: str, kind: str, compute: Any, request: JobRequest, retry: bool = True
 ) -> Response[Any]:
-    outcome = await jobs.run(key, kind, compute)
+    outcome = await jobs.run(key, kind, compute, request)
     if isinstance(outcome.body, JobState):
         body = job_out(outcome.body)
         return Response(body, status_code=202, headers={"Location": body.url})
     try:
-        result = msgspec.json.decode(outcome.body, type=kind_type)
+        result = msgspec.json.decode(outcome.body, type=OUT[kind])
     except (msgspec.DecodeError, msgspec.ValidationError):
         await jobs.forget(key)
         if not (retry and outcome.cached):  # a fresh result that does not decode is a bug: say so once
             raise
-        return await answer(jobs, key, kind, compute, kind_type, retry=False)  # corrupted cache: a miss
+        return await answer(jobs, key, kind, compute, request, retry=False)  # corrupted cache: a miss
     if outcome.cached:
         result = msgspec.structs.replace(result, cached=True)
     return Response(result, status_code=200)
@@ -62,24 +62,49 @@ def _analysis(path: str, kind: type[r.Request], summary: str) -> HTTPRouteHandle
     return get_route(path, summary, kind, ACCEPTED)
 
 
-Job = Callable[[LoadedModel, Any], tuple[msgspec.Struct, analyses.Compute]]
-
-
-async def _run(
-    request: Request[Any, Any, Any], svc: Services, model: str, name: str, job: Job, kind: type[r.Request]
-) -> Response[Any]:
-    """Decode, validate and resolve (a 400 now, not a failed job), then compute once per resolved key."""
-    found = svc.registry.get(model)
-    resolved, compute = job(found, decoder(kind).from_query(query_items(request)))
-    return await answer(svc.jobs, cache_key([found.checksum], name, resolved), name, compute, OUT[name])
-
-
 OUT: dict[str, type[msgspec.Struct]] = {
     "separability": s.SeparabilityOut,
     "diversity": s.DiversityOut,
     "language-relations": s.RelationsOut,
     "compare": s.CompareOut,
 }
+KINDS: dict[str, type[r.Request]] = {
+    "separability": r.SeparabilityRequest,
+    "diversity": r.DiversityRequest,
+    "language-relations": r.RelationsRequest,
+    "compare": r.CompareRequest,
+}
+Job = Callable[[LoadedModel, Any], tuple[msgspec.Struct, analyses.Compute]]
+MODEL_JOBS: dict[str, Job] = {
+    "separability": analyses.separability_job,
+    "diversity": analyses.diversity_job,
+    "language-relations": analyses.relations_job,
+}
+
+
+async def _begin(svc: Services, name: str, path: dict[str, str], query: r.Request) -> Response[Any]:
+    """Validate and resolve (a 400 now, not a failed job), then compute once per resolved key. The
+    job records the resolved request, so that any replica can restart it if this one dies."""
+    resolved: msgspec.Struct
+    if isinstance(query, r.CompareRequest):
+        if query.models[0] == query.models[1]:
+            raise InvalidInput("name two different models, comma-separated", field="models")
+        a, b = svc.registry.get(query.models[0]), svc.registry.get(query.models[1])
+        resolved, compute = analyses.compare_job(a, b, query)
+        checksums = [a.checksum, b.checksum]
+    else:
+        found = svc.registry.get(path["model"])
+        resolved, compute = MODEL_JOBS[name](found, query)
+        checksums = [found.checksum]
+    again = JobRequest(name, path, msgspec.to_builtins(resolved))
+    return await answer(svc.jobs, cache_key(checksums, name, resolved), name, compute, again)
+
+
+async def _run(
+    request: Request[Any, Any, Any], svc: Services, name: str, model: str | None = None
+) -> Response[Any]:
+    query = decoder(KINDS[name]).from_query(query_items(request))
+    return await _begin(svc, name, {"model": model} if model is not None else {}, query)
 
 
 @_analysis(
@@ -90,7 +115,7 @@ OUT: dict[str, type[msgspec.Struct]] = {
 async def get_separability(
     request: Request[Any, Any, Any], svc: Svc, model: ModelName
 ) -> Response[s.SeparabilityOut]:
-    return await _run(request, svc, model, "separability", analyses.separability_job, r.SeparabilityRequest)
+    return await _run(request, svc, "separability", model)
 
 
 @_analysis(
@@ -101,7 +126,7 @@ async def get_separability(
 async def get_diversity(
     request: Request[Any, Any, Any], svc: Svc, model: ModelName
 ) -> Response[s.DiversityOut]:
-    return await _run(request, svc, model, "diversity", analyses.diversity_job, r.DiversityRequest)
+    return await _run(request, svc, "diversity", model)
 
 
 @_analysis(
@@ -112,37 +137,58 @@ async def get_diversity(
 async def get_language_relations(
     request: Request[Any, Any, Any], svc: Svc, model: ModelName
 ) -> Response[s.RelationsOut]:
-    return await _run(request, svc, model, "language-relations", analyses.relations_job, r.RelationsRequest)
+    return await _run(request, svc, "language-relations", model)
 
 
 @_analysis(
     "/compare", r.CompareRequest, "Neighbour overlap and canonical angles of two models over shared tokens"
 )
 async def get_compare(request: Request[Any, Any, Any], svc: Svc) -> Response[s.CompareOut]:
-    query = decoder(r.CompareRequest).from_query(query_items(request))
-    if query.models[0] == query.models[1]:
-        raise InvalidInput("name two different models, comma-separated", field="models")
-    a, b = svc.registry.get(query.models[0]), svc.registry.get(query.models[1])
-    resolved, compute = analyses.compare_job(a, b, query)
-    key = cache_key([a.checksum, b.checksum], "compare", resolved)
-    return await answer(svc.jobs, key, "compare", compute, OUT["compare"])
+    return await _run(request, svc, "compare")
+
+
+JobId = Annotated[str, Parameter(description="job id", max_length=64)]
 
 
 @route(
     "/jobs/{job_id:str}",
     http_method=[HttpMethod.GET, HttpMethod.HEAD],
-    responses=ERRORS,
+    responses=ACCEPTED,
     summary="State of a long-running analysis: status, progress, result when done",
 )
-async def get_job(
-    svc: Svc, job_id: Annotated[str, Parameter(description="job id", max_length=64)]
-) -> s.JobOut:
-    return job_out(await svc.jobs.state(job_id))
+async def get_job(svc: Svc, job_id: JobId) -> s.JobOut:
+    job = await svc.jobs.state(job_id)
+    if job.request is not None and await svc.jobs.orphaned(job):  # its replica died: restart it here
+        again = job.request
+        query = msgspec.convert(again.query, KINDS[again.endpoint])
+        restarted = await _begin(svc, again.endpoint, again.path, query)
+        if restarted.status_code == 202:
+            return restarted.content  # type: ignore[no-any-return]
+        job = await svc.jobs.state(job_id)
+    return job_out(job)
+
+
+@route(
+    "/jobs/{job_id:str}",
+    http_method=HttpMethod.DELETE,
+    responses=ERRORS,
+    status_code=202,
+    summary="Cancel a running analysis (it stops between blocks of work; its state says 'cancelled')",
+)
+async def cancel_job(svc: Svc, job_id: JobId) -> s.JobOut:
+    return job_out(await svc.jobs.cancel(job_id))
 
 
 router = Router(
     path="/v1",
-    route_handlers=[get_separability, get_diversity, get_language_relations, get_compare, get_job],
+    route_handlers=[
+        get_separability,
+        get_diversity,
+        get_language_relations,
+        get_compare,
+        get_job,
+        cancel_job,
+    ],
     dependencies=SERVICES,
     tags=["analyses"],
 )

@@ -124,3 +124,23 @@ def test_a_storm_of_identical_analyses_is_computed_once(client: Client) -> None:
     results = [result_of(client, r) for r in responses]
     assert all(r["mean"] == results[0]["mean"] for r in results)
     assert computations(client, "separability") - before == 1
+
+
+def test_a_running_job_can_be_cancelled(client: Client) -> None:
+    jobs = client.app.state.jobs
+    jobs.sync_wait = 0.0
+    try:
+        started = client.get(f"/v1/models/{E5}/separability", params={"seed": 12345, "folds": 20})
+        assert started.status_code == 202
+        url = started.json()["url"]
+        cancelled = client.delete(url)
+        assert cancelled.status_code == 202 and cancelled.json()["status"] == "running"
+        deadline = time.monotonic() + 60
+        while client.get(url).json()["status"] == "running" and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert client.get(url).json()["status"] == "cancelled"
+        again = client.delete(url)
+        assert again.status_code == 400 and again.json()["field"] == "job_id"
+        assert client.delete("/v1/jobs/0123456789abcdef0123").status_code == 404
+    finally:
+        jobs.sync_wait = 3.0
