@@ -51,6 +51,8 @@ def main(argv: list[str] | None = None) -> int:
         workers=workers,
         log_level="info",
         access_log=False,
+        limit_concurrency=settings.max_connections,  # connections and tasks at once: 503 beyond
+        timeout_keep_alive=5,
     )
     return 0
 

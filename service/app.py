@@ -23,7 +23,7 @@ from service.api import analyses as analyses_api
 from service.api import models as models_api
 from service.api import neighbors as neighbors_api
 from service.api.answers import COMPRESSION
-from service.api.middleware import head_without_body, security_headers
+from service.api.middleware import body_timeout, head_without_body, security_headers
 from service.api.params import Services
 from service.api.problems import EXCEPTION_HANDLERS
 from service.cache import Gate, MemoryStore, ResponseCache, Store
@@ -81,6 +81,7 @@ def create_app(settings: Settings, registry: Registry | None = None) -> Litestar
             lambda e, o: count(e, o).inc(),
             max_value_bytes=settings.cache_max_bytes // 16,
             gate=Gate(settings.limits.max_running, settings.limits.max_waiting),
+            deadline=settings.compute_deadline_seconds,
         )
         # job state and leases in a store of their own: no burst of cached answers can evict them
         jobs_local = MemoryStore(max_entries=100_000, max_bytes=settings.cache_max_bytes // 4)
@@ -149,7 +150,12 @@ def create_app(settings: Settings, registry: Registry | None = None) -> Litestar
             ready,
             MetricsController,
         ],
-        middleware=[head_without_body, security_headers, prometheus_config().middleware],
+        middleware=[
+            head_without_body,
+            security_headers,
+            body_timeout(settings.body_timeout_seconds),
+            prometheus_config().middleware,
+        ],
         compression_config=COMPRESSION,
         lifespan=[lifespan],
         exception_handlers=EXCEPTION_HANDLERS,

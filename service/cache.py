@@ -13,14 +13,16 @@ import hashlib
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import Protocol
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 import anyio.to_thread
 import msgspec
 
-from service.errors import Overloaded
+from service.analysis.interrupt import Interrupted, Token, interruptible
+from service.errors import ClientGone, Overloaded, TookTooLong
 
 
 class Store(Protocol):
@@ -149,12 +151,22 @@ class Gate:
             self._free.release()
 
 
+@dataclass
+class Flight:
+    """One computation in progress, the requests waiting for it, and its interruption token."""
+
+    future: asyncio.Future[bytes]
+    token: Token
+    waiters: int = 0
+
+
 class ResponseCache:
     """Cached, single-flight computation of encoded responses.
 
     A hit returns the stored bytes as they are (a value whose digest does not match is a miss and is
     overwritten). Concurrent identical misses in this process share one computation; `inline` work
-    (a table lookup) runs on the event loop, the rest in a worker thread.
+    (a table lookup) runs on the event loop, the rest in a worker thread, admitted by the gate, under
+    a deadline, and interrupted between blocks once every request waiting for it has gone away.
     """
 
     def __init__(
@@ -164,17 +176,25 @@ class ResponseCache:
         count: Callable[[str, str], None] | None = None,
         max_value_bytes: int = 0,
         gate: Gate | None = None,
+        deadline: float = 60.0,
     ) -> None:
         self.gate = gate or Gate(workers=4, queue=64)
         self.store = store
         self.ttl = ttl
         self.count = count or (lambda endpoint, outcome: None)
         self.max_value_bytes = max_value_bytes  # 0: no limit
-        self.inflight: dict[str, asyncio.Future[bytes]] = {}
+        self.deadline = deadline  # seconds a computation may run
+        self.inflight: dict[str, Flight] = {}
 
     async def get_or_compute(
-        self, endpoint: str, key: str, compute: Callable[[], bytes], inline: bool = False
+        self,
+        endpoint: str,
+        key: str,
+        compute: Callable[[], bytes],
+        inline: bool = False,
+        gone: Callable[[], Awaitable[object]] | None = None,
     ) -> tuple[bytes, bool]:
+        """`gone()` returns when the requesting client disconnects (None: never asked)."""
         raw = await self.store.get(key)
         if raw is not None:
             body = _unseal(raw)
@@ -187,19 +207,56 @@ class ResponseCache:
             body = compute()
             await self._keep(key, body)
             return body, False
-        future = self.inflight.get(key)
-        if future is None:
-            future = asyncio.ensure_future(self._gated(compute))
-            self.inflight[key] = future
-            future.add_done_callback(lambda _: self.inflight.pop(key, None))
-            body = await future
-            await self._keep(key, body)
-            return body, False
-        return await asyncio.shield(future), False
+        flight = self.inflight.get(key)
+        if flight is None:
+            token = Token()
+            flight = self.inflight[key] = Flight(
+                asyncio.ensure_future(self._gated(key, compute, token)), token
+            )
+            flight.future.add_done_callback(lambda done: self._land(key, done))
+        flight.waiters += 1
+        try:
+            return await self._wait(flight, gone), False
+        finally:
+            flight.waiters -= 1
+            if flight.waiters == 0 and not flight.future.done():
+                flight.token.cancel()  # nobody is waiting any more: stop at the next block
 
-    async def _gated(self, compute: Callable[[], bytes]) -> bytes:
+    def _land(self, key: str, done: asyncio.Future[bytes]) -> None:
+        self.inflight.pop(key, None)
+        if not done.cancelled():
+            done.exception()  # retrieved: a computation nobody waited for any more is not an error
+
+    @staticmethod
+    async def _wait(flight: Flight, gone: Callable[[], Awaitable[object]] | None) -> bytes:
+        if gone is None:
+            return await asyncio.shield(flight.future)
+        watcher: asyncio.Future[Any] = asyncio.ensure_future(gone())
+        waiting: set[asyncio.Future[Any]] = {flight.future, watcher}
+        try:
+            done, _ = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            watcher.cancel()
+        if flight.future not in done:
+            raise ClientGone("the client disconnected before the answer was ready")
+        return flight.future.result()
+
+    async def _gated(self, key: str, compute: Callable[[], bytes], token: Token) -> bytes:
         async with self.gate.slot():
-            return await anyio.to_thread.run_sync(compute)
+            token.deadline = time.monotonic() + self.deadline  # counted from the start, not the queue
+
+            def run() -> bytes:
+                with interruptible(token):
+                    return compute()
+
+            try:
+                body = await anyio.to_thread.run_sync(run)
+            except Interrupted as exc:
+                if exc.reason == "deadline":
+                    raise TookTooLong(f"the computation passed its deadline of {self.deadline:g} s") from exc
+                raise ClientGone("every client waiting for this answer disconnected") from exc
+        await self._keep(key, body)  # kept whoever still waits
+        return body
 
     async def _keep(self, key: str, body: bytes) -> None:
         if not self.max_value_bytes or len(body) <= self.max_value_bytes:

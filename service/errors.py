@@ -14,7 +14,10 @@
     │   └── NothingToFit         no classifier or comparison can be computed
     ├── TooLarge                 over a configured limit
     │   └── OverBudget           more work than one request may cost (says the budget)
-    └── Overloaded               every worker busy and the queue full: come back after `retry_after` s
+    ├── Overloaded               every worker busy and the queue full: come back after `retry_after` s
+    ├── TookTooLong              a computation passed its deadline (stopped between blocks)
+    ├── ClientGone               every client waiting for an answer disconnected (nobody reads it)
+    └── SlowClient               a request body that stalls longer than the body timeout
 
 No HTTP here: `service/api/problems.py` maps each kind to a status and a problem-details body.
 Models raise without a field; the use-cases, which take the request Struct whole, name the field
@@ -85,6 +88,18 @@ class TooLarge(DomainError):
 
 
 class OverBudget(TooLarge):
+    pass
+
+
+class TookTooLong(DomainError):
+    pass
+
+
+class ClientGone(DomainError):
+    pass
+
+
+class SlowClient(DomainError):
     pass
 
 

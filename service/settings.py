@@ -38,6 +38,9 @@ class Settings:
     cache_ttl_seconds: int = 24 * 3600
     cache_max_entries: int = 2048
     cache_max_bytes: int = 256 * 1024 * 1024  # the in-process cache's bound (answers over 1/16 are not kept)
+    compute_deadline_seconds: float = 60.0  # an answer computed for longer is stopped (503)
+    body_timeout_seconds: float = 10.0  # the longest wait for the next part of a request body (408)
+    max_connections: int = 512  # per worker; uvicorn answers 503 beyond
     job_lease_seconds: float = 30.0  # a job whose replica stops renewing for this long is restarted
     http_max_age: int = 3600  # Cache-Control max-age of GET answers (ETags revalidate after a rebuild)
     workers: int = 1
@@ -75,6 +78,9 @@ class Settings:
             cache_max_bytes=int(get("CACHE_MAX_BYTES", str(cls.cache_max_bytes))),
             http_max_age=int(get("HTTP_MAX_AGE", str(cls.http_max_age))),
             job_lease_seconds=float(get("JOB_LEASE", str(cls.job_lease_seconds))),
+            compute_deadline_seconds=float(get("COMPUTE_DEADLINE", str(cls.compute_deadline_seconds))),
+            body_timeout_seconds=float(get("BODY_TIMEOUT", str(cls.body_timeout_seconds))),
+            max_connections=int(get("MAX_CONNECTIONS", str(cls.max_connections))),
             workers=int(get("WORKERS", "1")),
             reports=Path(get("REPORTS", "reports")),
             limits=limits,

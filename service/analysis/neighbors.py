@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from service.analysis.interrupt import checkpoint
 from service.analysis.topk import top_k_rows
 
 # Rows gathered at a time in brute force (bounds transient memory to ~32 MB at 1024-d float16).
@@ -87,6 +88,7 @@ def exact_search(space: Space, query: np.ndarray, k: int, allowed: np.ndarray | 
     stored_query = np.ascontiguousarray(query, dtype=space.matrix.dtype)
     pool = []
     for start in range(0, len(candidates), CHUNK_ROWS):
+        checkpoint()
         chunk = candidates[start : start + CHUNK_ROWS]
         if len(chunk) <= want:
             pool.append(chunk)
@@ -109,6 +111,7 @@ def exact_many(
     want = 2 * k + 16
     pool: list[list[np.ndarray]] = [[] for _ in queries]
     for start in range(0, len(rows), CHUNK_ROWS):
+        checkpoint()
         chunk = rows[start : start + CHUNK_ROWS]
         scores = queries @ space.unit(chunk).T
         for row, token in enumerate(exclude):

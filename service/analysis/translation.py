@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from service.analysis.interrupt import checkpoint
 from service.analysis.neighbors import Space, search_many
 from service.analysis.topk import top_k_rows
 
@@ -115,6 +116,7 @@ def evaluate(
         targets = allowed[t_start : t_start + TARGET_BLOCK]
         unit_targets, r_targets = space.unit(targets), r[targets]
         for start in range(0, len(sources), EVAL_BLOCK):
+            checkpoint()
             block = sources[start : start + EVAL_BLOCK]
             cosine = space.unit(block) @ unit_targets.T
             at = np.minimum(np.searchsorted(targets, block), len(targets) - 1)

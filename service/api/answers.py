@@ -25,6 +25,12 @@ CACHE_HEADER = "X-Cache"
 JSON = "application/json"
 
 
+async def disconnected(request: Request[Any, Any, Any]) -> None:
+    """Returns when the client goes away (the body, if any, has been read by then)."""
+    while (await request.receive())["type"] != "http.disconnect":
+        pass
+
+
 def _gzipped(request: Request[Any, Any, Any], size: int) -> bool:
     return size >= COMPRESSION.minimum_size and "gzip" in request.headers.get("accept-encoding", "")
 
@@ -70,7 +76,9 @@ async def cached_json(
     if held is not None:  # the ETag of the representation the client holds
         headers = {"ETag": held, "Cache-Control": f"public, max-age={max_age}", "Vary": "Accept-Encoding"}
         return Response(b"", status_code=304, headers=headers)
-    body, hit = await cache.get_or_compute(endpoint, key, lambda: ENCODER.encode(compute()), inline)
+    body, hit = await cache.get_or_compute(
+        endpoint, key, lambda: ENCODER.encode(compute()), inline, gone=lambda: disconnected(request)
+    )
     headers = validators(request, tag, len(body), max_age)
     headers[CACHE_HEADER] = "hit" if hit else "miss"
     return Response(body, media_type=JSON, headers=headers)

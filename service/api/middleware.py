@@ -4,6 +4,8 @@
 GET; this outermost middleware drops the body bytes on the way out, after compression, so every
 header (Content-Length included) is the one a GET would carry.
 
+`body_timeout`: a request body that stalls is a 408, not a connection held for minutes.
+
 `security_headers`: a path with a NUL character is a 400 before any route sees it; no MIME
 sniffing on any answer; pages (the explorer, the reports) may load only their own origin's scripts
 and styles. The Swagger page under /schema loads its CDN's and is left out.
@@ -11,8 +13,13 @@ and styles. The Swagger page under /schema loads its CDN's and is left out.
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
+
 from litestar.enums import ScopeType
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import ASGIApp, Message, Receive, ReceiveMessage, Scope, Send
+
+from service.errors import SlowClient
 
 
 def head_without_body(app: ASGIApp) -> ASGIApp:
@@ -75,3 +82,34 @@ def security_headers(app: ASGIApp) -> ASGIApp:
         await app(scope, receive, send_with_headers)
 
     return middleware
+
+
+def body_timeout(seconds: float) -> Callable[[ASGIApp], ASGIApp]:
+    """A request body whose next part does not arrive within `seconds` is a 408: a client that
+    trickles (or never finishes) its body does not hold a connection and a handler indefinitely."""
+
+    def wrap(app: ASGIApp) -> ASGIApp:
+        async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+            if scope["type"] != ScopeType.HTTP or scope.get("method") in ("GET", "HEAD"):
+                await app(scope, receive, send)
+                return
+            finished = False
+
+            async def timed_receive() -> ReceiveMessage:
+                nonlocal finished
+                if finished:  # the body is in: what follows is the wait for a disconnect
+                    return await receive()
+                try:
+                    message = await asyncio.wait_for(receive(), seconds)
+                except TimeoutError as exc:
+                    raise SlowClient(
+                        f"no part of the request body arrived for {seconds:g} s", field="body"
+                    ) from exc
+                finished = message["type"] != "http.request" or not message.get("more_body", False)
+                return message
+
+            await app(scope, timed_receive, send)
+
+        return middleware
+
+    return wrap

@@ -27,6 +27,9 @@ KINDS: list[tuple[type[errors.DomainError], int, str]] = [
     (errors.OverBudget, 400, "Over the work budget"),
     (errors.TooLarge, 413, "Request too large"),
     (errors.Overloaded, 503, "Service busy"),
+    (errors.TookTooLong, 503, "Computation took too long"),
+    (errors.ClientGone, 499, "Client closed request"),
+    (errors.SlowClient, 408, "Request timeout"),
 ]
 HTTP_TITLES = {
     404: "Not found",

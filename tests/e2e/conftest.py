@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -63,3 +64,32 @@ def server(packaged: dict[str, Path]) -> Iterator[str]:
         process.wait(timeout=30)
         assert process.stdout is not None
         process.stdout.close()
+
+
+def replica(artifact: Path, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
+    """One `python -m service` worker over one artifact with extra POLYGLOT_* settings, once ready."""
+    port = free_port()
+    command = [
+        sys.executable,
+        "-m",
+        "service",
+        "--port",
+        str(port),
+        "--workers",
+        "1",
+        "--artifacts",
+        str(artifact),
+    ]
+    process = subprocess.Popen(
+        command, cwd=ROOT, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if get(f"{base}/ready")[1].get("status") == "ready":
+                return process, base
+        except OSError:
+            time.sleep(0.2)
+    process.kill()
+    raise RuntimeError("replica did not become ready")

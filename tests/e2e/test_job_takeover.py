@@ -3,19 +3,17 @@ the other, restarted by a poll once the dead replica's lease lapses."""
 
 from __future__ import annotations
 
-import os
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import E5, ROOT
-from tests.e2e.conftest import free_port, get
+from tests.conftest import E5
+from tests.e2e.conftest import get, replica
 from tests.e2e.test_redis_cache import RedisServer
 
 pytestmark = [
@@ -25,41 +23,13 @@ pytestmark = [
 LEASE = 2  # seconds
 
 
-def replica(artifact: Path, redis_url: str) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    env = {**os.environ, "POLYGLOT_REDIS_URL": redis_url, "POLYGLOT_JOB_LEASE": str(LEASE)}
-    command = [
-        sys.executable,
-        "-m",
-        "service",
-        "--port",
-        str(port),
-        "--workers",
-        "1",
-        "--artifacts",
-        str(artifact),
-    ]
-    process = subprocess.Popen(
-        command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if get(f"{base}/ready")[1].get("status") == "ready":
-                return process, base
-        except OSError:
-            time.sleep(0.2)
-    process.kill()
-    raise RuntimeError("replica did not become ready")
-
-
 @pytest.fixture()
 def replicas(packaged: dict[str, Path], tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], str, str]]:
     redis = RedisServer(tmp_path)
     redis.start()
-    first, first_url = replica(packaged[E5], redis.url)
-    second, second_url = replica(packaged[E5], redis.url)
+    env = {"POLYGLOT_REDIS_URL": redis.url, "POLYGLOT_JOB_LEASE": str(LEASE)}
+    first, first_url = replica(packaged[E5], env)
+    second, second_url = replica(packaged[E5], env)
     try:
         yield first, first_url, second_url
     finally:

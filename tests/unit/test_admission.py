@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import time
+from collections.abc import Callable
 
 import pytest
 
+from service.analysis.interrupt import checkpoint
 from service.cache import Gate, MemoryStore, ResponseCache
-from service.errors import Overloaded
+from service.errors import ClientGone, Overloaded, TookTooLong
 
 
 def test_gate_runs_its_workers_queues_its_queue_and_refuses_the_rest() -> None:
@@ -66,3 +69,41 @@ def test_cache_hits_return_stored_bytes_and_a_damaged_value_is_a_miss() -> None:
         return [first, again, damaged]
 
     assert asyncio.run(scenario()) == [(b'{"a":1}', False), (b'{"a":1}', True), (b'{"a":1}', False)]
+
+
+def slow_blocks(blocks: list[int]) -> Callable[[], bytes]:
+    def compute() -> bytes:
+        for block in range(300):
+            checkpoint()  # where the analyses check between blocks of work
+            blocks.append(block)
+            time.sleep(0.01)
+        return b"{}"
+
+    return compute
+
+
+def test_work_stops_within_a_block_once_its_only_client_disconnects() -> None:
+    blocks: list[int] = []
+
+    async def scenario() -> None:
+        cache = ResponseCache(MemoryStore(), 60)
+        with pytest.raises(ClientGone):
+            await cache.get_or_compute("e", "key", slow_blocks(blocks), gone=lambda: asyncio.sleep(0.1))
+        await asyncio.sleep(0.2)  # the thread notices at its next checkpoint
+
+    asyncio.run(scenario())
+    stopped_at = len(blocks)
+    time.sleep(0.1)
+    assert 3 <= stopped_at < 40 and len(blocks) == stopped_at  # nothing ran after it stopped
+
+
+def test_work_past_its_deadline_is_stopped() -> None:
+    blocks: list[int] = []
+
+    async def scenario() -> None:
+        cache = ResponseCache(MemoryStore(), 60, deadline=0.1)
+        with pytest.raises(TookTooLong):
+            await cache.get_or_compute("e", "key", slow_blocks(blocks))
+
+    asyncio.run(scenario())
+    assert 3 <= len(blocks) < 40

@@ -14,14 +14,14 @@ from service.jobs import JobRequest, Jobs, Progress
 REQUEST = JobRequest("diversity", {"model": "m"}, {"seed": 1})
 
 
-def replica(store: MemoryStore, results: MemoryStore, lease: float = 1.0) -> Jobs:
-    return Jobs(store, results, ttl=60, sync_wait=0.05, lease=lease)
+def replica(store: MemoryStore, results: MemoryStore, sync_wait: float = 0.05) -> Jobs:
+    return Jobs(store, results, ttl=60, sync_wait=sync_wait, lease=1.0)
 
 
 def test_a_dead_replicas_job_is_taken_over_once_its_lease_lapses() -> None:
     async def scenario() -> list[object]:
         store, results = MemoryStore(), MemoryStore()
-        dead, alive = replica(store, results), replica(store, results)
+        dead, alive = replica(store, results), replica(store, results, sync_wait=5.0)
         hold = threading.Event()
 
         def stuck(progress: Progress) -> bytes:  # the first replica never finishes: it "dies"
@@ -33,7 +33,7 @@ def test_a_dead_replicas_job_is_taken_over_once_its_lease_lapses() -> None:
         for task in asyncio.all_tasks():
             if task is not asyncio.current_task():
                 task.cancel()
-        joined = await alive.run("key", "diversity", lambda p: b'{"n":2}', REQUEST)
+        joined = await alive.run("key", "diversity", lambda p: b'{"n":2}', REQUEST)  # the lease is held
         state = await alive.state(first.body.id)  # type: ignore[union-attr]
         orphaned_early = await alive.orphaned(state)
         time.sleep(1.1)  # the lease lapses
