@@ -57,11 +57,11 @@ def wait_ready(port: int, path: str, seconds: float = 60) -> None:
 
 
 @contextmanager
-def serve(argv: list[str], env: dict[str, str], port: int, ready: str) -> Iterator[None]:
+def serve(argv: list[str], env: dict[str, str], port: int, ready: str) -> Iterator[subprocess.Popen[bytes]]:
     process = subprocess.Popen(argv, env={**os.environ, **env}, cwd=ROOT, stdout=subprocess.DEVNULL)
     try:
         wait_ready(port, ready)
-        yield
+        yield process
     finally:
         process.terminate()
         process.wait(timeout=20)

@@ -267,7 +267,9 @@ def compare_job(
             raise NothingToFit(
                 f"{a.name} and {b.name} share only {len(ids_a)} tokens; need more than k={k}", field="models"
             )
-        result = compare(a.space.unit, b.space.unit, ids_a, ids_b, k=k, sample=sample, seed=seed)
+        result = compare(
+            a.space.unit, b.space.unit, ids_a, ids_b, k=k, sample=sample, seed=seed, progress=progress
+        )
         progress(1.0)
         out = s.CompareOut(
             [a.name, b.name],

@@ -39,9 +39,17 @@ def shared_tokens(a: list[str], b: list[str]) -> tuple[np.ndarray, np.ndarray]:
     return ids[:, 0], ids[:, 1]
 
 
-def _top(unit: np.ndarray, queries: np.ndarray, k: int) -> np.ndarray:
+def _top(
+    unit: np.ndarray,
+    queries: np.ndarray,
+    k: int,
+    progress: Callable[[float], None],
+    part: tuple[float, float],
+) -> np.ndarray:
+    """Top-k neighbours of each query row; progress runs from part[0] to part[0] + part[1]."""
     out = np.empty((len(queries), k), dtype=np.int64)
     for start in range(0, len(queries), BLOCK):
+        progress(part[0] + part[1] * start / len(queries))
         rows = queries[start : start + BLOCK]
         scores = unit[rows] @ unit.T
         scores[np.arange(len(rows)), rows] = -np.inf
@@ -65,6 +73,7 @@ def compare(
     k: int = 100,
     sample: float = 0.1,
     seed: int = 0,
+    progress: Callable[[float], None] = lambda share: None,
 ) -> Comparison:
     """`ids_a[i]` and `ids_b[i]` are the same token string in models A and B."""
     shared = len(ids_a)
@@ -73,7 +82,7 @@ def compare(
     a, b = unit_a(ids_a), unit_b(ids_b)
     count = max(1, min(shared, round(sample * shared)))
     queries = np.sort(np.random.default_rng(seed).choice(shared, count, replace=False))
-    top_a, top_b = _top(a, queries, k), _top(b, queries, k)
+    top_a, top_b = _top(a, queries, k, progress, (0.0, 0.45)), _top(b, queries, k, progress, (0.45, 0.45))
     overlap = np.array(
         [len(np.intersect1d(x, y, assume_unique=True)) for x, y in zip(top_a, top_b, strict=True)]
     )
