@@ -99,7 +99,11 @@ class QueriesRequest(Request):
 
 
 class NeighborsRequest(QueriesRequest):
-    """Nearest neighbours of one query or of a batch, optionally filtered by script or language."""
+    """Nearest neighbours of one query or of a batch, optionally filtered by script or language.
+
+    Exactly one of `token`, `id`, `vector` or `queries` (a query string carries `token` or `id`; a
+    body any of them; each batch entry exactly one of token, id, vector). The answer is capped at
+    queries x k rows, and exact, vector and filtered queries at a brute-force budget (README)."""
 
     scripts: (
         Annotated[Names, Meta(description="labels of the scheme to keep (e.g. Cyrillic,Greek)")] | None
@@ -129,7 +133,10 @@ class NeighborsRequest(QueriesRequest):
 
 
 class TranslationsRequest(QueriesRequest):
-    """Translation candidates of one query or of a batch in other scripts, or in named languages."""
+    """Translation candidates of one query or of a batch in other scripts, or in named languages.
+
+    Exactly one of `token`, `id`, `vector` or `queries`; a vector query needs `target_scripts` or
+    `target_languages` (it has no script of its own); with both, candidates must match both."""
 
     target_scripts: (
         Annotated[
@@ -195,6 +202,9 @@ class TokensRequest(Request):
 
 
 class SeparabilityRequest(Request):
+    """Writing-system (or language) separability by logistic regression; `within` applies to
+    scheme=language only; a request for which no classifier can be fitted is a 400."""
+
     scheme: AnalysisScheme = "paper"
     mode: Annotated[
         Literal["one-vs-rest", "pairwise"],

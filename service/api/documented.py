@@ -7,6 +7,7 @@ msgspec's own JSON schema of the Struct (bounds, enums, defaults, descriptions: 
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -82,9 +83,15 @@ def get_route(
         path,
         http_method=[HttpMethod.GET, HttpMethod.HEAD],
         summary=summary,
+        description=described(kind),
         responses=responses,
         operation_class=operation(kind),
     )
+
+
+def described(kind: type[Request]) -> str | None:
+    """The Struct's docstring (its cross-field rules), for the operation's description."""
+    return inspect.cleandoc(kind.__doc__) if kind.__doc__ and kind is not Request else None
 
 
 @cache

@@ -18,7 +18,7 @@ from service import requests as r
 from service import schemas as s
 from service.api.answers import CACHED_HEADERS, NOT_MODIFIED, cached_json
 from service.api.decoding import decoder
-from service.api.documented import operation
+from service.api.documented import described, operation
 from service.api.params import BODY_ERRORS, ERRORS, SERVICES, ModelName, Services, Svc, query_items
 from service.errors import InvalidInput
 
@@ -68,6 +68,7 @@ def _route(
         responses={**(BODY_ERRORS if method == HttpMethod.POST else ERRORS), **NOT_MODIFIED},
         response_headers=CACHED_HEADERS,
         summary=summary,
+        description=described(kind),
         status_code=200,
         operation_class=operation(kind, body=method == HttpMethod.POST),
     )
@@ -122,6 +123,7 @@ async def post_translations(
     response_headers=CACHED_HEADERS,
     status_code=200,
     summary="Precision@1/5/10 of cosine and CSLS retrieval on a bilingual dictionary",
+    description=described(r.EvaluateRequest),
     operation_class=operation(r.EvaluateRequest, body=True),
 )
 async def evaluate(request: Request[Any, Any, Any], svc: Svc, model: ModelName) -> Response[s.EvaluateOut]:

@@ -46,11 +46,15 @@ ERRORS = {
         (400, "bad parameter or body: `field` names it"),
         (404, "unknown model, token or job; close matches in `suggestions` or `known`"),
         (413, "body or dictionary over the documented limits"),
+        (503, "busy (Retry-After says when to try again), or a computation past its deadline"),
     )
 }
 BODY_ERRORS = {
     **ERRORS,
     415: ResponseSpec(s.Problem, description="a body that is not application/json", media_type=PROBLEM_JSON),
+    408: ResponseSpec(
+        s.Problem, description="the body stalled past the body timeout", media_type=PROBLEM_JSON
+    ),
 }
 
 
