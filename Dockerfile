@@ -6,6 +6,7 @@ FROM python:3.11-slim AS build
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /app
 COPY pyproject.toml README.md ./
+COPY geometry ./geometry
 COPY loaders ./loaders
 COPY service ./service
 COPY deploy/build-artifacts.sh ./deploy/build-artifacts.sh

@@ -28,9 +28,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.request_path import free_port, serve  # noqa: E402
-from service.analysis.neighbors import exact_search, normalise, search  # noqa: E402
-from service.models import load_model  # noqa: E402
-from service.queries import filter_mask  # noqa: E402
+from geometry.neighbors import exact_search, normalise, search  # noqa: E402
+from service.registry import load_model  # noqa: E402
+from service.usecases.resolving import filter_mask  # noqa: E402
 
 E5 = "multilingual-e5-small"
 

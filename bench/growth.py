@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 from usearch.index import Index
 
-from service.analysis.separability import cross_validate
-from service.models import load_model
+from geometry.separability import cross_validate
+from service.registry import load_model
 
 
 def timed(fn: object, repeat: int) -> float:

@@ -15,9 +15,11 @@ import msgspec
 import numpy as np
 
 from loaders.artifact import AMBIGUOUS, UNLABELLED
-from service import analyses, queries
 from service import requests as r
-from service.models import LoadedModel, load_model
+from service.registry import LoadedModel, load_model
+from service.usecases import neighbours
+from service.usecases import relations as relations_use
+from service.usecases import separability as separability_use
 
 LATIN = ["de", "es", "fr", "it", "nl", "pt"]
 CYRILLIC = ["bg", "ru", "uk"]
@@ -25,7 +27,7 @@ CYRILLIC = ["bg", "ru", "uk"]
 
 def separability(model: LoadedModel, mode: str, chosen: list[str] | None, within: str | None) -> str:
     request = r.SeparabilityRequest(scheme="language", mode=mode, categories=chosen, within=within)  # type: ignore[arg-type]
-    _, compute = analyses.separability_job(model, request)
+    _, compute = separability_use.separability_job(model, request)
     out = msgspec.json.decode(compute(lambda _: None))
     scores = ", ".join(f"{x['category']} {x['accuracy']:.3f}" for x in out["scores"])
     skipped = len(out["skipped"])
@@ -35,7 +37,7 @@ def separability(model: LoadedModel, mode: str, chosen: list[str] | None, within
 def per_query_ms(model: LoadedModel, words: list[str], languages: list[str] | None) -> float:
     started = time.perf_counter()
     for word in words:
-        queries.neighbors(model, r.NeighborsRequest(token=word, k=10, languages=languages))
+        neighbours.neighbors(model, r.NeighborsRequest(token=word, k=10, languages=languages))
     return (time.perf_counter() - started) * 1000 / len(words)
 
 
@@ -55,9 +57,9 @@ def main() -> None:
         print("  one-vs-rest within Latin:", separability(model, "one-vs-rest", LATIN, "Latin"))
         print("  pairwise within Latin:", separability(model, "pairwise", LATIN, "Latin"))
         print("  one-vs-rest within Cyrillic:", separability(model, "one-vs-rest", CYRILLIC, "Cyrillic"))
-        chosen = analyses.chosen_languages(model, None, 200)
+        chosen = relations_use.chosen_languages(model, None, 200)
         started = time.perf_counter()
-        relations = analyses.language_relations(model, chosen, 10, 1000, 0, lambda _: None)
+        relations = relations_use.language_relations(model, chosen, 10, 1000, 0, lambda _: None)
         took = time.perf_counter() - started
         merges = "; ".join(
             f"{'+'.join(m.left)} | {'+'.join(m.right)} ({m.distance:.3f})" for m in relations.merges[:3]

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-from service.analysis.neighbors import exact_search, normalise, search
-from service.models import load_model
+from geometry.neighbors import exact_search, normalise, search
+from service.registry import load_model
 
 
 def rate(label: str, count: int, seconds: float) -> float:

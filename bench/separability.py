@@ -13,8 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-from service.analysis import separability as sep
-from service.models import load_model
+from geometry import separability as sep
+from service.registry import load_model
 
 
 def sklearn_cross_validate(

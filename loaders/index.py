@@ -11,8 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
+from geometry.topk import top_k_rows
 from loaders.artifact import IndexParams
-from service.analysis.topk import top_k_rows
 
 Progress = Callable[[int, int], None]
 

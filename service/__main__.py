@@ -27,7 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     workers = args.workers or settings.workers
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     from loaders.errors import ArtifactError
-    from service.models import check_artifacts
+    from service.registry import check_artifacts
 
     try:
         check_artifacts(settings)

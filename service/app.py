@@ -29,8 +29,8 @@ from service.api.problems import EXCEPTION_HANDLERS
 from service.cache import Gate, MemoryStore, ResponseCache, Store
 from service.jobs import Jobs
 from service.metrics import MetricsController, metrics, prometheus_config
-from service.models import Registry, load_registry
 from service.redis_store import FallbackStore, RedisStore
+from service.registry import Registry, load_registry
 from service.settings import Settings
 
 log = logging.getLogger("service")

@@ -21,7 +21,7 @@ from typing import Any, Protocol
 import anyio.to_thread
 import msgspec
 
-from service.analysis.interrupt import Interrupted, Token, interruptible
+from geometry.interrupt import Interrupted, Token, interruptible
 from service.errors import ClientGone, Overloaded, TookTooLong
 
 

@@ -34,6 +34,7 @@ from service.metrics import metrics
 
 log = logging.getLogger("service.jobs")
 Progress = Callable[[float], None]
+Compute = Callable[[Progress], bytes]  # a job's work: reports progress, returns the encoded result
 Status = Literal["running", "done", "failed", "cancelled"]
 
 

@@ -11,7 +11,7 @@ from litestar.testing import TestClient
 
 from loaders.build import BuildOptions, build_cached
 from service.app import create_app
-from service.models import Registry, load_registry
+from service.registry import Registry, load_registry
 from service.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -1,1 +1,1 @@
-"""HTTP routes: one module per resource. Handlers decode, call `service.queries`, encode."""
+"""HTTP routes: one module per resource. Handlers decode, call `service.usecases`, encode."""

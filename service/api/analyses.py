@@ -16,7 +16,6 @@ from litestar.handlers import HTTPRouteHandler, route
 from litestar.openapi import ResponseSpec
 from litestar.params import Parameter
 
-from service import analyses
 from service import requests as r
 from service import schemas as s
 from service.api.decoding import decoder
@@ -25,8 +24,9 @@ from service.api.params import ERRORS, SERVICES, ModelName, Services, Svc, query
 from service.api.problems import status_named
 from service.cache import cache_key
 from service.errors import InvalidInput
-from service.jobs import JobRequest, Jobs, JobState
-from service.models import LoadedModel
+from service.jobs import Compute, JobRequest, Jobs, JobState
+from service.registry import LoadedModel
+from service.usecases import compare, diversity, relations, separability
 
 T = TypeVar("T", bound=msgspec.Struct)
 ACCEPTED = {**ERRORS, 202: ResponseSpec(data_container=s.JobOut, description="still computing: poll the URL")}
@@ -74,11 +74,11 @@ KINDS: dict[str, type[r.Request]] = {
     "language-relations": r.RelationsRequest,
     "compare": r.CompareRequest,
 }
-Job = Callable[[LoadedModel, Any], tuple[msgspec.Struct, analyses.Compute]]
+Job = Callable[[LoadedModel, Any], tuple[msgspec.Struct, Compute]]
 MODEL_JOBS: dict[str, Job] = {
-    "separability": analyses.separability_job,
-    "diversity": analyses.diversity_job,
-    "language-relations": analyses.relations_job,
+    "separability": separability.separability_job,
+    "diversity": diversity.diversity_job,
+    "language-relations": relations.relations_job,
 }
 
 
@@ -90,7 +90,7 @@ async def _begin(svc: Services, name: str, path: dict[str, str], query: r.Reques
         if query.models[0] == query.models[1]:
             raise InvalidInput("name two different models, comma-separated", field="models")
         a, b = svc.registry.get(query.models[0]), svc.registry.get(query.models[1])
-        resolved, compute = analyses.compare_job(a, b, query)
+        resolved, compute = compare.compare_job(a, b, query)
         checksums = [a.checksum, b.checksum]
     else:
         found = svc.registry.get(path["model"])

@@ -15,8 +15,8 @@ from service.api.decoding import decoder
 from service.api.documented import get_route
 from service.api.params import ERRORS, SERVICES, ModelName, Svc, examples, query_items
 from service.errors import at
-from service.models import LoadedModel
-from service.queries import find_tokens, token_out
+from service.registry import LoadedModel
+from service.usecases.tokens import find_tokens, token_out
 
 
 def model_out(model: LoadedModel) -> s.ModelOut:

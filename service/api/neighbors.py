@@ -13,7 +13,6 @@ from litestar import Request, Response, Router
 from litestar.enums import HttpMethod
 from litestar.handlers import HTTPRouteHandler, route
 
-from service import queries
 from service import requests as r
 from service import schemas as s
 from service.api.answers import CACHED_HEADERS, NOT_MODIFIED, cached_json
@@ -21,6 +20,7 @@ from service.api.decoding import decoder
 from service.api.documented import described, operation
 from service.api.params import BODY_ERRORS, ERRORS, SERVICES, ModelName, Services, Svc, query_items
 from service.errors import InvalidInput
+from service.usecases import dictionary, neighbours, resolving, translations
 
 GET_HEAD = [HttpMethod.GET, HttpMethod.HEAD]
 NEIGHBORS, TRANSLATIONS = "/{model:str}/neighbors", "/{model:str}/translations"
@@ -44,9 +44,12 @@ async def _answer(
     found = svc.registry.get(model)
     compute: Callable[[], msgspec.Struct]
     if isinstance(query, r.NeighborsRequest):
-        endpoint, compute = "neighbors", lambda: queries.neighbors(found, query, svc.settings.limits)
+        endpoint, compute = "neighbors", lambda: neighbours.neighbors(found, query, svc.settings.limits)
     else:
-        endpoint, compute = "translations", lambda: queries.translations(found, query, svc.settings.limits)
+        endpoint, compute = (
+            "translations",
+            lambda: translations.translations(found, query, svc.settings.limits),
+        )
     return await cached_json(
         http,
         svc.cache,
@@ -54,7 +57,7 @@ async def _answer(
         endpoint,
         query,
         compute,
-        inline=queries.is_lookup(found, query),
+        inline=resolving.is_lookup(found, query),
         max_age=svc.settings.http_max_age,
     )
 
@@ -135,7 +138,7 @@ async def evaluate(request: Request[Any, Any, Any], svc: Svc, model: ModelName) 
         [found.checksum],
         "evaluate",
         query,
-        lambda: queries.evaluate_dictionary(found, query, svc.settings.limits),
+        lambda: dictionary.evaluate_dictionary(found, query, svc.settings.limits),
         inline=False,
         max_age=svc.settings.http_max_age,
     )

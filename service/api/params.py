@@ -19,7 +19,7 @@ from service.api.problems import PROBLEM_JSON
 from service.cache import ResponseCache
 from service.errors import InvalidInput
 from service.jobs import Jobs
-from service.models import Registry
+from service.registry import Registry
 from service.settings import Settings
 
 

@@ -15,13 +15,13 @@ from pathlib import Path
 
 import numpy as np
 
+from geometry.compare import compare, shared_tokens
+from geometry.diversity import diversity, sample_queries
+from geometry.neighbors import search
+from geometry.separability import separability
 from loaders import artifact
 from loaders.errors import ArtifactError
-from service.analysis.compare import compare, shared_tokens
-from service.analysis.diversity import diversity, sample_queries
-from service.analysis.neighbors import search
-from service.analysis.separability import separability
-from service.models import LoadedModel, load_registry
+from service.registry import LoadedModel, load_registry
 from service.report import figures
 from service.report.languages import language_section
 from service.report.page import img, table

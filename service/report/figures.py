@@ -11,7 +11,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from service.analysis.separability import Separability  # noqa: E402
+from geometry.separability import Separability  # noqa: E402
 
 TOP_SCRIPTS = 10
 

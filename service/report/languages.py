@@ -6,11 +6,12 @@ import argparse
 import html
 from pathlib import Path
 
-from service.analyses import chosen_languages, language_relations, language_tokens
-from service.analysis.separability import Separability, separability
-from service.models import LoadedModel
+from geometry.separability import Separability, separability
+from service.registry import LoadedModel
 from service.report import figures
 from service.report.page import img
+from service.usecases.relations import chosen_languages, language_relations
+from service.usecases.vocabulary import language_tokens
 
 WITHIN_LATIN = ["de", "es", "fr", "it", "nl", "pt"]
 MIN_TOKENS = 500

@@ -8,7 +8,7 @@ import pytest
 from litestar.testing import TestClient
 
 from service.app import create_app
-from service.models import Registry
+from service.registry import Registry
 from service.settings import Limits, Settings
 from tests.conftest import USE
 

@@ -180,13 +180,15 @@ def test_dictionary_precision_per_target_language(client: Client) -> None:
 
 
 def test_relations_are_deterministic_per_seed(registry: Any) -> None:
-    from service import analyses
     from service.requests import RelationsRequest
+    from service.usecases import relations
 
     model = registry.get(USE)
 
     def run(seed: int) -> bytes:
-        return analyses.relations_job(model, RelationsRequest(k=10, sample=100, seed=seed))[1](lambda _: None)
+        return relations.relations_job(model, RelationsRequest(k=10, sample=100, seed=seed))[1](
+            lambda _: None
+        )
 
     first, again, other = run(3), run(3), run(4)
     strip = msgspec.json.Decoder(dict[str, Any])

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from litestar.testing import TestClient
 
-from service.analysis.neighbors import exact_search, normalise, search
-from service.models import Registry
+from geometry.neighbors import exact_search, normalise, search
+from service.registry import Registry
 from tests.conftest import E5, USE
 
 

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import pytest
 
-from service.analysis.interrupt import checkpoint
+from geometry.interrupt import checkpoint
 from service.cache import Gate, MemoryStore, ResponseCache
 from service.errors import ClientGone, Overloaded, TookTooLong
 

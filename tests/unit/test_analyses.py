@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 
-from service.analysis.compare import canonical_correlations, compare, shared_tokens
-from service.analysis.diversity import diversity, sample_queries
-from service.analysis.logistic import fit_folds
-from service.analysis.separability import separability
+from geometry.compare import canonical_correlations, compare, shared_tokens
+from geometry.diversity import diversity, sample_queries
+from geometry.logistic import fit_folds
+from geometry.separability import separability
 
 
 def clusters(shift: float, n: int = 600, d: int = 8, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
+from geometry.topk import top_k_rows
 from loaders.index import knn_table
-from service.analysis.topk import top_k_rows
 
 
 @pytest.mark.parametrize("shape", [(7, 5), (40, 3000), (3, 1)])

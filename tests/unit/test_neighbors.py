@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from usearch.index import Index
 
+from geometry.neighbors import Space, exact_search, normalise, search, search_many
 from loaders.index import knn_table
-from service.analysis.neighbors import Space, exact_search, normalise, search, search_many
 
 
 def make_space(matrix: np.ndarray, table_k: int = 0, with_index: bool = True) -> Space:

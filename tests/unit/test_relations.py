@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from service.analysis.relations import neighbour_counts, relations, sample_per_label
+from geometry.relations import neighbour_counts, relations, sample_per_label
 
 # Token codes: 0 = a, 1 = b, 2 = c, 3 = not a language.
 CODES = np.array([0, 0, 1, 1, 2, 2, 3, 3])

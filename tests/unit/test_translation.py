@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from service.analysis.translation import evaluate, neighbourhood_means, parse_dictionary, translate
+from geometry.translation import evaluate, neighbourhood_means, parse_dictionary, translate
 from tests.unit.test_neighbors import make_space
 
 # Source words 0, 1 and their translations 2, 3; token 4 is a hub close to everything.
@@ -65,7 +65,7 @@ def test_parse_dictionary() -> None:
 
 def test_evaluation_in_blocks_equals_the_dense_ranking(monkeypatch: pytest.MonkeyPatch) -> None:
     """Targets and sources in small blocks (running top-10 merged): the dense computation's lists."""
-    from service.analysis import translation
+    from geometry import translation
 
     rng = np.random.default_rng(5)
     space = make_space(rng.standard_normal((300, 6)), table_k=10, with_index=False)

@@ -16,7 +16,7 @@ from itertools import combinations
 
 import numpy as np
 
-from service.analysis.logistic import fit_folds, predict
+from geometry.logistic import fit_folds, predict
 
 Progress = Callable[[float], None]
 

@@ -15,11 +15,11 @@ from pathlib import Path
 
 import numpy as np
 
+from geometry.neighbors import Space
+from geometry.translation import neighbourhood_means
 from loaders import artifact
 from loaders.artifact import Manifest
 from loaders.errors import ArtifactError
-from service.analysis.neighbors import Space
-from service.analysis.translation import neighbourhood_means
 from service.errors import MissingLabels, OutOfRange, UnknownLabel, UnknownModel, UnknownToken
 from service.language_labels import LanguageDetail, LanguageTable
 from service.settings import Settings

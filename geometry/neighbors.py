@@ -15,8 +15,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from service.analysis.interrupt import checkpoint
-from service.analysis.topk import top_k_rows
+from geometry.interrupt import checkpoint
+from geometry.topk import top_k_rows
 
 # Rows gathered at a time in brute force (bounds transient memory to ~32 MB at 1024-d float16).
 CHUNK_ROWS = 16_384

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from service.analysis.topk import top_k_rows
+from geometry.topk import top_k_rows
 
 BLOCK = 512
 

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from service.analysis.interrupt import checkpoint
-from service.analysis.neighbors import Space, search_many
-from service.analysis.topk import top_k_rows
+from geometry.interrupt import checkpoint
+from geometry.neighbors import Space, search_many
+from geometry.topk import top_k_rows
 
 CSLS_K = 10
 # CSLS re-ranks a cosine shortlist of this many candidates per wanted result (at least 100).

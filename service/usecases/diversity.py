@@ -1,0 +1,57 @@
+"""Distinct categories among each token's nearest neighbours, as a job."""
+
+from __future__ import annotations
+
+import time
+
+import msgspec
+
+from geometry.diversity import diversity, sample_queries
+from service import requests as r
+from service import schemas as s
+from service.errors import at
+from service.jobs import Compute, Progress
+from service.registry import LoadedModel
+from service.usecases.vocabulary import language_tokens, neighbour_ids
+
+
+def diversity_job(model: LoadedModel, request: r.DiversityRequest) -> tuple[r.DiversityRequest, Compute]:
+    scheme, k, sample, seed = request.scheme, request.k, request.sample, request.seed
+    include_self, count = request.include_self, request.count
+    with at("scheme"):
+        labels = model.scheme(scheme)
+    # language: queries are language-labelled tokens (validated now: a 400, not a failed job)
+    pool = language_tokens(model, None) if scheme == "language" else model.space.indexed
+
+    def compute(progress: Progress) -> bytes:
+        started = time.perf_counter()
+        queries = sample_queries(pool, sample, seed)
+        neighbours = neighbour_ids(model, queries, k, progress)
+        result = diversity(
+            neighbours,
+            queries,
+            labels.codes,
+            labels.names,
+            include_self=include_self,
+            count=count,
+            scheme=scheme,
+        )
+        out = s.DiversityOut(
+            model.name,
+            scheme,
+            k,
+            sample,
+            seed,
+            include_self,
+            count,
+            result.queries,
+            round(result.mean, 6),
+            round(result.sd, 6),
+            result.histogram,
+            result.mix,
+            result.mix_queries,
+            round(time.perf_counter() - started, 3),
+        )
+        return msgspec.json.encode(out)
+
+    return request, compute

@@ -1,0 +1,67 @@
+"""Nearest neighbours of one query or a batch (`requests.NeighborsRequest` taken whole)."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from geometry.neighbors import search_many
+from service import requests as r
+from service import schemas as s
+from service.metrics import metrics
+from service.registry import LoadedModel
+from service.settings import Limits
+from service.usecases.resolving import DEFAULT_LIMITS, answer_rows, check_budget, filter_mask, resolve_all
+
+
+def neighbors(
+    model: LoadedModel, request: r.NeighborsRequest, limits: Limits = DEFAULT_LIMITS
+) -> s.NeighborsOut | s.NeighborsBatchOut:
+    resolved, batch = resolve_all(model, request)
+    mask = filter_mask(model, request.scheme, request.scripts, request.exclude_scripts, request.languages)
+    tokens = [token for _, token, _ in resolved]
+    table_may_answer = not request.exact and request.k <= model.space.table_k
+    scans = sum(
+        1
+        for token in tokens
+        if not table_may_answer or mask is not None or (token is None and not request.approximate)
+    )
+    rows = len(model.space.indexed) if mask is None else int(mask.sum())
+    check_budget(model, limits, len(resolved), request.k, scans, rows, "queries" if batch else "k")
+    started = time.perf_counter()
+    found = search_many(
+        model.space,
+        np.stack([vector for vector, _, _ in resolved]),
+        request.k,
+        tokens=[token for _, token, _ in resolved],
+        mask=mask,
+        exact=request.exact,
+        approximate=request.approximate,
+    )
+    if found:
+        elapsed = (time.perf_counter() - started) / len(found)
+        metrics().search_seconds.labels(found[0].method).observe(elapsed)
+    results = []
+    for (_, token, echo), hits in zip(resolved, found, strict=True):
+        ids, sims = hits.ids, hits.sims
+        if request.include_self and token is not None and (mask is None or mask[token]):
+            ids, sims = (
+                np.concatenate([[token], ids])[: request.k],
+                np.concatenate([[1.0], sims])[: request.k],
+            )
+        results.append(
+            s.NeighborsOut(
+                model.name,
+                echo,
+                request.k,
+                request.scheme,
+                request.scripts,
+                request.exclude_scripts,
+                request.include_self,
+                request.languages,
+                hits.method,
+                answer_rows(model, ids, sims, None, request.fields),
+            )
+        )
+    return s.NeighborsBatchOut(model.name, results) if batch else results[0]

@@ -1,0 +1,77 @@
+"""Language relations: how often one language's tokens have another's among their neighbours."""
+
+from __future__ import annotations
+
+import time
+
+import msgspec
+import numpy as np
+
+from geometry.relations import Relations, neighbour_counts, relations, sample_per_label
+from service import requests as r
+from service import schemas as s
+from service.errors import NothingToFit, at
+from service.jobs import Compute, Progress
+from service.registry import LoadedModel
+from service.usecases.vocabulary import neighbour_ids
+
+
+def chosen_languages(model: LoadedModel, languages: list[str] | None, min_tokens: int) -> list[str]:
+    """Requested (or all supported) languages with at least `min_tokens` labelled tokens, sorted."""
+    with at("languages"):
+        table = model.language_table()
+        chosen = table.check_codes(languages) if languages else table.supported
+    counts = model.labels["language"].counts()
+    kept = sorted({c for c in chosen if counts.get(c, 0) >= min_tokens})
+    if len(kept) < 2:
+        raise NothingToFit(f"fewer than two languages have {min_tokens} labelled tokens", field="min_tokens")
+    return kept
+
+
+def language_relations(
+    model: LoadedModel, chosen: list[str], k: int, per_language: int, seed: int, progress: Progress
+) -> Relations:
+    labels = model.labels["language"]
+    counts = labels.counts()
+    wanted = [labels.names.index(c) for c in chosen]
+    samples = sample_per_label(
+        np.flatnonzero(model.space.norms > 0), labels.codes, wanted, per_language, seed
+    )
+    neighbours = neighbour_ids(model, np.concatenate(samples), k, progress)
+    sizes = [len(x) for x in samples]
+    found = neighbour_counts(neighbours, sizes, labels.codes, wanted)
+    return relations(found, np.array([counts[c] for c in chosen], dtype=np.float64), chosen, sizes)
+
+
+def relations_job(model: LoadedModel, request: r.RelationsRequest) -> tuple[r.RelationsRequest, Compute]:
+    k, per_language, seed, min_tokens = request.k, request.sample, request.seed, request.min_tokens
+    chosen = chosen_languages(model, request.languages, min_tokens)
+    resolved = msgspec.structs.replace(request, languages=chosen)
+
+    def matrix(values: np.ndarray) -> list[list[float]]:
+        return [[round(float(v), 4) for v in row] for row in values]
+
+    def compute(progress: Progress) -> bytes:
+        started = time.perf_counter()
+        result = language_relations(model, chosen, k, per_language, seed, progress)
+        names = model.language_table().info.names
+        out = s.RelationsOut(
+            model.name,
+            k,
+            per_language,
+            seed,
+            min_tokens,
+            result.languages,
+            {c: names.get(c, c) for c in chosen},
+            result.tokens,
+            result.queries,
+            matrix(result.share),
+            matrix(result.lift),
+            matrix(result.affinity),
+            result.order,
+            [s.MergeOut(m.left, m.right, round(m.distance, 4)) for m in result.merges],
+            round(time.perf_counter() - started, 3),
+        )
+        return msgspec.json.encode(out)
+
+    return resolved, compute

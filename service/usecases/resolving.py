@@ -1,0 +1,181 @@
+"""What neighbours and translations share: queries resolved against a model (tokens, ids, vectors),
+filter masks, the work budget, and the rows of an answer."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from geometry.neighbors import normalise
+from loaders import artifact
+from service import requests as r
+from service import schemas as s
+from service.errors import InvalidInput, NoNeighbours, OverBudget, at
+from service.registry import LoadedModel
+from service.settings import Limits
+from service.usecases.tokens import language_out, languages_out
+
+DEFAULT_LIMITS = Limits()
+
+Resolved = tuple[np.ndarray, int | None, s.QueryOut]  # unit vector, token id (None: a vector), echo
+
+
+def _vector(model: LoadedModel, values: list[float], where: str) -> np.ndarray:
+    """The unit vector of `values`: scaled by its largest magnitude first, so that any finite, non-zero
+    vector normalises (1e30 or 1e-30 components would overflow or underflow a plain norm)."""
+    if len(values) != model.manifest.dim:
+        raise InvalidInput(
+            f"vector has {len(values)} values, {model.name} has dimension {model.manifest.dim}",
+            field=f"{where}vector",
+        )
+    vector = np.asarray(values, dtype=np.float64)
+    largest = float(np.abs(vector).max()) if np.isfinite(vector).all() else np.inf
+    if not 0 < largest < np.inf:
+        raise InvalidInput("vector values must be finite numbers, not all zeros", field=f"{where}vector")
+    return normalise((vector / largest).astype(np.float32))
+
+
+def _resolve(model: LoadedModel, query: r.Query | r.QueriesRequest, where: str) -> Resolved:
+    """One query with exactly one of token/id/vector; `where` prefixes the field named by errors."""
+    given = [name for name in ("token", "id", "vector") if getattr(query, name) is not None]
+    prefix = f"{where}." if where else ""
+    if len(given) != 1:
+        raise InvalidInput("give exactly one of token, id or vector", field=where or "token")
+    if query.vector is not None:
+        return _vector(model, query.vector, prefix), None, s.QueryOut("vector")
+    if query.token is not None:
+        with at(f"{prefix}token"):
+            ident, matched = model.resolve(query.token)
+        kind = "token"
+    else:
+        with at(f"{prefix}id"):
+            ident, matched, kind = model.check_id(int(query.id or 0)), "id", "id"
+    if model.space.norms[ident] == 0:
+        raise NoNeighbours(
+            f"token {ident} ({model.raw[ident]!r}) is a special or zero row and has no neighbours",
+            field=f"{prefix}{kind}",
+        )
+    echo = s.QueryOut(
+        kind,  # type: ignore[arg-type]
+        ident,
+        model.raw[ident],
+        model.display[ident],
+        matched,
+        model.label_of(ident),
+        language_out(model, ident),
+    )
+    return model.space.unit(np.array([ident]))[0], ident, echo
+
+
+def resolve_all(model: LoadedModel, request: r.QueriesRequest) -> tuple[list[Resolved], bool]:
+    """The request's queries (one, or its batch in order) and whether it was a batch."""
+    if request.queries is None:
+        return [_resolve(model, request, "")], False
+    if any(getattr(request, name) is not None for name in ("token", "id", "vector")):
+        raise InvalidInput(
+            "give either one query (token, id or vector) or a batch of queries", field="queries"
+        )
+    return [_resolve(model, q, f"queries[{i}]") for i, q in enumerate(request.queries)], True
+
+
+def is_lookup(model: LoadedModel, request: r.QueriesRequest) -> bool:
+    """True when the answer is a few table lookups (cheap enough to compute on the event loop)."""
+    plain = request.queries is None and request.vector is None and not getattr(request, "exact", False)
+    if isinstance(request, r.NeighborsRequest):
+        unfiltered = not (request.scripts or request.exclude_scripts or request.languages)
+        return plain and unfiltered and request.k <= model.space.table_k
+    return False
+
+
+def answer_rows(
+    model: LoadedModel,
+    ids: np.ndarray,
+    sims: np.ndarray,
+    csls: np.ndarray | None,
+    fields: Sequence[str] | None,
+) -> list[s.NeighborOut]:
+    """The neighbour rows, each with the requested fields only (all by default)."""
+    wanted = ALL_FIELDS if fields is None else set(fields)
+    id_list = ids.tolist()
+    columns: dict[str, list[Any]] = {}
+    if "token" in wanted:
+        columns["token"] = [model.raw[i] for i in id_list]
+    if "display" in wanted:
+        columns["display"] = [model.display[i] for i in id_list]
+    if "similarity" in wanted:
+        columns["similarity"] = np.round(sims.astype(np.float64), 6).tolist()
+    if "kind" in wanted:
+        columns["kind"] = [artifact.TOKEN_KINDS[c] for c in model.kinds[ids].tolist()]
+    if "labels" in wanted:
+        columns["labels"] = model.labels_of(ids)
+    if "csls" in wanted:
+        columns["csls"] = (
+            [None] * len(id_list) if csls is None else np.round(csls.astype(np.float64), 6).tolist()
+        )
+    if "language" in wanted:
+        columns["language"] = languages_out(model, ids)
+    names = list(columns)
+    rows = zip(*columns.values(), strict=True) if names else ((),) * len(id_list)
+    if fields is None:  # every field, in the Struct's order: positional construction is fastest
+        return [
+            s.NeighborOut(rank, ident, *row)
+            for rank, (ident, row) in enumerate(zip(id_list, rows, strict=True), 1)
+        ]
+    return [
+        s.NeighborOut(rank, ident, **dict(zip(names, row, strict=True)))
+        for rank, (ident, row) in enumerate(zip(id_list, rows, strict=True), start=1)
+    ]
+
+
+ALL_FIELDS = frozenset(("token", "display", "similarity", "kind", "labels", "csls", "language"))
+
+
+def filter_mask(
+    model: LoadedModel,
+    scheme: str,
+    keep: list[str] | None,
+    drop: list[str] | None,
+    languages: list[str] | None,
+    fields: tuple[str, str, str] = ("scripts", "exclude_scripts", "languages"),
+) -> np.ndarray | None:
+    """Mask of the indexed rows a filter allows (None: no filter); `fields` name the request's."""
+    with at("scheme"):
+        model.scheme(scheme)
+    if not keep and not drop and not languages:
+        return None
+    mask = model.space.norms > 0
+    if keep:
+        with at(fields[0]):
+            mask &= model.label_mask(scheme, keep)
+    if drop:
+        with at(fields[1]):
+            mask &= ~model.label_mask(scheme, drop)
+    if languages:
+        with at(fields[2]):
+            mask &= model.language_mask(languages)
+    return mask
+
+
+def check_budget(
+    model: LoadedModel, limits: Limits, queries: int, k: int, scans: int, rows: int, field: str
+) -> None:
+    """Refuse, before any work, an answer of more rows or a brute force of more cells than allowed."""
+    answer = queries * k
+    if answer > limits.max_answer_rows:
+        raise OverBudget(
+            f"{queries} queries x k={k} = {answer:,} result rows; one request may return "
+            f"{limits.max_answer_rows:,} (send fewer queries or a smaller k)",
+            field=field,
+            budget={"max_answer_rows": limits.max_answer_rows},
+        )
+    cells = scans * rows * model.manifest.dim
+    if cells > limits.max_scan_cells:
+        raise OverBudget(
+            f"{scans} brute-force searches over {rows:,} rows of {model.manifest.dim} values = {cells:.3g} "
+            f"cells; one request may scan {limits.max_scan_cells:.3g} (send fewer queries, leave out "
+            "exact=true, or ask approximate=true for vectors)",
+            field=field,
+            budget={"max_scan_cells": limits.max_scan_cells},
+        )

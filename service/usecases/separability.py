@@ -1,0 +1,120 @@
+"""Writing-system and language separability (the paper protocol) as a job."""
+
+from __future__ import annotations
+
+import time
+
+import msgspec
+import numpy as np
+
+from geometry.diversity import NON_SCRIPT
+from geometry.separability import separability
+from service import requests as r
+from service import schemas as s
+from service.errors import InvalidInput, NothingToFit, UnknownLabel, at
+from service.jobs import Compute, Progress
+from service.registry import LoadedModel
+from service.usecases.vocabulary import language_tokens
+
+PROTOCOL = (
+    "balanced undersampling; L2-normalised rows; logistic regression, C=1, unpenalised intercept "
+    "(scikit-learn LogisticRegression() objective, solved by batched Newton-CG); stratified k-fold accuracy"
+)
+
+
+def _check_categories(model: LoadedModel, scheme: str, categories: list[str] | None) -> list[str] | None:
+    if categories:
+        known = model.scheme(scheme).names
+        unknown = [c for c in categories if c not in known]
+        if unknown:
+            raise UnknownLabel(f"unknown {scheme} labels {unknown}", field="categories", known=known)
+    return sorted(categories) if categories else None
+
+
+def _check_eligible(
+    codes: np.ndarray, names: list[str], chosen: list[str] | None, mode: str, min_tokens: int, folds: int
+) -> None:
+    """400 when no classifier can be fitted (the rule `separability` applies, checked up front)."""
+    counts = np.bincount(codes, minlength=len(names))
+    pool = [i for i, name in enumerate(names) if not chosen or name in chosen]
+    eligible = [i for i in pool if counts[i] >= min_tokens]
+    if mode == "one-vs-rest":
+        eligible = [i for i in eligible if counts.sum() - counts[i] >= folds]
+    need = 2 if mode == "pairwise" else 1
+    if len(eligible) < need:
+        largest = ", ".join(f"{names[i]} {counts[i]}" for i in sorted(pool, key=lambda i: -counts[i])[:5])
+        raise NothingToFit(
+            f"{len(eligible)} categories have {min_tokens} tokens (and, one-vs-rest, {folds} others);"
+            f" {mode} needs {need}; largest: {largest} of {counts.sum()}",
+            field="min_tokens",
+        )
+
+
+def separability_job(
+    model: LoadedModel, request: r.SeparabilityRequest
+) -> tuple[r.SeparabilityRequest, Compute]:
+    """The request with its categories resolved (the cache key), and the computation."""
+    scheme, mode, min_tokens, folds = request.scheme, request.mode, request.min_tokens, request.folds
+    seed, categories, within = request.seed, request.categories, request.within
+    with at("scheme"):
+        labels = model.scheme(scheme)
+    ids = model.space.indexed
+    chosen: list[str] | None
+    if scheme == "language":
+        ids = language_tokens(model, within)
+        table = model.language_table()
+        with at("categories"):
+            chosen = sorted(table.check_codes(categories)) if categories else table.supported
+    elif within:
+        raise InvalidInput("within= (a Unicode script) applies to scheme=language only", field="within")
+    else:
+        chosen = _check_categories(model, scheme, categories)
+    if chosen is None and scheme == "unicode":  # Common/Mixed/Special are not writing systems
+        chosen = [n for n in labels.names if n not in NON_SCRIPT[scheme]]
+    _check_eligible(labels.codes[ids], labels.names, chosen, mode, min_tokens, folds)
+    resolved = msgspec.structs.replace(request, categories=chosen)
+
+    def compute(progress: Progress) -> bytes:
+        started = time.perf_counter()
+        result = separability(
+            model.space.unit,
+            ids,
+            labels.codes,
+            labels.names,
+            mode=mode,
+            min_tokens=min_tokens,
+            folds=folds,
+            seed=seed,
+            categories=chosen,
+            progress=progress,
+        )
+        scores = [
+            s.CategoryScore(
+                x.category,
+                x.tokens,
+                x.other,
+                x.samples,
+                round(x.accuracy, 6),
+                round(x.sd, 6),
+                [round(f, 6) for f in x.folds],
+            )
+            for x in result.scores
+        ]
+        out = s.SeparabilityOut(
+            model.name,
+            scheme,
+            mode,
+            min_tokens,
+            folds,
+            seed,
+            categories,
+            PROTOCOL,
+            scores,
+            round(result.mean, 6),
+            result.skipped,
+            round(time.perf_counter() - started, 3),
+            within=within,
+        )
+        return msgspec.json.encode(out)
+
+    return resolved, compute

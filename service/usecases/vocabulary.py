@@ -1,0 +1,32 @@
+"""Token sets and neighbour lists the analyses start from."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from geometry.neighbors import search
+from service.errors import at
+from service.jobs import Progress
+from service.registry import LoadedModel
+
+
+def language_tokens(model: LoadedModel, within: str | None) -> np.ndarray:
+    """Indexed tokens labelled with a language (not ambiguous/unlabelled), optionally of one script."""
+    with at("scheme"):
+        keep = model.language_mask(model.language_table().supported) & (model.space.norms > 0)
+    if within:
+        with at("within"):
+            keep &= model.label_mask("unicode", [within])
+    return np.flatnonzero(keep)
+
+
+def neighbour_ids(model: LoadedModel, queries: np.ndarray, k: int, progress: Progress) -> np.ndarray:
+    space = model.space
+    if space.knn_ids is not None and space.table_k >= k:
+        return np.asarray(space.knn_ids[queries, :k], dtype=np.int64)
+    out = np.empty((len(queries), k), dtype=np.int64)
+    for row, ident in enumerate(queries):
+        out[row] = search(space, space.unit(np.array([ident]))[0], k, token=int(ident)).ids
+        if row % 1000 == 0:
+            progress(row / len(queries))
+    return out
