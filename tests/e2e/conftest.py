@@ -34,52 +34,23 @@ def get(url: str) -> tuple[int, dict]:  # type: ignore[type-arg]
 
 @pytest.fixture(scope="session")
 def server(packaged: dict[str, Path]) -> Iterator[str]:
-    port = free_port()
-    command = [
-        sys.executable,
-        "-m",
-        "service",
-        "--port",
-        str(port),
-        "--workers",
-        "2",
-        "--artifacts",
-        *map(str, packaged.values()),
-    ]
-    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
+    """Both packaged models under two workers."""
+    process, base = replica(list(packaged.values()), {}, workers=2)
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if get(f"{base}/ready")[1].get("status") == "ready":
-                    break
-            except (urllib.error.URLError, ConnectionError):
-                time.sleep(0.2)
-        else:
-            pytest.fail("service did not become ready in 60 s")
         yield base
     finally:
         process.terminate()
         process.wait(timeout=30)
-        assert process.stdout is not None
-        process.stdout.close()
 
 
-def replica(artifact: Path, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
-    """One `python -m service` worker over one artifact with extra POLYGLOT_* settings, once ready."""
+def replica(
+    artifacts: Path | list[Path], env: dict[str, str], workers: int = 1
+) -> tuple[subprocess.Popen[bytes], str]:
+    """A real `python -m service` with extra POLYGLOT_* settings, once /ready says ready."""
     port = free_port()
-    command = [
-        sys.executable,
-        "-m",
-        "service",
-        "--port",
-        str(port),
-        "--workers",
-        "1",
-        "--artifacts",
-        str(artifact),
-    ]
+    paths = [artifacts] if isinstance(artifacts, Path) else artifacts
+    command = [sys.executable, "-m", "service", "--port", str(port), "--workers", str(workers), "--artifacts"]
+    command += [str(p) for p in paths]
     process = subprocess.Popen(
         command, cwd=ROOT, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
@@ -92,4 +63,4 @@ def replica(artifact: Path, env: dict[str, str]) -> tuple[subprocess.Popen[bytes
         except OSError:
             time.sleep(0.2)
     process.kill()
-    raise RuntimeError("replica did not become ready")
+    pytest.fail("the service did not become ready in 60 s")
