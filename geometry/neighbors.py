@@ -20,14 +20,20 @@ from geometry.topk import top_k_rows
 
 # Rows gathered at a time in brute force (bounds transient memory to ~32 MB at 1024-d float16).
 CHUNK_ROWS = 16_384
-# HNSW over-fetch (candidates requested per wanted neighbour) and the most rounds of expansion
-# through the exact neighbour table.
+# HNSW over-fetch: candidates requested per wanted neighbour, and never fewer than MIN_FETCH.
 OVERFETCH = 2
 MIN_FETCH = 64
-# From this many brute-force queries in one request, blocked matrix products beat one SIMD scan each.
-BATCH_EXACT = 4
+# The most rounds of best-first expansion through the exact neighbour table after HNSW.
 EXPAND_ROUNDS = 8
 EXPAND_WIDTH = 1  # expand the best k candidates each round (2 gains ~0.005 recall at half the speed)
+# From this many brute-force queries in one request, blocked matrix products beat one SIMD scan each.
+BATCH_EXACT = 4
+
+
+def candidates_per_block(k: int) -> int:
+    """Brute force keeps this many best rows of each block for exact re-scoring: more than k, so that
+    rows whose float16 scores tie or swap with float32 ones are not lost at the block's edge."""
+    return 2 * k + 16
 
 
 class VectorIndex(Protocol):
@@ -84,7 +90,7 @@ def exact_search(space: Space, query: np.ndarray, k: int, allowed: np.ndarray | 
     from usearch.index import search as scan
 
     candidates = space.indexed if allowed is None else allowed
-    want = 2 * k + 16
+    want = candidates_per_block(k)
     stored_query = np.ascontiguousarray(query, dtype=space.matrix.dtype)
     pool = []
     for start in range(0, len(candidates), CHUNK_ROWS):
@@ -108,7 +114,7 @@ def exact_many(
     """Brute force for several queries over the same sorted `rows` (query i never returns
     `exclude[i]`): blocked float32 products, each block converted once for all the queries; the best
     2k+16 per block are re-scored as `exact_search` does, so both give the same answers."""
-    want = 2 * k + 16
+    want = candidates_per_block(k)
     pool: list[list[np.ndarray]] = [[] for _ in queries]
     for start in range(0, len(rows), CHUNK_ROWS):
         checkpoint()

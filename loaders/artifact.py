@@ -49,7 +49,6 @@ KNN_IDS = "knn_ids.npy"
 KNN_SIMS = "knn_sims.npy"
 LANGUAGE_GUESS = "language_guess.npy"
 LANGUAGE_SCORES = "language_scores.npy"
-LABEL_SCHEMES = ("paper", "unicode", "language")
 # The language scheme's two labels that are not languages (every other label is an ISO 639 code).
 AMBIGUOUS, UNLABELLED = "ambiguous", "unlabelled"
 TOKEN_KINDS = ("special", "byte", "word-initial", "continuation")

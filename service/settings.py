@@ -27,7 +27,10 @@ class Limits:
     # admission: computations running at once in worker threads, and more allowed to wait for one
     max_running: int = 4
     max_waiting: int = 64
-    max_queued_jobs: int = 16  # analysis jobs not yet started (2 run at once)
+    max_queued_jobs: int = 16  # analysis jobs not yet started (job_workers run at once)
+    job_workers: int = 2  # analysis jobs computed at once (each may use both cores through numpy)
+    # how long an analysis request waits for its result before answering 202 with a job to poll
+    job_sync_wait_seconds: float = 3.0
 
 
 def env_name(name: str) -> dict[str, str]:

@@ -126,3 +126,20 @@ def test_a_scalar_given_twice_and_invalid_utf8_are_400(client: Client) -> None:
 def test_json_bodies_are_strict(client: Client) -> None:
     response = client.post(NEIGHBORS, json={"token": "▁house", "k": "10"})
     assert response.status_code == 400 and response.json()["field"] == "k"
+
+
+def test_ready_waits_for_the_tables_to_be_paged_in(client: Client) -> None:
+    import threading
+    import time
+
+    deadline = time.monotonic() + 60
+    while client.get("/ready").status_code != 200 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert client.get("/ready").json()["status"] == "ready"
+    warm = client.app.state.warm
+    client.app.state.warm = threading.Event()  # as right after start-up
+    try:
+        cold = client.get("/ready")
+        assert cold.status_code == 503 and cold.json()["status"] == "warming"
+    finally:
+        client.app.state.warm = warm
