@@ -231,8 +231,9 @@ def test_neighbour_language_diversity(client: Client) -> None:
     labelled = client.get(f"/v1/models/{USE}").json()["label_schemes"]["language"]["counts"]
     languages = sum(n for name, n in labelled.items() if name not in ("ambiguous", "unlabelled"))
     assert body["queries"] == round(0.01 * languages)  # queries: language-labelled tokens only
-    assert 1 <= body["mean"] <= 51 and set(body["mix"]) <= set(labelled) - {"ambiguous", "unlabelled"}
+    assert body["mean"] == 10.3875  # seed 2: the same 560 queries, distinct languages among 50 neighbours
+    assert set(body["mix"]) <= set(labelled) - {"ambiguous", "unlabelled"}
     everything = result_of(
         client, client.get(f"/v1/models/{USE}/diversity", params={**params, "count": "all"})
     )
-    assert everything["mean"] > body["mean"]  # 'ambiguous' and 'unlabelled' neighbours count too
+    assert everything["mean"] == 12.160714  # 'ambiguous' and 'unlabelled' neighbours count too

@@ -24,10 +24,11 @@ def test_lift_normalises_for_size_and_affinity_is_symmetric() -> None:
     assert np.allclose(out.share.sum(axis=1), 1)
     assert np.isclose(out.lift[0, 0], 0.8 / 0.25) and np.isclose(out.lift[2, 2], 0.6 / 0.5)
     assert np.allclose(out.affinity, out.affinity.T)
-    # a and b are closer to each other than either to c: b joins a or c first, and c, the far one, last
-    assert {tuple(out.merges[0].left), tuple(out.merges[0].right)} in ({("a",), ("b",)}, {("b",), ("c",)})
-    assert sorted(out.merges[-1].left + out.merges[-1].right) == ["a", "b", "c"]
-    assert sorted(out.order) == ["a", "b", "c"]
+    # affinity b-c 1.0 > a-b 0.8 > a-c 0: b and c merge first at 1/(1+1) = 0.5, then a joins at the
+    # average of 1/(1+0.8) and 1/(1+0) = 0.7778
+    assert [(m.left, m.right) for m in out.merges] == [(["b"], ["c"]), (["a"], ["b", "c"])]
+    assert np.isclose(out.merges[0].distance, 0.5) and np.isclose(out.merges[1].distance, 7 / 9)
+    assert out.order == ["a", "b", "c"]
 
 
 def test_block_structure_is_recovered() -> None:
