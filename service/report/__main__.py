@@ -16,16 +16,17 @@ from pathlib import Path
 import numpy as np
 
 from geometry.compare import compare, shared_tokens
-from geometry.diversity import diversity, sample_queries
 from geometry.neighbors import search
-from geometry.separability import separability
 from loaders import artifact
 from loaders.errors import ArtifactError
 from service.registry import LoadedModel, load_registry
 from service.report import figures
 from service.report.languages import language_section
 from service.report.page import img, table
+from service.requests import DiversityRequest, SeparabilityRequest
 from service.settings import Settings
+from service.usecases import diversity as diversity_use
+from service.usecases import separability as separability_use
 
 STYLE = (
     "body{font-family:system-ui,sans-serif;max-width:1100px;margin:auto;padding:1rem}"
@@ -74,10 +75,9 @@ def model_section(model: LoadedModel, args: argparse.Namespace, out: Path) -> tu
     parts.append(f"<h3>Tokens by writing system (PCA, like the paper's Fig. 1)</h3>{img(fig)}")
 
     share = 0.002 if args.quick else args.sample
-    queries = sample_queries(space.indexed, share, args.seed)
-    assert space.knn_ids is not None
-    hood = np.asarray(space.knn_ids[queries, :50], dtype=np.int64)
-    div = diversity(hood, queries, paper.codes, paper.names, include_self=True, count="all", scheme="paper")
+    # the same use-cases as GET /diversity and /separability (paper scheme, 50 neighbours, with self)
+    diversity_request = DiversityRequest(k=50, sample=share, seed=args.seed, scheme="paper")
+    div = diversity_use.prepare(model, diversity_request)(lambda _: None)
     fig = figures.histogram(
         div.histogram,
         div.mean,
@@ -97,9 +97,8 @@ def model_section(model: LoadedModel, args: argparse.Namespace, out: Path) -> tu
     folds = 3 if args.quick else 10
     top = [n for n in paper.names if int((paper.codes[space.indexed] == paper.names.index(n)).sum()) >= 500]
     chosen = top[:5] if args.quick else None
-    sep = separability(
-        space.unit, space.indexed, paper.codes, paper.names, folds=folds, seed=args.seed, categories=chosen
-    )
+    separability_request = SeparabilityRequest(scheme="paper", folds=folds, seed=args.seed, categories=chosen)
+    sep = separability_use.prepare(model, separability_request)[1](lambda _: None)
     title = f"{name}: one-vs-rest separability, mean {sep.mean:.4f}"
     fig = figures.separability(sep, title, out / f"{name}-separability.png")
     parts.append(

@@ -6,12 +6,13 @@ import argparse
 import html
 from pathlib import Path
 
-from geometry.separability import Separability, separability
+from geometry.separability import Separability
 from service.registry import LoadedModel
 from service.report import figures
 from service.report.page import img
+from service.requests import SeparabilityRequest
+from service.usecases import separability as separability_use
 from service.usecases.relations import chosen_languages, language_relations
-from service.usecases.vocabulary import language_tokens
 
 WITHIN_LATIN = ["de", "es", "fr", "it", "nl", "pt"]
 MIN_TOKENS = 500
@@ -20,17 +21,10 @@ MIN_TOKENS = 500
 def _separability(
     model: LoadedModel, within: str | None, chosen: list[str] | None, folds: int, seed: int
 ) -> Separability:
-    labels = model.labels["language"]
-    return separability(
-        model.space.unit,
-        language_tokens(model, within),
-        labels.codes,
-        labels.names,
-        min_tokens=MIN_TOKENS,
-        folds=folds,
-        seed=seed,
-        categories=chosen,
+    request = SeparabilityRequest(
+        scheme="language", min_tokens=MIN_TOKENS, folds=folds, seed=seed, categories=chosen, within=within
     )
+    return separability_use.prepare(model, request)[1](lambda _: None)  # the API's use-case
 
 
 def language_section(model: LoadedModel, args: argparse.Namespace, out: Path) -> tuple[str, str]:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import msgspec
 
-from geometry.diversity import diversity, sample_queries
+from geometry.diversity import Diversity, diversity, sample_queries
 from service import requests as r
 from service import schemas as s
 from service.errors import at
@@ -15,27 +16,38 @@ from service.registry import LoadedModel
 from service.usecases.vocabulary import language_tokens, neighbour_ids
 
 
-def diversity_job(model: LoadedModel, request: r.DiversityRequest) -> tuple[r.DiversityRequest, Compute]:
+def prepare(model: LoadedModel, request: r.DiversityRequest) -> Callable[[Progress], Diversity]:
+    """Validate now (a 400, not a failed job); return the computation of the domain result."""
     scheme, k, sample, seed = request.scheme, request.k, request.sample, request.seed
-    include_self, count = request.include_self, request.count
     with at("scheme"):
         labels = model.scheme(scheme)
-    # language: queries are language-labelled tokens (validated now: a 400, not a failed job)
+    # language: queries are language-labelled tokens
     pool = language_tokens(model, None) if scheme == "language" else model.space.indexed
 
-    def compute(progress: Progress) -> bytes:
-        started = time.perf_counter()
+    def run(progress: Progress) -> Diversity:
         queries = sample_queries(pool, sample, seed)
         neighbours = neighbour_ids(model, queries, k, progress)
-        result = diversity(
+        return diversity(
             neighbours,
             queries,
             labels.codes,
             labels.names,
-            include_self=include_self,
-            count=count,
+            include_self=request.include_self,
+            count=request.count,
             scheme=scheme,
         )
+
+    return run
+
+
+def diversity_job(model: LoadedModel, request: r.DiversityRequest) -> tuple[r.DiversityRequest, Compute]:
+    run = prepare(model, request)
+    scheme, k, sample, seed = request.scheme, request.k, request.sample, request.seed
+    include_self, count = request.include_self, request.count
+
+    def compute(progress: Progress) -> bytes:
+        started = time.perf_counter()
+        result = run(progress)
         out = s.DiversityOut(
             model.name,
             scheme,

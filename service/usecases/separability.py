@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import msgspec
 import numpy as np
 
 from geometry.diversity import NON_SCRIPT
-from geometry.separability import separability
+from geometry.separability import Separability, separability
 from service import requests as r
 from service import schemas as s
 from service.errors import InvalidInput, NothingToFit, UnknownLabel, at
@@ -50,10 +51,11 @@ def _check_eligible(
         )
 
 
-def separability_job(
+def prepare(
     model: LoadedModel, request: r.SeparabilityRequest
-) -> tuple[r.SeparabilityRequest, Compute]:
-    """The request with its categories resolved (the cache key), and the computation."""
+) -> tuple[r.SeparabilityRequest, Callable[[Progress], Separability]]:
+    """Validate and resolve the request (its categories filled in: the cache key) and return the
+    computation of the domain result, which the API's job encodes and the report draws."""
     scheme, mode, min_tokens, folds = request.scheme, request.mode, request.min_tokens, request.folds
     seed, categories, within = request.seed, request.categories, request.within
     with at("scheme"):
@@ -74,9 +76,8 @@ def separability_job(
     _check_eligible(labels.codes[ids], labels.names, chosen, mode, min_tokens, folds)
     resolved = msgspec.structs.replace(request, categories=chosen)
 
-    def compute(progress: Progress) -> bytes:
-        started = time.perf_counter()
-        result = separability(
+    def run(progress: Progress) -> Separability:
+        return separability(
             model.space.unit,
             ids,
             labels.codes,
@@ -88,6 +89,18 @@ def separability_job(
             categories=chosen,
             progress=progress,
         )
+
+    return resolved, run
+
+
+def separability_job(
+    model: LoadedModel, request: r.SeparabilityRequest
+) -> tuple[r.SeparabilityRequest, Compute]:
+    resolved, run = prepare(model, request)
+
+    def compute(progress: Progress) -> bytes:
+        started = time.perf_counter()
+        result = run(progress)
         scores = [
             s.CategoryScore(
                 x.category,
@@ -102,18 +115,18 @@ def separability_job(
         ]
         out = s.SeparabilityOut(
             model.name,
-            scheme,
-            mode,
-            min_tokens,
-            folds,
-            seed,
-            categories,
+            resolved.scheme,
+            resolved.mode,
+            resolved.min_tokens,
+            resolved.folds,
+            resolved.seed,
+            request.categories,
             PROTOCOL,
             scores,
             round(result.mean, 6),
             result.skipped,
             round(time.perf_counter() - started, 3),
-            within=within,
+            within=resolved.within,
         )
         return msgspec.json.encode(out)
 
