@@ -12,7 +12,6 @@ import asyncio
 import hashlib
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from typing import Any, Protocol
 
 import anyio.to_thread
 import msgspec
+from cachetools import TLRUCache
 
 from geometry.interrupt import Interrupted, Token, interruptible
 from service.errors import ClientGone, Overloaded, TookTooLong
@@ -40,57 +40,50 @@ class Store(Protocol):
 
 
 class MemoryStore:
-    """In-process LRU with a TTL, bounded in entries and in bytes (values only; keys are small)."""
+    """In-process store: cachetools' TLRU cache (least recently used out first, a TTL per entry), bounded
+    in bytes; every entry counts at least max_bytes / max_entries, which bounds the entries too."""
 
     name = "memory"
 
     def __init__(self, max_entries: int = 2048, max_bytes: int = 256 * 1024 * 1024) -> None:
-        self.max_entries = max_entries
-        self.max_bytes = max_bytes
-        self.bytes = 0
-        self._data: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
+        floor = max(1, max_bytes // max_entries)
+        self._data: TLRUCache[str, tuple[float, bytes]] = TLRUCache(
+            maxsize=max_bytes,
+            ttu=lambda _key, item, now: now + item[0],
+            getsizeof=lambda item: max(len(item[1]), floor),
+        )
         self._lock = threading.Lock()  # handlers run on the event loop and in worker threads
 
-    def _pop(self, key: str) -> None:
-        item = self._data.pop(key, None)
-        if item is not None:
-            self.bytes -= len(item[1])
-
-    def _live(self, key: str) -> bytes | None:
-        item = self._data.get(key)
-        if item is None:
-            return None
-        expires, value = item
-        if expires < time.monotonic():
-            self._pop(key)
-            return None
-        self._data.move_to_end(key)
-        return value
+    @property
+    def held_bytes(self) -> int:
+        """The bytes charged for the entries held (each at least the floor)."""
+        return int(self._data.currsize)
 
     async def get(self, key: str) -> bytes | None:
         with self._lock:
-            return self._live(key)
+            item = self._data.get(key)
+        return None if item is None else item[1]
+
+    def _put(self, key: str, value: bytes, ttl: int) -> None:
+        try:
+            self._data[key] = (ttl, value)
+        except ValueError:  # larger than the whole cache: never kept
+            self._data.pop(key, None)
 
     async def set(self, key: str, value: bytes, ttl: int) -> None:
         with self._lock:
-            self._pop(key)
-            if len(value) > self.max_bytes:
-                return  # never cached: it would evict everything else
-            self._data[key] = (time.monotonic() + ttl, value)
-            self.bytes += len(value)
-            while len(self._data) > self.max_entries or self.bytes > self.max_bytes:
-                self._pop(next(iter(self._data)))
+            self._put(key, value, ttl)
 
     async def add(self, key: str, value: bytes, ttl: int) -> bool:
-        with self._lock:
-            if self._live(key) is not None:
+        with self._lock:  # check and set under one lock: a claim
+            if self._data.get(key) is not None:
                 return False
-        await self.set(key, value, ttl)
-        return True
+            self._put(key, value, ttl)
+            return True
 
     async def delete(self, key: str) -> None:
         with self._lock:
-            self._pop(key)
+            self._data.pop(key, None)
 
 
 KEY_ENCODER = msgspec.json.Encoder()

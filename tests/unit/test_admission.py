@@ -48,7 +48,7 @@ def test_memory_store_is_bounded_in_bytes_and_skips_oversized_values() -> None:
         return store
 
     store = asyncio.run(scenario())
-    assert list(store._data) == ["k2", "k3", "k4"] and store.bytes == 900  # oldest evicted first
+    assert list(store._data) == ["k2", "k3", "k4"] and store.held_bytes == 900  # least recently used out first
 
 
 def test_cache_hits_return_stored_bytes_and_a_damaged_value_is_a_miss() -> None:
@@ -63,7 +63,7 @@ def test_cache_hits_return_stored_bytes_and_a_damaged_value_is_a_miss() -> None:
 
         first = await cache.get_or_compute("e", "key", compute, inline=True)
         again = await cache.get_or_compute("e", "key", compute)
-        store._data["key"] = (store._data["key"][0], b"\x00" * 16 + b'{"a":2}')  # digest no longer matches
+        await store.set("key", b"\x00" * 16 + b'{"a":2}', 60)  # its digest no longer matches
         damaged = await cache.get_or_compute("e", "key", compute, inline=True)
         assert len(calls) == 2
         return [first, again, damaged]
