@@ -2,7 +2,8 @@
 
 For each size: brute-force k=50 query latency, HNSW k=50 single-query latency (an index built on
 that subset, M=16, ef_add=64 to keep the run short), and the time of one balanced one-vs-rest
-separability task (10 folds) on a fixed 5,000 + 5,000 sample scaled with the size.
+separability task (10 folds): the first quarter of the positive rows (at least 500) against four
+times as many negatives, so the task grows with the table (the sample size is printed).
 Usage: python bench/growth.py [artifacts/multilingual-e5-small]
 """
 

@@ -1,7 +1,8 @@
 """Latency of GET /neighbors (k=50, random tokens) against a running service, sequential requests.
 
 Start the service first (`make run`), then: python bench/http_latency.py [base-url] [model] [requests]
-Prints p50/p90/p99 and requests/s over one connection (no load generator: see issue 6 for load tests).
+Prints p50/p90/p99, requests/s over one connection and how many answers were cache hits (X-Cache);
+for load against the anchor app see bench/request_path.py.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ def main() -> None:
     size = json.loads(conn.getresponse().read())["vocab_size"]
     ids = np.random.default_rng(0).integers(5, size, count)
     latencies = []
+    hits = 0
     started = time.perf_counter()
     for ident in ids:
         t = time.perf_counter()
@@ -31,11 +33,13 @@ def main() -> None:
         response = conn.getresponse()
         response.read()
         latencies.append(time.perf_counter() - t)
+        hits += response.getheader("X-Cache") == "hit"
     total = time.perf_counter() - started
     ms = np.array(latencies) * 1000
     print(f"{model}: {count} sequential k=50 neighbour requests by id over one connection")
     p50, p90, p99 = np.percentile(ms, [50, 90, 99])
     print(f"  p50 {p50:.2f} ms, p90 {p90:.2f} ms, p99 {p99:.2f} ms, {count / total:.0f} requests/s")
+    print(f"  answered from the service's cache: {hits} of {count} (X-Cache: hit)")
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ PREFIX = "polyglot"
 
 @dataclass(frozen=True)
 class Metrics:
-    cache: Counter  # labels: endpoint, outcome = hit | miss | error
+    cache: Counter  # labels: endpoint (or 'redis'), outcome = hit | miss | corrupt | error
     analysis_seconds: Histogram  # labels: kind
     search_seconds: Histogram  # labels: method = table | exact | ann
     models_loaded: Gauge
