@@ -1,5 +1,6 @@
 """Neighbour queries in-process on a packaged artifact, k=50: exact table, HNSW (+ refinement),
-raw USearch, and brute force (USearch's SIMD scan, re-scored in float32); recall against brute force. Ratios are from this one run.
+raw USearch, and brute force (USearch's SIMD scan, re-scored in float32); recall against brute
+force. Ratios are from this one run.
 
 Usage: python bench/neighbors.py [artifacts/NAME] [queries]
 """

@@ -48,7 +48,7 @@ def test_memory_store_is_bounded_in_bytes_and_skips_oversized_values() -> None:
         return store
 
     store = asyncio.run(scenario())
-    assert list(store._data) == ["k2", "k3", "k4"] and store.held_bytes == 900  # least recently used out first
+    assert list(store._data) == ["k2", "k3", "k4"] and store.held_bytes == 900  # oldest out first
 
 
 def test_cache_hits_return_stored_bytes_and_a_damaged_value_is_a_miss() -> None:
