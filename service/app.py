@@ -7,25 +7,19 @@ import logging
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
-from typing import Any
 
 import numpy as np
-from litestar import Litestar, Request, Response, get
-from litestar.datastructures import State
-from litestar.enums import HttpMethod
-from litestar.exceptions import HTTPException
-from litestar.handlers import route
+from litestar import Litestar
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
-from litestar.response import File
 from litestar.static_files import create_static_files_router
 
 from service.api import analyses as analyses_api
 from service.api import models as models_api
 from service.api import neighbors as neighbors_api
 from service.api.answers import COMPRESSION
-from service.api.middleware import body_timeout, head_without_body, security_headers
+from service.api.health import STATIC, explorer, health, ready
+from service.api.middleware import body_timeout, head_without_body, require_json, security_headers
 from service.api.params import Services
 from service.api.problems import EXCEPTION_HANDLERS
 from service.cache import Gate, MemoryStore, ResponseCache, Store
@@ -36,9 +30,7 @@ from service.registry import Registry, load_registry
 from service.settings import Settings
 
 log = logging.getLogger("service")
-STATIC = Path(__file__).parent / "static"  # the explorer page: plain HTML/JS/CSS, no CDN
 API_VERSION = "0.1.0"
-GET_HEAD = [HttpMethod.GET, HttpMethod.HEAD]
 
 
 def record_models(registry: Registry) -> None:
@@ -64,104 +56,86 @@ def warm_up(registry: Registry, done: threading.Event) -> None:
 WARM_ROWS = 65_536
 
 
+def loaded_registry(settings: Settings, registry: Registry | None) -> Registry:
+    """The artifacts (unless handed in), logged and recorded, then hidden from the garbage collector."""
+    registry = registry if registry is not None else load_registry(settings)
+    for model in registry.models.values():
+        log.info(
+            "loaded %s (%d x %d) in %.2f s",
+            model.name,
+            model.manifest.vocab_size,
+            model.manifest.dim,
+            model.load_seconds,
+        )
+    record_models(registry)
+    # Millions of long-lived objects (vocabularies, lookup tables) would otherwise be traversed by
+    # every full garbage collection: tens of ms that land on whichever request triggers it.
+    gc.collect()
+    gc.freeze()
+    return registry
+
+
+def start_warm_up(registry: Registry) -> threading.Event:
+    """Readiness waits for the memory-mapped tables to be read once: the first requests on cold pages
+    would otherwise pay the disk (seconds on a fresh node) instead of microseconds."""
+    done = threading.Event()
+    threading.Thread(target=warm_up, args=(registry, done), name="warm-up", daemon=True).start()
+    return done
+
+
+def build_services(settings: Settings, registry: Registry) -> tuple[Services, RedisStore | None]:
+    """The response cache and the jobs, on Redis (with a local fallback) when configured."""
+    count = metrics().cache.labels
+    local = MemoryStore(settings.cache_max_entries, settings.cache_max_bytes)
+    redis = None
+    store: Store = local
+    if settings.redis_url:
+        redis = RedisStore(settings.redis_url, on_error=lambda: count("redis", "error").inc())
+        store = FallbackStore(redis, local)
+    cache = ResponseCache(
+        store,
+        settings.cache_ttl_seconds,
+        lambda e, o: count(e, o).inc(),
+        max_value_bytes=settings.cache_max_bytes // 16,
+        gate=Gate(settings.limits.max_running, settings.limits.max_waiting),
+        deadline=settings.compute_deadline_seconds,
+    )
+    # job state and leases in a store of their own: no burst of cached answers can evict them
+    jobs_local = MemoryStore(max_entries=100_000, max_bytes=settings.cache_max_bytes // 4)
+    jobs = Jobs(
+        jobs_local if redis is None else FallbackStore(redis, jobs_local),
+        store,
+        settings.cache_ttl_seconds,
+        count=lambda e, o: count(e, o).inc(),
+        max_queued=settings.limits.max_queued_jobs,
+        workers=settings.limits.job_workers,
+        sync_wait=settings.limits.job_sync_wait_seconds,
+        lease=settings.job_lease_seconds,
+    )
+    return Services(registry, settings, cache, jobs), redis
+
+
 def create_app(settings: Settings, registry: Registry | None = None) -> Litestar:
     """Build the app. The artifacts are loaded in the lifespan unless a registry is handed in."""
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        app.state.settings = settings
-        app.state.registry = registry if registry is not None else load_registry(settings)
-        for model in app.state.registry.models.values():
-            log.info(
-                "loaded %s (%d x %d) in %.2f s",
-                model.name,
-                model.manifest.vocab_size,
-                model.manifest.dim,
-                model.load_seconds,
-            )
-        record_models(app.state.registry)
-        # Readiness waits for the memory-mapped tables to be read once: the first requests on cold
-        # pages would otherwise pay the disk (seconds on a fresh node) instead of microseconds.
-        app.state.warm = threading.Event()
-        threading.Thread(
-            target=warm_up, args=(app.state.registry, app.state.warm), name="warm-up", daemon=True
-        ).start()
-        # Millions of long-lived objects (vocabularies, lookup tables) would otherwise be traversed by
-        # every full garbage collection: tens of ms that land on whichever request triggers it.
-        gc.collect()
-        gc.freeze()
-        count = metrics().cache.labels
-        local = MemoryStore(settings.cache_max_entries, settings.cache_max_bytes)
-        redis = None
-        store: Store = local
-        if settings.redis_url:
-            redis = RedisStore(settings.redis_url, on_error=lambda: count("redis", "error").inc())
-            store = FallbackStore(redis, local)
-        app.state.redis = redis
-        app.state.cache = ResponseCache(
-            store,
-            settings.cache_ttl_seconds,
-            lambda e, o: count(e, o).inc(),
-            max_value_bytes=settings.cache_max_bytes // 16,
-            gate=Gate(settings.limits.max_running, settings.limits.max_waiting),
-            deadline=settings.compute_deadline_seconds,
+        loaded = loaded_registry(settings, registry)
+        services, redis = build_services(settings, loaded)
+        app.state.update(
+            settings=settings,
+            registry=loaded,
+            warm=start_warm_up(loaded),
+            services=services,
+            redis=redis,
+            jobs=services.jobs,
         )
-        # job state and leases in a store of their own: no burst of cached answers can evict them
-        jobs_local = MemoryStore(max_entries=100_000, max_bytes=settings.cache_max_bytes // 4)
-        job_store: Store = jobs_local if redis is None else FallbackStore(redis, jobs_local)
-        app.state.jobs = Jobs(
-            job_store,
-            store,
-            settings.cache_ttl_seconds,
-            count=lambda e, o: count(e, o).inc(),
-            max_queued=settings.limits.max_queued_jobs,
-            workers=settings.limits.job_workers,
-            sync_wait=settings.limits.job_sync_wait_seconds,
-            lease=settings.job_lease_seconds,
-        )
-        app.state.services = Services(app.state.registry, settings, app.state.cache, app.state.jobs)
         try:
             yield
         finally:
-            app.state.jobs.close()
+            services.jobs.close()
             if redis is not None:
                 await redis.close()
-
-    @get("/", include_in_schema=False, media_type="text/html")
-    async def explorer() -> File:
-        return File(STATIC / "index.html", content_disposition_type="inline")
-
-    @route("/health", http_method=GET_HEAD, summary="The process is alive", tags=["health"])
-    async def health() -> dict[str, str]:
-        return {"status": "ok"}
-
-    @route(
-        "/ready",
-        http_method=GET_HEAD,
-        summary="Ready once the artifacts are loaded and their tables paged in (503 'warming' before); "
-        "Redis is reported, never fails readiness",
-        tags=["health"],
-    )
-    async def ready(state: State) -> Response[dict[str, object]]:
-        reg: Registry = state.registry
-        redis: RedisStore | None = getattr(state, "redis", None)
-        redis_state = "not configured" if redis is None else "up" if await redis.ping() else "down"
-        warm = state.warm.is_set()
-        body: dict[str, object] = {
-            "status": "ready" if warm else "warming",
-            "models": sorted(reg.models),
-            "redis": redis_state,
-        }
-        return Response(body, status_code=200 if warm else 503)
-
-    async def require_json(request: Request[Any, Any, Any]) -> None:
-        """Bodies are JSON: anything else is 415, not decoded on a guess."""
-        if request.method in {"POST", "PUT", "PATCH"}:
-            media = request.headers.get("content-type", "").split(";")[0].strip().lower()
-            if media != "application/json" and not media.endswith("+json"):
-                raise HTTPException(
-                    status_code=415, detail=f"send application/json, not {media or 'no type'}"
-                )
 
     return Litestar(
         before_request=require_json,

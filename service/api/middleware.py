@@ -15,8 +15,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from typing import Any
 
+from litestar import Request
 from litestar.enums import ScopeType
+from litestar.exceptions import HTTPException
 from litestar.types import ASGIApp, Message, Receive, ReceiveMessage, Scope, Send
 
 from service.errors import SlowClient
@@ -113,3 +116,11 @@ def body_timeout(seconds: float) -> Callable[[ASGIApp], ASGIApp]:
         return middleware
 
     return wrap
+
+
+async def require_json(request: Request[Any, Any, Any]) -> None:
+    """A before-request hook: bodies are JSON; anything else is 415, not decoded on a guess."""
+    if request.method in {"POST", "PUT", "PATCH"}:
+        media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if media != "application/json" and not media.endswith("+json"):
+            raise HTTPException(status_code=415, detail=f"send application/json, not {media or 'no type'}")

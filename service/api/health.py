@@ -1,0 +1,47 @@
+"""The explorer page, liveness and readiness."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from litestar import Response, get
+from litestar.datastructures import State
+from litestar.enums import HttpMethod
+from litestar.handlers import route
+from litestar.response import File
+
+from service.redis_store import RedisStore
+from service.registry import Registry
+
+STATIC = Path(__file__).parents[1] / "static"  # the explorer page: plain HTML/JS/CSS, no CDN
+GET_HEAD = [HttpMethod.GET, HttpMethod.HEAD]
+
+
+@get("/", include_in_schema=False, media_type="text/html")
+async def explorer() -> File:
+    return File(STATIC / "index.html", content_disposition_type="inline")
+
+
+@route("/health", http_method=GET_HEAD, summary="The process is alive", tags=["health"])
+async def health() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@route(
+    "/ready",
+    http_method=GET_HEAD,
+    summary="Ready once the artifacts are loaded and their tables paged in (503 'warming' before); "
+    "Redis is reported, never fails readiness",
+    tags=["health"],
+)
+async def ready(state: State) -> Response[dict[str, object]]:
+    registry: Registry = state.registry
+    redis: RedisStore | None = state.redis
+    redis_state = "not configured" if redis is None else "up" if await redis.ping() else "down"
+    warm = state.warm.is_set()
+    body: dict[str, object] = {
+        "status": "ready" if warm else "warming",
+        "models": sorted(registry.models),
+        "redis": redis_state,
+    }
+    return Response(body, status_code=200 if warm else 503)
