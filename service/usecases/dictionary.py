@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -61,62 +62,82 @@ def _skip_reason(model: LoadedModel, src: tuple[int, str] | None, tgt: tuple[int
     return None
 
 
-def evaluate_dictionary(
-    model: LoadedModel, request: r.EvaluateRequest, limits: Limits = DEFAULT_LIMITS
-) -> s.EvaluateOut:
-    pairs = _dictionary_pairs(request, limits.max_dictionary_pairs)
-    gold: dict[int, set[int]] = {}
-    by_language: dict[str, dict[int, set[int]]] = {}  # target language -> source -> targets
-    names: dict[int, str] = {}
-    skipped: list[s.SkippedPair] = []
+@dataclass
+class Gold:
+    """The dictionary resolved against a vocabulary: source id -> target ids, overall and per language."""
+
+    pairs: dict[int, set[int]] = field(default_factory=dict)
+    by_language: dict[str, dict[int, set[int]]] = field(default_factory=dict)
+    names: dict[int, str] = field(default_factory=dict)  # source id -> the word as the dictionary spells it
+    skipped: list[s.SkippedPair] = field(default_factory=list)
+
+
+def _gold(model: LoadedModel, pairs: list[Pair]) -> Gold:
+    gold = Gold()
     for source, target, lang in pairs:
         src, tgt = model.lookup(source, prefer_word=True), model.lookup(target, prefer_word=True)
         reason = _skip_reason(model, src, tgt)
         if reason is not None or src is None or tgt is None:
-            skipped.append(s.SkippedPair(source, target, reason or "not a token"))
+            gold.skipped.append(s.SkippedPair(source, target, reason or "not a token"))
             continue
-        gold.setdefault(src[0], set()).add(tgt[0])
+        gold.pairs.setdefault(src[0], set()).add(tgt[0])
         if lang is not None:
-            by_language.setdefault(base_language(lang) or lang, {}).setdefault(src[0], set()).add(tgt[0])
-        names[src[0]] = source
-    if not gold:
+            by_source = gold.by_language.setdefault(base_language(lang) or lang, {})
+            by_source.setdefault(src[0], set()).add(tgt[0])
+        gold.names[src[0]] = source
+    if not gold.pairs:
         raise NothingToFit(
-            "no pair has single-token source and target", field="dictionary", skipped=skipped[:20]
+            "no pair has single-token source and target", field="dictionary", skipped=gold.skipped[:20]
         )
-    targets = request.target_scripts
-    if not targets:
-        with at("scheme"):
-            labels = model.scheme(request.scheme)
-        targets = sorted({labels.names[int(labels.codes[t])] for want in gold.values() for t in want})
-    with at("target_scripts"):
-        allowed = model.label_ids(request.scheme, targets)
-    sources = np.array(sorted(gold), dtype=np.int64)
-    wanted = [gold[int(i)] for i in sources]
-    # all sources against the pool, then each language's sources again (against at most the pool)
-    scans = len(sources) + sum(len(sources_of) for sources_of in by_language.values())
-    evaluation = dataclasses.replace(limits, max_scan_cells=EVALUATION_SCANS * limits.max_scan_cells)
-    check_budget(model, evaluation, 0, 0, scans, max(len(allowed), 1), "dictionary")
-    result = evaluate(model.space, sources, wanted, allowed, model.csls_r)
-    per_language = {}
-    for lang, lang_gold in sorted(by_language.items()):
+    return gold
+
+
+def _per_language(
+    model: LoadedModel, request: r.EvaluateRequest, gold: Gold, allowed: np.ndarray
+) -> dict[str, s.LanguagePrecision]:
+    """P@k per target language, among the target scripts' tokens or that language's (language_pool)."""
+    out = {}
+    for lang, lang_gold in sorted(gold.by_language.items()):
         pool = allowed
         if request.language_pool == "language":
             with at("dictionary"):
                 pool = np.flatnonzero(model.language_mask([lang]) & (model.space.norms > 0))
-        lang_sources = np.array(sorted(lang_gold), dtype=np.int64)
-        lang_wanted = [lang_gold[int(i)] for i in lang_sources]
-        lang_result = evaluate(model.space, lang_sources, lang_wanted, pool, model.csls_r)
-        in_pool = np.isin(np.array([t for want in lang_wanted for t in want]), pool)
-        per_want = np.split(in_pool, np.cumsum([len(w) for w in lang_wanted])[:-1])
+        sources = np.array(sorted(lang_gold), dtype=np.int64)
+        wanted = [lang_gold[int(i)] for i in sources]
+        result = evaluate(model.space, sources, wanted, pool, model.csls_r)
+        in_pool = np.isin(np.array([t for want in wanted for t in want]), pool)
+        per_want = np.split(in_pool, np.cumsum([len(w) for w in wanted])[:-1])
         reachable = float(np.mean([part.any() for part in per_want]))
-        per_language[lang] = s.LanguagePrecision(
-            len(lang_sources), lang_result.precision, request.language_pool, len(pool), round(reachable, 4)
+        out[lang] = s.LanguagePrecision(
+            len(sources), result.precision, request.language_pool, len(pool), round(reachable, 4)
         )
+    return out
+
+
+def evaluate_dictionary(
+    model: LoadedModel, request: r.EvaluateRequest, limits: Limits = DEFAULT_LIMITS
+) -> s.EvaluateOut:
+    pairs = _dictionary_pairs(request, limits.max_dictionary_pairs)
+    gold = _gold(model, pairs)
+    targets = request.target_scripts
+    if not targets:
+        with at("scheme"):
+            labels = model.scheme(request.scheme)
+        targets = sorted({labels.names[int(labels.codes[t])] for want in gold.pairs.values() for t in want})
+    with at("target_scripts"):
+        allowed = model.label_ids(request.scheme, targets)
+    sources = np.array(sorted(gold.pairs), dtype=np.int64)
+    wanted = [gold.pairs[int(i)] for i in sources]
+    # all sources against the pool, then each language's sources again (against at most the pool)
+    scans = len(sources) + sum(len(sources_of) for sources_of in gold.by_language.values())
+    evaluation = dataclasses.replace(limits, max_scan_cells=EVALUATION_SCANS * limits.max_scan_cells)
+    check_budget(model, evaluation, 0, 0, scans, max(len(allowed), 1), "dictionary")
+    result = evaluate(model.space, sources, wanted, allowed, model.csls_r)
     misses = None
     if request.include_misses:
         misses = [
             s.Miss(
-                names[int(src)],
+                gold.names[int(src)],
                 [model.raw[t] for t in sorted(want)],
                 [model.raw[t] for t in result.ranks["cosine"][row]],
                 [model.raw[t] for t in result.ranks["csls"][row]],
@@ -127,12 +148,12 @@ def evaluate_dictionary(
     return s.EvaluateOut(
         model.name,
         len(pairs),
-        len(pairs) - len(skipped),
+        len(pairs) - len(gold.skipped),
         len(sources),
         targets,
         len(allowed),
         result.precision,
-        skipped,
+        gold.skipped,
         misses,
-        per_language or None,
+        _per_language(model, request, gold, allowed) or None,
     )
