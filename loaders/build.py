@@ -25,7 +25,7 @@ from loaders.labels import (
     label_tokens,
     token_kinds,
 )
-from loaders.languages import label_languages
+from loaders.languages import LanguageLabels, label_languages
 from loaders.sources import Extracted, Source, parse_source
 from loaders.vocab import display_forms, looks_byte_level
 
@@ -185,20 +185,21 @@ def _link_or_copy(source: Path, target: Path) -> None:
         shutil.copyfile(source, target)
 
 
-def _build(
-    source: Source,
-    fingerprint: str,
-    key: str,
-    out: Path,
-    options: BuildOptions,
-    progress: Stage,
-    donors: list[Path] | None = None,
-) -> tuple[Manifest, bool]:
-    spec = f"{source.kind}:{source.location}"
-    existing = check_existing(out, fingerprint, key)
-    if existing is not None:
-        return existing, False
+@dataclass(frozen=True)
+class Labelled:
+    """A source's table and vocabulary with everything derived from the tokens alone."""
 
+    extracted: Extracted
+    rows: np.ndarray
+    display: list[str]
+    byte_level: bool
+    specials: list[int]
+    kinds: np.ndarray
+    labels: dict[str, list[str]]
+    languages: LanguageLabels
+
+
+def _extract_and_label(source: Source, spec: str, progress: Stage) -> Labelled:
     with stage(progress, "extract", 1) as bar:
         extracted = source.extract()
         rows = checked_matrix(extracted, spec)
@@ -212,7 +213,13 @@ def _build(
         languages = label_languages(display, kinds, labels["unicode"])
         labels["language"] = languages.labels
         bar.update(1, 1)
+    return Labelled(extracted, rows, display, byte_level, specials, kinds, labels, languages)
 
+
+def _indexed_rows(
+    rows: np.ndarray, specials: list[int], spec: str
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(norms with 0 for rows never returned, keys of the indexed rows, their unit vectors)."""
     norms = np.linalg.norm(rows, axis=1).astype(np.float32)
     indexed = np.ones(len(rows), dtype=bool)
     indexed[specials] = False
@@ -221,66 +228,102 @@ def _build(
     keys = np.flatnonzero(indexed).astype(np.uint64)
     if len(keys) < 2:
         raise SourceError(f"{spec}: fewer than two non-special, non-zero rows to index")
-    unit = unit_rows(rows, norms, keys)
+    return norms, keys, unit_rows(rows, norms, keys)
 
+
+def _write_labels(writer: artifact.ArtifactWriter, labels: dict[str, list[str]]) -> dict[str, LabelScheme]:
+    versions = {"paper": PAPER_UNICODE_VERSION, "unicode": fonttools_unicode_version(), "language": ""}
+    descriptions = {
+        "paper": PAPER_DESCRIPTION,
+        "unicode": UNICODE_DESCRIPTION,
+        "language": LANGUAGE_DESCRIPTION,
+    }
+    schemes: dict[str, LabelScheme] = {}
+    for scheme, values in labels.items():
+        codes, names = encode_labels(values)
+        writer.save_array(artifact.labels_file(scheme), codes)
+        schemes[scheme] = LabelScheme(names, versions[scheme], descriptions[scheme])
+    return schemes
+
+
+def _write_geometry(
+    writer: artifact.ArtifactWriter,
+    unit: np.ndarray,
+    keys: np.ndarray,
+    vocab_size: int,
+    options: BuildOptions,
+    progress: Stage,
+    donors: list[Path],
+) -> tuple[IndexParams, int]:
+    """The HNSW index and the exact neighbour table: linked from an earlier artifact whose rows hash
+    the same (relabelling is cheap), else built. Returns the index parameters and the table's k."""
+    rows_sha = {n: artifact.sha256_file(writer.path(n)) for n in (artifact.MATRIX, artifact.NORMS)}
+    reuse = reusable_geometry(donors, rows_sha, options)
+    if reuse is not None:
+        donor, count = reuse
+        for name in GEOMETRY_FILES:
+            _link_or_copy(donor / name, writer.path(name))
+        return msgspec.structs.replace(options.index, count=count), (
+            min(options.knn, count - 1) if options.knn > 0 else 0
+        )
+    with stage(progress, "index", len(keys)) as bar:
+        index = build_index(unit, keys, options.index, writer.path(artifact.INDEX), bar.update)
+    if options.knn <= 0:
+        return index, 0
+    with stage(progress, "neighbour table", len(keys)) as bar:
+        ids, sims = knn_table(unit, keys, options.knn, progress=bar.update)
+    full_ids = np.full((vocab_size, ids.shape[1]), -1, dtype=np.int32)
+    full_sims = np.full((vocab_size, ids.shape[1]), np.nan, dtype=np.float32)
+    full_ids[keys.astype(np.int64)], full_sims[keys.astype(np.int64)] = ids, sims
+    writer.save_array(artifact.KNN_IDS, full_ids)
+    writer.save_array(artifact.KNN_SIMS, full_sims)
+    return index, int(ids.shape[1])
+
+
+def _build(
+    source: Source,
+    fingerprint: str,
+    key: str,
+    out: Path,
+    options: BuildOptions,
+    progress: Stage,
+    donors: list[Path] | None = None,
+) -> tuple[Manifest, bool]:
+    spec = f"{source.kind}:{source.location}"
+    existing = check_existing(out, fingerprint, key)
+    if existing is not None:
+        return existing, False
+    made = _extract_and_label(source, spec, progress)
+    rows = made.rows
+    norms, keys, unit = _indexed_rows(rows, made.specials, spec)
     with artifact.writing(out) as writer:
         stored = rows.astype(np.float16 if options.dtype == "f16" else np.float32)
         writer.save_array(artifact.MATRIX, stored)
         writer.save_array(artifact.NORMS, norms)
-        writer.save_vocab(artifact.Vocab(raw=extracted.tokens, display=display))
-        writer.save_array(artifact.KINDS, kinds)
-        writer.save_array(artifact.LANGUAGE_GUESS, languages.guess)
-        writer.save_array(artifact.LANGUAGE_SCORES, languages.scores)
-        schemes: dict[str, LabelScheme] = {}
-        versions = {"paper": PAPER_UNICODE_VERSION, "unicode": fonttools_unicode_version(), "language": ""}
-        descriptions = {
-            "paper": PAPER_DESCRIPTION,
-            "unicode": UNICODE_DESCRIPTION,
-            "language": LANGUAGE_DESCRIPTION,
-        }
-        for scheme, values in labels.items():
-            codes, names = encode_labels(values)
-            writer.save_array(artifact.labels_file(scheme), codes)
-            schemes[scheme] = LabelScheme(names, versions[scheme], descriptions[scheme])
-        rows_sha = {n: artifact.sha256_file(writer.path(n)) for n in (artifact.MATRIX, artifact.NORMS)}
-        reuse = reusable_geometry(donors or [], rows_sha, options)
-        knn_k = 0
-        if reuse is not None:
-            donor, count = reuse
-            for name in GEOMETRY_FILES:
-                _link_or_copy(donor / name, writer.path(name))
-            index = msgspec.structs.replace(options.index, count=count)
-            knn_k = min(options.knn, count - 1) if options.knn > 0 else 0
-        else:
-            with stage(progress, "index", len(keys)) as bar:
-                index = build_index(unit, keys, options.index, writer.path(artifact.INDEX), bar.update)
-        if options.knn > 0 and reuse is None:
-            with stage(progress, "neighbour table", len(keys)) as bar:
-                ids, sims = knn_table(unit, keys, options.knn, progress=bar.update)
-            knn_k = ids.shape[1]
-            full_ids = np.full((len(rows), knn_k), -1, dtype=np.int32)
-            full_sims = np.full((len(rows), knn_k), np.nan, dtype=np.float32)
-            full_ids[keys.astype(np.int64)], full_sims[keys.astype(np.int64)] = ids, sims
-            writer.save_array(artifact.KNN_IDS, full_ids)
-            writer.save_array(artifact.KNN_SIMS, full_sims)
+        writer.save_vocab(artifact.Vocab(raw=made.extracted.tokens, display=made.display))
+        writer.save_array(artifact.KINDS, made.kinds)
+        writer.save_array(artifact.LANGUAGE_GUESS, made.languages.guess)
+        writer.save_array(artifact.LANGUAGE_SCORES, made.languages.scores)
+        schemes = _write_labels(writer, made.labels)
+        index, knn_k = _write_geometry(writer, unit, keys, len(rows), options, progress, donors or [])
         fields: dict[str, Any] = {
             "format_version": artifact.FORMAT_VERSION,
-            "name": extracted.name,
-            "family": extracted.family,
+            "name": made.extracted.name,
+            "family": made.extracted.family,
             "source": artifact.SourceInfo(source.kind, source.location, fingerprint),
             "vocab_size": len(rows),
-            "source_rows": int(extracted.matrix.shape[0]),
+            "source_rows": int(made.extracted.matrix.shape[0]),
             "dim": int(rows.shape[1]),
             "dtype": str(stored.dtype),
-            "original_dtype": extracted.original_dtype,
-            "byte_level": byte_level,
-            "special_ids": extracted.special_ids,
+            "original_dtype": made.extracted.original_dtype,
+            "byte_level": made.byte_level,
+            "special_ids": made.extracted.special_ids,
             "labels": schemes,
             "index": index,
             "knn_k": knn_k,
             "loader_version": LOADER_VERSION,
             "build_key": key,
-            "languages": languages.info,
+            "languages": made.languages.info,
         }
         manifest = writer.finish(fields)
     return manifest, True
