@@ -15,7 +15,6 @@ from pathlib import Path
 
 import numpy as np
 
-from geometry.compare import compare, shared_tokens
 from geometry.neighbors import search
 from loaders import artifact
 from loaders.errors import ArtifactError
@@ -23,10 +22,11 @@ from service.registry import LoadedModel, load_registry
 from service.report import figures
 from service.report.languages import language_section
 from service.report.page import img, table
-from service.requests import DiversityRequest, SeparabilityRequest
+from service.requests import CompareRequest, DiversityRequest, SeparabilityRequest
 from service.settings import Settings
 from service.usecases import diversity as diversity_use
 from service.usecases import separability as separability_use
+from service.usecases.compare import compared
 
 STYLE = (
     "body{font-family:system-ui,sans-serif;max-width:1100px;margin:auto;padding:1rem}"
@@ -129,6 +129,28 @@ def model_section(model: LoadedModel, args: argparse.Namespace, out: Path) -> tu
     return "\n".join(parts), stats
 
 
+def compare_section(a: LoadedModel, b: LoadedModel, args: argparse.Namespace) -> str:
+    """Neighbour overlap and canonical correlations of the two models (the API's compare use-case)."""
+    request = CompareRequest(
+        models=[a.name, b.name], k=100, sample=0.005 if args.quick else 0.05, seed=args.seed
+    )
+    result = compared(a, b, request, lambda _: None)
+    fig = figures.bars(
+        [str(i + 1) for i in range(len(result.canonical))],
+        result.canonical,
+        [0.0] * len(result.canonical),
+        f"canonical correlations {a.name} vs {b.name}",
+        "singular value of Q_A^T Q_B",
+        args.out / "compare-canonical.png",
+    )
+    return (
+        f"<h2>{html.escape(a.name)} vs {html.escape(b.name)} (paper Figs. 7-8)</h2><p>"
+        f"{result.shared} shared tokens; mean top-100 neighbour overlap {result.overlap_mean:.1f} "
+        f"(sd {result.overlap_sd:.1f}, {result.queries} queries); top canonical correlation "
+        f"{result.canonical[0]:.3f}</p>{img(fig)}"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     if len(args.model) > 2:
@@ -160,32 +182,7 @@ def main(argv: list[str] | None = None) -> int:
             ]
         )
     if len(models) == 2:
-        a, b = models
-        ids_a, ids_b = shared_tokens(a.raw, b.raw)
-        keep = (a.space.norms[ids_a] > 0) & (b.space.norms[ids_b] > 0)
-        result = compare(
-            a.space.unit,
-            b.space.unit,
-            ids_a[keep],
-            ids_b[keep],
-            k=100,
-            sample=0.005 if args.quick else 0.05,
-            seed=args.seed,
-        )
-        fig = figures.bars(
-            [str(i + 1) for i in range(len(result.canonical))],
-            result.canonical,
-            [0.0] * len(result.canonical),
-            f"canonical correlations {a.name} vs {b.name}",
-            "singular value of Q_A^T Q_B",
-            args.out / "compare-canonical.png",
-        )
-        sections.append(
-            f"<h2>{html.escape(a.name)} vs {html.escape(b.name)} (paper Figs. 7-8)</h2><p>"
-            f"{result.shared} shared tokens; mean top-100 neighbour overlap {result.overlap_mean:.1f} "
-            f"(sd {result.overlap_sd:.1f}, {result.queries} queries); top canonical correlation "
-            f"{result.canonical[0]:.3f}</p>{img(fig)}"
-        )
+        sections.append(compare_section(models[0], models[1], args))
     params = (
         f"seed {args.seed}; diversity k=50, query counted, sample {0.002 if args.quick else args.sample}; "
         f"separability paper scheme, one-vs-rest, balanced, C=1, {3 if args.quick else 10} folds, "

@@ -6,7 +6,7 @@ import time
 
 import msgspec
 
-from geometry.compare import compare, shared_tokens
+from geometry.compare import Comparison, compare, shared_tokens
 from service import requests as r
 from service import schemas as s
 from service.errors import NothingToFit
@@ -14,30 +14,42 @@ from service.jobs import Compute, Progress
 from service.registry import LoadedModel
 
 
+def compared(a: LoadedModel, b: LoadedModel, request: r.CompareRequest, progress: Progress) -> Comparison:
+    """Neighbour overlap and canonical angles over the usable tokens both vocabularies hold."""
+    ids_a, ids_b = shared_tokens(a.raw, b.raw)
+    usable = (a.space.norms[ids_a] > 0) & (b.space.norms[ids_b] > 0)
+    ids_a, ids_b = ids_a[usable], ids_b[usable]
+    if len(ids_a) <= request.k:
+        raise NothingToFit(
+            f"{a.name} and {b.name} share only {len(ids_a)} tokens; need more than k={request.k}",
+            field="models",
+        )
+    found = compare(
+        a.space.unit,
+        b.space.unit,
+        ids_a,
+        ids_b,
+        k=request.k,
+        sample=request.sample,
+        seed=request.seed,
+        progress=progress,
+    )
+    progress(1.0)
+    return found
+
+
 def compare_job(
     a: LoadedModel, b: LoadedModel, request: r.CompareRequest
 ) -> tuple[r.CompareRequest, Compute]:
-    k, sample, seed = request.k, request.sample, request.seed
-
     def compute(progress: Progress) -> bytes:
         started = time.perf_counter()
-        ids_a, ids_b = shared_tokens(a.raw, b.raw)
-        usable = (a.space.norms[ids_a] > 0) & (b.space.norms[ids_b] > 0)
-        ids_a, ids_b = ids_a[usable], ids_b[usable]
-        if len(ids_a) <= k:
-            raise NothingToFit(
-                f"{a.name} and {b.name} share only {len(ids_a)} tokens; need more than k={k}", field="models"
-            )
-        result = compare(
-            a.space.unit, b.space.unit, ids_a, ids_b, k=k, sample=sample, seed=seed, progress=progress
-        )
-        progress(1.0)
+        result = compared(a, b, request, progress)
         out = s.CompareOut(
             [a.name, b.name],
             result.shared,
-            k,
-            sample,
-            seed,
+            request.k,
+            request.sample,
+            request.seed,
             result.queries,
             round(result.overlap_mean, 4),
             round(result.overlap_sd, 4),
