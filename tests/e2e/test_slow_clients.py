@@ -31,6 +31,20 @@ def connect(base: str) -> socket.socket:
     return socket.create_connection((host, int(port)), timeout=10)
 
 
+def read_answer(sock: socket.socket) -> str:
+    """One whole HTTP answer: the head, then as many body bytes as Content-Length says."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        data += sock.recv(65536)
+    head, body = data.split(b"\r\n\r\n", 1)
+    length = next(
+        int(line.split(b":")[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length")
+    )
+    while len(body) < length:
+        body += sock.recv(65536)
+    return (head + b"\r\n\r\n" + body).decode()
+
+
 def cpu_seconds(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / 100  # utime + stime, in clock ticks of 1/100 s
@@ -42,7 +56,7 @@ def test_a_stalled_body_is_a_408(service: tuple[subprocess.Popen[bytes], str]) -
         head = f"POST /v1/models/{E5}/neighbors HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
         sock.sendall((head + 'Content-Length: 100\r\n\r\n{"queries": [').encode())
         started = time.monotonic()
-        answer = sock.recv(65536).decode()
+        answer = read_answer(sock)
     assert answer.startswith("HTTP/1.1 408") and '"field":"body"' in answer
     assert time.monotonic() - started < 5
 
