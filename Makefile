@@ -45,6 +45,7 @@ deploy-check: setup
 bench: artifacts
 	$(PY) bench/request_path.py --seconds 15
 	$(PY) bench/abuse.py --requests 300
+	$(PY) bench/analyses.py
 
 clean:
 	rm -rf $(VENV) $(ARTIFACTS) .pytest_cache .mypy_cache .ruff_cache
