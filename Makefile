@@ -40,12 +40,20 @@ openapi: setup
 deploy-check: setup
 	sh deploy/check.sh $(PY)
 
-# The same-run figures of the request path and of the abuse bounds (docs/benchmarks.md names the
-# command of every other figure).
+# Every script behind docs/benchmarks.md that starts what it needs (long: about an hour on 2 cores).
+# bench/http_latency.py and bench/fuzz.sh measure a service you started (`make run`) and are run by hand.
 bench: artifacts
 	$(PY) bench/request_path.py --seconds 15
 	$(PY) bench/abuse.py --requests 300
 	$(PY) bench/analyses.py
+	$(PY) bench/neighbors.py $(ARTIFACTS)/multilingual-e5-small 300
+	$(PY) bench/neighbors.py $(ARTIFACTS)/use-multilingual-v3 300
+	$(PY) bench/separability.py $(ARTIFACTS)/multilingual-e5-small
+	$(PY) bench/separability.py $(ARTIFACTS)/use-multilingual-v3
+	$(PY) bench/cldr_dictionary.py ru es fr de
+	$(PY) bench/languages.py
+	$(PY) bench/load.py --seconds 60 --connections 50
+	$(PY) bench/growth.py
 
 clean:
 	rm -rf $(VENV) $(ARTIFACTS) .pytest_cache .mypy_cache .ruff_cache
