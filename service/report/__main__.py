@@ -58,12 +58,10 @@ def labels_of(model: LoadedModel, ident: int) -> list[str]:
     return [labels["unicode"], language] if known and language else [labels["unicode"]]
 
 
-def model_section(model: LoadedModel, args: argparse.Namespace, out: Path) -> tuple[str, dict[str, str]]:
+def map_part(model: LoadedModel, args: argparse.Namespace, out: Path) -> str:
+    """A PCA map of a token sample coloured by writing system (the paper's Fig. 1)."""
+    space, scripts, name = model.space, model.labels["unicode"], model.name
     rng = np.random.default_rng(args.seed)
-    space, paper, scripts = model.space, model.labels["paper"], model.labels["unicode"]
-    name = model.name
-    parts = [f"<h2>{html.escape(name)}</h2>"]
-
     sample = np.sort(rng.choice(space.indexed, min(args.map_tokens, len(space.indexed)), replace=False))
     rows = space.unit(sample)
     centred = rows - rows.mean(axis=0)
@@ -72,40 +70,55 @@ def model_section(model: LoadedModel, args: argparse.Namespace, out: Path) -> tu
     fig = figures.token_map(
         centred @ vt[:2].T, labels, f"{name}: {len(sample)} tokens, PCA", out / f"{name}-map.png"
     )
-    parts.append(f"<h3>Tokens by writing system (PCA, like the paper's Fig. 1)</h3>{img(fig)}")
+    return f"<h3>Tokens by writing system (PCA, like the paper's Fig. 1)</h3>{img(fig)}"
 
-    share = 0.002 if args.quick else args.sample
-    # the same use-cases as GET /diversity and /separability (paper scheme, 50 neighbours, with self)
-    diversity_request = DiversityRequest(k=50, sample=share, seed=args.seed, scheme="paper")
-    div = diversity_use.prepare(model, diversity_request)(lambda _: None)
-    fig = figures.histogram(
+
+def diversity_part(model: LoadedModel, args: argparse.Namespace, out: Path) -> tuple[str, str]:
+    """(HTML, headline): GET /diversity's use-case, paper scheme, 50 neighbours, the query counted."""
+    name = model.name
+    request = DiversityRequest(
+        k=50, sample=0.002 if args.quick else args.sample, seed=args.seed, scheme="paper"
+    )
+    div = diversity_use.prepare(model, request)(lambda _: None)
+    histogram = figures.histogram(
         div.histogram,
         div.mean,
         div.sd,
         f"{name}: neighbour diversity (paper Fig. 5)",
         out / f"{name}-diversity.png",
     )
-    parts.append(
-        f"<h3>Distinct categories among 50 nearest neighbours</h3><p>mean {div.mean:.2f}, "
-        f"sd {div.sd:.2f} over {div.queries} queries (paper: mT5-XL 7.61, XLM-R-XL 1.64)</p>{img(fig)}"
-    )
-    fig = figures.heatmap(
+    mix = figures.heatmap(
         div.mix, div.mix_queries, f"{name}: neighbour mix (paper Fig. 6)", out / f"{name}-mix.png"
     )
-    parts.append(f"<h3>Per-script neighbour mix</h3>{img(fig)}")
+    html_part = (
+        f"<h3>Distinct categories among 50 nearest neighbours</h3><p>mean {div.mean:.2f}, "
+        f"sd {div.sd:.2f} over {div.queries} queries (paper: mT5-XL 7.61, XLM-R-XL 1.64)</p>{img(histogram)}"
+        f"<h3>Per-script neighbour mix</h3>{img(mix)}"
+    )
+    return html_part, f"{div.mean:.2f} (sd {div.sd:.2f}, {div.queries} queries)"
 
+
+def separability_part(model: LoadedModel, args: argparse.Namespace, out: Path) -> tuple[str, str]:
+    """(HTML, headline): GET /separability's use-case, paper scheme, one-vs-rest."""
+    space, paper, name = model.space, model.labels["paper"], model.name
     folds = 3 if args.quick else 10
     top = [n for n in paper.names if int((paper.codes[space.indexed] == paper.names.index(n)).sum()) >= 500]
-    chosen = top[:5] if args.quick else None
-    separability_request = SeparabilityRequest(scheme="paper", folds=folds, seed=args.seed, categories=chosen)
-    sep = separability_use.prepare(model, separability_request)[1](lambda _: None)
+    request = SeparabilityRequest(
+        scheme="paper", folds=folds, seed=args.seed, categories=top[:5] if args.quick else None
+    )
+    sep = separability_use.prepare(model, request)[1](lambda _: None)
     title = f"{name}: one-vs-rest separability, mean {sep.mean:.4f}"
     fig = figures.separability(sep, title, out / f"{name}-separability.png")
-    parts.append(
+    html_part = (
         f"<h3>Separability per category ({folds}-fold, balanced)</h3><p>mean {sep.mean:.4f} over "
         f"{len(sep.scores)} categories (paper: XLM-R-XL 0.9924, mT5-XL 0.9332)</p>{img(fig)}"
     )
+    return html_part, f"{sep.mean:.4f} ({len(sep.scores)} categories, {folds} folds)"
 
+
+def neighbours_part(model: LoadedModel) -> str:
+    """The top-20 neighbours of a few sample words (the paper's Fig. 4)."""
+    space = model.space
     rows_html = []
     for word in SAMPLE_WORDS:
         found = model.lookup(word)
@@ -115,18 +128,24 @@ def model_section(model: LoadedModel, args: argparse.Namespace, out: Path) -> tu
         hits = search(space, space.unit(np.array([ident]))[0], 20, token=ident)
         cells = ", ".join(f"{model.display[i]} ({', '.join(labels_of(model, int(i)))})" for i in hits.ids)
         rows_html.append([model.display[ident], cells])
-    parts.append(
-        "<h3>Top-20 neighbours of sample tokens (paper Fig. 4)</h3>"
-        + table(["token", "neighbours"], rows_html)
+    return "<h3>Top-20 neighbours of sample tokens (paper Fig. 4)</h3>" + table(
+        ["token", "neighbours"], rows_html
     )
+
+
+def model_section(model: LoadedModel, args: argparse.Namespace, out: Path) -> tuple[str, dict[str, str]]:
+    diversity, diversity_line = diversity_part(model, args, out)
+    separability, separability_line = separability_part(model, args, out)
     languages, latin = language_section(model, args, out)
-    parts.append(languages)
-    stats = {
-        "latin": latin,
-        "diversity": f"{div.mean:.2f} (sd {div.sd:.2f}, {div.queries} queries)",
-        "separability": f"{sep.mean:.4f} ({len(sep.scores)} categories, {folds} folds)",
-    }
-    return "\n".join(parts), stats
+    parts = [
+        f"<h2>{html.escape(model.name)}</h2>",
+        map_part(model, args, out),
+        diversity,
+        separability,
+        neighbours_part(model),
+        languages,
+    ]
+    return "\n".join(parts), {"latin": latin, "diversity": diversity_line, "separability": separability_line}
 
 
 def compare_section(a: LoadedModel, b: LoadedModel, args: argparse.Namespace) -> str:
