@@ -64,6 +64,24 @@ def language_scripts(lang: str) -> set[str]:
     return {script_name(c) for c in _SCRIPT_FAMILIES.get(code, (code,))}
 
 
+def word_frequencies(words: list[str], languages: list[str]) -> np.ndarray:
+    """(words x languages) wordfreq frequencies, 0 where a list lacks the word."""
+    import wordfreq
+
+    position = {word: i for i, word in enumerate(words)}
+    freq = np.zeros((len(words), len(languages)), dtype=np.float64)
+    for j, lang in enumerate(languages):
+        table = wordfreq.get_frequency_dict(lang, WORDLIST)  # cached by wordfreq for the process
+        if len(words) < len(table):  # walk the smaller side (tests build six-token artifacts)
+            freq[:, j] = [table.get(word, 0.0) for word in words]
+            continue
+        for word, f in table.items():
+            row = position.get(word)
+            if row is not None:
+                freq[row, j] = f
+    return freq
+
+
 def label_languages(
     display: Sequence[str], kinds: np.ndarray, scripts: Sequence[str], min_share: float = MIN_SHARE
 ) -> LanguageLabels:
@@ -78,17 +96,7 @@ def label_languages(
         if kinds[ident] == word_initial and (word := word_form(text)) is not None:
             rows_of.setdefault(word, []).append(ident)
     words = list(rows_of)
-    position = {word: i for i, word in enumerate(words)}
-    freq = np.zeros((len(words), len(languages)), dtype=np.float64)
-    for j, lang in enumerate(languages):
-        table = wordfreq.get_frequency_dict(lang, WORDLIST)  # cached by wordfreq for the process
-        if len(words) < len(table):  # walk the smaller side (tests build six-token artifacts)
-            freq[:, j] = [table.get(word, 0.0) for word in words]
-            continue
-        for word, f in table.items():
-            row = position.get(word)
-            if row is not None:
-                freq[row, j] = f
+    freq = word_frequencies(words, languages)
     prior = np.array([langcodes.Language.get(lang).writing_population() for lang in languages], float)
     written = [language_scripts(lang) for lang in languages]
     word_scripts = [scripts[rows_of[word][0]] for word in words]
