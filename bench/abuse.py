@@ -8,6 +8,7 @@
    - p50/p99 of a cheap request (a table lookup) alone, then while 16 heavy requests run at once
      (exact batches at the brute-force budget);
    - the status codes of all of it (no 5xx expected; 503 is admission control saying "busy").
+3. The peak memory of one dictionary evaluation of 2,000 pairs against a Latin + Cyrillic pool.
 Usage: python bench/abuse.py [--requests 300] [--cache-mb 64]
 """
 
@@ -17,6 +18,7 @@ import argparse
 import asyncio
 import json
 import random
+import subprocess
 import sys
 import time
 from collections import Counter
@@ -82,6 +84,38 @@ def recall_table(artifact: Path) -> None:
         print(
             f"random vectors, {label}: recall@10 {np.mean(recalls):.3f}, {1000 * took / 12:.1f} ms per query"
         )
+
+
+EVALUATION = """
+import resource, sys, time
+import numpy as np
+from pathlib import Path
+from service.registry import load_model
+from service.requests import EvaluateRequest
+from service.usecases.dictionary import evaluate_dictionary
+model = load_model(Path(sys.argv[1]), verify_checksums=False)
+rng = np.random.default_rng(0)
+words = [t for t in model.raw if t.startswith("\u2581") and t[1:].isalpha() and t[1:].isascii()]
+cyrillic = [model.raw[i] for i in model.label_ids("unicode", ["Cyrillic"])]
+cyrillic = [t for t in cyrillic if t.startswith("\u2581")]
+pairs = [[str(a), str(b)] for a, b in zip(rng.choice(words, 2000), rng.choice(cyrillic, 2000))]
+request = EvaluateRequest(pairs=pairs, target_scripts=["Latin", "Cyrillic"])
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+started = time.perf_counter()
+out = evaluate_dictionary(model, request)
+took = time.perf_counter() - started
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(f"dictionary evaluation, {out.queries} sources x {out.candidates:,} candidates (Latin + Cyrillic): "
+      f"{took:.1f} s, peak RSS +{peak - before:.0f} MB over the loaded model")
+"""
+
+
+def evaluation_memory(artifact: Path) -> None:
+    """Peak memory of one large dictionary evaluation, in a process of its own."""
+    done = subprocess.run(
+        [sys.executable, "-c", EVALUATION, str(artifact)], capture_output=True, text=True, cwd=ROOT
+    )
+    print(done.stdout.strip() or done.stderr.strip()[-2000:])
 
 
 def rss_mb(pid: int) -> float:
@@ -156,6 +190,7 @@ def main() -> None:
     args = cli.parse_args()
     artifact = Path(args.artifact).resolve()
     recall_table(artifact)
+    evaluation_memory(artifact)
     raw = json.loads((artifact / "vocab.json").read_text())["raw"]
     tokens = [t for t in raw if t.startswith("\u2581") and len(t) > 1]
     port = free_port()
