@@ -7,7 +7,7 @@ import numpy as np
 from geometry.translation import CSLS_K, Ranked, translate_many
 from service import requests as r
 from service import schemas as s
-from service.errors import InvalidInput
+from service.errors import InvalidInput, at
 from service.registry import LoadedModel
 from service.settings import Limits
 from service.usecases.resolving import (
@@ -18,41 +18,32 @@ from service.usecases.resolving import (
     resolve_all,
 )
 
-
-def _target_mask(
-    model: LoadedModel, scheme: str, targets: list[str] | None, query_ids: list[int]
-) -> tuple[np.ndarray, list[str]]:
-    """Targets given, or every script except those of the queries (and Common/Mixed/Special)."""
-    labels = model.scheme(scheme)
-    if targets:
-        names = targets
-    else:
-        own = {labels.names[int(labels.codes[i])] for i in query_ids}
-        neutral = {"Common", "Mixed", "Special", "EMPTY", "N", "P", "S", "M", "C", "Z"}
-        names = [n for n in labels.names if n not in own and n not in neutral]
-    mask = filter_mask(model, scheme, names, None, None, TARGET_FIELDS)
-    assert mask is not None
-    return mask, names
-
-
 TARGET_FIELDS = ("target_scripts", "", "target_languages")
+NEUTRAL = {"Common", "Mixed", "Special", "EMPTY", "N", "P", "S", "M", "C", "Z"}  # not writing systems
 
 
-def _targets(
-    model: LoadedModel, request: r.TranslationsRequest, token: int | None
-) -> tuple[np.ndarray, list[str]]:
-    """The candidate mask of one query and the target scripts it stands for."""
-    targets, languages = request.target_scripts, request.target_languages
-    if languages:  # the languages pick the candidates; target_scripts, when given, narrow them
-        mask = filter_mask(model, request.scheme, targets, None, languages, TARGET_FIELDS)
-        assert mask is not None
-        return mask, targets or []
-    if token is None and not targets:
+def _target_names(model: LoadedModel, request: r.TranslationsRequest, token: int | None) -> list[str]:
+    """The target scripts of one query: as given, or (no languages named) every script but the
+    query's own and the neutral categories."""
+    if request.target_languages or request.target_scripts:
+        return request.target_scripts or []
+    if token is None:
         raise InvalidInput(
             "a vector query has no script of its own: name target_scripts or target_languages",
             field="target_scripts",
         )
-    return _target_mask(model, request.scheme, targets, [token] if token is not None else [])
+    with at("scheme"):
+        labels = model.scheme(request.scheme)
+    own = labels.names[int(labels.codes[token])]
+    return [n for n in labels.names if n != own and n not in NEUTRAL]
+
+
+def _target_mask(model: LoadedModel, request: r.TranslationsRequest, names: list[str]) -> np.ndarray:
+    """The candidates: the named languages (narrowed by the scripts when given), else the scripts."""
+    languages = request.target_languages
+    mask = filter_mask(model, request.scheme, names or None, None, languages, TARGET_FIELDS)
+    assert mask is not None
+    return mask
 
 
 def translations(
@@ -64,18 +55,18 @@ def translations(
     vocabulary = len(model.space.indexed)
     check_budget(model, limits, len(resolved), request.k, scans, vocabulary, "queries" if batch else "k")
     # queries with the same targets (by default: all scripts but the query's own) share one search
-    groups: dict[tuple[str, ...], tuple[np.ndarray, list[int]]] = {}
+    groups: dict[tuple[str, ...], list[int]] = {}
     for row, (_, token, _) in enumerate(resolved):
-        mask, names = _targets(model, request, token)
-        groups.setdefault(tuple(names), (mask, []))[1].append(row)
+        groups.setdefault(tuple(_target_names(model, request, token)), []).append(row)
     ranked: list[Ranked | None] = [None] * len(resolved)
-    for mask, members in groups.values():
+    for names, members in groups.items():
+        mask = _target_mask(model, request, list(names))  # once per distinct set of targets
         vectors = np.stack([resolved[row][0] for row in members])
         tokens = [resolved[row][1] for row in members]
         found = translate_many(model.space, vectors, request.k, mask, request.method, model.csls_r, tokens)
         for row, result in zip(members, found, strict=True):
             ranked[row] = result
-    names_of = {row: list(names) for names, (_, members) in groups.items() for row in members}
+    names_of = {row: list(names) for names, members in groups.items() for row in members}
     results = [
         s.TranslationsOut(
             model.name,

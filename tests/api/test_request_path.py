@@ -143,3 +143,11 @@ def test_ready_waits_for_the_tables_to_be_paged_in(client: Client) -> None:
         assert cold.status_code == 503 and cold.json()["status"] == "warming"
     finally:
         client.app.state.warm = warm
+
+
+def test_a_translation_batch_answers_each_query_as_its_single_request(client: Client) -> None:
+    queries = [{"token": "▁water"}, {"token": "▁вода"}, {"id": 1304}, {"token": "▁house"}]
+    for options in ({"method": "csls"}, {"method": "cosine", "target_scripts": ["Cyrillic", "Greek"]}):
+        batch = client.post(TRANSLATIONS, json={"queries": queries, "k": 5, **options}).json()["results"]
+        singles = [client.post(TRANSLATIONS, json={**q, "k": 5, **options}).json() for q in queries]
+        assert batch == singles
