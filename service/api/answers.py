@@ -73,9 +73,8 @@ async def cached_json(
         ) from exc
     tag = key.rsplit(":", 1)[1]
     held = _held(request, tag)
-    if held is not None:  # the ETag of the representation the client holds
-        headers = {"ETag": held, "Cache-Control": f"public, max-age={max_age}", "Vary": "Accept-Encoding"}
-        return Response(b"", status_code=304, headers=headers)
+    if held is not None:  # 304 with the ETag of the representation the client holds
+        return Response(b"", status_code=304, headers={**validators(request, tag, 0, max_age), "ETag": held})
     body, hit = await cache.get_or_compute(
         endpoint, key, lambda: ENCODER.encode(compute()), inline, gone=lambda: disconnected(request)
     )

@@ -39,11 +39,6 @@ def struct_schema(kind: type[Request]) -> dict[str, Any]:
     return _inline(full, full.get("$defs", {}))  # type: ignore[no-any-return]
 
 
-def _is_list(schema: dict[str, Any]) -> bool:
-    options = schema.get("anyOf", [schema])
-    return any(isinstance(o, dict) and o.get("type") == "array" for o in options)
-
-
 def _query_parameter(name: str, schema: dict[str, Any], required: bool) -> dict[str, Any] | None:
     options = [o for o in schema.get("anyOf", [schema]) if o.get("type") != "null"]
     if len(options) != 1:

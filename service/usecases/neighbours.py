@@ -34,7 +34,7 @@ def neighbors(
         model.space,
         np.stack([vector for vector, _, _ in resolved]),
         request.k,
-        tokens=[token for _, token, _ in resolved],
+        tokens=tokens,
         mask=mask,
         exact=request.exact,
         approximate=request.approximate,

@@ -82,11 +82,11 @@ def resolve_all(model: LoadedModel, request: r.QueriesRequest) -> tuple[list[Res
 
 def is_lookup(model: LoadedModel, request: r.QueriesRequest) -> bool:
     """True when the answer is a few table lookups (cheap enough to compute on the event loop)."""
-    plain = request.queries is None and request.vector is None and not getattr(request, "exact", False)
-    if isinstance(request, r.NeighborsRequest):
-        unfiltered = not (request.scripts or request.exclude_scripts or request.languages)
-        return plain and unfiltered and request.k <= model.space.table_k
-    return False
+    if not isinstance(request, r.NeighborsRequest):  # translations rank a filtered pool: never a lookup
+        return False
+    plain = request.queries is None and request.vector is None and not request.exact
+    unfiltered = not (request.scripts or request.exclude_scripts or request.languages)
+    return plain and unfiltered and request.k <= model.space.table_k
 
 
 def answer_rows(
