@@ -9,6 +9,7 @@ so equal requests written differently share a key.
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import threading
 import time
@@ -201,12 +202,12 @@ class ResponseCache:
             await self._keep(key, body)
             return body, False
         flight = self.inflight.get(key)
-        if flight is None:
+        if flight is None or flight.token.cancelled.is_set():  # a stopping flight is not joined
             token = Token()
             flight = self.inflight[key] = Flight(
                 asyncio.ensure_future(self._gated(key, compute, token)), token
             )
-            flight.future.add_done_callback(lambda done: self._land(key, done))
+            flight.future.add_done_callback(functools.partial(self._land, key, flight))
         flight.waiters += 1
         try:
             return await self._wait(flight, gone), False
@@ -215,10 +216,11 @@ class ResponseCache:
             if flight.waiters == 0 and not flight.future.done():
                 flight.token.cancel()  # nobody is waiting any more: stop at the next block
 
-    def _land(self, key: str, done: asyncio.Future[bytes]) -> None:
-        self.inflight.pop(key, None)
-        if not done.cancelled():
-            done.exception()  # retrieved: a computation nobody waited for any more is not an error
+    def _land(self, key: str, flight: Flight, _: object = None) -> None:
+        if self.inflight.get(key) is flight:  # a newer flight for the key may have replaced it
+            del self.inflight[key]
+        if not flight.future.cancelled():
+            flight.future.exception()  # retrieved: a computation nobody waited for is not an error
 
     @staticmethod
     async def _wait(flight: Flight, gone: Callable[[], Awaitable[object]] | None) -> bytes:

@@ -107,3 +107,17 @@ def test_work_past_its_deadline_is_stopped() -> None:
 
     asyncio.run(scenario())
     assert 3 <= len(blocks) < 40
+
+
+def test_a_request_arriving_after_every_earlier_client_left_gets_a_fresh_computation() -> None:
+    blocks: list[int] = []
+
+    async def scenario() -> bytes:
+        cache = ResponseCache(MemoryStore(), 60)
+        with pytest.raises(ClientGone):  # the only client leaves: that computation is stopping
+            await cache.get_or_compute("e", "key", slow_blocks(blocks), gone=lambda: asyncio.sleep(0.05))
+        body, hit = await cache.get_or_compute("e", "key", lambda: b'{"fresh":1}')  # not the stopping one
+        assert not hit
+        return body
+
+    assert asyncio.run(scenario()) == b'{"fresh":1}'
