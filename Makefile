@@ -50,6 +50,8 @@ bench: artifacts
 	$(PY) bench/neighbors.py $(ARTIFACTS)/use-multilingual-v3 300
 	$(PY) bench/separability.py $(ARTIFACTS)/multilingual-e5-small
 	$(PY) bench/separability.py $(ARTIFACTS)/use-multilingual-v3
+	$(PY) bench/neighbors.py $(ARTIFACTS)/llama2-vocab-wordllama 300
+	$(PY) bench/separability.py $(ARTIFACTS)/llama2-vocab-wordllama
 	$(PY) bench/cldr_dictionary.py ru es fr de
 	$(PY) bench/languages.py
 	$(PY) bench/load.py --seconds 60 --connections 50

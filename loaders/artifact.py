@@ -51,7 +51,23 @@ LANGUAGE_GUESS = "language_guess.npy"
 LANGUAGE_SCORES = "language_scores.npy"
 # The language scheme's two labels that are not languages (every other label is an ISO 639 code).
 AMBIGUOUS, UNLABELLED = "ambiguous", "unlabelled"
-TOKEN_KINDS = ("special", "byte", "word-initial", "continuation")
+# Codes are positions: append, never reorder. "unused" is a reserved slot a source declares as such
+# (GGUF token type UNUSED); like "special" it is stored but never indexed or returned.
+TOKEN_KINDS = ("special", "byte", "word-initial", "continuation", "unused")
+NOT_TEXT_KINDS = ("special", "byte", "unused")
+# How a vocabulary segments text; decides which pieces are bytes and how they are displayed.
+VOCABULARIES = {
+    "sentencepiece-unigram": "SentencePiece unigram pieces, '▁' marks a word start (XLM-R, mT5, USE)",
+    "byte-fallback-bpe": (
+        "SentencePiece-style BPE with '▁' word starts and <0x00>..<0xFF> byte pieces for what the"
+        " merges do not cover (Llama 1/2, Mistral)"
+    ),
+    "byte-level-bpe": "GPT-2 byte-level BPE; pieces decoded from bytes, 'Ġ' (space) shown as '▁'",
+    "sentencepiece": "SentencePiece pieces of unknown model type, '▁' marks a word start",
+    "wordpiece": "WordPiece: '##' marks a continuation",
+    "whole-words": "static word vectors: every entry is a whole word",
+    "unknown": "the source does not say",
+}
 
 
 def labels_file(scheme: str) -> str:
@@ -114,6 +130,8 @@ class Manifest(msgspec.Struct, frozen=True):
     build_key: str  # hash of source fingerprint + build parameters: same key -> rebuilding is a no-op
     files: dict[str, FileEntry]
     languages: LanguageLabelling | None = None
+    vocabulary: str = "unknown"  # a key of VOCABULARIES
+    description: str = ""  # what the table is, in the source's own terms (shown by /v1/models)
 
     @property
     def checksum(self) -> str:

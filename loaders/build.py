@@ -192,8 +192,7 @@ class Labelled:
     extracted: Extracted
     rows: np.ndarray
     display: list[str]
-    byte_level: bool
-    specials: list[int]
+    vocabulary: str  # a key of artifact.VOCABULARIES
     kinds: np.ndarray
     labels: dict[str, list[str]]
     languages: LanguageLabels
@@ -204,26 +203,28 @@ def _extract_and_label(source: Source, spec: str, progress: Stage) -> Labelled:
         extracted = source.extract()
         rows = checked_matrix(extracted, spec)
         bar.update(1, 1)
-    byte_level = extracted.byte_level or looks_byte_level(extracted.tokens)
-    display = display_forms(extracted.tokens, byte_level)
+    vocabulary = extracted.vocabulary
+    if vocabulary == "unknown" and looks_byte_level(extracted.tokens):
+        vocabulary = "byte-level-bpe"
+    display = display_forms(extracted.tokens, vocabulary == "byte-level-bpe")
     with stage(progress, "label", 1) as bar:
         specials = sorted(set(extracted.special_ids.values()))
-        kinds = token_kinds(extracted.tokens, display, specials, byte_level, extracted.whole_words)
+        kinds = token_kinds(extracted.tokens, display, specials, vocabulary, extracted.declared_kinds)
         labels = label_tokens(display, kinds)
         languages = label_languages(display, kinds, labels["unicode"])
         labels["language"] = languages.labels
         bar.update(1, 1)
-    return Labelled(extracted, rows, display, byte_level, specials, kinds, labels, languages)
+    return Labelled(extracted, rows, display, vocabulary, kinds, labels, languages)
 
 
 def _indexed_rows(
-    rows: np.ndarray, specials: list[int], spec: str
+    rows: np.ndarray, kinds: np.ndarray, spec: str
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(norms with 0 for rows never returned, keys of the indexed rows, their unit vectors)."""
+    """(norms with 0 for rows never returned, keys of the indexed rows, their unit vectors).
+    Special and unused tokens are stored but never indexed."""
     norms = np.linalg.norm(rows, axis=1).astype(np.float32)
-    indexed = np.ones(len(rows), dtype=bool)
-    indexed[specials] = False
-    indexed &= norms > 0
+    never = [artifact.TOKEN_KINDS.index(k) for k in ("special", "unused")]
+    indexed = ~np.isin(kinds, never) & (norms > 0)
     norms[~indexed] = 0.0
     keys = np.flatnonzero(indexed).astype(np.uint64)
     if len(keys) < 2:
@@ -295,7 +296,7 @@ def _build(
         return existing, False
     made = _extract_and_label(source, spec, progress)
     rows = made.rows
-    norms, keys, unit = _indexed_rows(rows, made.specials, spec)
+    norms, keys, unit = _indexed_rows(rows, made.kinds, spec)
     with artifact.writing(out) as writer:
         stored = rows.astype(np.float16 if options.dtype == "f16" else np.float32)
         writer.save_array(artifact.MATRIX, stored)
@@ -316,7 +317,9 @@ def _build(
             "dim": int(rows.shape[1]),
             "dtype": str(stored.dtype),
             "original_dtype": made.extracted.original_dtype,
-            "byte_level": made.byte_level,
+            "byte_level": made.vocabulary == "byte-level-bpe",
+            "vocabulary": made.vocabulary,
+            "description": made.extracted.description,
             "special_ids": made.extracted.special_ids,
             "labels": schemes,
             "index": index,

@@ -11,19 +11,19 @@ unicode (the Unicode Script property from fontTools' UCD copy, version recorded 
         Script_Extensions name several scripts vote for all of them, and the token takes the script
         every voting character shares. Han mixed with kana is "Japanese" and Han mixed with Hangul
         "Korean" (ISO 15924 Jpan/Kore); other mixes are "Mixed", tokens with no voting character
-        "Common", and special and byte tokens "Special".
+        "Common", and special, byte and unused tokens "Special".
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from functools import cache, lru_cache
 
 import numpy as np
 
-from loaders.artifact import TOKEN_KINDS
+from loaders.artifact import NOT_TEXT_KINDS, TOKEN_KINDS
 from loaders.vocab import BYTE_PIECE, WORD_MARK, decode_byte_level
 
 PAPER_UNICODE_VERSION = unicodedata.unidata_version
@@ -113,23 +113,38 @@ def unicode_label(text: str) -> str:
     return _joint_script(explicit) or MIXED
 
 
+def piece_kind(piece: str, shown: str, vocabulary: str) -> str:
+    """The kind a piece's spelling says it is, by the rules of its vocabulary."""
+    if vocabulary == "whole-words":
+        return "word-initial"
+    if vocabulary == "byte-level-bpe":
+        if not decode_byte_level(piece)[1]:
+            return "byte"  # an incomplete UTF-8 sequence
+    elif BYTE_PIECE.match(piece):
+        return "byte"  # <0x00>..<0xFF>: SentencePiece byte fallback
+    if vocabulary == "wordpiece":
+        return "continuation" if piece.startswith("##") else "word-initial"
+    return "word-initial" if shown.startswith(WORD_MARK) else "continuation"
+
+
 def token_kinds(
     raw: Sequence[str],
     display: Sequence[str],
     special_ids: Iterable[int],
-    byte_level: bool,
-    whole_words: bool,
+    vocabulary: str,
+    declared: Mapping[int, str] | None = None,
 ) -> np.ndarray:
-    """uint8 code per token into TOKEN_KINDS."""
+    """uint8 code per token into TOKEN_KINDS: specials, then the source's declared kinds (GGUF token
+    types), then what the spelling says."""
     code = {name: i for i, name in enumerate(TOKEN_KINDS)}
-    kinds = np.empty(len(raw), dtype=np.uint8)
-    for i, (piece, shown) in enumerate(zip(raw, display, strict=True)):
-        if BYTE_PIECE.match(piece) or (byte_level and not decode_byte_level(piece)[1]):
-            kinds[i] = code["byte"]
-        elif whole_words or shown.startswith(WORD_MARK):
-            kinds[i] = code["word-initial"]
-        else:
-            kinds[i] = code["continuation"]
+    kinds = np.fromiter(
+        (code[piece_kind(p, d, vocabulary)] for p, d in zip(raw, display, strict=True)),
+        dtype=np.uint8,
+        count=len(raw),
+    )
+    for ident, kind in (declared or {}).items():
+        if 0 <= ident < len(raw):
+            kinds[ident] = code[kind]
     for ident in special_ids:
         if 0 <= ident < len(raw):
             kinds[ident] = code["special"]
@@ -148,6 +163,6 @@ def encode_labels(labels: list[str]) -> tuple[np.ndarray, list[str]]:
 
 def label_tokens(display: Sequence[str], kinds: np.ndarray) -> dict[str, list[str]]:
     paper = [paper_label(t) for t in display]
-    not_text = (TOKEN_KINDS.index("special"), TOKEN_KINDS.index("byte"))
+    not_text = tuple(TOKEN_KINDS.index(k) for k in NOT_TEXT_KINDS)
     scripts = [SPECIAL if kinds[i] in not_text else unicode_label(t) for i, t in enumerate(display)]
     return {"paper": paper, "unicode": scripts}

@@ -160,6 +160,12 @@ class LoadedModel:
     def kind_of(self, ident: int) -> str:
         return artifact.TOKEN_KINDS[int(self.kinds[ident])]
 
+    @property
+    def kind_counts(self) -> dict[str, int]:
+        """Tokens per kind, every kind named (0 where none)."""
+        per_code = np.bincount(self.kinds, minlength=len(artifact.TOKEN_KINDS))
+        return {kind: int(per_code[i]) for i, kind in enumerate(artifact.TOKEN_KINDS)}
+
     # ------------------------------------------------------------- filters
 
     def scheme(self, scheme: str) -> Labels:

@@ -64,6 +64,10 @@ class ModelOut(Response):
     exact_neighbours: int
     label_schemes: dict[str, LabelSchemeOut]
     checksum: str
+    vocabulary: str  # how the vocabulary segments text (see vocabulary_description)
+    vocabulary_description: str
+    kinds: dict[str, int]  # tokens per kind: special, byte, word-initial, continuation, unused
+    description: str  # what the table is, in the source's terms ("" when the source does not say)
     languages: LanguagesInfoOut | None = None
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import struct
 from collections.abc import Sequence
 from pathlib import Path
@@ -162,24 +163,87 @@ def llama_checkpoint(directory: Path) -> tuple[list[str], np.ndarray]:
     return tokens, matrix
 
 
+def llama_layout(directory: Path, tokenizer_json: Path, matrix: np.ndarray) -> Path:
+    """A Llama-family HF checkpoint around a real tokenizer.json: model.embed_tokens.weight."""
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "tokenizer.json").write_bytes(tokenizer_json.read_bytes())
+    (directory / "tokenizer_config.json").write_text(
+        json.dumps(
+            {
+                "tokenizer_class": "PreTrainedTokenizerFast",
+                "bos_token": "<s>",
+                "eos_token": "</s>",
+                "unk_token": "<unk>",
+            }
+        )
+    )
+    (directory / "config.json").write_text(json.dumps({"model_type": "llama"}))
+    write_safetensors(
+        directory / "model.safetensors", {"model.embed_tokens.weight": matrix.astype(np.float16)}
+    )
+    return directory
+
+
+def llama_gguf(path: Path, tokens: Sequence[str], matrix: np.ndarray) -> Path:
+    """A llama.cpp-style GGUF of a Llama vocabulary: <unk> UNKNOWN, <s> </s> CONTROL, bytes BYTE."""
+    import gguf
+
+    types = [2, 3, 3] + [6 if re.fullmatch(r"<0x[0-9A-F]{2}>", t) else 1 for t in tokens[3:]]
+    writer = gguf.GGUFWriter(str(path), "llama")
+    writer.add_tokenizer_model("llama")
+    writer.add_token_list(list(tokens))
+    writer.add_token_types(types)
+    writer.add_bos_token_id(1)
+    writer.add_eos_token_id(2)
+    writer.add_unk_token_id(0)
+    writer.add_tensor("token_embd.weight", matrix.astype(np.float16))
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+    return path
+
+
 def bf16_round(matrix: np.ndarray) -> np.ndarray:
     return ((np.asarray(matrix, np.float32).view(np.uint32) >> 16) << 16).view(np.float32)
 
 
-def gguf_file(path: Path, qtype_name: str = "Q8_0") -> tuple[list[str], np.ndarray]:
+GGUF_WORDS = ["▁the", "▁water", "▁вода", "▁水", *(f"▁w{i}" for i in range(25))]
+# (token, llama.cpp token type) for a file with every type: 1 NORMAL .. 6 BYTE
+EVERY_TOKEN_TYPE = [
+    ("<unk>", 2),
+    ("<s>", 3),
+    ("</s>", 3),
+    ("<|tool|>", 4),
+    ("▁<hr>", 4),
+    ("<unused0>", 5),
+    ("<unused1>", 5),
+    ("<0x0A>", 6),
+    ("<0xE4>", 6),
+]
+
+
+def gguf_file(
+    path: Path, qtype_name: str = "Q8_0", with_every_token_type: bool = False
+) -> tuple[list[str], np.ndarray]:
+    """A llama-tokenizer GGUF. By default specials are CONTROL and have their id keys; with
+    `with_every_token_type` the vocabulary holds every token type and no unknown_token_id key."""
     import gguf
 
-    tokens = ["<unk>", "<s>", "</s>", "▁the", "▁water", "▁вода", "▁水", *(f"▁w{i}" for i in range(25))]
+    head = EVERY_TOKEN_TYPE if with_every_token_type else [("<unk>", 3), ("<s>", 3), ("</s>", 3)]
+    tokens = [t for t, _ in head] + GGUF_WORDS
+    types = [k for _, k in head] + [1] * len(GGUF_WORDS)
     matrix = np.random.default_rng(4).standard_normal((len(tokens), 64)).astype(np.float32)
     qtype = gguf.GGMLQuantizationType[qtype_name]
     writer = gguf.GGUFWriter(str(path), "llama")
     writer.add_name("tiny-llama")
     writer.add_tokenizer_model("llama")
     writer.add_token_list(tokens)
-    writer.add_token_types([3, 3, 3] + [1] * (len(tokens) - 3))
+    writer.add_token_types(types)
     writer.add_bos_token_id(1)
     writer.add_eos_token_id(2)
-    writer.add_unk_token_id(0)
+    if not with_every_token_type:
+        writer.add_unk_token_id(0)
     writer.add_tensor("token_embd.weight", gguf.quants.quantize(matrix, qtype), raw_dtype=qtype)
     writer.write_header_to_file()
     writer.write_kv_data_to_file()

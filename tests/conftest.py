@@ -19,13 +19,14 @@ ARTIFACTS = Path(os.environ.get("POLYGLOT_TEST_ARTIFACTS", ROOT / "artifacts"))
 CACHE = Path(os.environ.get("POLYGLOT_CACHE", Path.home() / ".cache" / "polyglot-geometry"))
 E5 = "multilingual-e5-small"
 USE = "use-multilingual-v3"
+LLAMA = "llama2-vocab-wordllama"
 
 
 @pytest.fixture(scope="session")
 def packaged() -> dict[str, Path]:
-    """Both packaged artifacts (`make artifacts` builds them first; a no-op here then)."""
+    """The packaged artifacts (`make artifacts` builds them first; a no-op here then)."""
     out = {}
-    for name in (E5, USE):
+    for name in (E5, USE, LLAMA):
         build_cached(f"packaged:{name}", ARTIFACTS / name, CACHE, BuildOptions())
         out[name] = ARTIFACTS / name
     return out
@@ -43,6 +44,6 @@ def registry(real_settings: Settings) -> Registry:
 
 @pytest.fixture(scope="session")
 def client(real_settings: Settings) -> Iterator[TestClient]:  # type: ignore[type-arg]
-    """A test client whose lifespan loads both real artifacts."""
+    """A test client whose lifespan loads the real artifacts."""
     with TestClient(create_app(real_settings)) as test_client:
         yield test_client

@@ -27,8 +27,11 @@ class Extracted:
     matrix: np.ndarray[Any, Any]  # source_rows x dim, float (dequantised where the source was quantised)
     original_dtype: str
     special_ids: dict[str, int] = field(default_factory=dict)
-    byte_level: bool = False
-    whole_words: bool = False  # static word vectors: every entry is a whole word
+    vocabulary: str = "unknown"  # a key of artifact.VOCABULARIES
+    # Kinds the source's own metadata declares (GGUF token types), id -> TOKEN_KINDS name; they
+    # override what the piece's spelling suggests.
+    declared_kinds: dict[int, str] = field(default_factory=dict)
+    description: str = ""
 
 
 class Source(ABC):

@@ -8,8 +8,23 @@ import numpy as np
 
 from loaders.errors import SourceError
 from loaders.sources import Extracted, Source, existing_file
+from loaders.vocab import BYTE_PIECE
 
-CONTROL_TOKEN_TYPE = 3  # llama.cpp's LLAMA_TOKEN_TYPE_CONTROL
+# llama.cpp's llama_token_type, the values of `tokenizer.ggml.token_type`.
+NORMAL, UNKNOWN, CONTROL, USER_DEFINED, UNUSED, BYTE = 1, 2, 3, 4, 5, 6
+# UNKNOWN and CONTROL are specials; USER_DEFINED pieces are text matched verbatim, so their
+# spelling decides their kind like NORMAL ones.
+DECLARED_KINDS = {UNUSED: "unused", BYTE: "byte"}
+VOCABULARIES = {"gpt2": "byte-level-bpe", "bert": "wordpiece", "t5": "sentencepiece-unigram"}
+
+
+def gguf_vocabulary(model: str, types: list[int], tokens: list[str]) -> str:
+    """`tokenizer.ggml.model` -> artifact.VOCABULARIES key; "llama" is SentencePiece, BPE with byte
+    fallback when it has byte pieces (Llama 2), otherwise of a model type the file does not say."""
+    if model == "llama":
+        has_bytes = BYTE in types or any(BYTE_PIECE.match(t) for t in tokens[:512])
+        return "byte-fallback-bpe" if has_bytes else "sentencepiece"
+    return VOCABULARIES.get(model, "unknown")
 
 
 class GGUFSource(Source):
@@ -42,11 +57,15 @@ class GGUFSource(Source):
             key = f"tokenizer.ggml.{name}_token_id"
             if key in fields:
                 specials[name] = int(fields[key].contents())
+        types: list[int] = []
         if "tokenizer.ggml.token_type" in fields:
-            types = fields["tokenizer.ggml.token_type"].contents()
-            for ident, kind in enumerate(types):
-                if kind == CONTROL_TOKEN_TYPE and ident not in specials.values():
-                    specials[tokens[ident]] = ident
+            types = [int(t) for t in fields["tokenizer.ggml.token_type"].contents()]
+        for ident, kind in enumerate(types):
+            if kind in (UNKNOWN, CONTROL) and ident not in specials.values():
+                specials["unknown" if kind == UNKNOWN and "unknown" not in specials else tokens[ident]] = (
+                    ident
+                )
+        declared = {i: DECLARED_KINDS[k] for i, k in enumerate(types) if k in DECLARED_KINDS}
         arch = fields["general.architecture"].contents() if "general.architecture" in fields else "unknown"
         name = fields["general.name"].contents() if "general.name" in fields else path.stem
         return Extracted(
@@ -56,5 +75,6 @@ class GGUFSource(Source):
             matrix=np.asarray(matrix, dtype=np.float32),
             original_dtype=tensor.tensor_type.name.lower(),
             special_ids=specials,
-            byte_level=model == "gpt2",
+            vocabulary=gguf_vocabulary(str(model), types, tokens),
+            declared_kinds=declared,
         )

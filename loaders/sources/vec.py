@@ -53,5 +53,5 @@ class VecSource(Source):
             tokens=tokens,
             matrix=matrix[: len(tokens)],
             original_dtype="text",
-            whole_words=True,
+            vocabulary="whole-words",
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from litestar import Response, get
@@ -43,5 +44,6 @@ async def ready(state: State) -> Response[dict[str, object]]:
         "status": "ready" if warm else "warming",
         "models": sorted(registry.models),
         "redis": redis_state,
+        "worker": os.getpid(),  # which of several workers answered (each warms up on its own)
     }
     return Response(body, status_code=200 if warm else 503)

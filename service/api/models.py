@@ -9,6 +9,7 @@ from litestar import Request, Router
 from litestar.handlers import HTTPRouteHandler
 from litestar.params import Parameter
 
+from loaders import artifact
 from service import requests as r
 from service import schemas as s
 from service.api.decoding import decoder
@@ -47,6 +48,10 @@ def model_out(model: LoadedModel) -> s.ModelOut:
         exact_neighbours=m.knn_k,
         label_schemes=schemes,
         checksum=model.checksum,
+        vocabulary=m.vocabulary,
+        vocabulary_description=artifact.VOCABULARIES.get(m.vocabulary, ""),
+        kinds=model.kind_counts,
+        description=m.description,
         languages=None
         if m.languages is None or model.languages is None
         else s.LanguagesInfoOut(

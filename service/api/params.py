@@ -92,6 +92,6 @@ ModelName = Annotated[
     str,
     Parameter(
         description="model name, as listed by GET /v1/models",
-        examples=examples("multilingual-e5-small", "use-multilingual-v3"),
+        examples=examples("multilingual-e5-small", "use-multilingual-v3", "llama2-vocab-wordllama"),
     ),
 ]

@@ -1,14 +1,16 @@
-"""`python -m service.report --model NAME [--model NAME2] --out reports/NAME`: the reproduction report.
+"""`python -m service.report --model NAME [--model NAME2 ...] --out reports/NAME`: the reproduction report.
 
 Writes `index.html` (self-contained: figures embedded) and the PNG figures beside it. Every protocol
-parameter, seed, Unicode version and artifact checksum is in the header. `--quick` uses small
-samples and fewer folds (CI); the default is the paper's protocol.
+parameter, seed, Unicode version and artifact checksum is in the header, followed by the models side
+by side and, for every pair, their neighbour overlap. `--quick` uses small samples and fewer folds
+(CI); the default is the paper's protocol.
 """
 
 from __future__ import annotations
 
 import argparse
 import html
+import itertools
 import sys
 import time
 from pathlib import Path
@@ -27,6 +29,7 @@ from service.settings import Settings
 from service.usecases import diversity as diversity_use
 from service.usecases import separability as separability_use
 from service.usecases.compare import compared
+from service.usecases.vocabulary import labelled_share
 
 STYLE = (
     "body{font-family:system-ui,sans-serif;max-width:1100px;margin:auto;padding:1rem}"
@@ -38,7 +41,9 @@ SAMPLE_WORDS = ["▁water", "▁house", "▁mother", "▁the", "▁вода", "�
 
 def parser() -> argparse.ArgumentParser:
     cli = argparse.ArgumentParser(prog="python -m service.report", description=__doc__)
-    cli.add_argument("--model", action="append", required=True, help="model name (once or twice)")
+    cli.add_argument(
+        "--model", action="append", required=True, help="model name (repeat to put models side by side)"
+    )
     cli.add_argument("--out", type=Path, required=True, help="output folder")
     cli.add_argument("--artifacts", type=Path, default=Path("artifacts"), help="artifact folder")
     cli.add_argument("--seed", type=int, default=0)
@@ -136,16 +141,50 @@ def neighbours_part(model: LoadedModel) -> str:
 def model_section(model: LoadedModel, args: argparse.Namespace, out: Path) -> tuple[str, dict[str, str]]:
     diversity, diversity_line = diversity_part(model, args, out)
     separability, separability_line = separability_part(model, args, out)
-    languages, latin = language_section(model, args, out)
+    languages, language_lines = language_section(model, args, out)
     parts = [
         f"<h2>{html.escape(model.name)}</h2>",
+        f"<p>{html.escape(model.manifest.description)}</p>" if model.manifest.description else "",
         map_part(model, args, out),
         diversity,
         separability,
         neighbours_part(model),
         languages,
     ]
-    return "\n".join(parts), {"latin": latin, "diversity": diversity_line, "separability": separability_line}
+    stats = {
+        "diversity": diversity_line,
+        "separability": separability_line,
+        "labelled": f"{labelled_share(model):.1%}",
+        **language_lines,
+    }
+    return "\n".join(parts), stats
+
+
+SIDE_BY_SIDE = {
+    "vocabulary": "vocabulary",
+    "tokens": "tokens",
+    "dim": "dim",
+    "separability": "separability, paper scheme (mean)",
+    "diversity": "diversity, query + 50 (mean)",
+    "labelled": "word-initial tokens with a language label",
+    "languages": "language separability, all (mean)",
+    "latin": "language separability within Latin (mean)",
+    "merges": "first three language merges",
+    "unicode": "Unicode (paper / script scheme)",
+    "checksum": "artifact checksum",
+}
+
+
+def headline_row(model: LoadedModel, stats: dict[str, str]) -> list[object]:
+    m = model.manifest
+    facts = {
+        "vocabulary": m.vocabulary,
+        "tokens": m.vocab_size,
+        "dim": m.dim,
+        "unicode": f"{m.labels['paper'].unicode_version} / {m.labels['unicode'].unicode_version}",
+        "checksum": model.checksum,
+    }
+    return [model.name, *(facts.get(key, stats.get(key, "n/a")) for key in SIDE_BY_SIDE)]
 
 
 def compare_section(a: LoadedModel, b: LoadedModel, args: argparse.Namespace) -> str:
@@ -160,7 +199,7 @@ def compare_section(a: LoadedModel, b: LoadedModel, args: argparse.Namespace) ->
         [0.0] * len(result.canonical),
         f"canonical correlations {a.name} vs {b.name}",
         "singular value of Q_A^T Q_B",
-        args.out / "compare-canonical.png",
+        args.out / f"compare-canonical-{a.name}-{b.name}.png",
     )
     return (
         f"<h2>{html.escape(a.name)} vs {html.escape(b.name)} (paper Figs. 7-8)</h2><p>"
@@ -170,15 +209,21 @@ def compare_section(a: LoadedModel, b: LoadedModel, args: argparse.Namespace) ->
     )
 
 
+def protocol_line(args: argparse.Namespace, seconds: float) -> str:
+    return (
+        f"seed {args.seed}; diversity k=50, query counted, sample {0.002 if args.quick else args.sample}; "
+        f"separability paper scheme, one-vs-rest, balanced, C=1, {3 if args.quick else 10} folds, "
+        f"min 500 tokens{'; first 5 categories only' if args.quick else ''}; map: PCA of "
+        f"{args.map_tokens} tokens (UMAP is not a dependency); {seconds:.0f} s to build"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    if len(args.model) > 2:
-        print("error: name one or two models", file=sys.stderr)
-        return 2
     started = time.perf_counter()
     try:
         registry = load_registry(Settings(artifacts=(args.artifacts,)))
-        models = [registry.get(name) for name in args.model]
+        models = [registry.get(name) for name in dict.fromkeys(args.model)]
     except (ArtifactError, Exception) as exc:  # UnknownModel is a DomainError: one line either way
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -187,46 +232,14 @@ def main(argv: list[str] | None = None) -> int:
     for model in models:
         section, stats = model_section(model, args, args.out)
         sections.append(section)
-        headline.append(
-            [
-                model.name,
-                model.manifest.vocab_size,
-                model.manifest.dim,
-                stats["separability"],
-                stats["diversity"],
-                stats["latin"],
-                model.manifest.labels["paper"].unicode_version,
-                model.manifest.labels["unicode"].unicode_version,
-                model.checksum,
-            ]
-        )
-    if len(models) == 2:
-        sections.append(compare_section(models[0], models[1], args))
-    params = (
-        f"seed {args.seed}; diversity k=50, query counted, sample {0.002 if args.quick else args.sample}; "
-        f"separability paper scheme, one-vs-rest, balanced, C=1, {3 if args.quick else 10} folds, "
-        f"min 500 tokens{'; first 5 categories only' if args.quick else ''}; map: PCA of "
-        f"{args.map_tokens} tokens (UMAP is not a dependency); {time.perf_counter() - started:.0f} s to build"
-    )
+        headline.append(headline_row(model, stats))
+    sections.extend(compare_section(a, b, args) for a, b in itertools.combinations(models, 2))
+    side_by_side = table(["model", *SIDE_BY_SIDE.values()], headline)
     page = f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
 <title>polyglot-geometry report</title><style>{STYLE}</style></head><body>
-<h1>Hyperpolyglot geometry: reproduction report</h1><p>{html.escape(params)}</p>
-{
-        table(
-            [
-                "model",
-                "tokens",
-                "dim",
-                "separability (mean)",
-                "diversity (mean)",
-                "language separability",
-                "Unicode (paper scheme)",
-                "Unicode (script scheme)",
-                "artifact checksum",
-            ],
-            headline,
-        )
-    }
+<h1>Hyperpolyglot geometry: reproduction report</h1>
+<p>{html.escape(protocol_line(args, time.perf_counter() - started))}</p>
+<h2>Side by side</h2>{side_by_side}
 {"".join(sections)}</body></html>"""
     (args.out / "index.html").write_text(page, encoding="utf-8")
     print(f"{args.out / 'index.html'}: {len(models)} model(s), {time.perf_counter() - started:.0f} s")

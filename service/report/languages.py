@@ -27,10 +27,10 @@ def _separability(
     return separability_use.prepare(model, request)[1](lambda _: None)  # the API's use-case
 
 
-def language_section(model: LoadedModel, args: argparse.Namespace, out: Path) -> tuple[str, str]:
-    """(HTML, headline) for one model; a note when its artifact has no language labels."""
+def language_section(model: LoadedModel, args: argparse.Namespace, out: Path) -> tuple[str, dict[str, str]]:
+    """(HTML, headline figures) for one model; a note when its artifact has no language labels."""
     if model.languages is None:
-        return "<h3>Languages</h3><p>This artifact has no language labels (rebuild it).</p>", "n/a"
+        return "<h3>Languages</h3><p>This artifact has no language labels (rebuild it).</p>", {}
     name = model.name
     per_language = 200 if args.quick else 1000
     chosen = chosen_languages(model, None, 200)
@@ -65,4 +65,9 @@ def language_section(model: LoadedModel, args: argparse.Namespace, out: Path) ->
             f"<h3>Language separability: {html.escape(what)}</h3><p>mean {result.mean:.4f} over "
             f"{len(result.scores)} languages ({folds}-fold, balanced, min {MIN_TOKENS} tokens)</p>{img(fig)}"
         )
-    return "\n".join(parts), f"{latin.mean:.4f} within Latin ({len(latin.scores)} languages)"
+    headline = {
+        "latin": f"{latin.mean:.4f} ({len(latin.scores)} languages)",
+        "languages": f"{everything.mean:.4f} ({len(everything.scores)} languages)",
+        "merges": first,
+    }
+    return "\n".join(parts), headline

@@ -25,8 +25,9 @@ async function loadModels() {
 
 async function showModel() {
   const m = await api(`/v1/models/${enc(model())}`);
-  $("info").textContent = `${m.family}, ${m.vocab_size.toLocaleString()} tokens × ${m.dim} dims, ` +
-    `from ${m.source.kind}:${m.source.location}`;
+  $("info").textContent = `${m.family}, ${m.vocab_size.toLocaleString()} tokens × ${m.dim} dims ` +
+    `(${m.vocabulary}: ${m.kinds["byte"].toLocaleString()} byte, ${m.kinds["special"]} special tokens), ` +
+    `from ${m.source.kind}:${m.source.location}` + (m.description ? `. ${m.description}` : "");
   const counts = Object.entries(m.label_schemes.unicode.counts).sort((a, b) => b[1] - a[1]).slice(0, 12);
   $("scripts").innerHTML = counts.map(([name, n]) =>
     `<li><span class="script" style="background:${colour(name)}">${esc(name)}</span> ${n.toLocaleString()}</li>`).join("");

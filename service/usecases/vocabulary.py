@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from geometry.neighbors import search
+from loaders import artifact
 from service.errors import at
 from service.jobs import Progress
 from service.registry import LoadedModel
@@ -18,6 +19,15 @@ def language_tokens(model: LoadedModel, within: str | None) -> np.ndarray:
         with at("within"):
             keep &= model.label_mask("unicode", [within])
     return np.flatnonzero(keep)
+
+
+def labelled_share(model: LoadedModel) -> float:
+    """Share of word-initial tokens that carry a language label (not ambiguous, not unlabelled)."""
+    word_initial = model.kinds == artifact.TOKEN_KINDS.index("word-initial")
+    if model.languages is None or not word_initial.any():
+        return float("nan")
+    labelled = model.language_mask(model.languages.supported)
+    return float((labelled & word_initial).sum() / word_initial.sum())
 
 
 def neighbour_ids(model: LoadedModel, queries: np.ndarray, k: int, progress: Progress) -> np.ndarray:

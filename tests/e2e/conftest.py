@@ -34,7 +34,7 @@ def get(url: str) -> tuple[int, dict]:  # type: ignore[type-arg]
 
 @pytest.fixture(scope="session")
 def server(packaged: dict[str, Path]) -> Iterator[str]:
-    """Both packaged models under two workers."""
+    """The packaged models under two workers."""
     process, base = replica(list(packaged.values()), {}, workers=2)
     try:
         yield base
@@ -46,7 +46,8 @@ def server(packaged: dict[str, Path]) -> Iterator[str]:
 def replica(
     artifacts: Path | list[Path], env: dict[str, str], workers: int = 1
 ) -> tuple[subprocess.Popen[bytes], str]:
-    """A real `python -m service` with extra POLYGLOT_* settings, once /ready says ready."""
+    """A real `python -m service` with extra POLYGLOT_* settings, once every worker's /ready says
+    ready (workers warm up independently; /ready names the worker that answered)."""
     port = free_port()
     paths = [artifacts] if isinstance(artifacts, Path) else artifacts
     command = [sys.executable, "-m", "service", "--port", str(port), "--workers", str(workers), "--artifacts"]
@@ -56,11 +57,16 @@ def replica(
     )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
+    ready: set[int] = set()
     while time.monotonic() < deadline:
         try:
-            if get(f"{base}/ready")[1].get("status") == "ready":
+            body = get(f"{base}/ready")[1]
+            if body.get("status") == "ready":
+                ready.add(int(body["worker"]))
+            if len(ready) == workers:
                 return process, base
         except OSError:
-            time.sleep(0.2)
+            pass
+        time.sleep(0.05)
     process.kill()
     pytest.fail("the service did not become ready in 60 s")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, USE
+from tests.conftest import LLAMA, ROOT, USE
 
 pytestmark = pytest.mark.e2e
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -34,7 +34,7 @@ def test_explorer_shows_neighbours_and_switches_model(server: str, tmp_path: Pat
         page.on("console", lambda m: blocked.append(m.text) if "Content Security Policy" in m.text else None)
         page.goto(f"{server}/")
         page.wait_for_selector("#results li")
-        assert page.locator("#model option").count() == 2
+        assert page.locator("#model option").count() == 3
         assert page.locator("#results li").count() == 20  # "▁water", k=20, on the first model
         page.fill("#token", "▁house")
         page.click("#go")
@@ -57,6 +57,10 @@ def test_explorer_shows_neighbours_and_switches_model(server: str, tmp_path: Pat
         page.locator("#h-sep", has_text="categories").wait_for(timeout=120_000)
         SHOTS.mkdir(exist_ok=True)
         page.screenshot(path=str(SHOTS / "explorer.png"), full_page=True)
+        page.select_option("#model", LLAMA)  # the third family: byte-fallback BPE, 256 byte tokens
+        page.locator("#info", has_text="byte-fallback-bpe: 256 byte, 3 special tokens").wait_for()
+        page.locator("#title", has_text=LLAMA).wait_for()
+        assert page.locator("#results li").count() > 0
         browser.close()
     assert not blocked, blocked
     assert (SHOTS / "explorer.png").stat().st_size > 10_000

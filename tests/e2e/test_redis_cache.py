@@ -161,4 +161,4 @@ def test_metrics_are_exposed_after_traffic(client: TestClient) -> None:  # type:
         "polyglot_artifact_load_seconds",
     ):
         assert name in text, name
-    assert metric(client, "polyglot_models_loaded") == 2
+    assert metric(client, "polyglot_models_loaded") == 3  # the packaged models

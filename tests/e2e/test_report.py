@@ -1,4 +1,4 @@
-"""The reproduction report for both packaged models, small samples (`--quick`)."""
+"""The reproduction report for the three packaged models side by side, small samples (`--quick`)."""
 
 from __future__ import annotations
 
@@ -7,20 +7,18 @@ from pathlib import Path
 import pytest
 
 from service.report.__main__ import main
-from tests.conftest import E5, USE
+from tests.conftest import E5, LLAMA, USE
 
 pytestmark = pytest.mark.e2e
 
 
-def test_report_for_both_packaged_models(packaged: dict[str, Path], tmp_path: Path) -> None:
+def test_report_for_the_packaged_models_side_by_side(packaged: dict[str, Path], tmp_path: Path) -> None:
     out = tmp_path / "report"
     artifacts = packaged[E5].parent
-    assert (
-        main(["--model", E5, "--model", USE, "--out", str(out), "--artifacts", str(artifacts), "--quick"])
-        == 0
-    )
+    models = [arg for name in (E5, USE, LLAMA) for arg in ("--model", name)]
+    assert main([*models, "--out", str(out), "--artifacts", str(artifacts), "--quick"]) == 0
     page = (out / "index.html").read_text(encoding="utf-8")
-    for model in (E5, USE):
+    for model in (E5, USE, LLAMA):
         for figure in (
             "map",
             "diversity",
@@ -33,7 +31,10 @@ def test_report_for_both_packaged_models(packaged: dict[str, Path], tmp_path: Pa
             path = out / f"{model}-{figure}.png"
             assert path.stat().st_size > 5_000, path
         assert model in page
-    assert (out / "compare-canonical.png").stat().st_size > 5_000
+    for a, b in ((E5, USE), (E5, LLAMA), (USE, LLAMA)):
+        assert (out / f"compare-canonical-{a}-{b}.png").stat().st_size > 5_000
+        assert f"{a} vs {b}" in page
+    assert "Side by side" in page and "byte-fallback-bpe" in page and "78.1%" in page
     assert "canonical correlation" in page and "seed 0" in page and "18.0.0" in page
     assert "First merges" in page and "within Latin" in page
 

@@ -15,15 +15,15 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import E5, ROOT, USE
+from tests.conftest import E5, LLAMA, ROOT, USE
 from tests.e2e.conftest import free_port, get
 
 pytestmark = pytest.mark.e2e
 
 
-def test_ready_lists_both_models(server: str) -> None:
+def test_ready_lists_the_packaged_models(server: str) -> None:
     status, body = get(f"{server}/ready")
-    assert status == 200 and body["models"] == sorted([E5, USE])
+    assert status == 200 and body["models"] == sorted([E5, USE, LLAMA])
 
 
 def test_neighbours_over_http(server: str) -> None:

@@ -37,7 +37,7 @@ def test_tie_goes_to_the_label_seen_first() -> None:
 
 def test_token_kinds() -> None:
     raw = ["<s>", "<0x41>", "▁the", "ing", "Ċ"]
-    kinds = token_kinds(raw, raw, special_ids=[0], byte_level=False, whole_words=False)
+    kinds = token_kinds(raw, raw, [0], "sentencepiece-unigram")
     assert [TOKEN_KINDS[k] for k in kinds] == [
         "special",
         "byte",
@@ -49,8 +49,33 @@ def test_token_kinds() -> None:
 
 def test_byte_level_incomplete_utf8_is_a_byte_token() -> None:
     raw = ["Ð", "Ġthe"]  # 'Ð' alone is the first byte of a two-byte Cyrillic letter
-    kinds = token_kinds(raw, ["<0xD0>", "▁the"], special_ids=[], byte_level=True, whole_words=False)
+    kinds = token_kinds(raw, ["<0xD0>", "▁the"], [], "byte-level-bpe")
     assert [TOKEN_KINDS[k] for k in kinds] == ["byte", "word-initial"]
+
+
+def test_declared_kinds_override_the_spelling_and_specials_override_both() -> None:
+    raw = ["<unk>", "<unused0>", "<0x0A>", "▁the", "ing", "<|user|>"]
+    declared = {1: "unused", 2: "byte", 0: "byte"}
+    kinds = token_kinds(raw, raw, [0], "byte-fallback-bpe", declared)
+    assert [TOKEN_KINDS[k] for k in kinds] == [
+        "special",
+        "unused",
+        "byte",
+        "word-initial",
+        "continuation",
+        "continuation",
+    ]
+
+
+def test_wordpiece_and_whole_word_vocabularies() -> None:
+    raw = ["the", "##ing", "[CLS]"]
+    assert [TOKEN_KINDS[k] for k in token_kinds(raw, raw, [2], "wordpiece")] == [
+        "word-initial",
+        "continuation",
+        "special",
+    ]
+    words = ["water", "Wasser"]
+    assert [TOKEN_KINDS[k] for k in token_kinds(words, words, [], "whole-words")] == ["word-initial"] * 2
 
 
 def test_encode_labels_orders_by_count() -> None:

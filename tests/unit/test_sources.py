@@ -5,6 +5,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from loaders import artifact
+from loaders.build import BuildOptions, build
 from loaders.errors import SourceError
 from loaders.sources import parse_source
 from tests import checkpoints
@@ -20,7 +22,7 @@ def test_xlmr_checkpoint(tmp_path: Path) -> None:
         and got.special_ids["pad"] == 1
         and got.special_ids["mask"] == len(tokens) - 1
     )
-    assert got.family == "xlm-roberta" and not got.byte_level
+    assert got.family == "xlm-roberta" and got.vocabulary == "sentencepiece-unigram"
 
 
 def test_sharded_checkpoint_reads_only_the_embedding_shard(tmp_path: Path) -> None:
@@ -40,7 +42,7 @@ def test_mt5_checkpoint_keeps_padding_rows_and_float16(tmp_path: Path) -> None:
 def test_gpt2_checkpoint_is_byte_level(tmp_path: Path) -> None:
     tokens, matrix = checkpoints.gpt2_checkpoint(tmp_path / "gpt2")
     got = parse_source(f"hf:{tmp_path / 'gpt2'}").extract()
-    assert got.byte_level and got.tokens == tokens
+    assert got.vocabulary == "byte-level-bpe" and got.tokens == tokens
     assert got.tokens.index("Ġthe") == 256
 
 
@@ -48,6 +50,8 @@ def test_llama_checkpoint_bf16(tmp_path: Path) -> None:
     tokens, matrix = checkpoints.llama_checkpoint(tmp_path / "llama")
     got = parse_source(f"hf:{tmp_path / 'llama'}").extract()
     assert got.original_dtype == "bf16" and got.tokens == tokens
+    assert got.vocabulary == "byte-fallback-bpe"
+    assert got.special_ids == {"bos": 1, "eos": 2, "unk": 0}
     np.testing.assert_array_equal(got.matrix, checkpoints.bf16_round(matrix))
 
 
@@ -102,10 +106,37 @@ def test_gguf_reads_back_within_quantisation_error(tmp_path: Path, qtype: str, t
     assert got.original_dtype == qtype.lower()
 
 
+def test_gguf_token_types_each_land_in_their_kind(tmp_path: Path) -> None:
+    """NORMAL, UNKNOWN, CONTROL, USER_DEFINED, UNUSED and BYTE, with no unknown_token_id key: the
+    UNKNOWN <unk> must still be special (it used to be read as a normal token)."""
+    path = tmp_path / "types.gguf"
+    checkpoints.gguf_file(path, "F32", with_every_token_type=True)
+    made = build(f"gguf:{path}", tmp_path / "art", BuildOptions(knn=3))[0]
+    kinds = np.load(tmp_path / "art" / artifact.KINDS)
+    tokens = artifact.read_vocab(tmp_path / "art", made).raw
+    by_token = {t: artifact.TOKEN_KINDS[k] for t, k in zip(tokens, kinds.tolist(), strict=True)}
+    assert by_token == {
+        "<unk>": "special",  # UNKNOWN
+        "<s>": "special",  # CONTROL
+        "</s>": "special",  # CONTROL
+        "<|tool|>": "continuation",  # USER_DEFINED: text, by its spelling
+        "▁<hr>": "word-initial",  # USER_DEFINED
+        "<unused0>": "unused",  # UNUSED
+        "<unused1>": "unused",
+        "<0x0A>": "byte",  # BYTE
+        "<0xE4>": "byte",
+        **{t: "word-initial" for t in checkpoints.GGUF_WORDS},  # NORMAL
+    }
+    assert made.vocabulary == "byte-fallback-bpe"
+    assert made.special_ids["unknown"] == 0
+    # never indexed: special and unused; bytes and user-defined text are
+    assert made.index.count == len(tokens) - 5
+
+
 def test_vec_file(tmp_path: Path) -> None:
     words, matrix = checkpoints.vec_file(tmp_path / "v.vec")
     got = parse_source(f"vec:{tmp_path / 'v.vec'}").extract()
-    assert got.tokens == words and got.whole_words
+    assert got.tokens == words and got.vocabulary == "whole-words"
     np.testing.assert_allclose(got.matrix, matrix, atol=1e-6)
 
 
