@@ -20,7 +20,8 @@ from geometry.translation import neighbourhood_means
 from loaders import artifact
 from loaders.artifact import Manifest
 from loaders.errors import ArtifactError
-from service.errors import MissingLabels, OutOfRange, UnknownLabel, UnknownModel, UnknownToken
+from loaders.segmenter import Segmenter, load_segmenter
+from service.errors import InvalidInput, MissingLabels, OutOfRange, UnknownLabel, UnknownModel, UnknownToken
 from service.language_labels import LanguageDetail, LanguageTable
 from service.settings import Settings
 
@@ -50,6 +51,7 @@ class LoadedModel:
     csls_r: np.ndarray
     load_seconds: float
     languages: LanguageTable | None = None  # None: an artifact built before language labels
+    segmenter: Segmenter | None = None  # the model's tokenizer (None: the artifact carries none)
     by_string: dict[str, int] = field(default_factory=dict)
     sorted_strings: list[str] = field(default_factory=list)
     sorted_ids: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
@@ -98,6 +100,15 @@ class LoadedModel:
         if found is None:
             raise UnknownToken(f"{text!r} is not a token of {self.name}", suggestions=self.suggest(text))
         return found
+
+    def segment(self, text: str) -> list[int]:
+        """The text's pieces by the model's own tokenizer."""
+        if self.segmenter is None:
+            raise InvalidInput(
+                f"{self.name}'s artifact carries no tokenizer, so text queries are not possible"
+                " (GGUF and word-vector sources have none; rebuild hf: sources to add it)"
+            )
+        return self.segmenter.ids(text)
 
     def prefix(self, text: str) -> np.ndarray:
         """Ids of tokens whose raw/display form starts with `text`, in string order: one slice of the
@@ -283,6 +294,7 @@ def load_model(directory: Path, verify_checksums: bool) -> LoadedModel:
             else None
         ),
         csls_r=neighbourhood_means(space),
+        segmenter=load_segmenter(directory, manifest, vocab.raw),
         load_seconds=time.perf_counter() - started,
     )
 

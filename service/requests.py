@@ -34,6 +34,24 @@ TokenText = Annotated[
     ),
 ]
 TokenId = Annotated[int, Meta(ge=0, le=2**31 - 1, description="a token id", examples=[70])]
+MAX_TEXT_CHARS = 1000
+Text = Annotated[
+    str,
+    Meta(
+        min_length=1,
+        max_length=MAX_TEXT_CHARS,
+        description="a word or text, segmented by the model's own tokenizer and pooled from its pieces' "
+        "input embeddings (see pooling); a text of one piece is that token's query",
+        examples=["hospital", "больница", "ice cream"],
+    ),
+]
+Pooling = Annotated[
+    Literal["mean", "first", "last"],
+    Meta(
+        description="how a text of several pieces becomes one vector: the mean of the pieces' input rows "
+        "(default), or the first or last piece's row"
+    ),
+]
 Vector = Annotated[list[float], Meta(min_length=1, max_length=MAX_VECTOR_DIM, description="a query vector")]
 Names = Annotated[list[Annotated[str, Meta(max_length=100)]], Meta(max_length=MAX_LIST_ITEMS)]
 Scheme = Annotated[
@@ -80,30 +98,34 @@ class Request(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
 
 
 class Query(Request):
-    """One query of a batch: exactly one of token, id or vector."""
+    """One query of a batch: exactly one of token, id, text or vector."""
 
     token: TokenText | None = None
     id: TokenId | None = None
+    text: Text | None = None
     vector: Vector | None = None
 
 
 class QueriesRequest(Request):
-    """One query (token, id or vector), or a batch (`queries`, answered in order); k results each."""
+    """One query (token, id, text or vector), or a batch (`queries`, answered in order); k results each."""
 
     token: TokenText | None = None
     id: TokenId | None = None
+    text: Text | None = None
     vector: Vector | None = None
     queries: Annotated[list[Query], Meta(min_length=1, max_length=MAX_BATCH)] | None = None
     k: K = 10
     fields: Fields | None = None
+    pooling: Pooling = "mean"
 
 
 class NeighborsRequest(QueriesRequest):
     """Nearest neighbours of one query or of a batch, optionally filtered by script or language.
 
-    Exactly one of `token`, `id`, `vector` or `queries` (a query string carries `token` or `id`; a
-    body any of them; each batch entry exactly one of token, id, vector). The answer is capped at
-    queries x k rows, and exact, vector and filtered queries at a brute-force budget (README)."""
+    Exactly one of `token`, `id`, `text`, `vector` or `queries` (a query string carries `token`, `id`
+    or `text`; a body any of them; each batch entry exactly one of token, id, text, vector). The answer
+    is capped at queries x k rows, and exact, vector and filtered queries at a brute-force budget
+    (README)."""
 
     scripts: (
         Annotated[Names, Meta(description="labels of the scheme to keep (e.g. Cyrillic,Greek)")] | None
@@ -135,8 +157,9 @@ class NeighborsRequest(QueriesRequest):
 class TranslationsRequest(QueriesRequest):
     """Translation candidates of one query or of a batch in other scripts, or in named languages.
 
-    Exactly one of `token`, `id`, `vector` or `queries`; a vector query needs `target_scripts` or
-    `target_languages` (it has no script of its own); with both, candidates must match both."""
+    Exactly one of `token`, `id`, `text`, `vector` or `queries`; a vector query needs `target_scripts`
+    or `target_languages` (it has no script of its own; a text's is the most common among its pieces);
+    with both, candidates must match both."""
 
     target_scripts: (
         Annotated[

@@ -101,14 +101,25 @@ class TokenPage(Response):
 # ------------------------------------------------------------------ neighbours
 
 
+class PieceOut(Response):
+    """A piece of a text query as the model's tokenizer segmented it."""
+
+    id: int
+    token: str
+    display: str
+    pooled: bool  # False: special, unknown or a bare '▁', left out of the pool
+
+
 class QueryOut(Response):
-    kind: Literal["token", "id", "vector"]
-    id: int | None = None
+    kind: Literal["token", "id", "text", "vector"]
+    id: int | None = None  # the token searched for (a text of one usable piece included)
     token: str | None = None
     display: str | None = None
     matched: str | None = None
     labels: dict[str, str] | None = None
     language: LanguageOut | None = None
+    pieces: list[PieceOut] | None = None  # text queries
+    pooling: str | None = None  # text queries of several pooled pieces
 
 
 class NeighborOut(Response):

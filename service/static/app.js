@@ -78,7 +78,8 @@ async function show() {
   document.body.classList.toggle("translations", mode === "translations");
   const token = $("token").value.trim();
   if (!token) return;
-  let path = `/v1/models/${enc(model())}/${mode}?token=${enc(token)}&k=${enc($("k").value)}`;
+  const kind = $("as").value === "text" ? "text" : "token";
+  let path = `/v1/models/${enc(model())}/${mode}?${kind}=${enc(token)}&k=${enc($("k").value)}`;
   const language = $("language").value;
   if (mode === "translations") {
     path += `&method=${$("method").value}`;
@@ -92,8 +93,9 @@ async function show() {
     const body = await api(path);
     const items = body.neighbors || body.candidates;
     const q = body.query;
+    const pieces = q.pieces && q.pieces.length > 1 ? ` = ${q.pieces.map((p) => p.display).join(" + ")}` : "";
     $("title").textContent = `${mode === "neighbors" ? "Neighbours" : "Translation candidates"} of ` +
-      `${q.display} (${q.labels.unicode}${q.labels.language ? ", " + q.labels.language : ""}) in ` +
+      `${q.display || q.matched}${pieces} (${q.labels.unicode}${q.labels.language ? ", " + q.labels.language : ""}) in ` +
       `${body.model}${language ? " — " + language + " only" : ""}`;  // textContent: no escaping needed
     $("results").innerHTML = items.map((n) => {
       const script = n.labels.unicode;

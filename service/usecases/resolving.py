@@ -9,7 +9,9 @@ from typing import Any
 import numpy as np
 
 from geometry.neighbors import normalise
+from geometry.pooling import pool
 from loaders import artifact
+from loaders.vocab import WORD_MARK
 from service import requests as r
 from service import schemas as s
 from service.errors import InvalidInput, NoNeighbours, OverBudget, at
@@ -18,6 +20,7 @@ from service.settings import Limits
 from service.usecases.tokens import language_out, languages_out
 
 DEFAULT_LIMITS = Limits()
+QUERY_KINDS = ("token", "id", "text", "vector")
 
 Resolved = tuple[np.ndarray, int | None, s.QueryOut]  # unit vector, token id (None: a vector), echo
 
@@ -37,14 +40,60 @@ def _vector(model: LoadedModel, values: list[float], where: str) -> np.ndarray:
     return normalise((vector / largest).astype(np.float32))
 
 
-def _resolve(model: LoadedModel, query: r.Query | r.QueriesRequest, where: str) -> Resolved:
-    """One query with exactly one of token/id/vector; `where` prefixes the field named by errors."""
-    given = [name for name in ("token", "id", "vector") if getattr(query, name) is not None]
+def _echo(model: LoadedModel, ident: int, kind: str, matched: str, **extra: Any) -> s.QueryOut:
+    return s.QueryOut(
+        kind,  # type: ignore[arg-type]
+        ident,
+        model.raw[ident],
+        model.display[ident],
+        matched,
+        model.label_of(ident),
+        language_out(model, ident),
+        **extra,
+    )
+
+
+def _most_common_labels(model: LoadedModel, ids: list[int]) -> dict[str, str]:
+    """Per scheme, the label most of the pieces carry (ties: the earliest piece's)."""
+    labels = [model.label_of(i) for i in ids]
+    return {
+        scheme: max(dict.fromkeys(lab[scheme] for lab in labels), key=[lab[scheme] for lab in labels].count)
+        for scheme in labels[0]
+    }
+
+
+def _text(model: LoadedModel, text: str, pooling: str, field: str) -> Resolved:
+    """A text segmented by the model's tokenizer: one usable piece is that token's query; several are
+    pooled. Special and unknown pieces, and bare '▁' pieces (SentencePiece's word start before a
+    piece that has no '▁' form, which says nothing of the word), stay out of the pool."""
+    with at(field):
+        ids = model.segment(text)
+    usable = [i for i in ids if model.space.norms[i] > 0 and model.display[i] != WORD_MARK]
+    if not usable:
+        raise NoNeighbours(
+            f"{text!r} has no piece with a vector in {model.name} (only special or unknown pieces)",
+            field=field,
+        )
+    kept = set(usable)
+    pieces = [s.PieceOut(i, model.raw[i], model.display[i], i in kept) for i in ids]
+    if len(usable) == 1:
+        ident = usable[0]
+        return model.space.unit(np.array([ident]))[0], ident, _echo(model, ident, "text", text, pieces=pieces)
+    vector = pool(model.space, np.array(usable), pooling)  # type: ignore[arg-type]
+    labels = _most_common_labels(model, usable)
+    return vector, None, s.QueryOut("text", matched=text, labels=labels, pieces=pieces, pooling=pooling)
+
+
+def _resolve(model: LoadedModel, query: r.Query | r.QueriesRequest, where: str, pooling: str) -> Resolved:
+    """One query with exactly one of token/id/text/vector; `where` prefixes the field named by errors."""
+    given = [name for name in QUERY_KINDS if getattr(query, name) is not None]
     prefix = f"{where}." if where else ""
     if len(given) != 1:
-        raise InvalidInput("give exactly one of token, id or vector", field=where or "token")
+        raise InvalidInput("give exactly one of token, id, text or vector", field=where or "token")
     if query.vector is not None:
         return _vector(model, query.vector, prefix), None, s.QueryOut("vector")
+    if query.text is not None:
+        return _text(model, query.text, pooling, f"{prefix}text")
     if query.token is not None:
         with at(f"{prefix}token"):
             ident, matched = model.resolve(query.token)
@@ -57,34 +106,25 @@ def _resolve(model: LoadedModel, query: r.Query | r.QueriesRequest, where: str) 
             f"token {ident} ({model.raw[ident]!r}) is a special or zero row and has no neighbours",
             field=f"{prefix}{kind}",
         )
-    echo = s.QueryOut(
-        kind,  # type: ignore[arg-type]
-        ident,
-        model.raw[ident],
-        model.display[ident],
-        matched,
-        model.label_of(ident),
-        language_out(model, ident),
-    )
-    return model.space.unit(np.array([ident]))[0], ident, echo
+    return model.space.unit(np.array([ident]))[0], ident, _echo(model, ident, kind, matched)
 
 
 def resolve_all(model: LoadedModel, request: r.QueriesRequest) -> tuple[list[Resolved], bool]:
     """The request's queries (one, or its batch in order) and whether it was a batch."""
     if request.queries is None:
-        return [_resolve(model, request, "")], False
-    if any(getattr(request, name) is not None for name in ("token", "id", "vector")):
+        return [_resolve(model, request, "", request.pooling)], False
+    if any(getattr(request, name) is not None for name in QUERY_KINDS):
         raise InvalidInput(
-            "give either one query (token, id or vector) or a batch of queries", field="queries"
+            "give either one query (token, id, text or vector) or a batch of queries", field="queries"
         )
-    return [_resolve(model, q, f"queries[{i}]") for i, q in enumerate(request.queries)], True
+    return [_resolve(model, q, f"queries[{i}]", request.pooling) for i, q in enumerate(request.queries)], True
 
 
 def is_lookup(model: LoadedModel, request: r.QueriesRequest) -> bool:
     """True when the answer is a few table lookups (cheap enough to compute on the event loop)."""
     if not isinstance(request, r.NeighborsRequest):  # translations rank a filtered pool: never a lookup
         return False
-    plain = request.queries is None and request.vector is None and not request.exact
+    plain = request.queries is None and request.vector is None and request.text is None and not request.exact
     unfiltered = not (request.scripts or request.exclude_scripts or request.languages)
     return plain and unfiltered and request.k <= model.space.table_k
 

@@ -22,19 +22,19 @@ TARGET_FIELDS = ("target_scripts", "", "target_languages")
 NEUTRAL = {"Common", "Mixed", "Special", "EMPTY", "N", "P", "S", "M", "C", "Z"}  # not writing systems
 
 
-def _target_names(model: LoadedModel, request: r.TranslationsRequest, token: int | None) -> list[str]:
+def _target_names(model: LoadedModel, request: r.TranslationsRequest, echo: s.QueryOut) -> list[str]:
     """The target scripts of one query: as given, or (no languages named) every script but the
-    query's own and the neutral categories."""
+    query's own (a text's: its pieces' most common) and the neutral categories."""
     if request.target_languages or request.target_scripts:
         return request.target_scripts or []
-    if token is None:
+    with at("scheme"):
+        labels = model.scheme(request.scheme)
+    if echo.labels is None:
         raise InvalidInput(
             "a vector query has no script of its own: name target_scripts or target_languages",
             field="target_scripts",
         )
-    with at("scheme"):
-        labels = model.scheme(request.scheme)
-    own = labels.names[int(labels.codes[token])]
+    own = echo.labels[request.scheme]
     return [n for n in labels.names if n != own and n not in NEUTRAL]
 
 
@@ -56,8 +56,8 @@ def translations(
     check_budget(model, limits, len(resolved), request.k, scans, vocabulary, "queries" if batch else "k")
     # queries with the same targets (by default: all scripts but the query's own) share one search
     groups: dict[tuple[str, ...], list[int]] = {}
-    for row, (_, token, _) in enumerate(resolved):
-        groups.setdefault(tuple(_target_names(model, request, token)), []).append(row)
+    for row, (_, _, echo) in enumerate(resolved):
+        groups.setdefault(tuple(_target_names(model, request, echo)), []).append(row)
     ranked: list[Ranked | None] = [None] * len(resolved)
     for names, members in groups.items():
         mask = _target_mask(model, request, list(names))  # once per distinct set of targets

@@ -61,6 +61,12 @@ def test_explorer_shows_neighbours_and_switches_model(server: str, tmp_path: Pat
         page.locator("#info", has_text="byte-fallback-bpe: 256 byte, 3 special tokens").wait_for()
         page.locator("#title", has_text=LLAMA).wait_for()
         assert page.locator("#results li").count() > 0
+        page.select_option("#mode", "neighbors")
+        page.select_option("#as", "text")  # a word the tokenizer splits, pooled from its pieces
+        page.fill("#token", "больница")
+        page.click("#go")
+        page.locator("#title", has_text="больница = ▁боль + ница").wait_for()
+        assert page.locator("#results li").count() == 20
         browser.close()
     assert not blocked, blocked
     assert (SHOTS / "explorer.png").stat().st_size > 10_000

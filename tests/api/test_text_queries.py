@@ -1,0 +1,102 @@
+"""Text queries: segmented by the model's own tokenizer, one piece = that token's query, several pooled."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from litestar.testing import TestClient
+
+from geometry.neighbors import exact_search, normalise
+from loaders.build import BuildOptions, build
+from service.app import create_app
+from service.registry import Registry
+from service.settings import Settings
+from tests import checkpoints
+from tests.conftest import E5, LLAMA, USE
+
+
+def get(client: TestClient, path: str, **params: object) -> dict:  # type: ignore[type-arg]
+    response = client.get(path, params=params)
+    assert response.status_code == 200, response.text
+    return response.json()  # type: ignore[no-any-return]
+
+
+def test_a_one_piece_text_is_exactly_that_tokens_query(client: TestClient) -> None:  # type: ignore[type-arg]
+    for model, word, piece in (
+        (E5, "water", "▁water"),
+        (USE, "Wasser", "▁Wasser"),
+        (LLAMA, "hospital", "▁hospital"),
+    ):
+        for endpoint, extra in (("neighbors", {}), ("translations", {"target_languages": "de,fr"})):
+            path = f"/v1/models/{model}/{endpoint}"
+            by_text = get(client, path, text=word, k=10, **extra)
+            by_token = get(client, path, token=piece, k=10, **extra)
+            rows = "neighbors" if endpoint == "neighbors" else "candidates"
+            assert by_text[rows] == by_token[rows], (model, endpoint)
+            query = by_text["query"]
+            assert query["kind"] == "text" and query["token"] == piece and query["matched"] == word
+            assert [p["token"] for p in query["pieces"]] == [piece]
+
+
+def test_several_pieces_are_pooled_by_their_mean(client: TestClient, registry: Registry) -> None:  # type: ignore[type-arg]
+    body = get(client, f"/v1/models/{E5}/neighbors", text="больница", k=5)
+    query = body["query"]
+    assert [(p["token"], p["pooled"]) for p in query["pieces"]] == [("▁боль", True), ("ница", True)]
+    assert query["pooling"] == "mean" and query["id"] is None and query["labels"]["unicode"] == "Cyrillic"
+    model = registry.get(E5)
+    ids = np.array([p["id"] for p in query["pieces"]])
+    vector = normalise(np.asarray(model.space.matrix[ids], dtype=np.float32).mean(axis=0))
+    expected = exact_search(model.space, vector, 5, None)
+    assert [n["id"] for n in body["neighbors"]] == expected.ids.tolist()
+    assert body["method"] == "exact"
+
+
+def test_first_and_last_pooling_search_from_one_piece(client: TestClient) -> None:  # type: ignore[type-arg]
+    for pooling, piece in (("first", "▁боль"), ("last", "ница")):
+        body = get(client, f"/v1/models/{E5}/neighbors", text="больница", k=3, pooling=pooling)
+        top = body["neighbors"][0]
+        assert top["token"] == piece and abs(top["similarity"] - 1.0) < 1e-4  # rows are stored float16
+        assert body["query"]["pooling"] == pooling
+
+
+def test_a_pooled_text_translates_out_of_its_own_script(client: TestClient) -> None:  # type: ignore[type-arg]
+    body = get(client, f"/v1/models/{E5}/translations", text="больница", k=5)
+    assert "Cyrillic" not in body["target_scripts"] and "Latin" in body["target_scripts"]
+    assert all(c["labels"]["unicode"] != "Cyrillic" for c in body["candidates"])
+
+
+def test_byte_pieces_pool_and_batches_mix_query_kinds(client: TestClient) -> None:  # type: ignore[type-arg]
+    response = client.post(
+        f"/v1/models/{LLAMA}/neighbors",
+        json={"queries": [{"text": "🙂"}, {"token": "▁water"}, {"text": "water"}], "k": 4},
+    )
+    assert response.status_code == 200, response.text
+    first, token, text = response.json()["results"]
+    assert [p["token"] for p in first["query"]["pieces"]] == ["▁", "<0xF0>", "<0x9F>", "<0x99>", "<0x82>"]
+    assert [p["pooled"] for p in first["query"]["pieces"]] == [False, True, True, True, True]
+    assert token["neighbors"] == text["neighbors"]
+
+
+def test_text_errors_are_400_naming_the_field(client: TestClient) -> None:  # type: ignore[type-arg]
+    for params, field in (
+        ({"text": ""}, "text"),
+        ({"text": " "}, "text"),  # only a bare word mark: nothing to pool
+        ({"text": "water", "token": "▁water"}, "token"),
+        ({"text": "water", "pooling": "max"}, "pooling"),
+    ):
+        response = client.get(f"/v1/models/{E5}/neighbors", params=params)
+        assert response.status_code == 400, (params, response.text)
+        assert field in response.text, (params, response.text)
+    response = client.post(f"/v1/models/{E5}/neighbors", json={"queries": [{"text": "\U0001d11e"}]})
+    assert response.status_code == 400 and "queries[0].text" in response.text
+
+
+def test_a_model_without_a_tokenizer_refuses_text_clearly(tmp_path: Path) -> None:
+    checkpoints.gguf_file(tmp_path / "m.gguf", "F32")
+    build(f"gguf:{tmp_path / 'm.gguf'}", tmp_path / "art", BuildOptions(knn=5))
+    with TestClient(create_app(Settings(artifacts=(tmp_path / "art",)))) as client:
+        response = client.get("/v1/models/tiny-llama/neighbors", params={"text": "water"})
+        assert response.status_code == 400
+        assert "carries no tokenizer" in response.json()["detail"] and response.json()["field"] == "text"
+        assert get(client, "/v1/models/tiny-llama/neighbors", token="▁water", k=3)["neighbors"]
