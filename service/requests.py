@@ -106,17 +106,65 @@ class Query(Request):
     vector: Vector | None = None
 
 
+MAX_EXAMPLES = 16
+Examples = Annotated[
+    list[Annotated[str, Meta(min_length=1, max_length=MAX_TOKEN_CHARS)]],
+    Meta(
+        max_length=MAX_EXAMPLES,
+        description="tokens or words (a vocabulary token as with token=, else a text pooled as with text=)",
+    ),
+]
+Cursor = Annotated[str, Meta(pattern="^[0-9]{1,9}$", description="next_cursor of the previous page")]
+
+
 class QueriesRequest(Request):
-    """One query (token, id, text or vector), or a batch (`queries`, answered in order); k results each."""
+    """One query (token, id, text, vector, or positive/negative examples), or a batch (`queries`,
+    answered in order); k results each, shaped by the options below."""
 
     token: TokenText | None = None
     id: TokenId | None = None
     text: Text | None = None
     vector: Vector | None = None
     queries: Annotated[list[Query], Meta(min_length=1, max_length=MAX_BATCH)] | None = None
+    positive: Examples | None = None
+    negative: Examples | None = None
+    strategy: Annotated[
+        Literal["average", "best_score"],
+        Meta(
+            description="how examples combine: 'average' searches from the sum of the positive unit "
+            "vectors minus the negative ones (3CosAdd: king - man + woman); 'best_score' ranks each token "
+            "by its best cosine to a positive, or minus its best cosine to a negative when that is higher "
+            "(Qdrant's recommend strategy)"
+        ),
+    ] = "average"
     k: K = 10
     fields: Fields | None = None
     pooling: Pooling = "mean"
+    min_similarity: (
+        Annotated[float, Meta(ge=-1, le=1, description="leave out results whose cosine is below this")] | None
+    ) = None
+    limit: Annotated[int, Meta(ge=1, le=MAX_K, description="page size over the k results")] | None = None
+    cursor: Cursor | None = None
+    group_by: (
+        Annotated[
+            Literal["script", "language"],
+            Meta(description="the best group_size results of each script (of the scheme) or language"),
+        ]
+        | None
+    ) = None
+    group_size: Annotated[int, Meta(ge=1, le=100, description="results per group")] = 3
+    mutual: Annotated[
+        bool, Meta(description="keep only results that have the query among their own k nearest neighbours")
+    ] = False
+    mmr: (
+        Annotated[
+            float,
+            Meta(
+                ge=0, le=1, description="maximal marginal relevance: 1 = plain ranking, lower = more diverse"
+            ),
+        ]
+        | None
+    ) = None
 
 
 class NeighborsRequest(QueriesRequest):

@@ -110,8 +110,16 @@ class PieceOut(Response):
     pooled: bool  # False: special, unknown or a bare '▁', left out of the pool
 
 
+class ExampleOut(Response):
+    """A positive or negative example as resolved: its token, or the pieces of a pooled text."""
+
+    example: str
+    sign: Literal["positive", "negative"]
+    ids: list[int]
+
+
 class QueryOut(Response):
-    kind: Literal["token", "id", "text", "vector"]
+    kind: Literal["token", "id", "text", "vector", "examples"]
     id: int | None = None  # the token searched for (a text of one usable piece included)
     token: str | None = None
     display: str | None = None
@@ -120,6 +128,8 @@ class QueryOut(Response):
     language: LanguageOut | None = None
     pieces: list[PieceOut] | None = None  # text queries
     pooling: str | None = None  # text queries of several pooled pieces
+    examples: list[ExampleOut] | None = None  # positive/negative queries
+    strategy: str | None = None
 
 
 class NeighborOut(Response):
@@ -136,6 +146,11 @@ class NeighborOut(Response):
     language: LanguageOut | None | UnsetType = UNSET
 
 
+class GroupOut(Response):
+    group: str  # the script or language
+    results: list[NeighborOut]
+
+
 class NeighborsOut(Response):
     model: str
     query: QueryOut
@@ -146,7 +161,9 @@ class NeighborsOut(Response):
     include_self: bool
     languages: list[str] | None
     method: str  # "table" (exact neighbour table), "exact" (brute force) or "ann" (HNSW + exact re-rank)
-    neighbors: list[NeighborOut]
+    neighbors: list[NeighborOut]  # empty when grouped
+    groups: list[GroupOut] | None = None  # group_by
+    next_cursor: str | None = None  # paging: the cursor of the next page (None: the last page)
 
 
 class NeighborsBatchOut(Response):
@@ -166,7 +183,9 @@ class TranslationsOut(Response):
     target_scripts: list[str]
     target_languages: list[str] | None
     csls_k: int
-    candidates: list[NeighborOut]
+    candidates: list[NeighborOut]  # empty when grouped
+    groups: list[GroupOut] | None = None
+    next_cursor: str | None = None
 
 
 class TranslationsBatchOut(Response):

@@ -12,44 +12,55 @@ from service import schemas as s
 from service.metrics import metrics
 from service.registry import LoadedModel
 from service.settings import Limits
-from service.usecases.resolving import DEFAULT_LIMITS, answer_rows, check_budget, filter_mask, resolve_all
+from service.usecases import shaping
+from service.usecases.resolving import DEFAULT_LIMITS, check_budget, filter_mask, resolve_all
 
 
 def neighbors(
     model: LoadedModel, request: r.NeighborsRequest, limits: Limits = DEFAULT_LIMITS
 ) -> s.NeighborsOut | s.NeighborsBatchOut:
+    shaping.check_options(request)
     resolved, batch = resolve_all(model, request)
     mask = filter_mask(model, request.scheme, request.scripts, request.exclude_scripts, request.languages)
     tokens = [token for _, token, _ in resolved]
-    table_may_answer = not request.exact and request.k <= model.space.table_k
+    depth = shaping.search_depth(request)
+    table_may_answer = not request.exact and depth <= model.space.table_k
     scans = sum(
         1
         for token in tokens
         if not table_may_answer or mask is not None or (token is None and not request.approximate)
     )
     rows = len(model.space.indexed) if mask is None else int(mask.sum())
-    check_budget(model, limits, len(resolved), request.k, scans, rows, "queries" if batch else "k")
-    started = time.perf_counter()
-    found = search_many(
-        model.space,
-        np.stack([vector for vector, _, _ in resolved]),
-        request.k,
-        tokens=tokens,
-        mask=mask,
-        exact=request.exact,
-        approximate=request.approximate,
+    check_budget(
+        model, limits, len(resolved), shaping.answer_size(request), scans, rows, "queries" if batch else "k"
     )
+    started = time.perf_counter()
+    if request.positive and request.strategy == "best_score":
+        found = [shaping.best_score_hits(model, request, mask)]
+    else:
+        vectors = np.stack([vector for vector, _, _ in resolved])
+        extra = max((len(echo.examples or []) for _, _, echo in resolved), default=0)  # left out below
+        found = search_many(
+            model.space,
+            vectors,
+            depth + extra,
+            tokens=tokens,
+            mask=mask,
+            exact=request.exact,
+            approximate=request.approximate,
+        )
     if found:
         elapsed = (time.perf_counter() - started) / len(found)
         metrics().search_seconds.labels(found[0].method).observe(elapsed)
     results = []
-    for (_, token, echo), hits in zip(resolved, found, strict=True):
+    for (vector, token, echo), hits in zip(resolved, found, strict=True):
         ids, sims = hits.ids, hits.sims
         if request.include_self and token is not None and (mask is None or mask[token]):
-            ids, sims = (
-                np.concatenate([[token], ids])[: request.k],
-                np.concatenate([[1.0], sims])[: request.k],
-            )
+            ids, sims = np.concatenate([[token], ids]), np.concatenate([[1.0], sims]).astype(np.float32)
+        if echo.examples:
+            own = shaping.without_examples(echo, ids)
+            ids, sims = ids[own], sims[own]
+        shaped = shaping.shape(model, request, (vector, token), (ids, sims, None))
         results.append(
             s.NeighborsOut(
                 model.name,
@@ -61,7 +72,9 @@ def neighbors(
                 request.include_self,
                 request.languages,
                 hits.method,
-                answer_rows(model, ids, sims, None, request.fields),
+                shaped.rows,
+                shaped.groups,
+                shaped.next_cursor,
             )
         )
     return s.NeighborsBatchOut(model.name, results) if batch else results[0]

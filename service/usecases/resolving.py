@@ -10,6 +10,7 @@ import numpy as np
 
 from geometry.neighbors import normalise
 from geometry.pooling import pool
+from geometry.shaping import examples_average
 from loaders import artifact
 from loaders.vocab import WORD_MARK
 from service import requests as r
@@ -109,8 +110,44 @@ def _resolve(model: LoadedModel, query: r.Query | r.QueriesRequest, where: str, 
     return model.space.unit(np.array([ident]))[0], ident, _echo(model, ident, kind, matched)
 
 
+def example_vectors(
+    model: LoadedModel, request: r.QueriesRequest
+) -> tuple[np.ndarray, np.ndarray, list[s.ExampleOut]]:
+    """Positive and negative examples, each a token (as with token=) or else a text (as with text=):
+    (positive unit vectors, negative unit vectors, what each example resolved to)."""
+    echoes: list[s.ExampleOut] = []
+    vectors: dict[str, list[np.ndarray]] = {"positive": [], "negative": []}
+    for sign in ("positive", "negative"):
+        for i, example in enumerate(getattr(request, sign) or []):
+            found = model.lookup(example)
+            if found is not None and model.space.norms[found[0]] > 0:
+                vector, ids = model.space.unit(np.array([found[0]]))[0], [found[0]]
+            else:
+                vector, token, echo = _text(model, example, request.pooling, f"{sign}[{i}]")
+                ids = [token] if token is not None else [p.id for p in echo.pieces or [] if p.pooled]
+            vectors[sign].append(vector)
+            echoes.append(s.ExampleOut(example, sign, ids))  # type: ignore[arg-type]
+    positives = np.stack(vectors["positive"])
+    negatives = np.stack(vectors["negative"]) if vectors["negative"] else np.empty((0, positives.shape[1]))
+    return positives, negatives.astype(np.float32), echoes
+
+
+def _examples(model: LoadedModel, request: r.QueriesRequest) -> Resolved:
+    """Examples as one query: the 'average' rule's vector (the 'best_score' search, and MMR and
+    mutual, start from it too)."""
+    if any(getattr(request, name) is not None for name in (*QUERY_KINDS, "queries")):
+        raise InvalidInput("give examples (positive, negative) or a query, not both", field="positive")
+    positives, negatives, echoes = example_vectors(model, request)
+    echo = s.QueryOut("examples", examples=echoes, strategy=request.strategy)
+    return examples_average(positives, negatives), None, echo
+
+
 def resolve_all(model: LoadedModel, request: r.QueriesRequest) -> tuple[list[Resolved], bool]:
-    """The request's queries (one, or its batch in order) and whether it was a batch."""
+    """The request's queries (one, examples, or its batch in order) and whether it was a batch."""
+    if request.negative and not request.positive:
+        raise InvalidInput("negative examples need at least one positive", field="negative")
+    if request.positive:
+        return [_examples(model, request)], False
     if request.queries is None:
         return [_resolve(model, request, "", request.pooling)], False
     if any(getattr(request, name) is not None for name in QUERY_KINDS):
@@ -124,7 +161,8 @@ def is_lookup(model: LoadedModel, request: r.QueriesRequest) -> bool:
     """True when the answer is a few table lookups (cheap enough to compute on the event loop)."""
     if not isinstance(request, r.NeighborsRequest):  # translations rank a filtered pool: never a lookup
         return False
-    plain = request.queries is None and request.vector is None and request.text is None and not request.exact
+    single = request.queries is None and request.vector is None and request.text is None
+    plain = single and not request.positive and not request.exact
     unfiltered = not (request.scripts or request.exclude_scripts or request.languages)
     return plain and unfiltered and request.k <= model.space.table_k
 
@@ -135,8 +173,10 @@ def answer_rows(
     sims: np.ndarray,
     csls: np.ndarray | None,
     fields: Sequence[str] | None,
+    first_rank: int = 1,
 ) -> list[s.NeighborOut]:
-    """The neighbour rows, each with the requested fields only (all by default)."""
+    """The neighbour rows, each with the requested fields only (all by default); ranks count from
+    `first_rank` (a later page)."""
     wanted = ALL_FIELDS if fields is None else set(fields)
     id_list = ids.tolist()
     columns: dict[str, list[Any]] = {}
@@ -161,11 +201,11 @@ def answer_rows(
     if fields is None:  # every field, in the Struct's order: positional construction is fastest
         return [
             s.NeighborOut(rank, ident, *row)
-            for rank, (ident, row) in enumerate(zip(id_list, rows, strict=True), 1)
+            for rank, (ident, row) in enumerate(zip(id_list, rows, strict=True), first_rank)
         ]
     return [
         s.NeighborOut(rank, ident, **dict(zip(names, row, strict=True)))
-        for rank, (ident, row) in enumerate(zip(id_list, rows, strict=True), start=1)
+        for rank, (ident, row) in enumerate(zip(id_list, rows, strict=True), first_rank)
     ]
 
 

@@ -10,13 +10,8 @@ from service import schemas as s
 from service.errors import InvalidInput, at
 from service.registry import LoadedModel
 from service.settings import Limits
-from service.usecases.resolving import (
-    DEFAULT_LIMITS,
-    answer_rows,
-    check_budget,
-    filter_mask,
-    resolve_all,
-)
+from service.usecases import shaping
+from service.usecases.resolving import DEFAULT_LIMITS, check_budget, filter_mask, resolve_all
 
 TARGET_FIELDS = ("target_scripts", "", "target_languages")
 NEUTRAL = {"Common", "Mixed", "Special", "EMPTY", "N", "P", "S", "M", "C", "Z"}  # not writing systems
@@ -49,11 +44,14 @@ def _target_mask(model: LoadedModel, request: r.TranslationsRequest, names: list
 def translations(
     model: LoadedModel, request: r.TranslationsRequest, limits: Limits = DEFAULT_LIMITS
 ) -> s.TranslationsOut | s.TranslationsBatchOut:
+    shaping.check_options(request)
     resolved, batch = resolve_all(model, request)
     free = sum(1 for _, token, _ in resolved if token is None)  # CSLS means of vectors: one more scan
     scans = len(resolved) + (free if request.method == "csls" else 0)
     vocabulary = len(model.space.indexed)
-    check_budget(model, limits, len(resolved), request.k, scans, vocabulary, "queries" if batch else "k")
+    field = "queries" if batch else "k"
+    check_budget(model, limits, len(resolved), shaping.answer_size(request), scans, vocabulary, field)
+    depth = shaping.search_depth(request)
     # queries with the same targets (by default: all scripts but the query's own) share one search
     groups: dict[tuple[str, ...], list[int]] = {}
     for row, (_, _, echo) in enumerate(resolved):
@@ -63,23 +61,36 @@ def translations(
         mask = _target_mask(model, request, list(names))  # once per distinct set of targets
         vectors = np.stack([resolved[row][0] for row in members])
         tokens = [resolved[row][1] for row in members]
-        found = translate_many(model.space, vectors, request.k, mask, request.method, model.csls_r, tokens)
+        if request.positive and request.strategy == "best_score":
+            hits = shaping.best_score_hits(model, request, mask)
+            found = [Ranked(hits.ids, hits.sims, None)]
+        else:
+            extra = len(request.positive or []) + len(request.negative or [])  # examples are left out
+            found = translate_many(
+                model.space, vectors, depth + extra, mask, request.method, model.csls_r, tokens
+            )
         for row, result in zip(members, found, strict=True):
             ranked[row] = result
     names_of = {row: list(names) for names, members in groups.items() for row in members}
-    results = [
-        s.TranslationsOut(
-            model.name,
-            echo,
-            request.k,
-            request.method,
-            request.scheme,
-            names_of[row],
-            request.target_languages,
-            CSLS_K,  # type: ignore[arg-type]
-            answer_rows(model, found.ids, found.cosine, found.csls, request.fields),
+    results = []
+    for row, ((vector, token, echo), one) in enumerate(zip(resolved, ranked, strict=True)):
+        assert one is not None
+        keep = shaping.without_examples(echo, one.ids)
+        csls = None if one.csls is None else one.csls[keep]
+        shaped = shaping.shape(model, request, (vector, token), (one.ids[keep], one.cosine[keep], csls))
+        results.append(
+            s.TranslationsOut(
+                model.name,
+                echo,
+                request.k,
+                request.method,
+                request.scheme,
+                names_of[row],
+                request.target_languages,
+                CSLS_K,  # type: ignore[arg-type]
+                shaped.rows,
+                shaped.groups,
+                shaped.next_cursor,
+            )
         )
-        for row, ((_, _, echo), found) in enumerate(zip(resolved, ranked, strict=True))
-        if found is not None
-    ]
     return s.TranslationsBatchOut(model.name, results) if batch else results[0]

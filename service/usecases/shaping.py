@@ -1,0 +1,112 @@
+"""The query options neighbours and translations share: examples with the best-score strategy,
+min_similarity, mutual, MMR, group_by and paging, applied to one query's ranking."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from geometry import shaping
+from geometry.neighbors import Hits
+from loaders import artifact
+from service import requests as r
+from service import schemas as s
+from service.errors import InvalidInput
+from service.registry import LoadedModel
+from service.usecases.resolving import answer_rows, example_vectors
+
+NOT_LANGUAGES = (artifact.AMBIGUOUS, artifact.UNLABELLED)
+
+
+def check_options(request: r.QueriesRequest) -> None:
+    """Combinations the options cannot serve together, before any work."""
+    if request.cursor is not None and request.limit is None:
+        raise InvalidInput("a cursor pages through results: give limit (the page size) too", field="cursor")
+    if request.group_by is not None and (request.limit is not None or request.mmr is not None):
+        raise InvalidInput("group_by cannot be combined with paging (limit, cursor) or mmr", field="group_by")
+    if request.strategy == "best_score" and not request.positive:
+        raise InvalidInput(
+            "strategy=best_score ranks by examples: give positive (and negative)", field="strategy"
+        )
+
+
+def search_depth(request: r.QueriesRequest) -> int:
+    """How many ranked candidates the options need (k unless MMR or groups look deeper)."""
+    groups = request.k if request.group_by else 0
+    return shaping.depth(request.k, mmr=request.mmr is not None, groups=groups, group_size=request.group_size)
+
+
+def answer_size(request: r.QueriesRequest) -> int:
+    """Rows one query may answer with (the work budget's k)."""
+    return request.k * request.group_size if request.group_by else request.k
+
+
+def best_score_hits(model: LoadedModel, request: r.QueriesRequest, mask: np.ndarray | None) -> Hits:
+    """The examples' best-score ranking over the allowed rows, the examples' own tokens left out."""
+    positives, negatives, echoes = example_vectors(model, request)
+    rows = model.space.indexed if mask is None else np.flatnonzero(mask)
+    own = [e.ids[0] for e in echoes if len(e.ids) == 1]
+    rows = rows[~np.isin(rows, own)]
+    ids, scores = shaping.examples_best_score(model.space, positives, negatives, search_depth(request), rows)
+    return Hits(ids, scores, "exact")
+
+
+def without_examples(echo: s.QueryOut, ids: np.ndarray) -> np.ndarray:
+    """Positions of the ranking that are not an example's own token (king - man + woman != king)."""
+    own = [e.ids[0] for e in echo.examples or [] if len(e.ids) == 1]
+    return np.flatnonzero(~np.isin(ids, own))
+
+
+@dataclass(frozen=True)
+class Shaped:
+    rows: list[s.NeighborOut]  # empty when grouped
+    groups: list[s.GroupOut] | None
+    next_cursor: str | None
+
+
+def _group_names(model: LoadedModel, request: r.QueriesRequest, ids: np.ndarray) -> list[str]:
+    scheme = "language" if request.group_by == "language" else getattr(request, "scheme", "unicode")
+    labels = model.scheme(scheme)
+    return [labels.names[int(c)] for c in labels.codes[ids]]
+
+
+def shape(
+    model: LoadedModel,
+    request: r.QueriesRequest,
+    query: tuple[np.ndarray, int | None],
+    ranking: tuple[np.ndarray, np.ndarray, np.ndarray | None],
+) -> Shaped:
+    """One query's answer from the query (unit vector, token or None) and its ranking (ids best
+    first, cosine, CSLS or None)."""
+    vector, token = query
+    ids, cosine, csls = ranking
+    keep = np.arange(len(ids))
+    if request.mutual:
+        keep = keep[shaping.mutual(model.space, vector, ids[keep], request.k, token)]
+    if request.min_similarity is not None:
+        keep = keep[shaping.above(cosine[keep], request.min_similarity)]
+    if request.mmr is not None:
+        keep = keep[shaping.mmr(model.space, vector, ids[keep], request.k, request.mmr)]
+
+    def rows(positions: np.ndarray, first_rank: int = 1) -> list[s.NeighborOut]:
+        extra = None if csls is None else csls[positions]
+        return answer_rows(model, ids[positions], cosine[positions], extra, request.fields, first_rank)
+
+    if request.group_by is not None:
+        names = _group_names(model, request, ids[keep])
+        wanted = [
+            i for i, name in enumerate(names) if request.group_by != "language" or name not in NOT_LANGUAGES
+        ]
+        names_kept = [names[i] for i in wanted]
+        codes = np.unique(names_kept, return_inverse=True)[1] if names_kept else np.empty(0, dtype=np.int64)
+        found = shaping.grouped(np.asarray(codes), request.group_size, request.k)
+        groups = [
+            s.GroupOut(names_kept[int(members[0])], rows(keep[np.asarray(wanted)[members]]))
+            for _, members in found
+        ]
+        return Shaped([], groups, None)
+    keep = keep[: request.k]
+    offset = int(request.cursor or 0)
+    page, after = shaping.page(keep, offset, request.limit)
+    return Shaped(rows(page, offset + 1), None, None if after is None else str(after))
