@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from geometry.interrupt import checkpoint
-from geometry.neighbors import Space, search_many
+from geometry.neighbors import Space, exact_many, search_many
 from geometry.topk import top_k_rows
 
 CSLS_K = 10
@@ -89,19 +89,45 @@ def translate_many(
 
 
 @dataclass(frozen=True)
+class Composed:
+    """Queries that are not tokens (texts pooled from several pieces): the vectors of the -1 entries
+    of an evaluation's `sources`, in order, with their CSLS neighbourhood means."""
+
+    vectors: np.ndarray  # unit rows
+    r: np.ndarray
+
+    @classmethod
+    def of(cls, space: Space, vectors: np.ndarray, k: int = CSLS_K) -> Composed:
+        """r(v) of each vector over the whole vocabulary: one blocked exact pass for all of them."""
+        hits = exact_many(space, vectors, k, space.indexed, [None] * len(vectors)) if len(vectors) else []
+        r = np.array([float(h.sims.mean()) if len(h.sims) else 0.0 for h in hits], dtype=np.float32)
+        return cls(np.asarray(vectors, dtype=np.float32), r)
+
+
+NOTHING_COMPOSED = Composed(np.empty((0, 0), dtype=np.float32), np.empty(0, dtype=np.float32))
+
+
+@dataclass(frozen=True)
 class Evaluation:
     precision: dict[str, dict[str, float]]  # method -> "p@k" -> share of queries
     ranks: dict[str, list[list[int]]]  # method -> per query its top-10 candidate ids
 
 
 def evaluate(
-    space: Space, sources: np.ndarray, gold: list[set[int]], allowed: np.ndarray, r: np.ndarray
+    space: Space,
+    sources: np.ndarray,
+    gold: list[set[int]],
+    allowed: np.ndarray,
+    r: np.ndarray,
+    composed: Composed = NOTHING_COMPOSED,
 ) -> Evaluation:
     """Precision@1/5/10 of cosine and CSLS retrieval among `allowed` ids (exact, batched).
 
-    A query counts as correct at k when any of its gold targets is among its first k candidates;
-    the source token itself is never a candidate.
+    `sources` are token ids, or -1 for the next of the `composed` queries. A query counts as correct
+    at k when any of its gold targets is among its first k candidates; a source token is never its
+    own candidate.
     """
+    slot = np.cumsum(sources < 0) - 1  # index into `composed` of each -1 entry
     top = min(max(PRECISION_AT), len(allowed))
     # the running best `top` candidates of every source, per method: memory independent of the pool
     # (-1 / -inf fill the rows until real candidates replace them)
@@ -118,11 +144,16 @@ def evaluate(
         for start in range(0, len(sources), EVAL_BLOCK):
             checkpoint()
             block = sources[start : start + EVAL_BLOCK]
-            cosine = space.unit(block) @ unit_targets.T
+            vectors, r_block = space.unit(np.maximum(block, 0)), r[np.maximum(block, 0)]
+            free = np.flatnonzero(block < 0)
+            if len(free):
+                vectors[free] = composed.vectors[slot[start + free]]
+                r_block[free] = composed.r[slot[start + free]]
+            cosine = vectors @ unit_targets.T
             at = np.minimum(np.searchsorted(targets, block), len(targets) - 1)
-            own = np.flatnonzero(targets[at] == block)  # a source is never its own candidate
+            own = np.flatnonzero((targets[at] == block) & (block >= 0))  # never its own candidate
             cosine[own, at[own]] = -np.inf
-            csls = 2 * cosine - r[block][:, None] - r_targets[None, :]
+            csls = 2 * cosine - r_block[:, None] - r_targets[None, :]
             rows = slice(start, start + len(block))
             for method, scores in (("cosine", cosine), ("csls", csls)):
                 local, values = top_k_rows(scores, min(top, len(targets)))

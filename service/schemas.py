@@ -225,6 +225,9 @@ class EvaluateOut(Response):
     skipped: list[SkippedPair]
     misses: list[Miss] | None = None
     by_language: dict[str, LanguagePrecision] | None = None
+    single_token_queries: int = 0  # sources that are one token of the vocabulary
+    composed_queries: int = 0  # sources the tokenizer splits, pooled from their pieces (mean)
+    reachable: float = 0.0  # share of queries with a gold target among the candidates
 
 
 # ------------------------------------------------------------------ analyses

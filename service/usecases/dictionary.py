@@ -7,7 +7,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from geometry.translation import Pair, evaluate, parse_dictionary
+from geometry.pooling import pool
+from geometry.translation import NOTHING_COMPOSED, Composed, Pair, evaluate, parse_dictionary
+from loaders.vocab import WORD_MARK
 from service import requests as r
 from service import schemas as s
 from service.errors import InvalidInput, NothingToFit, TooLarge, at
@@ -48,46 +50,81 @@ def _dictionary_pairs(request: r.EvaluateRequest, max_pairs: int) -> list[Pair]:
     return pairs
 
 
-def _skip_reason(model: LoadedModel, src: tuple[int, str] | None, tgt: tuple[int, str] | None) -> str | None:
-    if src is None or tgt is None:
-        return (
-            "source and target are not single tokens"
-            if src is None and tgt is None
-            else "source is not a single token"
-            if src is None
-            else "target is not a single token"
-        )
-    if model.space.norms[src[0]] == 0 or model.space.norms[tgt[0]] == 0:
-        return "special token"
-    return None
-
-
 @dataclass
 class Gold:
-    """The dictionary resolved against a vocabulary: source id -> target ids, overall and per language."""
+    """The dictionary resolved against a vocabulary: source key -> target ids, overall and per language.
+    A source key is its token id, or -(1 + i) for the i-th composed source (a word the tokenizer
+    splits, pooled from its pieces)."""
 
     pairs: dict[int, set[int]] = field(default_factory=dict)
     by_language: dict[str, dict[int, set[int]]] = field(default_factory=dict)
-    names: dict[int, str] = field(default_factory=dict)  # source id -> the word as the dictionary spells it
+    names: dict[int, str] = field(default_factory=dict)  # source key -> the word as the dictionary spells it
     skipped: list[s.SkippedPair] = field(default_factory=list)
+    composed: list[np.ndarray] = field(default_factory=list)
+    composed_keys: dict[str, int] = field(default_factory=dict)
+
+    def queries(self, model: LoadedModel, keys: list[int]) -> tuple[np.ndarray, Composed]:
+        """Evaluation sources for `keys` (-1 for composed ones) and the composed queries' vectors."""
+        vectors = [self.composed[-(key + 1)] for key in keys if key < 0]
+        composed = Composed.of(model.space, np.stack(vectors)) if vectors else NOTHING_COMPOSED
+        return np.array([max(key, -1) for key in keys], dtype=np.int64), composed
+
+
+def _pieces(model: LoadedModel, word: str) -> list[int]:
+    """The word's pieces that have vectors (a bare '▁' left out), by the model's tokenizer."""
+    if model.segmenter is None:
+        return []
+    return [
+        i for i in model.segmenter.ids(word) if model.space.norms[i] > 0 and model.display[i] != WORD_MARK
+    ]
+
+
+def _source_key(model: LoadedModel, gold: Gold, word: str) -> int | None:
+    found = model.lookup(word, prefer_word=True)
+    if found is not None and model.space.norms[found[0]] > 0:
+        return found[0]
+    if word in gold.composed_keys:
+        return gold.composed_keys[word]
+    pieces = _pieces(model, word)
+    if len(pieces) == 1:
+        return pieces[0]
+    if not pieces:
+        return None
+    gold.composed.append(pool(model.space, np.array(pieces)))
+    gold.composed_keys[word] = -len(gold.composed)
+    return gold.composed_keys[word]
+
+
+def _target_id(model: LoadedModel, word: str) -> int | None:
+    found = model.lookup(word, prefer_word=True)
+    if found is not None and model.space.norms[found[0]] > 0:
+        return found[0]
+    pieces = _pieces(model, word)
+    return pieces[0] if len(pieces) == 1 else None
 
 
 def _gold(model: LoadedModel, pairs: list[Pair]) -> Gold:
     gold = Gold()
     for source, target, lang in pairs:
-        src, tgt = model.lookup(source, prefer_word=True), model.lookup(target, prefer_word=True)
-        reason = _skip_reason(model, src, tgt)
-        if reason is not None or src is None or tgt is None:
-            gold.skipped.append(s.SkippedPair(source, target, reason or "not a token"))
+        key, tgt = _source_key(model, gold, source), _target_id(model, target)
+        if key is None or tgt is None:
+            reason = (
+                "source has no piece with a vector"
+                if key is None
+                else "target is not a single token (a composed target needs a word pool)"
+            )
+            gold.skipped.append(s.SkippedPair(source, target, reason))
             continue
-        gold.pairs.setdefault(src[0], set()).add(tgt[0])
+        gold.pairs.setdefault(key, set()).add(tgt)
         if lang is not None:
             by_source = gold.by_language.setdefault(base_language(lang) or lang, {})
-            by_source.setdefault(src[0], set()).add(tgt[0])
-        gold.names[src[0]] = source
+            by_source.setdefault(key, set()).add(tgt)
+        gold.names[key] = source
     if not gold.pairs:
         raise NothingToFit(
-            "no pair has single-token source and target", field="dictionary", skipped=gold.skipped[:20]
+            "no pair has a source with a vector and a single-token target",
+            field="dictionary",
+            skipped=gold.skipped[:20],
         )
     return gold
 
@@ -102,9 +139,10 @@ def _per_language(
         if request.language_pool == "language":
             with at("dictionary"):
                 pool = np.flatnonzero(model.language_mask([lang]) & (model.space.norms > 0))
-        sources = np.array(sorted(lang_gold), dtype=np.int64)
-        wanted = [lang_gold[int(i)] for i in sources]
-        result = evaluate(model.space, sources, wanted, pool, model.csls_r)
+        keys = sorted(lang_gold)
+        wanted = [lang_gold[key] for key in keys]
+        sources, composed = gold.queries(model, keys)
+        result = evaluate(model.space, sources, wanted, pool, model.csls_r, composed)
         in_pool = np.isin(np.array([t for want in wanted for t in want]), pool)
         per_want = np.split(in_pool, np.cumsum([len(w) for w in wanted])[:-1])
         reachable = float(np.mean([part.any() for part in per_want]))
@@ -126,23 +164,24 @@ def evaluate_dictionary(
         targets = sorted({labels.names[int(labels.codes[t])] for want in gold.pairs.values() for t in want})
     with at("target_scripts"):
         allowed = model.label_ids(request.scheme, targets)
-    sources = np.array(sorted(gold.pairs), dtype=np.int64)
-    wanted = [gold.pairs[int(i)] for i in sources]
+    keys = sorted(gold.pairs)
+    wanted = [gold.pairs[key] for key in keys]
+    sources, composed = gold.queries(model, keys)
     # all sources against the pool, then each language's sources again (against at most the pool)
     scans = len(sources) + sum(len(sources_of) for sources_of in gold.by_language.values())
     evaluation = dataclasses.replace(limits, max_scan_cells=EVALUATION_SCANS * limits.max_scan_cells)
     check_budget(model, evaluation, 0, 0, scans, max(len(allowed), 1), "dictionary")
-    result = evaluate(model.space, sources, wanted, allowed, model.csls_r)
+    result = evaluate(model.space, sources, wanted, allowed, model.csls_r, composed)
     misses = None
     if request.include_misses:
         misses = [
             s.Miss(
-                gold.names[int(src)],
+                gold.names[key],
                 [model.raw[t] for t in sorted(want)],
                 [model.raw[t] for t in result.ranks["cosine"][row]],
                 [model.raw[t] for t in result.ranks["csls"][row]],
             )
-            for row, (src, want) in enumerate(zip(sources, wanted, strict=True))
+            for row, (key, want) in enumerate(zip(keys, wanted, strict=True))
             if not set(result.ranks["csls"][row][:1]) & want
         ]
     return s.EvaluateOut(
@@ -156,4 +195,7 @@ def evaluate_dictionary(
         gold.skipped,
         misses,
         _per_language(model, request, gold, allowed) or None,
+        single_token_queries=int((sources >= 0).sum()),
+        composed_queries=int((sources < 0).sum()),
+        reachable=round(float(np.mean([bool(np.isin(list(w), allowed).any()) for w in wanted])), 4),
     )

@@ -104,9 +104,14 @@ def test_dictionary_evaluation(client: TestClient) -> None:  # type: ignore[type
     body = response.json()
     assert response.status_code == 200, body
     assert body["pairs"] == 4 and body["covered_pairs"] == 3 and body["target_scripts"] == ["Cyrillic"]
-    assert body["skipped"] == [
-        {"source": "zzqqxx", "target": "ффф", "reason": "source and target are not single tokens"}
+    assert body["skipped"] == [  # the source is composed from its pieces; the target cannot be
+        {
+            "source": "zzqqxx",
+            "target": "ффф",
+            "reason": "target is not a single token (a composed target needs a word pool)",
+        }
     ]
+    assert (body["single_token_queries"], body["composed_queries"]) == (3, 0)
     assert set(body["precision"]) == {"cosine", "csls"} and set(body["precision"]["csls"]) == {
         "p@1",
         "p@5",

@@ -100,3 +100,28 @@ def test_a_model_without_a_tokenizer_refuses_text_clearly(tmp_path: Path) -> Non
         assert response.status_code == 400
         assert "carries no tokenizer" in response.json()["detail"] and response.json()["field"] == "text"
         assert get(client, "/v1/models/tiny-llama/neighbors", token="▁water", k=3)["neighbors"]
+
+
+def test_dictionary_sources_the_tokenizer_splits_are_composed(client: TestClient, registry: Registry) -> None:  # type: ignore[type-arg]
+    """'больница' is two e5 pieces: a composed query, ranked like text= would be; counts reported."""
+    text = "больница hospital en\nвода water en\nхлеб bread en\nбольница clinic en\n"
+    body = client.post(
+        f"/v1/models/{E5}/translations/evaluate", json={"dictionary": text, "target_scripts": ["Latin"]}
+    ).json()
+    assert (body["single_token_queries"], body["composed_queries"], body["queries"]) == (2, 1, 3)
+    assert body["covered_pairs"] == 4 and body["skipped"] == [] and body["reachable"] == 1.0
+    alone = client.post(
+        f"/v1/models/{E5}/translations/evaluate",
+        json={"dictionary": "больница hospital\n", "target_scripts": ["Latin"], "include_misses": True},
+    ).json()
+    by_text = get(
+        client,
+        f"/v1/models/{E5}/translations",
+        text="больница",
+        target_scripts="Latin",
+        k=10,
+        method="cosine",
+    )
+    # the composed query ranks exactly as text= does (it misses: "боль" is pain, "больница" hospital)
+    assert alone["precision"]["cosine"]["p@10"] == 0.0
+    assert alone["misses"][0]["cosine_top"] == [c["token"] for c in by_text["candidates"]]

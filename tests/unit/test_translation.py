@@ -84,3 +84,26 @@ def test_evaluation_in_blocks_equals_the_dense_ranking(monkeypatch: pytest.Monke
     monkeypatch.setattr(translation, "EVAL_BLOCK", 5)
     result = evaluate(space, sources, gold, allowed, r)
     assert result.ranks == expected
+
+
+def test_a_composed_query_ranks_like_the_token_with_its_vector() -> None:
+    """A -1 source with a given vector and r equals the token source of that vector (except that a
+    composed query may return the token itself: it is no token)."""
+    from geometry.translation import Composed
+
+    rng = np.random.default_rng(7)
+    space = make_space(rng.standard_normal((200, 6)), table_k=10, with_index=False)
+    r = neighbourhood_means(space)
+    allowed = np.arange(50, 200)
+    gold = [{60}, {70}, {80}]
+    as_tokens = evaluate(space, np.array([3, 4, 5]), gold, allowed, r)
+    composed = Composed(space.unit(np.array([4])), r[[4]])
+    mixed = evaluate(space, np.array([3, -1, 5]), gold, allowed, r, composed)
+    assert mixed.ranks == as_tokens.ranks and mixed.precision == as_tokens.precision
+    own = Composed(space.unit(np.array([60])), r[[60]])
+    found = evaluate(space, np.array([-1]), [{60}], allowed, r, own)
+    assert found.ranks["cosine"][0][0] == 60 and found.precision["cosine"]["p@1"] == 1.0
+    means = Composed.of(space, space.unit(np.array([4])))
+    assert space.knn_sims is not None  # a free vector's 10 nearest include token 4 itself (cosine 1)
+    expected = (1.0 + float(np.sum(space.knn_sims[4, :9]))) / 10
+    assert abs(float(means.r[0]) - expected) < 1e-5
