@@ -53,6 +53,9 @@ bench: artifacts
 	$(PY) bench/neighbors.py $(ARTIFACTS)/llama2-vocab-wordllama 300
 	$(PY) bench/separability.py $(ARTIFACTS)/llama2-vocab-wordllama
 	$(PY) bench/cldr_dictionary.py ru es fr de
+	$(PY) bench/cldr_dictionary.py --reverse ru es de
+	$(PY) bench/text_queries.py multilingual-e5-small
+	$(PY) bench/text_queries.py llama2-vocab-wordllama
 	$(PY) bench/languages.py
 	$(PY) bench/load.py --seconds 60 --connections 50
 	$(PY) bench/growth.py

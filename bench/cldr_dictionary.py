@@ -3,7 +3,10 @@
 Pairs: month and weekday names, language names and territory names, English -> each TARGET
 (default ru), single words only, each line naming its target language. Prints the dictionary size,
 coverage and P@1/5/10 for cosine and CSLS through the service's evaluate endpoint (in-process),
-overall and per target language. Usage: python bench/cldr_dictionary.py [ru [es fr ...]]
+overall and per target language. `--reverse` evaluates TARGET -> English instead, where many sources
+are words the tokenizer splits: it prints P@k with single-token sources only (what the service could
+ask before text queries) and with the split words composed from their pieces as well.
+Usage: python bench/cldr_dictionary.py [--reverse] [ru [es fr ...]]
 """
 
 from __future__ import annotations
@@ -34,7 +37,11 @@ def cldr_pairs(target: str) -> list[tuple[str, str]]:
 
 
 def main() -> None:
-    targets = sys.argv[1:] or ["ru"]
+    args = sys.argv[1:]
+    if "--reverse" in args:
+        reverse([a for a in args if a != "--reverse"] or ["ru"])
+        return
+    targets = args or ["ru"]
     lines = [f"{a} {b} {target}" for target in targets for a, b in cldr_pairs(target)]
     text = "\n".join(lines)
     kinds = "months, weekdays, languages, territories"
@@ -69,6 +76,34 @@ def per_language(client: TestClient, model: str, text: str, pool: str) -> None: 
             f"{part['reachable']:.2f}; cosine P@1 {cos['p@1']:.3f} P@10 {cos['p@10']:.3f}, "
             f"CSLS P@1 {csls['p@1']:.3f} P@10 {csls['p@10']:.3f}"
         )
+
+
+def reverse(languages: list[str]) -> None:
+    """TARGET -> English: P@1/P@10 (CSLS, Latin candidates) from single-token sources only vs with the
+    words the tokenizer splits composed from their pieces, per model and language."""
+    app = create_app(Settings(artifacts=(Path("artifacts"),)))
+    print("reverse CLDR (X -> en), CSLS among Latin-script tokens; 'tokens' = single-token sources only,")
+    print("'mean/first/last' = every source, split words pooled so; cells: P@10 (queries answered at 10)")
+    print("| model | language | sources: single / composed | tokens | mean | first | last |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
+    with TestClient(app) as client:
+        registry = client.app.state.registry
+        for model in sorted(registry.models):
+            loaded = registry.get(model)
+            for lang in languages:
+                pairs = [(b, a) for a, b in cldr_pairs(lang)]
+                single = [p for p in pairs if loaded.lookup(p[0], prefer_word=True) is not None]
+                cells = []
+                for subset, pooling in ((single, "mean"), (pairs, "mean"), (pairs, "first"), (pairs, "last")):
+                    text = "\n".join(f"{a} {b}" for a, b in subset)
+                    body = client.post(
+                        f"/v1/models/{model}/translations/evaluate",
+                        json={"dictionary": text, "target_scripts": ["Latin"], "pooling": pooling},
+                    ).json()
+                    at10 = body["precision"]["csls"]["p@10"]
+                    cells.append(f"{at10:.3f} ({round(at10 * body['queries'])})")
+                counts = f"{body['single_token_queries']} / {body['composed_queries']}"
+                print(f"| {model} | {lang} | {counts} | {' | '.join(cells)} |", flush=True)
 
 
 if __name__ == "__main__":

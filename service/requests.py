@@ -248,6 +248,7 @@ class EvaluateRequest(Request):
     # per-language results: rank among the target scripts' tokens ("scripts"), or among the tokens
     # labelled with the pair's target language ("language": "the French translation of water")
     language_pool: Literal["scripts", "language"] = "scripts"
+    pooling: Pooling = "mean"  # sources the tokenizer splits are composed from their pieces so
 
 
 class TokensRequest(Request):

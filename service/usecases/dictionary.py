@@ -79,7 +79,7 @@ def _pieces(model: LoadedModel, word: str) -> list[int]:
     ]
 
 
-def _source_key(model: LoadedModel, gold: Gold, word: str) -> int | None:
+def _source_key(model: LoadedModel, gold: Gold, word: str, pooling: str) -> int | None:
     found = model.lookup(word, prefer_word=True)
     if found is not None and model.space.norms[found[0]] > 0:
         return found[0]
@@ -90,7 +90,7 @@ def _source_key(model: LoadedModel, gold: Gold, word: str) -> int | None:
         return pieces[0]
     if not pieces:
         return None
-    gold.composed.append(pool(model.space, np.array(pieces)))
+    gold.composed.append(pool(model.space, np.array(pieces), pooling))  # type: ignore[arg-type]
     gold.composed_keys[word] = -len(gold.composed)
     return gold.composed_keys[word]
 
@@ -103,10 +103,10 @@ def _target_id(model: LoadedModel, word: str) -> int | None:
     return pieces[0] if len(pieces) == 1 else None
 
 
-def _gold(model: LoadedModel, pairs: list[Pair]) -> Gold:
+def _gold(model: LoadedModel, pairs: list[Pair], pooling: str) -> Gold:
     gold = Gold()
     for source, target, lang in pairs:
-        key, tgt = _source_key(model, gold, source), _target_id(model, target)
+        key, tgt = _source_key(model, gold, source, pooling), _target_id(model, target)
         if key is None or tgt is None:
             reason = (
                 "source has no piece with a vector"
@@ -156,7 +156,7 @@ def evaluate_dictionary(
     model: LoadedModel, request: r.EvaluateRequest, limits: Limits = DEFAULT_LIMITS
 ) -> s.EvaluateOut:
     pairs = _dictionary_pairs(request, limits.max_dictionary_pairs)
-    gold = _gold(model, pairs)
+    gold = _gold(model, pairs, request.pooling)
     targets = request.target_scripts
     if not targets:
         with at("scheme"):
