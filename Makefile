@@ -54,6 +54,7 @@ bench: artifacts
 	$(PY) bench/separability.py $(ARTIFACTS)/llama2-vocab-wordllama
 	$(PY) bench/cldr_dictionary.py ru es fr de
 	$(PY) bench/cldr_dictionary.py --reverse ru es de
+	$(PY) bench/cldr_dictionary.py --pools ru es de fr
 	$(PY) bench/text_queries.py multilingual-e5-small
 	$(PY) bench/text_queries.py llama2-vocab-wordllama
 	$(PY) bench/languages.py

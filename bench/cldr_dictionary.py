@@ -6,7 +6,10 @@ coverage and P@1/5/10 for cosine and CSLS through the service's evaluate endpoin
 overall and per target language. `--reverse` evaluates TARGET -> English instead, where many sources
 are words the tokenizer splits: it prints P@k with single-token sources only (what the service could
 ask before text queries) and with the split words composed from their pieces as well.
-Usage: python bench/cldr_dictionary.py [--reverse] [ru [es fr ...]]
+`--pools` compares the candidates: the target language's tokens (`pool=tokens`,
+`language_pool=language`) against the artifact's word pool (`pool=words`), per language: pairs
+covered (target reachable), P@1 / P@10 among them, and pairs answered within 10 of all pairs.
+Usage: python bench/cldr_dictionary.py [--reverse | --pools] [ru [es fr ...]]
 """
 
 from __future__ import annotations
@@ -40,6 +43,9 @@ def main() -> None:
     args = sys.argv[1:]
     if "--reverse" in args:
         reverse([a for a in args if a != "--reverse"] or ["ru"])
+        return
+    if "--pools" in args:
+        pools([a for a in args if a != "--pools"] or ["ru"])
         return
     targets = args or ["ru"]
     lines = [f"{a} {b} {target}" for target in targets for a, b in cldr_pairs(target)]
@@ -104,6 +110,40 @@ def reverse(languages: list[str]) -> None:
                     cells.append(f"{at10:.3f} ({round(at10 * body['queries'])})")
                 counts = f"{body['single_token_queries']} / {body['composed_queries']}"
                 print(f"| {model} | {lang} | {counts} | {' | '.join(cells)} |", flush=True)
+
+
+def pools(languages: list[str]) -> None:
+    """en -> X among the target language's tokens vs among the word pool's words of X (CSLS)."""
+    lines = [f"{a} {b} {lang}" for lang in languages for a, b in cldr_pairs(lang)]
+    per_language = {lang: sum(1 for line in lines if line.endswith(f" {lang}")) for lang in languages}
+    app = create_app(Settings(artifacts=(Path("artifacts"),)))
+    print(f"CLDR en -> {', '.join(languages)}: {len(lines)} pairs; CSLS; cells: covered pairs, P@1 / P@10")
+    print("among them, and pairs answered within 10 of all the language's pairs")
+    head = "tokens: covered | P@1 / P@10 | answered | words: covered | P@1 / P@10 | answered"
+    print(f"| model | language | pairs | {head} |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    with TestClient(app) as client:
+        for model in sorted(client.app.state.registry.models):
+            cells: dict[str, list[str]] = {lang: [] for lang in languages}
+            for pool in ("tokens", "words"):
+                body = client.post(
+                    f"/v1/models/{model}/translations/evaluate",
+                    json={"dictionary": "\n".join(lines), "pool": pool, "language_pool": "language"},
+                ).json()
+                for lang in languages:
+                    part = body["by_language"].get(lang)
+                    if part is None:
+                        cells[lang] += ["0", "-", "0"]
+                        continue
+                    at = part["precision"]["csls"]
+                    answered = round(at["p@10"] * part["queries"])
+                    cells[lang] += [
+                        str(part["queries"]),
+                        f"{at['p@1']:.3f} / {at['p@10']:.3f}",
+                        str(answered),
+                    ]
+            for lang in languages:
+                print(f"| {model} | {lang} | {per_language[lang]} | {' | '.join(cells[lang])} |", flush=True)
 
 
 if __name__ == "__main__":

@@ -53,6 +53,17 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--expansion-search", type=_positive, default=IndexParams().expansion_search)
     b.add_argument("--knn", type=int, default=BuildOptions().knn, help="exact neighbours per token (0: none)")
     b.add_argument("--tensor", help="hf: name of the input-embedding tensor")
+    b.add_argument(
+        "--word-pool-languages",
+        default=",".join(BuildOptions().word_pool_languages),
+        help="languages (ISO 639, wordfreq's) whose frequent words are composed into the word pool",
+    )
+    b.add_argument(
+        "--word-pool-size",
+        type=int,
+        default=BuildOptions().word_pool_size,
+        help="words per language in the word pool (0: no pool)",
+    )
     b.add_argument("--quiet", action="store_true", help="no progress bars")
     b.add_argument(
         "--cache",
@@ -67,6 +78,16 @@ def parser() -> argparse.ArgumentParser:
     return cli
 
 
+def _pool_languages(text: str) -> tuple[str, ...]:
+    import wordfreq
+
+    codes = tuple(sorted({c.strip() for c in text.split(",") if c.strip()}))
+    unknown = [c for c in codes if c not in wordfreq.available_languages("best")]
+    if unknown:
+        raise LoaderError(f"--word-pool-languages: wordfreq has no list for {', '.join(unknown)}")
+    return codes
+
+
 def cmd_build(args: argparse.Namespace) -> None:
     options = BuildOptions(
         dtype=args.dtype,
@@ -78,6 +99,8 @@ def cmd_build(args: argparse.Namespace) -> None:
         ),
         knn=max(0, args.knn),
         tensor=args.tensor,
+        word_pool_languages=_pool_languages(args.word_pool_languages),
+        word_pool_size=max(0, args.word_pool_size),
     )
     started = time.perf_counter()
     progress = silent if args.quiet else TqdmBar
@@ -114,6 +137,12 @@ def cmd_inspect(args: argparse.Namespace) -> None:
         print(
             f"  language labels: wordfreq {lang.wordfreq_version} '{lang.wordlist}' lists for "
             f"{len(lang.languages)} languages, prior {lang.prior}, labelled from share {lang.min_share}"
+        )
+    if manifest.word_pool is not None:
+        pool = manifest.word_pool
+        print(
+            f"  word pool: {pool.rows} words ({pool.composed} composed of several pieces), "
+            f"{pool.per_language} most frequent of each of {', '.join(pool.languages)}"
         )
     print("  files:")
     for name, entry in sorted(manifest.files.items()):

@@ -18,6 +18,9 @@ An artifact is a directory:
     knn_sims.npy         float32 cosine of each        the token is not indexed), best first
     tokenizer.json | tokenizer.model | tokenizer_unigram.json
                          the model's own tokenizer (optional; TOKENIZER_FILES, loaders/segmenter.py)
+    word_pool.npy        float16 unit rows of frequent words composed from their pieces (optional,
+    word_pool.json       WordPoolWords: each row's word and language;   loaders/word_pool.py)
+    word_pool_r.npy      float32 CSLS neighbourhood mean of each row
 
 Writes go to a sibling temporary directory that is renamed into place at the end, so a crash
 never leaves a half-written artifact behind.
@@ -51,6 +54,9 @@ KNN_IDS = "knn_ids.npy"
 KNN_SIMS = "knn_sims.npy"
 LANGUAGE_GUESS = "language_guess.npy"
 LANGUAGE_SCORES = "language_scores.npy"
+WORD_POOL = "word_pool.npy"
+WORD_POOL_WORDS = "word_pool.json"
+WORD_POOL_R = "word_pool_r.npy"
 # The model's tokenizer, by kind (Manifest.tokenizer); read by loaders/segmenter.py.
 TOKENIZER_FILES = {
     "tokenizers": "tokenizer.json",
@@ -114,6 +120,26 @@ class LanguageLabelling(msgspec.Struct, frozen=True):
     min_share: float  # a token is labelled with its top language from this share of its distribution
 
 
+class WordPoolWords(msgspec.Struct, frozen=True):
+    """word_pool.json: row i of the pool is words[i] of languages[language[i]]."""
+
+    languages: list[str]
+    words: list[str]
+    language: list[int]
+    pieces: list[int]  # pieces each word was composed from (1: a token of the vocabulary)
+
+
+class PoolInfo(msgspec.Struct, frozen=True):
+    """The manifest's account of the word pool."""
+
+    languages: list[str]
+    per_language: int  # words asked of each language's list
+    rows: int
+    composed: int  # rows made of several pieces
+    wordlist: str
+    wordfreq_version: str
+
+
 class FileEntry(msgspec.Struct, frozen=True):
     size: int
     sha256: str
@@ -141,6 +167,7 @@ class Manifest(msgspec.Struct, frozen=True):
     vocabulary: str = "unknown"  # a key of VOCABULARIES
     description: str = ""  # what the table is, in the source's own terms (shown by /v1/models)
     tokenizer: str = ""  # a key of TOKENIZER_FILES; "" when the artifact carries no tokenizer
+    word_pool: PoolInfo | None = None  # frequent words composed from pieces (needs the tokenizer)
 
     @property
     def checksum(self) -> str:

@@ -26,8 +26,10 @@ from loaders.labels import (
     token_kinds,
 )
 from loaders.languages import LanguageLabels, label_languages
+from loaders.segmenter import segmenter_from
 from loaders.sources import Extracted, Source, parse_source
 from loaders.vocab import display_forms, looks_byte_level
+from loaders.word_pool import DEFAULT_LANGUAGES, DEFAULT_SIZE, WORDLIST, compose_words, pool_means
 
 # A table may carry padding rows past the tokenizer (mT5: 250,112 rows for 250,100 pieces), but
 # not more than this: beyond it the vocabulary and the matrix belong to different models.
@@ -51,6 +53,8 @@ class BuildOptions:
     index: IndexParams = field(default_factory=IndexParams)
     knn: int = 100  # exact neighbours per token; 0 skips the table
     tensor: str | None = None  # hf: override the embedding tensor name
+    word_pool_languages: tuple[str, ...] = DEFAULT_LANGUAGES  # word pools (needs a tokenizer)
+    word_pool_size: int = DEFAULT_SIZE  # words per language; 0 builds no pool
 
     def key(self, fingerprint: str) -> str:
         params = {**asdict(self), "index": msgspec.to_builtins(self.index), "loader": LOADER_VERSION}
@@ -281,6 +285,38 @@ def _write_geometry(
     return index, int(ids.shape[1])
 
 
+def _write_word_pool(
+    writer: artifact.ArtifactWriter, made: Labelled, norms: np.ndarray, options: BuildOptions, progress: Stage
+) -> artifact.PoolInfo | None:
+    """The frequent words of the chosen languages composed from their pieces (loaders/word_pool.py);
+    None without a tokenizer or with word_pool_size 0."""
+    if made.extracted.tokenizer is None or options.word_pool_size <= 0 or not options.word_pool_languages:
+        return None
+    from importlib.metadata import version
+
+    from usearch.index import Index
+
+    kind, data = made.extracted.tokenizer
+    segmenter = segmenter_from(kind, data, made.extracted.tokens)
+    languages = list(options.word_pool_languages)
+    with stage(progress, "word pool", len(languages)) as bar:
+        matrix, words = compose_words(
+            made.rows, norms, made.display, segmenter, languages, options.word_pool_size, bar.update
+        )
+    index = Index.restore(str(writer.path(artifact.INDEX)), view=True)
+    writer.save_array(artifact.WORD_POOL, matrix.astype(np.float16))
+    writer.save_array(artifact.WORD_POOL_R, pool_means(index, matrix))
+    writer.path(artifact.WORD_POOL_WORDS).write_bytes(msgspec.json.encode(words))
+    return artifact.PoolInfo(
+        languages,
+        options.word_pool_size,
+        len(words.words),
+        sum(1 for n in words.pieces if n > 1),
+        WORDLIST,
+        version("wordfreq"),
+    )
+
+
 def _build(
     source: Source,
     fingerprint: str,
@@ -310,6 +346,7 @@ def _build(
             kind, data = made.extracted.tokenizer
             writer.path(artifact.TOKENIZER_FILES[kind]).write_bytes(data)
         index, knn_k = _write_geometry(writer, unit, keys, len(rows), options, progress, donors or [])
+        word_pool = _write_word_pool(writer, made, norms, options, progress)
         fields: dict[str, Any] = {
             "format_version": artifact.FORMAT_VERSION,
             "name": made.extracted.name,
@@ -324,6 +361,7 @@ def _build(
             "vocabulary": made.vocabulary,
             "description": made.extracted.description,
             "tokenizer": made.extracted.tokenizer[0] if made.extracted.tokenizer else "",
+            "word_pool": word_pool,
             "special_ids": made.extracted.special_ids,
             "labels": schemes,
             "index": index,

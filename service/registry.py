@@ -38,6 +38,45 @@ class Labels:
         return {name: int(per_code[i]) for i, name in enumerate(self.names)}
 
 
+@dataclass(frozen=True)
+class WordPool:
+    """Frequent words of some languages composed from the model's pieces (loaders/word_pool.py)."""
+
+    space: Space  # the pool's unit rows (float16), all of them candidates
+    r: np.ndarray  # CSLS neighbourhood mean of each row over the vocabulary
+    words: list[str]
+    language: np.ndarray  # int per row into `languages`
+    languages: list[str]
+    pieces: np.ndarray
+    rows_of: dict[str, list[int]]  # word -> its rows (one per language that lists it)
+
+    @classmethod
+    def open(cls, directory: Path, info: artifact.PoolInfo) -> WordPool:
+        import msgspec
+
+        stored = msgspec.json.decode(
+            (directory / artifact.WORD_POOL_WORDS).read_bytes(), type=artifact.WordPoolWords
+        )
+        matrix = artifact.open_array(directory, artifact.WORD_POOL, info.rows)
+        norms = np.linalg.norm(np.asarray(matrix, dtype=np.float32), axis=1).astype(np.float32)
+        rows_of: dict[str, list[int]] = {}
+        for row, word in enumerate(stored.words):
+            rows_of.setdefault(word, []).append(row)
+        return cls(
+            Space(matrix, norms, None, None, None, np.arange(info.rows)),
+            np.asarray(artifact.open_array(directory, artifact.WORD_POOL_R, info.rows)),
+            stored.words,
+            np.asarray(stored.language, dtype=np.int16),
+            stored.languages,
+            np.asarray(stored.pieces, dtype=np.int16),
+            rows_of,
+        )
+
+    def language_rows(self, codes: list[str]) -> np.ndarray:
+        wanted = [i for i, code in enumerate(self.languages) if code in codes]
+        return np.flatnonzero(np.isin(self.language, wanted))
+
+
 @dataclass
 class LoadedModel:
     name: str
@@ -52,6 +91,7 @@ class LoadedModel:
     load_seconds: float
     languages: LanguageTable | None = None  # None: an artifact built before language labels
     segmenter: Segmenter | None = None  # the model's tokenizer (None: the artifact carries none)
+    word_pool: WordPool | None = None
     by_string: dict[str, int] = field(default_factory=dict)
     sorted_strings: list[str] = field(default_factory=list)
     sorted_ids: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
@@ -109,6 +149,15 @@ class LoadedModel:
                 " (GGUF and word-vector sources have none; rebuild hf: sources to add it)"
             )
         return self.segmenter.ids(text)
+
+    def pool(self) -> WordPool:
+        if self.word_pool is None:
+            raise InvalidInput(
+                f"{self.name}'s artifact has no word pool (it needs a tokenizer and a build with"
+                " --word-pool-size > 0)",
+                field="pool",
+            )
+        return self.word_pool
 
     def prefix(self, text: str) -> np.ndarray:
         """Ids of tokens whose raw/display form starts with `text`, in string order: one slice of the
@@ -295,6 +344,7 @@ def load_model(directory: Path, verify_checksums: bool) -> LoadedModel:
         ),
         csls_r=neighbourhood_means(space),
         segmenter=load_segmenter(directory, manifest, vocab.raw),
+        word_pool=None if manifest.word_pool is None else WordPool.open(directory, manifest.word_pool),
         load_seconds=time.perf_counter() - started,
     )
 

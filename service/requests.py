@@ -62,6 +62,7 @@ Scheme = Annotated[
     ),
 ]
 Method = Literal["cosine", "csls"]
+CandidatePool = Literal["tokens", "words"]
 Seed = Annotated[int, Meta(ge=0, le=2**32 - 1, description="random seed (echoed; same seed, same numbers)")]
 Sample = Annotated[float, Meta(gt=0, le=1, description="share of the vocabulary used as queries (1.0 = all)")]
 AnalysisScheme = Annotated[
@@ -227,6 +228,13 @@ class TranslationsRequest(QueriesRequest):
         Method, Meta(description="rank by cosine or by CSLS (k=10 neighbourhood, as in MUSE)")
     ] = "csls"
     scheme: Scheme = "unicode"
+    pool: Annotated[
+        CandidatePool,
+        Meta(
+            description="candidates: the vocabulary's tokens, or the artifact's word pool (frequent words of "
+            "its languages composed from their pieces; chosen by target_languages)"
+        ),
+    ] = "tokens"
 
 
 class DictionaryPair(Request):
@@ -249,6 +257,7 @@ class EvaluateRequest(Request):
     # labelled with the pair's target language ("language": "the French translation of water")
     language_pool: Literal["scripts", "language"] = "scripts"
     pooling: Pooling = "mean"  # sources the tokenizer splits are composed from their pieces so
+    pool: CandidatePool = "tokens"  # targets: tokens, or the word pool (multi-piece targets reachable)
 
 
 class TokensRequest(Request):

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from geometry.neighbors import Space
 from geometry.pooling import pool
 from geometry.translation import NOTHING_COMPOSED, Composed, Pair, evaluate, parse_dictionary
 from loaders.vocab import WORD_MARK
@@ -14,7 +15,7 @@ from service import requests as r
 from service import schemas as s
 from service.errors import InvalidInput, NothingToFit, TooLarge, at
 from service.language_labels import base_language
-from service.registry import LoadedModel
+from service.registry import LoadedModel, WordPool
 from service.settings import Limits
 from service.usecases.resolving import DEFAULT_LIMITS, check_budget
 
@@ -63,11 +64,21 @@ class Gold:
     composed: list[np.ndarray] = field(default_factory=list)
     composed_keys: dict[str, int] = field(default_factory=dict)
 
-    def queries(self, model: LoadedModel, keys: list[int]) -> tuple[np.ndarray, Composed]:
-        """Evaluation sources for `keys` (-1 for composed ones) and the composed queries' vectors."""
+    def queries(self, model: LoadedModel, keys: list[int], words: bool) -> tuple[np.ndarray, Composed]:
+        """Evaluation sources for `keys` (-1 for composed ones) and the composed queries' vectors.
+        Against the word pool every source is a vector of another space: all are "composed"."""
         vectors = [self.composed[-(key + 1)] for key in keys if key < 0]
         composed = Composed.of(model.space, np.stack(vectors)) if vectors else NOTHING_COMPOSED
-        return np.array([max(key, -1) for key in keys], dtype=np.int64), composed
+        sources = np.array([max(key, -1) for key in keys], dtype=np.int64)
+        if not words:
+            return sources, composed
+        tokens = np.array([key for key in keys if key >= 0], dtype=np.int64)
+        unit = np.zeros((len(keys), model.manifest.dim), dtype=np.float32)
+        r_all = np.zeros(len(keys), dtype=np.float32)
+        unit[sources >= 0], r_all[sources >= 0] = model.space.unit(tokens), model.csls_r[tokens]
+        if len(vectors):
+            unit[sources < 0], r_all[sources < 0] = composed.vectors, composed.r
+        return np.full(len(keys), -1, dtype=np.int64), Composed(unit, r_all)
 
 
 def _pieces(model: LoadedModel, word: str) -> list[int]:
@@ -95,54 +106,89 @@ def _source_key(model: LoadedModel, gold: Gold, word: str, pooling: str) -> int 
     return gold.composed_keys[word]
 
 
-def _target_id(model: LoadedModel, word: str) -> int | None:
-    found = model.lookup(word, prefer_word=True)
-    if found is not None and model.space.norms[found[0]] > 0:
-        return found[0]
-    pieces = _pieces(model, word)
-    return pieces[0] if len(pieces) == 1 else None
+@dataclass(frozen=True)
+class Candidates:
+    """What the targets are ranked among: the vocabulary's tokens, or the word pool's words."""
+
+    space: Space
+    r: np.ndarray
+    names: list[str]  # candidate id -> its string
+    pool: WordPool | None = None  # None: tokens
+
+    def targets(self, model: LoadedModel, word: str, lang: str | None) -> set[int]:
+        if self.pool is not None:
+            rows = self.pool.rows_of.get(word.casefold(), [])
+            code = base_language(lang) if lang else None
+            return {
+                i for i in rows if code is None or self.pool.languages[int(self.pool.language[i])] == code
+            }
+        found = model.lookup(word, prefer_word=True)
+        if found is not None and model.space.norms[found[0]] > 0:
+            return {found[0]}
+        pieces = _pieces(model, word)
+        return {pieces[0]} if len(pieces) == 1 else set()
+
+    @property
+    def missing(self) -> str:
+        if self.pool is not None:
+            return "target is not in the word pool"
+        return "target is not a single token (a composed target needs pool=words)"
 
 
-def _gold(model: LoadedModel, pairs: list[Pair], pooling: str) -> Gold:
+def candidates_of(model: LoadedModel, request: r.EvaluateRequest) -> Candidates:
+    if request.pool == "words":
+        pool = model.pool()
+        if request.target_scripts:
+            raise InvalidInput("pool=words ranks the words of the pairs' languages", field="target_scripts")
+        return Candidates(pool.space, pool.r, pool.words, pool)
+    return Candidates(model.space, model.csls_r, model.raw)
+
+
+def _gold(model: LoadedModel, pairs: list[Pair], pooling: str, candidates: Candidates) -> Gold:
     gold = Gold()
     for source, target, lang in pairs:
-        key, tgt = _source_key(model, gold, source, pooling), _target_id(model, target)
-        if key is None or tgt is None:
-            reason = (
-                "source has no piece with a vector"
-                if key is None
-                else "target is not a single token (a composed target needs a word pool)"
-            )
+        key, wanted = _source_key(model, gold, source, pooling), candidates.targets(model, target, lang)
+        if key is None or not wanted:
+            reason = "source has no piece with a vector" if key is None else candidates.missing
             gold.skipped.append(s.SkippedPair(source, target, reason))
             continue
-        gold.pairs.setdefault(key, set()).add(tgt)
+        gold.pairs.setdefault(key, set()).update(wanted)
         if lang is not None:
             by_source = gold.by_language.setdefault(base_language(lang) or lang, {})
-            by_source.setdefault(key, set()).add(tgt)
+            by_source.setdefault(key, set()).update(wanted)
         gold.names[key] = source
     if not gold.pairs:
         raise NothingToFit(
-            "no pair has a source with a vector and a single-token target",
+            "no pair has a source with a vector and a target among the candidates",
             field="dictionary",
             skipped=gold.skipped[:20],
         )
     return gold
 
 
+def _language_pool(
+    model: LoadedModel, request: r.EvaluateRequest, candidates: Candidates, lang: str, allowed: np.ndarray
+) -> np.ndarray:
+    if candidates.pool is not None:
+        return candidates.pool.language_rows([lang])
+    if request.language_pool == "language":
+        with at("dictionary"):
+            return np.flatnonzero(model.language_mask([lang]) & (model.space.norms > 0))
+    return allowed
+
+
 def _per_language(
-    model: LoadedModel, request: r.EvaluateRequest, gold: Gold, allowed: np.ndarray
+    model: LoadedModel, request: r.EvaluateRequest, gold: Gold, allowed: np.ndarray, candidates: Candidates
 ) -> dict[str, s.LanguagePrecision]:
-    """P@k per target language, among the target scripts' tokens or that language's (language_pool)."""
+    """P@k per target language, among the target scripts' tokens or that language's (language_pool);
+    against the word pool, among that language's words."""
     out = {}
     for lang, lang_gold in sorted(gold.by_language.items()):
-        pool = allowed
-        if request.language_pool == "language":
-            with at("dictionary"):
-                pool = np.flatnonzero(model.language_mask([lang]) & (model.space.norms > 0))
+        pool = _language_pool(model, request, candidates, lang, allowed)
         keys = sorted(lang_gold)
         wanted = [lang_gold[key] for key in keys]
-        sources, composed = gold.queries(model, keys)
-        result = evaluate(model.space, sources, wanted, pool, model.csls_r, composed)
+        sources, composed = gold.queries(model, keys, candidates.pool is not None)
+        result = evaluate(candidates.space, sources, wanted, pool, candidates.r, composed)
         in_pool = np.isin(np.array([t for want in wanted for t in want]), pool)
         per_want = np.split(in_pool, np.cumsum([len(w) for w in wanted])[:-1])
         reachable = float(np.mean([part.any() for part in per_want]))
@@ -152,34 +198,46 @@ def _per_language(
     return out
 
 
-def evaluate_dictionary(
-    model: LoadedModel, request: r.EvaluateRequest, limits: Limits = DEFAULT_LIMITS
-) -> s.EvaluateOut:
-    pairs = _dictionary_pairs(request, limits.max_dictionary_pairs)
-    gold = _gold(model, pairs, request.pooling)
+def _allowed(
+    model: LoadedModel, request: r.EvaluateRequest, gold: Gold, candidates: Candidates
+) -> tuple[list[str], np.ndarray]:
+    """(target scripts, or the pool's languages, and the candidate ids the targets are ranked among)."""
+    if candidates.pool is not None:
+        pool = candidates.pool
+        named = sorted(gold.by_language) or pool.languages
+        return named, pool.language_rows(named)
     targets = request.target_scripts
     if not targets:
         with at("scheme"):
             labels = model.scheme(request.scheme)
         targets = sorted({labels.names[int(labels.codes[t])] for want in gold.pairs.values() for t in want})
     with at("target_scripts"):
-        allowed = model.label_ids(request.scheme, targets)
+        return targets, model.label_ids(request.scheme, targets)
+
+
+def evaluate_dictionary(
+    model: LoadedModel, request: r.EvaluateRequest, limits: Limits = DEFAULT_LIMITS
+) -> s.EvaluateOut:
+    pairs = _dictionary_pairs(request, limits.max_dictionary_pairs)
+    candidates = candidates_of(model, request)
+    gold = _gold(model, pairs, request.pooling, candidates)
+    targets, allowed = _allowed(model, request, gold, candidates)
     keys = sorted(gold.pairs)
     wanted = [gold.pairs[key] for key in keys]
-    sources, composed = gold.queries(model, keys)
+    sources, composed = gold.queries(model, keys, candidates.pool is not None)
     # all sources against the pool, then each language's sources again (against at most the pool)
     scans = len(sources) + sum(len(sources_of) for sources_of in gold.by_language.values())
     evaluation = dataclasses.replace(limits, max_scan_cells=EVALUATION_SCANS * limits.max_scan_cells)
     check_budget(model, evaluation, 0, 0, scans, max(len(allowed), 1), "dictionary")
-    result = evaluate(model.space, sources, wanted, allowed, model.csls_r, composed)
+    result = evaluate(candidates.space, sources, wanted, allowed, candidates.r, composed)
     misses = None
     if request.include_misses:
         misses = [
             s.Miss(
                 gold.names[key],
-                [model.raw[t] for t in sorted(want)],
-                [model.raw[t] for t in result.ranks["cosine"][row]],
-                [model.raw[t] for t in result.ranks["csls"][row]],
+                [candidates.names[t] for t in sorted(want)],
+                [candidates.names[t] for t in result.ranks["cosine"][row]],
+                [candidates.names[t] for t in result.ranks["csls"][row]],
             )
             for row, (key, want) in enumerate(zip(keys, wanted, strict=True))
             if not set(result.ranks["csls"][row][:1]) & want
@@ -194,8 +252,8 @@ def evaluate_dictionary(
         result.precision,
         gold.skipped,
         misses,
-        _per_language(model, request, gold, allowed) or None,
-        single_token_queries=int((sources >= 0).sum()),
-        composed_queries=int((sources < 0).sum()),
+        _per_language(model, request, gold, allowed, candidates) or None,
+        single_token_queries=sum(1 for key in keys if key >= 0),
+        composed_queries=sum(1 for key in keys if key < 0),
         reachable=round(float(np.mean([bool(np.isin(list(w), allowed).any()) for w in wanted])), 4),
     )

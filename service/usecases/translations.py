@@ -12,6 +12,7 @@ from service.registry import LoadedModel
 from service.settings import Limits
 from service.usecases import shaping
 from service.usecases.resolving import DEFAULT_LIMITS, check_budget, filter_mask, resolve_all
+from service.usecases.words import word_translations
 
 TARGET_FIELDS = ("target_scripts", "", "target_languages")
 NEUTRAL = {"Common", "Mixed", "Special", "EMPTY", "N", "P", "S", "M", "C", "Z"}  # not writing systems
@@ -41,6 +42,30 @@ def _target_mask(model: LoadedModel, request: r.TranslationsRequest, names: list
     return mask
 
 
+def _out(
+    model: LoadedModel,
+    request: r.TranslationsRequest,
+    echo: s.QueryOut,
+    scripts: list[str],
+    languages: list[str] | None,
+    shown: tuple[list[s.NeighborOut], list[s.GroupOut] | None, str | None],
+) -> s.TranslationsOut:
+    rows, groups, cursor = shown
+    return s.TranslationsOut(
+        model.name,
+        echo,
+        request.k,
+        request.method,
+        request.scheme,
+        scripts,
+        languages,
+        CSLS_K,
+        rows,
+        groups,
+        cursor,  # fmt: skip
+    )
+
+
 def translations(
     model: LoadedModel, request: r.TranslationsRequest, limits: Limits = DEFAULT_LIMITS
 ) -> s.TranslationsOut | s.TranslationsBatchOut:
@@ -52,6 +77,13 @@ def translations(
     field = "queries" if batch else "k"
     check_budget(model, limits, len(resolved), shaping.answer_size(request), scans, vocabulary, field)
     depth = shaping.search_depth(request)
+    if request.pool == "words":
+        answers = word_translations(model, request, resolved, depth)
+        words = [
+            _out(model, request, echo, [], targets, (rows, groups, cursor))
+            for (_, _, echo), (targets, rows, groups, cursor) in zip(resolved, answers, strict=True)
+        ]
+        return s.TranslationsBatchOut(model.name, words) if batch else words[0]
     # queries with the same targets (by default: all scripts but the query's own) share one search
     groups: dict[tuple[str, ...], list[int]] = {}
     for row, (_, _, echo) in enumerate(resolved):
@@ -78,19 +110,6 @@ def translations(
         keep = shaping.without_examples(echo, one.ids)
         csls = None if one.csls is None else one.csls[keep]
         shaped = shaping.shape(model, request, (vector, token), (one.ids[keep], one.cosine[keep], csls))
-        results.append(
-            s.TranslationsOut(
-                model.name,
-                echo,
-                request.k,
-                request.method,
-                request.scheme,
-                names_of[row],
-                request.target_languages,
-                CSLS_K,  # type: ignore[arg-type]
-                shaped.rows,
-                shaped.groups,
-                shaped.next_cursor,
-            )
-        )
+        shown = (shaped.rows, shaped.groups, shaped.next_cursor)
+        results.append(_out(model, request, echo, names_of[row], request.target_languages, shown))
     return s.TranslationsBatchOut(model.name, results) if batch else results[0]

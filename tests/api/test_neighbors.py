@@ -108,7 +108,7 @@ def test_dictionary_evaluation(client: TestClient) -> None:  # type: ignore[type
         {
             "source": "zzqqxx",
             "target": "ффф",
-            "reason": "target is not a single token (a composed target needs a word pool)",
+            "reason": "target is not a single token (a composed target needs pool=words)",
         }
     ]
     assert (body["single_token_queries"], body["composed_queries"]) == (3, 0)
