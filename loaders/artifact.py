@@ -18,6 +18,7 @@ An artifact is a directory:
     knn_sims.npy         float32 cosine of each        the token is not indexed), best first
     tokenizer.json | tokenizer.model | tokenizer_unigram.json
                          the model's own tokenizer (optional; TOKENIZER_FILES, loaders/segmenter.py)
+    reachable.npy        int8 per token: can the tokenizer produce it (loaders/reachability.py; optional)
     word_pool.npy        float16 unit rows of frequent words composed from their pieces (optional,
     word_pool.json       WordPoolWords: each row's word and language;   loaders/word_pool.py)
     word_pool_r.npy      float32 CSLS neighbourhood mean of each row
@@ -54,6 +55,7 @@ KNN_IDS = "knn_ids.npy"
 KNN_SIMS = "knn_sims.npy"
 LANGUAGE_GUESS = "language_guess.npy"
 LANGUAGE_SCORES = "language_scores.npy"
+REACHABLE = "reachable.npy"  # int8 per token: 1 reachable, 0 unreachable, -1 not checked (optional)
 WORD_POOL = "word_pool.npy"
 WORD_POOL_WORDS = "word_pool.json"
 WORD_POOL_R = "word_pool_r.npy"

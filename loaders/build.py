@@ -26,7 +26,8 @@ from loaders.labels import (
     token_kinds,
 )
 from loaders.languages import LanguageLabels, label_languages
-from loaders.segmenter import segmenter_from
+from loaders.reachability import reachability
+from loaders.segmenter import Segmenter, segmenter_from
 from loaders.sources import Extracted, Source, parse_source
 from loaders.vocab import display_forms, looks_byte_level
 from loaders.word_pool import DEFAULT_LANGUAGES, DEFAULT_SIZE, WORDLIST, compose_words, pool_means
@@ -285,19 +286,39 @@ def _write_geometry(
     return index, int(ids.shape[1])
 
 
+def _write_tokenizer_checks(
+    writer: artifact.ArtifactWriter, made: Labelled, progress: Stage
+) -> Segmenter | None:
+    """The tokenizer file and which tokens it can produce (loaders/reachability.py); the segmenter."""
+    if made.extracted.tokenizer is None:
+        return None
+    kind, data = made.extracted.tokenizer
+    writer.path(artifact.TOKENIZER_FILES[kind]).write_bytes(data)
+    segmenter = segmenter_from(kind, data, made.extracted.tokens)
+    with stage(progress, "reachability", len(made.display)) as bar:
+        checked = reachability(
+            segmenter, made.extracted.tokens, made.display, made.kinds, made.vocabulary, bar.update
+        )
+    writer.save_array(artifact.REACHABLE, checked)
+    return segmenter
+
+
 def _write_word_pool(
-    writer: artifact.ArtifactWriter, made: Labelled, norms: np.ndarray, options: BuildOptions, progress: Stage
+    writer: artifact.ArtifactWriter,
+    made: Labelled,
+    segmenter: Segmenter | None,
+    norms: np.ndarray,
+    options: BuildOptions,
+    progress: Stage,
 ) -> artifact.PoolInfo | None:
     """The frequent words of the chosen languages composed from their pieces (loaders/word_pool.py);
     None without a tokenizer or with word_pool_size 0."""
-    if made.extracted.tokenizer is None or options.word_pool_size <= 0 or not options.word_pool_languages:
+    if segmenter is None or options.word_pool_size <= 0 or not options.word_pool_languages:
         return None
     from importlib.metadata import version
 
     from usearch.index import Index
 
-    kind, data = made.extracted.tokenizer
-    segmenter = segmenter_from(kind, data, made.extracted.tokens)
     languages = list(options.word_pool_languages)
     with stage(progress, "word pool", len(languages)) as bar:
         matrix, words = compose_words(
@@ -342,11 +363,9 @@ def _build(
         writer.save_array(artifact.LANGUAGE_GUESS, made.languages.guess)
         writer.save_array(artifact.LANGUAGE_SCORES, made.languages.scores)
         schemes = _write_labels(writer, made.labels)
-        if made.extracted.tokenizer is not None:
-            kind, data = made.extracted.tokenizer
-            writer.path(artifact.TOKENIZER_FILES[kind]).write_bytes(data)
+        segmenter = _write_tokenizer_checks(writer, made, progress)
         index, knn_k = _write_geometry(writer, unit, keys, len(rows), options, progress, donors or [])
-        word_pool = _write_word_pool(writer, made, norms, options, progress)
+        word_pool = _write_word_pool(writer, made, segmenter, norms, options, progress)
         fields: dict[str, Any] = {
             "format_version": artifact.FORMAT_VERSION,
             "name": made.extracted.name,

@@ -17,6 +17,7 @@ from litestar.static_files import create_static_files_router
 from service.api import analyses as analyses_api
 from service.api import models as models_api
 from service.api import neighbors as neighbors_api
+from service.api import vocabulary as vocabulary_api
 from service.api.answers import COMPRESSION
 from service.api.health import STATIC, explorer, health, ready
 from service.api.middleware import body_timeout, head_without_body, require_json, security_headers
@@ -147,6 +148,7 @@ def create_app(settings: Settings, registry: Registry | None = None) -> Litestar
             ),
             models_api.router,
             neighbors_api.router,
+            vocabulary_api.router,
             analyses_api.router,
             health,
             ready,

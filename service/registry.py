@@ -12,6 +12,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -92,6 +93,8 @@ class LoadedModel:
     languages: LanguageTable | None = None  # None: an artifact built before language labels
     segmenter: Segmenter | None = None  # the model's tokenizer (None: the artifact carries none)
     word_pool: WordPool | None = None
+    reachable: np.ndarray | None = None  # int8 per token (loaders/reachability.py); None: not checked
+    derived: dict[str, Any] = field(default_factory=dict)  # computed on first use (vocabulary health)
     by_string: dict[str, int] = field(default_factory=dict)
     sorted_strings: list[str] = field(default_factory=list)
     sorted_ids: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
@@ -345,6 +348,11 @@ def load_model(directory: Path, verify_checksums: bool) -> LoadedModel:
         csls_r=neighbourhood_means(space),
         segmenter=load_segmenter(directory, manifest, vocab.raw),
         word_pool=None if manifest.word_pool is None else WordPool.open(directory, manifest.word_pool),
+        reachable=(
+            np.asarray(artifact.open_array(directory, artifact.REACHABLE, rows))
+            if artifact.REACHABLE in manifest.files
+            else None
+        ),
         load_seconds=time.perf_counter() - started,
     )
 

@@ -193,6 +193,10 @@ class NeighborsRequest(QueriesRequest):
     scheme: Scheme = "unicode"
     exact: Annotated[bool, Meta(description="brute-force search instead of the table or index")] = False
     include_self: Annotated[bool, Meta(description="keep the query token itself (rank 1)")] = False
+    exclude_anomalous: Annotated[
+        bool,
+        Meta(description="leave out under-trained token candidates (GET /models/{model}/tokens/anomalies)"),
+    ] = False
     approximate: Annotated[
         bool,
         Meta(
@@ -228,6 +232,10 @@ class TranslationsRequest(QueriesRequest):
         Method, Meta(description="rank by cosine or by CSLS (k=10 neighbourhood, as in MUSE)")
     ] = "csls"
     scheme: Scheme = "unicode"
+    exclude_anomalous: Annotated[
+        bool,
+        Meta(description="leave out under-trained token candidates (GET /models/{model}/tokens/anomalies)"),
+    ] = False
     pool: Annotated[
         CandidatePool,
         Meta(
@@ -235,6 +243,48 @@ class TranslationsRequest(QueriesRequest):
             "its languages composed from their pieces; chosen by target_languages)"
         ),
     ] = "tokens"
+
+
+class AnomaliesRequest(Request):
+    """Under-trained token candidates, most anomalous first, optionally of one kind, script or language."""
+
+    limit: Annotated[int, Meta(ge=1, le=1000, description="candidates listed, 1..1000")] = 50
+    kind: (
+        Annotated[
+            Literal["word-initial", "continuation", "byte"], Meta(description="only candidates of this kind")
+        ]
+        | None
+    ) = None
+    script: Annotated[str, Meta(max_length=100, description="only this script (unicode scheme)")] | None = (
+        None
+    )
+    language: (
+        Annotated[str, Meta(max_length=35, description="only tokens labelled with this language")] | None
+    ) = None
+
+
+class GeometryRequest(Request):
+    """Geometry statistics of the table's text tokens, overall and per script or language."""
+
+    by: Annotated[Literal["script", "language"], Meta(description="group statistics by")] = "script"
+    postprocess: Annotated[
+        Literal["none", "centred", "centred-top"],
+        Meta(
+            description="statistics of the rows as stored, mean-centred, or centred with the top "
+            "components removed"
+        ),
+    ] = "none"
+    components: Annotated[int, Meta(ge=1, le=20, description="components removed by centred-top")] = 1
+    seed: Seed = 0
+
+
+class FootprintRequest(Request):
+    """Tokens and embedding parameters per script and language; with keep_languages, what a vocabulary
+    trimmed to those languages keeps."""
+
+    keep_languages: Annotated[Names, Meta(description="ISO 639 codes a trimmed vocabulary serves")] | None = (
+        None
+    )
 
 
 class DictionaryPair(Request):

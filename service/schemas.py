@@ -71,6 +71,63 @@ class ModelOut(Response):
     languages: LanguagesInfoOut | None = None
 
 
+class DimensionShare(Response):
+    dimension: int
+    share: float  # of the expected cosine between random rows
+    rogue: bool
+
+
+class GeometryStats(Response):
+    tokens: int
+    mean_norm: float
+    mean_pair_cosine: float  # over 20,000 seeded random pairs
+    isoscore: float  # 1: variance spread evenly over all dimensions; 0: one direction
+    variance_top1: float  # share of variance along the first principal component
+    variance_top10: float
+    expected_cosine: float  # sum over dimensions of mean(unit row)^2
+    top_dimensions: list[DimensionShare]
+
+
+class NormFrequency(Response):
+    proxy: str
+    spearman: float  # rank correlation of the row norm with the frequency proxy (text tokens)
+
+
+class GeometryOut(Response):
+    model: str
+    postprocess: str
+    components_removed: int
+    seed: int
+    overall: GeometryStats
+    norm_frequency: NormFrequency | None
+    groups: dict[str, GeometryStats]
+
+
+class FootprintRow(Response):
+    tokens: int
+    share: float  # of the vocabulary, and so of the embedding parameters
+    parameters: int
+
+
+class TrimOut(Response):
+    languages: list[str]
+    scripts: list[str]  # the languages' scripts (and Common) whose tokens are kept
+    kept_tokens: int
+    dropped_tokens: int
+    saved_share: float
+    saved_parameters: int
+
+
+class FootprintOut(Response):
+    model: str
+    tokens: int
+    dim: int
+    parameters: int
+    by_script: dict[str, FootprintRow]
+    by_language: dict[str, FootprintRow] | None
+    trimmed: TrimOut | None
+
+
 class ModelsOut(Response):
     models: list[ModelOut]
 
@@ -88,6 +145,32 @@ class TokenOut(Response):
     kind: str
     labels: dict[str, str]
     language: LanguageOut | None = None
+
+
+class AnomalyReference(Response):
+    """The rows the untrained indicator compares with."""
+
+    described: str
+    tokens: int
+
+
+class AnomalyOut(Response):
+    token: TokenOut
+    norm: float
+    norm_percentile: float  # among the table's text tokens (0: the smallest)
+    unused_similarity: float | None  # cosine to the unused rows' mean, first principal component removed
+    reachable: bool | None  # can the tokenizer produce it (None: not checked)
+
+
+class AnomaliesOut(Response):
+    model: str
+    caveat: str
+    reference: AnomalyReference
+    threshold: float  # the 98th percentile of unused_similarity (or the 2nd of the norm without reference)
+    candidates: int
+    by_script: dict[str, int]
+    matching: int  # candidates passing the kind/script/language filter
+    items: list[AnomalyOut]
 
 
 class TokenPage(Response):

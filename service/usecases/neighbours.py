@@ -12,7 +12,7 @@ from service import schemas as s
 from service.metrics import metrics
 from service.registry import LoadedModel
 from service.settings import Limits
-from service.usecases import shaping
+from service.usecases import health, shaping
 from service.usecases.resolving import DEFAULT_LIMITS, check_budget, filter_mask, resolve_all
 
 
@@ -22,6 +22,8 @@ def neighbors(
     shaping.check_options(request)
     resolved, batch = resolve_all(model, request)
     mask = filter_mask(model, request.scheme, request.scripts, request.exclude_scripts, request.languages)
+    if request.exclude_anomalous:
+        mask = health.without_anomalies(model, mask)
     tokens = [token for _, token, _ in resolved]
     depth = shaping.search_depth(request)
     table_may_answer = not request.exact and depth <= model.space.table_k

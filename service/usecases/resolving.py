@@ -163,7 +163,9 @@ def is_lookup(model: LoadedModel, request: r.QueriesRequest) -> bool:
         return False
     single = request.queries is None and request.vector is None and request.text is None
     plain = single and not request.positive and not request.exact
-    unfiltered = not (request.scripts or request.exclude_scripts or request.languages)
+    unfiltered = not (
+        request.scripts or request.exclude_scripts or request.languages or request.exclude_anomalous
+    )
     return plain and unfiltered and request.k <= model.space.table_k
 
 

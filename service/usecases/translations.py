@@ -10,7 +10,7 @@ from service import schemas as s
 from service.errors import InvalidInput, at
 from service.registry import LoadedModel
 from service.settings import Limits
-from service.usecases import shaping
+from service.usecases import health, shaping
 from service.usecases.resolving import DEFAULT_LIMITS, check_budget, filter_mask, resolve_all
 from service.usecases.words import word_translations
 
@@ -91,6 +91,8 @@ def translations(
     ranked: list[Ranked | None] = [None] * len(resolved)
     for names, members in groups.items():
         mask = _target_mask(model, request, list(names))  # once per distinct set of targets
+        if request.exclude_anomalous:
+            mask = health.without_anomalies(model, mask)
         vectors = np.stack([resolved[row][0] for row in members])
         tokens = [resolved[row][1] for row in members]
         if request.positive and request.strategy == "best_score":

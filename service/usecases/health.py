@@ -1,0 +1,272 @@
+"""Vocabulary health: under-trained token candidates, geometry statistics, and each script's and
+language's footprint (what a vocabulary-trimming plan starts from). Computed on first use per model
+and kept with it (the table never changes while served)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from geometry import health as h
+from loaders import artifact
+from loaders.languages import language_scripts
+from loaders.reachability import UNREACHABLE
+from loaders.segmenter import SentencePieceSegmenter, UnigramSegmenter
+from service import requests as r
+from service import schemas as s
+from service.errors import at
+from service.registry import LoadedModel
+from service.usecases.tokens import token_out
+
+NOT_TEXT = [artifact.TOKEN_KINDS.index(k) for k in ("special", "unused")]
+PAIRS = 20_000  # random pairs behind a mean cosine
+GROUP_PAIRS = 5_000  # ... of one script or language
+GROUPS = 12  # scripts or languages reported, the largest first
+CAVEAT = (
+    "candidates, not verified: these indicators come from the input embeddings and the tokenizer alone;"
+    " confirming that a token is under-trained needs the model itself (e.g. asking it to repeat the token)"
+)
+
+
+@dataclass(frozen=True)
+class Anomalies:
+    ids: np.ndarray  # candidates, most anomalous first
+    similarity: np.ndarray | None  # cosine to the unused mean of each candidate (None: no reference)
+    norms: np.ndarray  # of each candidate
+    norm_percentile: np.ndarray
+    reference: s.AnomalyReference
+    threshold: float
+    flagged: np.ndarray  # bool per token: a candidate
+
+
+def _reference(model: LoadedModel) -> tuple[np.ndarray, str]:
+    unused = np.flatnonzero(model.kinds == artifact.TOKEN_KINDS.index("unused"))
+    if len(unused):
+        return unused, "tokens the source declares unused"
+    if model.reachable is not None:
+        return np.flatnonzero(model.reachable == UNREACHABLE), "tokens the model's tokenizer never produces"
+    return np.empty(0, dtype=np.int64), "none (no tokenizer, no unused tokens): the norm alone"
+
+
+def anomalies(model: LoadedModel) -> Anomalies:
+    if "anomalies" in model.derived:
+        found: Anomalies = model.derived["anomalies"]
+        return found
+    matrix = model.space.matrix
+    rows = np.flatnonzero(~np.isin(model.kinds, NOT_TEXT))
+    norms = h.row_norms(matrix, rows)
+    order = np.argsort(norms, kind="stable")
+    percentile = np.empty(len(rows), dtype=np.float32)
+    percentile[order] = 100.0 * np.arange(len(rows)) / max(len(rows) - 1, 1)
+    reference, described = _reference(model)
+    unreachable = np.zeros(len(rows), dtype=bool)
+    if model.reachable is not None:
+        unreachable = model.reachable[rows] == UNREACHABLE
+    similarity = None
+    if len(reference) >= 1:
+        first_pc = h.moments(matrix, rows).components[0]
+        similarity = h.untrained_indicator(matrix, rows, reference, first_pc)
+        threshold = float(np.percentile(similarity, h.CANDIDATE_PERCENTILE))
+        chosen = (similarity >= threshold) | unreachable
+        rank = np.lexsort((rows, -similarity))
+    else:
+        threshold = float(np.percentile(norms, 100 - h.CANDIDATE_PERCENTILE))
+        chosen = norms <= threshold
+        rank = np.lexsort((rows, norms))
+    rank = rank[chosen[rank]]
+    flagged = np.zeros(len(model.kinds), dtype=bool)
+    flagged[rows[rank]] = True
+    result = Anomalies(
+        rows[rank],
+        None if similarity is None else similarity[rank],
+        norms[rank],
+        percentile[rank],
+        s.AnomalyReference(described, len(reference)),
+        threshold,
+        flagged,
+    )
+    model.derived["anomalies"] = result
+    return result
+
+
+def without_anomalies(model: LoadedModel, mask: np.ndarray | None) -> np.ndarray:
+    """A filter mask that also leaves out every candidate."""
+    keep = ~anomalies(model).flagged
+    return keep & (model.space.norms > 0) if mask is None else mask & keep
+
+
+def anomalies_out(model: LoadedModel, request: r.AnomaliesRequest) -> s.AnomaliesOut:
+    found = anomalies(model)
+    keep = np.ones(len(found.ids), dtype=bool)
+    if request.kind:
+        keep &= model.kinds[found.ids] == artifact.TOKEN_KINDS.index(request.kind)
+    if request.script:
+        with at("script"):
+            keep &= model.label_mask("unicode", [request.script])[found.ids]
+    if request.language:
+        with at("language"):
+            keep &= model.language_mask([request.language])[found.ids]
+    positions = np.flatnonzero(keep)
+    scripts = model.labels["unicode"]
+    by_script: dict[str, int] = {}
+    for code in scripts.codes[found.ids].tolist():
+        by_script[scripts.names[code]] = by_script.get(scripts.names[code], 0) + 1
+    items = []
+    for p in positions[: request.limit].tolist():
+        ident = int(found.ids[p])
+        reachable = (
+            None if model.reachable is None or model.reachable[ident] < 0 else bool(model.reachable[ident])
+        )
+        items.append(
+            s.AnomalyOut(
+                token_out(model, ident),
+                round(float(found.norms[p]), 6),
+                round(float(found.norm_percentile[p]), 2),
+                None if found.similarity is None else round(float(found.similarity[p]), 6),
+                reachable,
+            )
+        )
+    return s.AnomaliesOut(
+        model.name,
+        CAVEAT,
+        found.reference,
+        round(found.threshold, 6),
+        len(found.ids),
+        dict(sorted(by_script.items(), key=lambda kv: -kv[1])),
+        len(positions),
+        items,
+    )
+
+
+# ------------------------------------------------------------------ geometry statistics
+
+
+def _frequency_proxy(model: LoadedModel) -> tuple[str, np.ndarray] | None:
+    """A per-token stand-in for training frequency: SentencePiece scores (log probabilities of the
+    unigram model), or for BPE the merge order (the id: earlier merges are more frequent pairs)."""
+    segmenter = model.segmenter
+    if isinstance(segmenter, UnigramSegmenter):
+        return "SentencePiece unigram score", np.asarray(segmenter.scores, dtype=np.float64)
+    if isinstance(segmenter, SentencePieceSegmenter):
+        processor = segmenter.processor
+        return "SentencePiece score", np.array([processor.GetScore(i) for i in range(len(model.raw))])
+    if model.manifest.vocabulary in ("byte-fallback-bpe", "byte-level-bpe"):
+        return "BPE merge order (minus the id)", -np.arange(len(model.raw), dtype=np.float64)
+    return None
+
+
+def _stats(
+    matrix: np.ndarray | h.Transformed, rows: np.ndarray, seed: int, pairs: int = PAIRS
+) -> s.GeometryStats:
+    moments = h.moments(matrix, rows, vectors=False)  # type: ignore[arg-type]
+    variance = moments.eigenvalues / max(float(moments.eigenvalues.sum()), 1e-30)
+    share, expected = h.rogue_dimensions(matrix, rows)  # type: ignore[arg-type]
+    top = np.argsort(-share)[:3]
+    return s.GeometryStats(
+        len(rows),
+        round(float(h.row_norms(matrix, rows).mean()), 6),  # type: ignore[arg-type]
+        round(h.mean_pair_cosine(matrix, rows, pairs, seed), 6),  # type: ignore[arg-type]
+        round(h.isoscore(moments.eigenvalues), 6),
+        round(float(variance[0]), 6),
+        round(float(variance[:10].sum()), 6),
+        round(expected, 6),
+        [s.DimensionShare(int(d), round(float(share[d]), 6), bool(share[d] >= h.ROGUE_SHARE)) for d in top],
+    )
+
+
+def geometry_out(model: LoadedModel, request: r.GeometryRequest) -> s.GeometryOut:
+    rows = np.flatnonzero(~np.isin(model.kinds, NOT_TEXT) & (model.space.norms > 0))
+    matrix: np.ndarray | h.Transformed = model.space.matrix
+    removed = 0
+    if request.postprocess != "none":
+        removed = request.components if request.postprocess == "centred-top" else 0
+        moments = h.moments(model.space.matrix, rows)
+        matrix = h.Transformed(model.space.matrix, moments.mean, moments.components[:removed])
+    scheme = "language" if request.by == "language" else "unicode"
+    with at("by"):
+        labels = model.scheme(scheme)
+    counts = np.bincount(labels.codes[rows], minlength=len(labels.names))
+    skip = {"Special", artifact.AMBIGUOUS, artifact.UNLABELLED}
+    named = [c for c in np.argsort(-counts) if counts[c] >= 2 and labels.names[c] not in skip][:GROUPS]
+    groups = {labels.names[c]: _stats(matrix, rows[labels.codes[rows] == c], request.seed) for c in named}
+    proxy = _frequency_proxy(model)
+    correlation = None
+    if proxy is not None:
+        from scipy.stats import spearmanr
+
+        words = rows[model.kinds[rows] != artifact.TOKEN_KINDS.index("byte")]
+        rho = spearmanr(h.row_norms(model.space.matrix, words), proxy[1][words]).statistic
+        correlation = s.NormFrequency(proxy[0], round(float(rho), 6))
+    return s.GeometryOut(
+        model.name,
+        request.postprocess,
+        removed,
+        request.seed,
+        _stats(matrix, rows, request.seed),
+        correlation,
+        groups,
+    )
+
+
+# ------------------------------------------------------------------ footprint
+
+
+def kept_mask(model: LoadedModel, languages: list[str]) -> tuple[np.ndarray, list[str]]:
+    """What a vocabulary trimmed to `languages` keeps: special and byte tokens, Common-script tokens,
+    and tokens of the languages' scripts unless they are labelled with another language."""
+    with at("keep_languages"):
+        codes = model.language_table().check_codes(languages)
+    scripts = model.labels["unicode"]
+    wanted = sorted({name for c in codes for name in language_scripts(c)} | {"Common"})
+    present = [name for name in wanted if name in scripts.names]
+    language = model.labels["language"]
+    allowed_labels = [language.names.index(x) for x in (*codes, artifact.AMBIGUOUS, artifact.UNLABELLED)]
+    other_language = ~np.isin(language.codes, allowed_labels)
+    structural = np.isin(model.kinds, [artifact.TOKEN_KINDS.index(k) for k in ("special", "byte")])
+    return structural | (model.label_mask("unicode", present) & ~other_language), present
+
+
+def _shares(labels_codes: np.ndarray, names: list[str], dim: int) -> dict[str, s.FootprintRow]:
+    counts = np.bincount(labels_codes, minlength=len(names))
+    total = max(int(counts.sum()), 1)
+    order = np.argsort(-counts, kind="stable")
+    return {
+        names[c]: s.FootprintRow(int(counts[c]), round(float(counts[c]) / total, 6), int(counts[c]) * dim)
+        for c in order
+        if counts[c]
+    }
+
+
+def footprint_out(model: LoadedModel, request: r.FootprintRequest) -> s.FootprintOut:
+    dim, total = model.manifest.dim, len(model.raw)
+    trimmed = None
+    if request.keep_languages:
+        keep, scripts = kept_mask(model, request.keep_languages)
+        kept = int(keep.sum())
+        trimmed = s.TrimOut(
+            request.keep_languages,
+            scripts,
+            kept,
+            total - kept,
+            round(1 - kept / total, 6),
+            (total - kept) * dim,
+        )
+    by_language = None
+    if "language" in model.labels:
+        by_language = _shares(model.labels["language"].codes, model.labels["language"].names, dim)
+    return s.FootprintOut(
+        model.name,
+        total,
+        dim,
+        total * dim,
+        _shares(model.labels["unicode"].codes, model.labels["unicode"].names, dim),
+        by_language,
+        trimmed,
+    )
+
+
+def kept_ids_text(model: LoadedModel, request: r.FootprintRequest) -> str:
+    """The ids a vocabulary trimmed to `keep_languages` keeps, one per line (a plain-text download)."""
+    keep, _ = kept_mask(model, request.keep_languages or [])
+    return "\n".join(str(i) for i in np.flatnonzero(keep).tolist()) + "\n"
