@@ -57,6 +57,7 @@ bench: artifacts
 	$(PY) bench/cldr_dictionary.py --pools ru es de fr
 	$(PY) bench/text_queries.py multilingual-e5-small
 	$(PY) bench/text_queries.py llama2-vocab-wordllama
+	$(PY) bench/vocabulary_health.py
 	$(PY) bench/languages.py
 	$(PY) bench/load.py --seconds 60 --connections 50
 	$(PY) bench/growth.py

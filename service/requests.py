@@ -74,13 +74,13 @@ AnalysisScheme = Annotated[
     ),
 ]
 # A neighbour's fields that `fields=` may select (rank and id are always present).
-NeighbourField = Literal["token", "display", "similarity", "kind", "labels", "language", "csls"]
+NeighbourField = Literal["token", "display", "similarity", "kind", "labels", "language", "csls", "anomalous"]
 Fields = Annotated[
     list[NeighbourField],
     Meta(
-        max_length=7,
-        description="neighbour fields to return besides rank and id (default: all); e.g. "
-        "'token,similarity' for a lean answer",
+        max_length=8,
+        description="neighbour fields to return besides rank and id (default: all but 'anomalous', which "
+        "flags under-trained token candidates); e.g. 'token,similarity' for a lean answer",
     ),
 ]
 

@@ -227,6 +227,7 @@ class NeighborOut(Response):
     labels: dict[str, str] | UnsetType = UNSET
     csls: float | None | UnsetType = UNSET
     language: LanguageOut | None | UnsetType = UNSET
+    anomalous: bool | UnsetType = UNSET  # only with fields=...,anomalous: an under-trained candidate
 
 
 class GroupOut(Response):

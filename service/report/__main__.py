@@ -22,6 +22,7 @@ from loaders import artifact
 from loaders.errors import ArtifactError
 from service.registry import LoadedModel, load_registry
 from service.report import figures
+from service.report.health import health_section
 from service.report.languages import language_section
 from service.report.page import img, table
 from service.requests import CompareRequest, DiversityRequest, SeparabilityRequest
@@ -142,6 +143,7 @@ def model_section(model: LoadedModel, args: argparse.Namespace, out: Path) -> tu
     diversity, diversity_line = diversity_part(model, args, out)
     separability, separability_line = separability_part(model, args, out)
     languages, language_lines = language_section(model, args, out)
+    vocabulary_health, health_lines = health_section(model, out)
     parts = [
         f"<h2>{html.escape(model.name)}</h2>",
         f"<p>{html.escape(model.manifest.description)}</p>" if model.manifest.description else "",
@@ -150,12 +152,14 @@ def model_section(model: LoadedModel, args: argparse.Namespace, out: Path) -> tu
         separability,
         neighbours_part(model),
         languages,
+        vocabulary_health,
     ]
     stats = {
         "diversity": diversity_line,
         "separability": separability_line,
         "labelled": f"{labelled_share(model):.1%}",
         **language_lines,
+        **health_lines,
     }
     return "\n".join(parts), stats
 
@@ -170,6 +174,8 @@ SIDE_BY_SIDE = {
     "languages": "language separability, all (mean)",
     "latin": "language separability within Latin (mean)",
     "merges": "first three language merges",
+    "candidates": "under-trained candidates",
+    "isoscore": "IsoScore (stored / centred)",
     "unicode": "Unicode (paper / script scheme)",
     "checksum": "artifact checksum",
 }

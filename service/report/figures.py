@@ -130,3 +130,17 @@ def language_relations(lift: np.ndarray, names: list[str], tree: np.ndarray, tit
     fig.savefig(path, dpi=110, bbox_inches="tight")
     plt.close(fig)
     return path
+
+
+def norm_histograms(groups: dict[str, np.ndarray], title: str, path: Path) -> Path:
+    """Row-norm distributions of several token groups (kinds, scripts) on one axis."""
+    fig, ax = plt.subplots(figsize=(7, 4))
+    values = np.concatenate(list(groups.values()))
+    edges = np.linspace(float(values.min()), float(values.max()), 60).tolist()
+    for name, norms in groups.items():
+        ax.hist(norms, bins=edges, histtype="step", density=True, label=f"{name} ({len(norms):,})")
+    ax.set_xlabel("row norm")
+    ax.set_ylabel("density")
+    ax.legend(fontsize=7)
+    ax.set_title(title)
+    return _save(fig, path)

@@ -52,18 +52,25 @@ async function showModel() {
   }).catch((e) => { $("h-sep").textContent = e.message; });
 }
 
-// An analysis answers 200 with its result, or 202 with a job to poll until it is done.
+// An analysis answers 200 with its result, or 202 with a job to poll until it is done. Without Redis
+// each worker keeps its own jobs: a poll that reaches another worker is a 404, and the analysis
+// request (idempotent) is sent again, which that worker answers or starts itself.
 async function analysis(path) {
-  const response = await fetch(path);
-  let body = await response.json();
-  if (!response.ok) throw new Error(body.detail || response.statusText);
-  while (response.status === 202 || body.status === "running") {
-    await new Promise((resolve) => setTimeout(resolve, 1500));
-    body = await api(body.url);
-    if (body.status === "failed") throw new Error(body.error.detail);
-    if (body.status === "done") return body.result;
+  for (;;) {
+    const response = await fetch(path);
+    let body = await response.json();
+    if (!response.ok) throw new Error(body.detail || response.statusText);
+    if (response.status !== 202 && body.status !== "running") return body;
+    for (;;) {
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      const poll = await fetch(body.url);
+      if (poll.status === 404) break;  // another worker: ask again
+      body = await poll.json();
+      if (!poll.ok) throw new Error(body.detail || poll.statusText);
+      if (body.status === "failed") throw new Error(body.error.detail);
+      if (body.status === "done") return body.result;
+    }
   }
-  return body;
 }
 
 async function suggest() {
@@ -79,7 +86,8 @@ async function show() {
   const token = $("token").value.trim();
   if (!token) return;
   const kind = $("as").value === "text" ? "text" : "token";
-  let path = `/v1/models/${enc(model())}/${mode}?${kind}=${enc(token)}&k=${enc($("k").value)}`;
+  let path = `/v1/models/${enc(model())}/${mode}?${kind}=${enc(token)}&k=${enc($("k").value)}` +
+    "&fields=token,display,similarity,kind,labels,language,anomalous";
   const language = $("language").value;
   if (mode === "translations") {
     path += `&method=${$("method").value}`;
@@ -102,8 +110,9 @@ async function show() {
       const lang = n.labels.language || "";
       const width = Math.max(0, n.similarity) * 100;
       const share = n.language && n.language.share !== null ? ` (${n.language.guess} ${n.language.share})` : "";
-      return `<li data-script="${esc(script)}" data-language="${esc(lang)}">` +
-        `<span class="token" title="id ${n.id}">${esc(n.display)}</span>` +
+      const flag = n.anomalous ? '<span class="flag" title="under-trained token candidate (not verified)">⚠</span>' : "";
+      return `<li data-script="${esc(script)}" data-language="${esc(lang)}" data-anomalous="${n.anomalous ? 1 : 0}">` +
+        `<span class="token" title="id ${n.id}">${esc(n.display)}</span>${flag}` +
         `<span class="script" style="background:${colour(script)}">${esc(script)}</span>` +
         `<span class="lang" title="language label${esc(share)}">${esc(lang)}</span>` +
         `<span class="bar" style="width:${width}%;background:${colour(script)}"></span>` +

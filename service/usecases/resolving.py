@@ -198,6 +198,10 @@ def answer_rows(
         )
     if "language" in wanted:
         columns["language"] = languages_out(model, ids)
+    if "anomalous" in wanted:
+        from service.usecases.health import anomalies  # computed on first use (seconds, then kept)
+
+        columns["anomalous"] = anomalies(model).flagged[ids].tolist()
     names = list(columns)
     rows = zip(*columns.values(), strict=True) if names else ((),) * len(id_list)
     if fields is None:  # every field, in the Struct's order: positional construction is fastest

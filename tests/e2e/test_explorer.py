@@ -67,6 +67,13 @@ def test_explorer_shows_neighbours_and_switches_model(server: str, tmp_path: Pat
         page.click("#go")
         page.locator("#title", has_text="больница = ▁боль + ница").wait_for()
         assert page.locator("#results li").count() == 20
+        page.select_option("#as", "token")  # a known under-trained Llama 2 token: flagged neighbours
+        page.fill("#token", "▁Portály")
+        page.click("#go")
+        page.locator("#title", has_text="Portály").wait_for()
+        flags = page.locator("#results li").evaluate_all("items => items.map(i => i.dataset.anomalous)")
+        assert len(flags) == 20 and set(flags) <= {"0", "1"} and "1" in flags
+        assert page.locator("#results li[data-anomalous='1'] .flag").count() == flags.count("1")
         browser.close()
     assert not blocked, blocked
     assert (SHOTS / "explorer.png").stat().st_size > 10_000

@@ -27,6 +27,9 @@ def test_report_for_the_packaged_models_side_by_side(packaged: dict[str, Path], 
             "languages",
             "languages-separability",
             "latin",
+            "norms-kind",
+            "norms-script",
+            "footprint",
         ):
             path = out / f"{model}-{figure}.png"
             assert path.stat().st_size > 5_000, path
@@ -34,6 +37,7 @@ def test_report_for_the_packaged_models_side_by_side(packaged: dict[str, Path], 
     for a, b in ((E5, USE), (E5, LLAMA), (USE, LLAMA)):
         assert (out / f"compare-canonical-{a}-{b}.png").stat().st_size > 5_000
         assert f"{a} vs {b}" in page
+    assert "Vocabulary health" in page and "candidates, not verified" in page
     assert "Side by side" in page and "byte-fallback-bpe" in page and "78.1%" in page
     assert "canonical correlation" in page and "seed 0" in page and "18.0.0" in page
     assert "First merges" in page and "within Latin" in page
