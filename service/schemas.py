@@ -86,6 +86,7 @@ class GeometryStats(Response):
     variance_top10: float
     expected_cosine: float  # sum over dimensions of mean(unit row)^2
     top_dimensions: list[DimensionShare]
+    norm_frequency_spearman: float | None = None  # rank correlation of the norm with the frequency proxy
 
 
 class NormFrequency(Response):

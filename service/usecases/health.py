@@ -156,22 +156,37 @@ def _frequency_proxy(model: LoadedModel) -> tuple[str, np.ndarray] | None:
     return None
 
 
+def _spearman(norms: np.ndarray, proxy: np.ndarray | None) -> float | None:
+    if proxy is None or len(norms) < 3:
+        return None
+    from scipy.stats import spearmanr
+
+    return round(float(spearmanr(norms, proxy).statistic), 6)
+
+
 def _stats(
-    matrix: np.ndarray | h.Transformed, rows: np.ndarray, seed: int, pairs: int = PAIRS
+    matrix: np.ndarray | h.Transformed,
+    rows: np.ndarray,
+    seed: int,
+    proxy: np.ndarray | None,
+    pairs: int = PAIRS,
 ) -> s.GeometryStats:
+    """`proxy`: the frequency proxy of every token (None: the model has none)."""
     moments = h.moments(matrix, rows, vectors=False)  # type: ignore[arg-type]
+    norms = h.row_norms(matrix, rows)  # type: ignore[arg-type]
     variance = moments.eigenvalues / max(float(moments.eigenvalues.sum()), 1e-30)
     share, expected = h.rogue_dimensions(matrix, rows)  # type: ignore[arg-type]
     top = np.argsort(-share)[:3]
     return s.GeometryStats(
         len(rows),
-        round(float(h.row_norms(matrix, rows).mean()), 6),  # type: ignore[arg-type]
+        round(float(norms.mean()), 6),
         round(h.mean_pair_cosine(matrix, rows, pairs, seed), 6),  # type: ignore[arg-type]
         round(h.isoscore(moments.eigenvalues), 6),
         round(float(variance[0]), 6),
         round(float(variance[:10].sum()), 6),
         round(expected, 6),
         [s.DimensionShare(int(d), round(float(share[d]), 6), bool(share[d] >= h.ROGUE_SHARE)) for d in top],
+        _spearman(norms, None if proxy is None else proxy[rows]),
     )
 
 
@@ -189,24 +204,19 @@ def geometry_out(model: LoadedModel, request: r.GeometryRequest) -> s.GeometryOu
     counts = np.bincount(labels.codes[rows], minlength=len(labels.names))
     skip = {"Special", artifact.AMBIGUOUS, artifact.UNLABELLED}
     named = [c for c in np.argsort(-counts) if counts[c] >= 2 and labels.names[c] not in skip][:GROUPS]
-    groups = {labels.names[c]: _stats(matrix, rows[labels.codes[rows] == c], request.seed) for c in named}
     proxy = _frequency_proxy(model)
+    values = None if proxy is None else proxy[1]
+    groups = {
+        labels.names[c]: _stats(matrix, rows[labels.codes[rows] == c], request.seed, values, GROUP_PAIRS)
+        for c in named
+    }
     correlation = None
     if proxy is not None:
-        from scipy.stats import spearmanr
-
         words = rows[model.kinds[rows] != artifact.TOKEN_KINDS.index("byte")]
-        rho = spearmanr(h.row_norms(model.space.matrix, words), proxy[1][words]).statistic
-        correlation = s.NormFrequency(proxy[0], round(float(rho), 6))
-    return s.GeometryOut(
-        model.name,
-        request.postprocess,
-        removed,
-        request.seed,
-        _stats(matrix, rows, request.seed),
-        correlation,
-        groups,
-    )
+        rho = _spearman(h.row_norms(model.space.matrix, words), proxy[1][words])
+        correlation = s.NormFrequency(proxy[0], rho or 0.0)
+    overall = _stats(matrix, rows, request.seed, values)
+    return s.GeometryOut(model.name, request.postprocess, removed, request.seed, overall, correlation, groups)
 
 
 # ------------------------------------------------------------------ footprint

@@ -68,6 +68,8 @@ def test_geometry_statistics_are_seeded_and_centring_removes_the_common_directio
     assert abs(centred["overall"]["mean_pair_cosine"]) < 0.001 and centred["components_removed"] == 1
     assert raw["norm_frequency"] == {"proxy": "SentencePiece unigram score", "spearman": 0.608304}
     assert list(raw["groups"])[:3] == ["Latin", "Cyrillic", "Han"]
+    assert raw["overall"]["norm_frequency_spearman"] == raw["norm_frequency"]["spearman"]
+    assert raw["groups"]["Han"]["norm_frequency_spearman"] == 0.754938
     by_language = get(client, f"/v1/models/{LLAMA}/geometry", by="language")
     assert list(by_language["groups"])[:3] == ["en", "ru", "de"]
 
