@@ -19,9 +19,11 @@ from __future__ import annotations
 import math
 import re
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from pathlib import Path
 
 import msgspec
+import numpy as np
 
 from loaders.artifact import TOKENIZER_FILES, Manifest
 from loaders.errors import ArtifactError
@@ -111,6 +113,13 @@ class UnigramSegmenter(Segmenter):
             out.append(piece[end])
             end = start[end]
         return out[::-1]
+
+
+def poolable(ids: Sequence[int], display: Sequence[str], norms: np.ndarray) -> list[int]:
+    """The pieces a text's vector is pooled from: those with a vector (not special, unknown or a zero
+    row) other than a bare '▁' (SentencePiece's word start before a piece that has no '▁' form, which
+    says nothing of the word)."""
+    return [i for i in ids if norms[i] > 0 and display[i] != WORD_MARK]
 
 
 def segmenter_from(kind: str, data: bytes, pieces: list[str]) -> Segmenter:

@@ -17,17 +17,12 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from loaders.artifact import WordPoolWords
-from loaders.segmenter import Segmenter
-from loaders.vocab import WORD_MARK
+from loaders.segmenter import Segmenter, poolable
 
 DEFAULT_LANGUAGES = ("de", "en", "es", "fr", "it", "nl", "pl", "pt", "ru", "uk")
 DEFAULT_SIZE = 5000
 CSLS_K = 10
 WORDLIST = "best"
-
-
-def usable_pieces(segmenter: Segmenter, display: Sequence[str], norms: np.ndarray, word: str) -> list[int]:
-    return [i for i in segmenter.ids(word) if norms[i] > 0 and display[i] != WORD_MARK]
 
 
 def compose_words(
@@ -50,7 +45,7 @@ def compose_words(
         for word in wordfreq.top_n_list(lang, size, wordlist=WORDLIST):
             if not word.isalpha():
                 continue
-            ids = usable_pieces(segmenter, display, norms, word)
+            ids = poolable(segmenter.ids(word), display, norms)
             if not ids:
                 continue
             vector = np.asarray(rows[ids], dtype=np.float32).mean(axis=0)

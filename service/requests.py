@@ -141,6 +141,10 @@ class QueriesRequest(Request):
     k: K = 10
     fields: Fields | None = None
     pooling: Pooling = "mean"
+    exclude_anomalous: Annotated[
+        bool,
+        Meta(description="leave out under-trained token candidates (GET /models/{model}/tokens/anomalies)"),
+    ] = False
     min_similarity: (
         Annotated[float, Meta(ge=-1, le=1, description="leave out results whose cosine is below this")] | None
     ) = None
@@ -193,10 +197,6 @@ class NeighborsRequest(QueriesRequest):
     scheme: Scheme = "unicode"
     exact: Annotated[bool, Meta(description="brute-force search instead of the table or index")] = False
     include_self: Annotated[bool, Meta(description="keep the query token itself (rank 1)")] = False
-    exclude_anomalous: Annotated[
-        bool,
-        Meta(description="leave out under-trained token candidates (GET /models/{model}/tokens/anomalies)"),
-    ] = False
     approximate: Annotated[
         bool,
         Meta(
@@ -232,10 +232,6 @@ class TranslationsRequest(QueriesRequest):
         Method, Meta(description="rank by cosine or by CSLS (k=10 neighbourhood, as in MUSE)")
     ] = "csls"
     scheme: Scheme = "unicode"
-    exclude_anomalous: Annotated[
-        bool,
-        Meta(description="leave out under-trained token candidates (GET /models/{model}/tokens/anomalies)"),
-    ] = False
     pool: Annotated[
         CandidatePool,
         Meta(

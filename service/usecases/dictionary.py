@@ -10,7 +10,7 @@ import numpy as np
 from geometry.neighbors import Space
 from geometry.pooling import pool
 from geometry.translation import NOTHING_COMPOSED, Composed, Pair, evaluate, parse_dictionary
-from loaders.vocab import WORD_MARK
+from loaders.segmenter import poolable
 from service import requests as r
 from service import schemas as s
 from service.errors import InvalidInput, NothingToFit, TooLarge, at
@@ -82,12 +82,10 @@ class Gold:
 
 
 def _pieces(model: LoadedModel, word: str) -> list[int]:
-    """The word's pieces that have vectors (a bare '▁' left out), by the model's tokenizer."""
+    """The word's poolable pieces by the model's tokenizer (none without one)."""
     if model.segmenter is None:
         return []
-    return [
-        i for i in model.segmenter.ids(word) if model.space.norms[i] > 0 and model.display[i] != WORD_MARK
-    ]
+    return poolable(model.segmenter.ids(word), model.display, model.space.norms)
 
 
 def _source_key(model: LoadedModel, gold: Gold, word: str, pooling: str) -> int | None:

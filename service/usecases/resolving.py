@@ -12,7 +12,7 @@ from geometry.neighbors import normalise
 from geometry.pooling import pool
 from geometry.shaping import examples_average
 from loaders import artifact
-from loaders.vocab import WORD_MARK
+from loaders.segmenter import poolable
 from service import requests as r
 from service import schemas as s
 from service.errors import InvalidInput, NoNeighbours, OverBudget, at
@@ -64,12 +64,11 @@ def _most_common_labels(model: LoadedModel, ids: list[int]) -> dict[str, str]:
 
 
 def _text(model: LoadedModel, text: str, pooling: str, field: str) -> Resolved:
-    """A text segmented by the model's tokenizer: one usable piece is that token's query; several are
-    pooled. Special and unknown pieces, and bare '▁' pieces (SentencePiece's word start before a
-    piece that has no '▁' form, which says nothing of the word), stay out of the pool."""
+    """A text segmented by the model's tokenizer: one usable piece (`poolable`) is that token's query;
+    several are pooled."""
     with at(field):
         ids = model.segment(text)
-    usable = [i for i in ids if model.space.norms[i] > 0 and model.display[i] != WORD_MARK]
+    usable = poolable(ids, model.display, model.space.norms)
     if not usable:
         raise NoNeighbours(
             f"{text!r} has no piece with a vector in {model.name} (only special or unknown pieces)",
