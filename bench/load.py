@@ -111,9 +111,11 @@ def summary(label: str, results: list[tuple[int, float]], seconds: float) -> Non
 
 
 class Service:
-    def __init__(self, workers: int, redis_url: str | None = None) -> None:
+    def __init__(
+        self, workers: int, redis_url: str | None = None, artifacts: Path = ROOT / "artifacts"
+    ) -> None:
         self.port = free_port()
-        env = {**os.environ, "POLYGLOT_ARTIFACTS": str(ROOT / "artifacts")}
+        env = {**os.environ, "POLYGLOT_ARTIFACTS": str(artifacts)}
         if redis_url:
             env["POLYGLOT_REDIS_URL"] = redis_url
         self.started = time.perf_counter()
@@ -133,14 +135,17 @@ class Service:
                 time.sleep(0.05)
         self.ready_seconds = time.perf_counter() - self.started
 
-    def worker_memory(self) -> list[tuple[int, int]]:
-        """(RSS, RssFile) in bytes of each worker process (children of the uvicorn parent)."""
+    def worker_pids(self) -> list[str]:
+        """The worker processes (children of the uvicorn parent; the parent itself with one worker)."""
         children = subprocess.run(
             ["pgrep", "-P", str(self.process.pid)], capture_output=True, text=True
         ).stdout.split()
-        pids = [p for p in children if Path(f"/proc/{p}/status").exists()] or [str(self.process.pid)]
+        return [p for p in children if Path(f"/proc/{p}/status").exists()] or [str(self.process.pid)]
+
+    def worker_memory(self) -> list[tuple[int, int]]:
+        """(RSS, RssFile) in bytes of each worker process."""
         out = []
-        for pid in pids:
+        for pid in self.worker_pids():
             fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines())
             if "RssFile" in fields:
                 out.append((int(fields["VmRSS"].split()[0]) * 1024, int(fields["RssFile"].split()[0]) * 1024))

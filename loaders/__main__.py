@@ -6,6 +6,7 @@ Every user error is one line on stderr and exit code 2; nothing half-written is 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -51,7 +52,24 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--connectivity", type=_positive, default=IndexParams().connectivity)
     b.add_argument("--expansion-add", type=_positive, default=IndexParams().expansion_add)
     b.add_argument("--expansion-search", type=_positive, default=IndexParams().expansion_search)
-    b.add_argument("--knn", type=int, default=BuildOptions().knn, help="exact neighbours per token (0: none)")
+    b.add_argument(
+        "--knn", type=int, default=BuildOptions().knn, help="neighbours per token in the table (0: none)"
+    )
+    b.add_argument(
+        "--table",
+        choices=["auto", "exact", "hnsw"],
+        default="auto",
+        help="neighbour table: exact brute force, or the index's candidates re-ranked exactly (recall"
+        " measured and recorded); auto: exact up to 1e14 rows^2 x dim, or with an accelerator",
+    )
+    b.add_argument("--candidates", type=int, default=0, help="hnsw table: candidates per row (0: 2 x knn)")
+    b.add_argument(
+        "--workers",
+        type=_positive,
+        default=min(os.cpu_count() or 1, 4),
+        help="processes sharing the exact table, one BLAS thread each (default: the cores, at most 4;"
+        " each holds a 1,024-row block of scores: ~1.3 GB at 250k rows)",
+    )
     b.add_argument("--tensor", help="hf: name of the input-embedding tensor")
     b.add_argument(
         "--word-pool-languages",
@@ -101,6 +119,9 @@ def cmd_build(args: argparse.Namespace) -> None:
         tensor=args.tensor,
         word_pool_languages=_pool_languages(args.word_pool_languages),
         word_pool_size=max(0, args.word_pool_size),
+        table=args.table,
+        candidates=max(0, args.candidates),
+        workers=args.workers,
     )
     started = time.perf_counter()
     progress = silent if args.quiet else TqdmBar
@@ -124,8 +145,14 @@ def cmd_inspect(args: argparse.Namespace) -> None:
     ix = manifest.index
     print(
         f"  index {ix.metric}/{ix.dtype} M={ix.connectivity} ef_add={ix.expansion_add} "
-        f"ef_search={ix.expansion_search} count={ix.count}; exact neighbour table k={manifest.knn_k}"
+        f"ef_search={ix.expansion_search} count={ix.count}; neighbour table k={manifest.knn_k}"
     )
+    if manifest.table is not None:
+        t = manifest.table
+        how = (
+            f"{t.candidates} HNSW candidates re-ranked, recall@{manifest.knn_k} {t.recall} on {t.sample} rows"
+        )
+        print(f"  table: {t.method} ({t.backend}), {how if t.method == 'hnsw' else 'exact'}, {t.seconds} s")
     for scheme, info in manifest.labels.items():
         codes = artifact.open_array(args.dir, artifact.labels_file(scheme), manifest.vocab_size)
         counts = np.bincount(codes, minlength=len(info.names))

@@ -14,8 +14,9 @@ An artifact is a directory:
     language_scores.npy  float16 vocab_size x 3: top share, runner-up share, entropy (bits); NaN likewise
     kinds.npy            uint8 code per token into TOKEN_KINDS
     index.usearch        USearch HNSW index over L2-normalised rows; key = token id
-    knn_ids.npy          int32 vocab_size x knn_k exact cosine neighbours (query excluded; -1 where
-    knn_sims.npy         float32 cosine of each        the token is not indexed), best first
+    knn_ids.npy          int32 vocab_size x knn_k cosine neighbours (query excluded; -1 where the
+    knn_sims.npy         float32 cosine of each        token is not indexed), best first; exact or
+                         HNSW candidates re-ranked exactly, as manifest.table says
     tokenizer.json | tokenizer.model | tokenizer_unigram.json
                          the model's own tokenizer (optional; TOKENIZER_FILES, loaders/segmenter.py)
     reachable.npy        int8 per token: can the tokenizer produce it (loaders/reachability.py; optional)
@@ -105,6 +106,18 @@ class IndexParams(msgspec.Struct, frozen=True):
     count: int = 0  # vectors in the index (vocabulary minus special and zero rows)
 
 
+class TableInfo(msgspec.Struct, frozen=True):
+    """How the neighbour table was made (loaders/neighbour_table.py)."""
+
+    method: str  # exact | hnsw (the index's candidates re-ranked by exact cosine)
+    backend: str  # numpy | torch:<device> | usearch
+    candidates: int = 0  # hnsw: candidates per row before the re-rank
+    recall: float = 1.0  # recall@knn_k against exact brute force on `sample` seeded rows (exact: 1.0)
+    sample: int = 0
+    workers: int = 1
+    seconds: float = 0.0  # build time of the table alone
+
+
 class LabelScheme(msgspec.Struct, frozen=True):
     names: list[str]
     unicode_version: str  # "" for the language scheme (see Manifest.languages)
@@ -170,6 +183,7 @@ class Manifest(msgspec.Struct, frozen=True):
     description: str = ""  # what the table is, in the source's own terms (shown by /v1/models)
     tokenizer: str = ""  # a key of TOKENIZER_FILES; "" when the artifact carries no tokenizer
     word_pool: PoolInfo | None = None  # frequent words composed from pieces (needs the tokenizer)
+    table: TableInfo | None = None  # how the neighbour table was made; None: no table, or exact (older)
 
     @property
     def checksum(self) -> str:

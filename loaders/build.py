@@ -17,7 +17,7 @@ import numpy as np
 from loaders import LOADER_VERSION, artifact
 from loaders.artifact import IndexParams, LabelScheme, Manifest
 from loaders.errors import ArtifactError, SourceError
-from loaders.index import build_index, knn_table, unit_rows
+from loaders.index import build_index, unit_rows
 from loaders.labels import (
     PAPER_UNICODE_VERSION,
     encode_labels,
@@ -26,7 +26,9 @@ from loaders.labels import (
     token_kinds,
 )
 from loaders.languages import LanguageLabels, label_languages
+from loaders.neighbour_table import Table, UnitRows, choose, exact_table, hnsw_table
 from loaders.reachability import reachability
+from loaders.rows import MappedRows
 from loaders.segmenter import Segmenter, segmenter_from
 from loaders.sources import Extracted, Source, parse_source
 from loaders.vocab import display_forms, looks_byte_level
@@ -52,13 +54,17 @@ GEOMETRY_FILES = (artifact.INDEX, artifact.KNN_IDS, artifact.KNN_SIMS)
 class BuildOptions:
     dtype: str = "f16"  # stored matrix: f16 | f32
     index: IndexParams = field(default_factory=IndexParams)
-    knn: int = 100  # exact neighbours per token; 0 skips the table
+    knn: int = 100  # neighbours per token in the table; 0 skips the table
+    table: str = "auto"  # neighbour_table.METHODS: exact | hnsw (candidates re-ranked) | auto
+    candidates: int = 0  # hnsw: candidates per row before the re-rank (0: twice knn)
+    workers: int = 1  # processes sharing the exact table (same result: not part of the key)
     tensor: str | None = None  # hf: override the embedding tensor name
     word_pool_languages: tuple[str, ...] = DEFAULT_LANGUAGES  # word pools (needs a tokenizer)
     word_pool_size: int = DEFAULT_SIZE  # words per language; 0 builds no pool
 
     def key(self, fingerprint: str) -> str:
         params = {**asdict(self), "index": msgspec.to_builtins(self.index), "loader": LOADER_VERSION}
+        params.pop("workers")
         payload = msgspec.json.encode({"source": fingerprint, "params": params})
         return hashlib.sha256(payload).hexdigest()
 
@@ -112,8 +118,9 @@ def check_existing(out: Path, fingerprint: str, key: str) -> Manifest | None:
     return None
 
 
-def checked_matrix(extracted: Extracted, where: str) -> np.ndarray:
-    """The vocabulary's rows of the table, after shape and value checks."""
+def checked_matrix(extracted: Extracted, where: str) -> Any:
+    """The table, after shape checks (values are checked as `_write_rows` streams them); rows past
+    the vocabulary are padding and never read."""
     matrix = extracted.matrix
     tokens = len(extracted.tokens)
     if matrix.ndim != 2 or matrix.shape[1] == 0:
@@ -127,10 +134,7 @@ def checked_matrix(extracted: Extracted, where: str) -> np.ndarray:
             f"{where}: table has {matrix.shape[0]} rows for {tokens} tokens: more than padding,"
             " the vocabulary does not belong to this table"
         )
-    rows = np.asarray(matrix[:tokens], dtype=np.float32)
-    if not np.isfinite(rows).all():
-        raise SourceError(f"{where}: embedding table holds NaN or infinite values (corrupted?)")
-    return rows
+    return matrix
 
 
 def build_cached(
@@ -165,8 +169,9 @@ def build(spec: str, out: Path, options: BuildOptions, progress: Stage = silent)
 
 def reusable_geometry(
     donors: list[Path], files: dict[str, str], options: BuildOptions
-) -> tuple[Path, int] | None:
-    """An earlier artifact with the same stored rows and index parameters: (its dir, index count)."""
+) -> tuple[Path, int, artifact.TableInfo] | None:
+    """An earlier artifact with the same stored rows and index parameters whose table is exact or
+    made the way asked: (its dir, index count, how its table was made)."""
     wanted = {k: v for k, v in msgspec.to_builtins(options.index).items() if k != "count"}
     for donor in donors:
         try:
@@ -175,11 +180,13 @@ def reusable_geometry(
             count = int(index.pop("count"))
             same_rows = all(raw["files"][name]["sha256"] == sha for name, sha in files.items())
             present = all(name in raw["files"] and (donor / name).is_file() for name in GEOMETRY_FILES)
-        except (OSError, KeyError, TypeError, ValueError, msgspec.DecodeError):
+            table = _donor_table(raw)
+        except (OSError, KeyError, TypeError, ValueError, msgspec.DecodeError, msgspec.ValidationError):
             continue
-        table_k = min(options.knn, count - 1) if options.knn > 0 else 0  # knn_table caps k likewise
-        if same_rows and present and index == wanted and raw.get("knn_k") == table_k:
-            return donor, count
+        table_k = min(options.knn, count - 1) if options.knn > 0 else 0  # the table caps k likewise
+        fits = table.method == "exact" or options.table in ("auto", table.method)
+        if same_rows and present and index == wanted and raw.get("knn_k") == table_k and fits:
+            return donor, count, table
     return None
 
 
@@ -190,12 +197,26 @@ def _link_or_copy(source: Path, target: Path) -> None:
         shutil.copyfile(source, target)
 
 
+def _drop_word_lists() -> None:
+    """wordfreq keeps every list it read for the life of the process: ~1 GB after labelling with 42
+    languages, which a 256k x 4,096 build needs for the index (issue 17: peak RSS)."""
+    import gc
+
+    import wordfreq
+
+    wordfreq.get_frequency_dict.cache_clear()
+    wordfreq.get_frequency_list.cache_clear()
+    wordfreq.top_n_list.cache_clear()
+    wordfreq._wf_cache.clear()
+    gc.collect()
+
+
 @dataclass(frozen=True)
 class Labelled:
     """A source's table and vocabulary with everything derived from the tokens alone."""
 
     extracted: Extracted
-    rows: np.ndarray
+    rows: Any  # the source table: an array or loaders.rows.MappedRows (padding rows past the vocabulary)
     display: list[str]
     vocabulary: str  # a key of artifact.VOCABULARIES
     kinds: np.ndarray
@@ -219,22 +240,44 @@ def _extract_and_label(source: Source, spec: str, progress: Stage) -> Labelled:
         languages = label_languages(display, kinds, labels["unicode"])
         labels["language"] = languages.labels
         bar.update(1, 1)
+    _drop_word_lists()
     return Labelled(extracted, rows, display, vocabulary, kinds, labels, languages)
 
 
-def _indexed_rows(
-    rows: np.ndarray, kinds: np.ndarray, spec: str
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(norms with 0 for rows never returned, keys of the indexed rows, their unit vectors).
-    Special and unused tokens are stored but never indexed."""
-    norms = np.linalg.norm(rows, axis=1).astype(np.float32)
+ROW_BLOCK = 8192
+
+
+def _write_rows(writer: artifact.ArtifactWriter, rows: Any, count: int, dtype: str, spec: str) -> np.ndarray:
+    """Stream the vocabulary's `count` rows into the stored matrix, one float32 block at a time
+    (the bytes np.save would write); returns every row's float32 norm."""
+    stored = np.dtype(np.float16 if dtype == "f16" else np.float32)
+    norms = np.empty(count, dtype=np.float32)
+    header = {
+        "descr": np.lib.format.dtype_to_descr(stored),
+        "fortran_order": False,
+        "shape": (count, rows.shape[1]),
+    }
+    with open(writer.path(artifact.MATRIX), "wb") as fh:
+        np.lib.format.write_array_header_1_0(fh, header)
+        for lo in range(0, count, ROW_BLOCK):
+            block = np.asarray(rows[lo : min(lo + ROW_BLOCK, count)], dtype=np.float32)
+            if not np.isfinite(block).all():
+                raise SourceError(f"{spec}: embedding table holds NaN or infinite values (corrupted?)")
+            norms[lo : lo + len(block)] = np.linalg.norm(block, axis=1)
+            fh.write(block.astype(stored).tobytes())
+    return norms
+
+
+def _indexed_keys(norms: np.ndarray, kinds: np.ndarray, spec: str) -> np.ndarray:
+    """Keys of the indexed rows; `norms` set to 0 for rows never returned (special and unused
+    tokens are stored but never indexed)."""
     never = [artifact.TOKEN_KINDS.index(k) for k in ("special", "unused")]
     indexed = ~np.isin(kinds, never) & (norms > 0)
     norms[~indexed] = 0.0
     keys = np.flatnonzero(indexed).astype(np.uint64)
     if len(keys) < 2:
         raise SourceError(f"{spec}: fewer than two non-special, non-zero rows to index")
-    return norms, keys, unit_rows(rows, norms, keys)
+    return keys
 
 
 def _write_labels(writer: artifact.ArtifactWriter, labels: dict[str, list[str]]) -> dict[str, LabelScheme]:
@@ -252,38 +295,71 @@ def _write_labels(writer: artifact.ArtifactWriter, labels: dict[str, list[str]])
     return schemes
 
 
+def _donor_table(raw: dict[str, Any]) -> artifact.TableInfo:
+    if raw.get("table"):
+        return msgspec.convert(raw["table"], artifact.TableInfo)
+    return artifact.TableInfo("exact", "numpy")  # every artifact before TableInfo has an exact table
+
+
+def _table(method: str, writer: artifact.ArtifactWriter, rows: Any, norms: np.ndarray, keys: np.ndarray,
+           options: BuildOptions, update: Callable[[int, int], None]) -> Table:  # fmt: skip
+    """The neighbour table by loaders/neighbour_table.py: exact over float32 unit rows, or the
+    index's candidates re-ranked over the stored matrix read in blocks."""
+    if method == "exact":
+        unit = unit_rows(rows, norms, keys.astype(np.int64))
+        return exact_table(
+            unit, keys, options.knn, workers=options.workers, scratch=writer.dir, progress=update
+        )
+    from usearch.index import Index
+
+    index = Index.restore(str(writer.path(artifact.INDEX)), view=True)
+    stored = UnitRows(MappedRows.npy(writer.path(artifact.MATRIX)), norms)
+    return hnsw_table(index, stored, keys, options.knn, candidates=options.candidates, progress=update)
+
+
 def _write_geometry(
     writer: artifact.ArtifactWriter,
-    unit: np.ndarray,
+    made: Labelled,
+    norms: np.ndarray,
     keys: np.ndarray,
-    vocab_size: int,
     options: BuildOptions,
     progress: Stage,
     donors: list[Path],
-) -> tuple[IndexParams, int]:
-    """The HNSW index and the exact neighbour table: linked from an earlier artifact whose rows hash
-    the same (relabelling is cheap), else built. Returns the index parameters and the table's k."""
+) -> tuple[IndexParams, int, artifact.TableInfo | None]:
+    """The HNSW index and the neighbour table: linked from an earlier artifact whose rows hash the
+    same (relabelling is cheap), else built. Returns the index parameters, the table's k and how
+    the table was made."""
     rows_sha = {n: artifact.sha256_file(writer.path(n)) for n in (artifact.MATRIX, artifact.NORMS)}
     reuse = reusable_geometry(donors, rows_sha, options)
     if reuse is not None:
-        donor, count = reuse
+        donor, count, table = reuse
         for name in GEOMETRY_FILES:
             _link_or_copy(donor / name, writer.path(name))
-        return msgspec.structs.replace(options.index, count=count), (
-            min(options.knn, count - 1) if options.knn > 0 else 0
-        )
+        k = min(options.knn, count - 1) if options.knn > 0 else 0
+        return msgspec.structs.replace(options.index, count=count), k, table if k else None
     with stage(progress, "index", len(keys)) as bar:
-        index = build_index(unit, keys, options.index, writer.path(artifact.INDEX), bar.update)
+        index = build_index(
+            lambda ids: unit_rows(made.rows, norms, ids),
+            keys,
+            options.index,
+            writer.path(artifact.INDEX),
+            bar.update,
+        )
     if options.knn <= 0:
-        return index, 0
-    with stage(progress, "neighbour table", len(keys)) as bar:
-        ids, sims = knn_table(unit, keys, options.knn, progress=bar.update)
-    full_ids = np.full((vocab_size, ids.shape[1]), -1, dtype=np.int32)
-    full_sims = np.full((vocab_size, ids.shape[1]), np.nan, dtype=np.float32)
+        return index, 0, None
+    method = choose(options.table, len(keys), int(made.rows.shape[1]))
+    with stage(progress, f"neighbour table ({method})", len(keys)) as bar:
+        t = _table(method, writer, made.rows, norms, keys, options, bar.update)
+    ids, sims = t.ids, t.sims
+    info = artifact.TableInfo(
+        t.method, t.backend, t.candidates, round(t.recall, 4), t.sample, t.workers, round(t.seconds, 1)
+    )
+    full_ids = np.full((len(norms), ids.shape[1]), -1, dtype=np.int32)
+    full_sims = np.full((len(norms), ids.shape[1]), np.nan, dtype=np.float32)
     full_ids[keys.astype(np.int64)], full_sims[keys.astype(np.int64)] = ids, sims
     writer.save_array(artifact.KNN_IDS, full_ids)
     writer.save_array(artifact.KNN_SIMS, full_sims)
-    return index, int(ids.shape[1])
+    return index, int(ids.shape[1]), info
 
 
 def _write_tokenizer_checks(
@@ -352,11 +428,12 @@ def _build(
     if existing is not None:
         return existing, False
     made = _extract_and_label(source, spec, progress)
-    rows = made.rows
-    norms, keys, unit = _indexed_rows(rows, made.kinds, spec)
+    count = len(made.extracted.tokens)
     with artifact.writing(out) as writer:
-        stored = rows.astype(np.float16 if options.dtype == "f16" else np.float32)
-        writer.save_array(artifact.MATRIX, stored)
+        with stage(progress, "rows", 1) as bar:
+            norms = _write_rows(writer, made.rows, count, options.dtype, spec)
+            keys = _indexed_keys(norms, made.kinds, spec)
+            bar.update(1, 1)
         writer.save_array(artifact.NORMS, norms)
         writer.save_vocab(artifact.Vocab(raw=made.extracted.tokens, display=made.display))
         writer.save_array(artifact.KINDS, made.kinds)
@@ -364,17 +441,17 @@ def _build(
         writer.save_array(artifact.LANGUAGE_SCORES, made.languages.scores)
         schemes = _write_labels(writer, made.labels)
         segmenter = _write_tokenizer_checks(writer, made, progress)
-        index, knn_k = _write_geometry(writer, unit, keys, len(rows), options, progress, donors or [])
+        index, knn_k, table = _write_geometry(writer, made, norms, keys, options, progress, donors or [])
         word_pool = _write_word_pool(writer, made, segmenter, norms, options, progress)
         fields: dict[str, Any] = {
             "format_version": artifact.FORMAT_VERSION,
             "name": made.extracted.name,
             "family": made.extracted.family,
             "source": artifact.SourceInfo(source.kind, source.location, fingerprint),
-            "vocab_size": len(rows),
+            "vocab_size": count,
             "source_rows": int(made.extracted.matrix.shape[0]),
-            "dim": int(rows.shape[1]),
-            "dtype": str(stored.dtype),
+            "dim": int(made.rows.shape[1]),
+            "dtype": "float16" if options.dtype == "f16" else "float32",
             "original_dtype": made.extracted.original_dtype,
             "byte_level": made.vocabulary == "byte-level-bpe",
             "vocabulary": made.vocabulary,
@@ -385,6 +462,7 @@ def _build(
             "labels": schemes,
             "index": index,
             "knn_k": knn_k,
+            "table": table,
             "loader_version": LOADER_VERSION,
             "build_key": key,
             "languages": made.languages.info,

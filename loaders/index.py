@@ -11,7 +11,6 @@ from pathlib import Path
 
 import numpy as np
 
-from geometry.topk import top_k_rows
 from loaders.artifact import IndexParams
 
 Progress = Callable[[int, int], None]
@@ -25,23 +24,33 @@ def unit_rows(matrix: np.ndarray, norms: np.ndarray, rows: np.ndarray | slice = 
 
 
 def build_index(
-    unit: np.ndarray, keys: np.ndarray, params: IndexParams, path: Path, progress: Progress | None = None
+    unit_of: Callable[[np.ndarray], np.ndarray],
+    keys: np.ndarray,
+    params: IndexParams,
+    path: Path,
+    progress: Progress | None = None,
 ) -> IndexParams:
+    """Add the rows `keys` in blocks (`unit_of(block_keys)` gives their unit rows) and save."""
     from usearch.index import Index
 
-    index = Index(
-        ndim=unit.shape[1],
-        metric=params.metric,
-        dtype=params.dtype,
-        connectivity=params.connectivity,
-        expansion_add=params.expansion_add,
-        expansion_search=params.expansion_search,
-    )
+    index = None
     step = 8192
     for start in range(0, len(keys), step):
-        index.add(keys[start : start + step], unit[start : start + step], threads=0)
+        block = keys[start : start + step]
+        unit = unit_of(block.astype(np.int64))
+        if index is None:
+            index = Index(
+                ndim=unit.shape[1],
+                metric=params.metric,
+                dtype=params.dtype,
+                connectivity=params.connectivity,
+                expansion_add=params.expansion_add,
+                expansion_search=params.expansion_search,
+            )
+        index.add(block, unit, threads=0)
         if progress:
             progress(min(start + step, len(keys)), len(keys))
+    assert index is not None  # keys is never empty (build._indexed_rows)
     index.save(str(path))
     return IndexParams(
         metric=params.metric,
@@ -56,19 +65,9 @@ def build_index(
 def knn_table(
     unit: np.ndarray, keys: np.ndarray, k: int, block: int = 1024, progress: Progress | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Exact top-k cosine neighbours (query excluded) of every indexed row, in token ids.
+    """Exact top-k cosine neighbours (query excluded) of every indexed row, in token ids
+    (loaders/neighbour_table.py; kept as the small entry point the analyses' tests use)."""
+    from loaders.neighbour_table import exact_table
 
-    Returns (ids, sims) of shape (len(keys), k), row i belonging to token keys[i].
-    """
-    k = min(k, len(keys) - 1)
-    ids = np.empty((len(keys), k), dtype=np.int32)
-    sims = np.empty((len(keys), k), dtype=np.float32)
-    for start in range(0, len(keys), block):
-        stop = min(start + block, len(keys))
-        scores = unit[start:stop] @ unit.T
-        scores[np.arange(stop - start), np.arange(start, stop)] = -np.inf  # the query itself
-        local, sims[start:stop] = top_k_rows(scores, k)
-        ids[start:stop] = keys[local]
-        if progress:
-            progress(stop, len(keys))
-    return ids, sims
+    table = exact_table(unit, keys, k, block=block, device="", progress=progress)
+    return table.ids, table.sims

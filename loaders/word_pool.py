@@ -40,7 +40,9 @@ def compose_words(
     words: list[str] = []
     language: list[int] = []
     pieces: list[int] = []
-    vectors: list[np.ndarray] = []
+    # One preallocated float32 block, filled in place: at 4,096 dimensions a list plus np.stack
+    # would hold the 50,000 rows twice (1.6 GB).
+    matrix = np.empty((len(languages) * size, rows.shape[1]), dtype=np.float32)
     for j, lang in enumerate(languages):
         for word in wordfreq.top_n_list(lang, size, wordlist=WORDLIST):
             if not word.isalpha():
@@ -52,13 +54,12 @@ def compose_words(
             norm = float(np.linalg.norm(vector))
             if norm == 0:
                 continue
-            vectors.append(vector / norm)
+            matrix[len(words)] = vector / norm
             words.append(word)
             language.append(j)
             pieces.append(len(ids))
         progress(j + 1, len(languages))
-    matrix = np.stack(vectors) if vectors else np.empty((0, rows.shape[1]), dtype=np.float32)
-    return matrix.astype(np.float32), WordPoolWords(list(languages), words, language, pieces)
+    return matrix[: len(words)], WordPoolWords(list(languages), words, language, pieces)
 
 
 def pool_means(index: object, matrix: np.ndarray, k: int = CSLS_K) -> np.ndarray:

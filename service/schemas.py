@@ -33,6 +33,15 @@ class IndexOut(Response):
     count: int
 
 
+class NeighbourTableOut(Response):
+    k: int  # neighbours per token
+    method: str  # exact | hnsw (the index's candidates re-ranked by exact cosine)
+    backend: str  # numpy | torch:<device> | usearch
+    candidates: int  # hnsw: candidates per token before the re-rank (0 for exact)
+    recall: float  # recall@k against exact brute force on `sample` seeded tokens (1.0 for exact)
+    sample: int
+
+
 class LabelSchemeOut(Response):
     unicode_version: str
     description: str
@@ -61,7 +70,7 @@ class ModelOut(Response):
     original_dtype: str
     byte_level: bool
     index: IndexOut
-    exact_neighbours: int
+    exact_neighbours: int  # the neighbour table's k (kept for clients; see neighbour_table)
     label_schemes: dict[str, LabelSchemeOut]
     checksum: str
     vocabulary: str  # how the vocabulary segments text (see vocabulary_description)
@@ -69,6 +78,7 @@ class ModelOut(Response):
     kinds: dict[str, int]  # tokens per kind: special, byte, word-initial, continuation, unused
     description: str  # what the table is, in the source's terms ("" when the source does not say)
     languages: LanguagesInfoOut | None = None
+    neighbour_table: NeighbourTableOut | None = None  # None when the artifact has no table
 
 
 class DimensionShare(Response):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 import struct
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -263,3 +263,90 @@ def vec_file(path: Path) -> tuple[list[str], np.ndarray]:
 
 
 __all__ = ["WORD_MARK"]
+
+
+LLM_LANGUAGES = (
+    "en", "de", "fr", "es", "it", "pt", "nl", "pl", "cs", "sv", "fi", "hu", "tr", "vi", "id",
+    "ru", "uk", "bg", "el", "ar", "fa", "he", "hi", "bn", "ta", "ur", "ja", "zh", "ko", "mk",
+)  # fmt: skip
+LLM_SPECIALS = ["<pad>", "<eos>", "<bos>", "<unk>"]
+
+
+def llm_vocabulary(rows: int) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """`rows` pieces the way a large multilingual SentencePiece vocabulary looks: specials, then real
+    frequent words of 30 languages in 13 scripts, word-initial ('▁') and as continuations, taken
+    round-robin by frequency rank. Returns (pieces, language index or -1, rank within language)."""
+    import wordfreq
+
+    lists = [wordfreq.top_n_list(lang, rows // 2, wordlist="best") for lang in LLM_LANGUAGES]
+    pieces, language, rank = list(LLM_SPECIALS), [-1] * len(LLM_SPECIALS), [0] * len(LLM_SPECIALS)
+    seen = set(pieces)
+    for r in range(max(map(len, lists))):
+        for marker in ("▁", ""):
+            for j, words in enumerate(lists):
+                piece = marker + words[r] if r < len(words) else ""
+                if piece and piece not in seen and len(pieces) < rows:
+                    seen.add(piece)
+                    pieces.append(piece)
+                    language.append(j)
+                    rank.append(r)
+        if len(pieces) >= rows:
+            break
+    while len(pieces) < rows:  # only for shapes beyond the word lists
+        pieces.append(f"▁x{len(pieces)}")
+        language.append(-1)
+        rank.append(len(pieces))
+    return pieces, np.asarray(language), np.asarray(rank)
+
+
+def _write_bf16_tensor(path: Path, name: str, shape: tuple[int, int], blocks: Iterator[np.ndarray]) -> None:
+    """A one-tensor BF16 safetensors file written block by block (never the whole table in memory)."""
+    size = shape[0] * shape[1] * 2
+    raw = json.dumps({name: {"dtype": "BF16", "shape": list(shape), "data_offsets": [0, size]}}).encode()
+    raw += b" " * (-len(raw) % 8)
+    with open(path, "wb") as fh:
+        fh.write(struct.pack("<Q", len(raw)) + raw)
+        for block in blocks:
+            fh.write(
+                (np.ascontiguousarray(block, dtype=np.float32).view(np.uint32) >> 16).astype("<u2").tobytes()
+            )
+
+
+def llm_checkpoint(directory: Path | str, rows: int, dim: int, seed: int = 0, block: int = 8192) -> list[str]:
+    """A Llama-layout checkpoint of an LLM-sized multilingual vocabulary: `model.embed_tokens.weight`
+    (rows x dim, BF16) in the first of two shards, a norm in the second, the index JSON, config and a
+    unigram tokenizer over `llm_vocabulary`. Rows have cluster structure, so neighbours mean
+    something: a direction per language, a shared direction per frequency-rank bucket ('topic', so
+    words of similar rank in different languages are near each other) and noise."""
+    directory = Path(directory)
+    pieces, language, rank = llm_vocabulary(rows)
+    tokenizer = unigram_tokenizer(pieces, LLM_SPECIALS.index("<unk>"), LLM_SPECIALS)
+    _save_tokenizer(
+        directory,
+        tokenizer,
+        {
+            "model_type": "llama",
+            "architectures": ["LlamaForCausalLM"],
+            "vocab_size": rows,
+            "hidden_size": dim,
+        },
+        {"bos_token": "<bos>", "eos_token": "<eos>", "unk_token": "<unk>", "pad_token": "<pad>"},
+    )
+    rng = np.random.default_rng(seed)
+    lang_dirs = rng.standard_normal((len(LLM_LANGUAGES) + 1, dim)).astype(np.float32)
+    topics = rng.standard_normal((max(16, rows // 64), dim)).astype(np.float32)
+
+    def blocks() -> Iterator[np.ndarray]:
+        for lo in range(0, rows, block):
+            hi = min(lo + block, rows)
+            noise = np.random.default_rng([seed, lo]).standard_normal((hi - lo, dim), dtype=np.float32)
+            yield 0.02 * (
+                0.8 * lang_dirs[language[lo:hi]] + topics[(rank[lo:hi] // 4) % len(topics)] + 0.6 * noise
+            )
+
+    shards = ["model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors"]
+    _write_bf16_tensor(directory / shards[0], "model.embed_tokens.weight", (rows, dim), blocks())
+    write_safetensors(directory / shards[1], {"model.norm.weight": np.ones(dim, np.float32)})
+    weight_map = {"model.embed_tokens.weight": shards[0], "model.norm.weight": shards[1]}
+    (directory / "model.safetensors.index.json").write_text(json.dumps({"weight_map": weight_map}))
+    return pieces

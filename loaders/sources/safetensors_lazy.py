@@ -1,7 +1,8 @@
 """Read one tensor out of safetensors files without loading the rest (memory-mapped).
 
 The format: 8-byte little-endian header length, a JSON header {name: {dtype, shape, data_offsets}},
-then the raw bytes. safetensors' own numpy reader cannot give BF16, so we map the bytes ourselves.
+then the raw bytes. safetensors' own numpy reader cannot give BF16, so we map the bytes ourselves
+(the embedding table through loaders/rows.py, read in blocks).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from loaders.errors import SourceError
+from loaders.rows import MappedRows
 
 _DTYPES = {"F32": "<f4", "F16": "<f2", "BF16": "<u2", "F64": "<f8"}
 INDEX_FILE = "model.safetensors.index.json"
@@ -70,6 +72,9 @@ def load_tensor(path: Path, name: str) -> tuple[np.ndarray, str]:
     count = int(np.prod(shape))
     if (end - begin) != count * np.dtype(_DTYPES[dtype]).itemsize:
         raise SourceError(f"{path}: tensor {name} byte size does not match its shape")
+    if len(shape) == 2:  # the embedding table: read in blocks, converted to float32 as it is read
+        mapped = MappedRows(path, start + begin, "bf16" if dtype == "BF16" else _DTYPES[dtype], shape)
+        return mapped, dtype.lower()  # type: ignore[return-value]
     raw = np.memmap(path, dtype=_DTYPES[dtype], mode="r", offset=start + begin, shape=shape)
     if dtype == "BF16":  # bfloat16 is the top half of a float32
         return (raw.astype(np.uint32) << 16).view(np.float32), dtype.lower()

@@ -20,6 +20,13 @@ from service.registry import LoadedModel
 from service.usecases.tokens import find_tokens, token_out
 
 
+def table_out(m: artifact.Manifest) -> s.NeighbourTableOut | None:
+    if m.knn_k == 0:
+        return None
+    t = m.table or artifact.TableInfo("exact", "numpy")  # artifacts before TableInfo: exact
+    return s.NeighbourTableOut(m.knn_k, t.method, t.backend, t.candidates, t.recall, t.sample)
+
+
 def model_out(model: LoadedModel) -> s.ModelOut:
     m = model.manifest
     schemes = {
@@ -62,6 +69,7 @@ def model_out(model: LoadedModel) -> s.ModelOut:
             m.languages.prior,
             m.languages.min_share,
         ),
+        neighbour_table=table_out(m),
     )
 
 

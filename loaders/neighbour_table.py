@@ -1,0 +1,282 @@
+"""The neighbour table: top-k cosine neighbours (query excluded) of every indexed row, in token ids.
+
+Two methods, recorded in the manifest (artifact.TableInfo) and shown by /v1/models:
+
+- `exact`: brute force in row blocks. The product and the selection mask go into reused buffers (a
+  fresh 1 GB result per block costs more in page faults than the product itself) and the top-k is
+  read by `geometry.topk.top_k_rows`. Blocks are independent, so `workers` processes share them; with torch
+  installed and an accelerator present the product and the top-k run there instead.
+- `hnsw`: the HNSW index's candidates for every row, re-ranked by exact cosines of the stored
+  rows (read through loaders.rows.MappedRows, so the build never holds the table in float32). Its
+  recall@k against exact brute force is measured on a seeded sample of rows and recorded.
+
+`auto` takes `exact` up to EXACT_LIMIT multiply-adds (the packaged models) or when an accelerator is
+present, `hnsw` beyond (256k x 4,096 exact is ~37 min of product alone on 2 cores).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from geometry.topk import top_k_rows
+
+Progress = Callable[[int, int], None]
+
+EXACT_LIMIT = 1e14  # rows^2 x dim multiply-adds up to which `auto` stays exact (e5: 2.4e13)
+METHODS = ("auto", "exact", "hnsw")
+BLOCK = 1024
+RERANK_BLOCK = 64  # queries whose candidate rows are gathered at once (64 x 200 x 4,096 x 4 B = 210 MB)
+RECALL_SAMPLE = 1000
+
+
+@dataclass(frozen=True)
+class Table:
+    ids: np.ndarray  # int32 (len(keys), k), token ids best first
+    sims: np.ndarray  # float32 (len(keys), k)
+    method: str  # exact | hnsw
+    backend: str  # numpy | torch:<device> | usearch
+    candidates: int  # hnsw candidates per row before the re-rank (0: exact)
+    recall: float  # recall@k against brute force on `sample` rows (1.0 for exact)
+    sample: int
+    workers: int
+    seconds: float
+
+
+def accelerator() -> str | None:
+    """'cuda' or 'mps' when torch is installed and sees one, else None."""
+    try:
+        import torch
+    except ImportError:
+        return None
+    if torch.cuda.is_available():
+        return "cuda"
+    mps = getattr(torch.backends, "mps", None)
+    return "mps" if mps is not None and mps.is_available() else None
+
+
+def choose(method: str, rows: int, dim: int) -> str:
+    if method != "auto":
+        return method
+    return "exact" if accelerator() is not None or float(rows) ** 2 * dim <= EXACT_LIMIT else "hnsw"
+
+
+# --- exact ------------------------------------------------------------------------------------
+
+
+def _exact_blocks(
+    unit: np.ndarray, start: int, stop: int, k: int, block: int, progress: Progress | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Local ids and sims of rows [start, stop) against all rows of `unit`."""
+    n = len(unit)
+    buffer = np.empty((min(block, stop - start), n), dtype=np.float32)
+    mask = np.empty(buffer.shape, dtype=bool)
+    ids = np.empty((stop - start, k), dtype=np.int32)
+    sims = np.empty((stop - start, k), dtype=np.float32)
+    for lo in range(start, stop, block):
+        hi = min(lo + block, stop)
+        scores = buffer[: hi - lo]
+        np.matmul(unit[lo:hi], unit.T, out=scores)
+        scores[np.arange(hi - lo), np.arange(lo, hi)] = -np.inf  # the query itself
+        ids[lo - start : hi - start], sims[lo - start : hi - start] = top_k_rows(scores, k, mask)
+        if progress:
+            progress(hi, len(unit))
+    return ids, sims
+
+
+def _worker_blocks(
+    path: str, start: int, stop: int, k: int, block: int
+) -> tuple[int, np.ndarray, np.ndarray]:
+    unit = np.load(path, mmap_mode="r")  # shared through the page cache, not copied per process
+    ids, sims = _exact_blocks(unit, start, stop, k, block)
+    return start, ids, sims
+
+
+def _exact_processes(
+    unit: np.ndarray, k: int, block: int, workers: int, scratch: Path, progress: Progress | None
+) -> tuple[np.ndarray, np.ndarray]:
+    path = scratch / "unit.npy"
+    np.save(path, unit)
+    ids = np.empty((len(unit), k), dtype=np.int32)
+    sims = np.empty((len(unit), k), dtype=np.float32)
+    # Each process gets an equal share of the BLAS threads; spawned children read it at import.
+    threads = max(1, (os.cpu_count() or 1) // workers)
+    saved = {v: os.environ.get(v) for v in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")}
+    os.environ.update(dict.fromkeys(saved, str(threads)))
+    try:
+        import multiprocessing
+
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+            # a few tasks per process, each many blocks long: every task allocates its buffers once
+            span = block * max(1, -(-len(unit) // (block * workers * 4)))
+            bounds = [(lo, min(lo + span, len(unit))) for lo in range(0, len(unit), span)]
+            futures = [pool.submit(_worker_blocks, str(path), lo, hi, k, block) for lo, hi in bounds]
+            done = 0
+            for future in as_completed(futures):
+                lo, part_ids, part_sims = future.result()
+                ids[lo : lo + len(part_ids)], sims[lo : lo + len(part_ids)] = part_ids, part_sims
+                done += len(part_ids)
+                if progress:
+                    progress(done, len(unit))
+    finally:
+        for var, value in saved.items():
+            if value is None:
+                os.environ.pop(var, None)
+            else:
+                os.environ[var] = value
+        path.unlink(missing_ok=True)
+    return ids, sims
+
+
+def _exact_torch(
+    unit: np.ndarray, k: int, block: int, device: str, progress: Progress | None
+) -> tuple[np.ndarray, np.ndarray]:
+    import torch
+
+    on = torch.from_numpy(np.ascontiguousarray(unit)).to(device)
+    ids = np.empty((len(unit), k), dtype=np.int32)
+    sims = np.empty((len(unit), k), dtype=np.float32)
+    for lo in range(0, len(unit), block):
+        hi = min(lo + block, len(unit))
+        scores = on[lo:hi] @ on.T
+        rows = torch.arange(hi - lo, device=device)
+        scores[rows, rows + lo] = -float("inf")
+        values, local = torch.topk(scores, k, dim=1)  # sorted, best first
+        ids[lo:hi], sims[lo:hi] = local.cpu().numpy(), values.cpu().numpy()
+        if progress:
+            progress(hi, len(unit))
+    return ids, sims
+
+
+def exact_table(
+    unit: np.ndarray,
+    keys: np.ndarray,
+    k: int,
+    *,
+    block: int = BLOCK,
+    workers: int = 1,
+    device: str | None = None,
+    scratch: Path | None = None,
+    progress: Progress | None = None,
+) -> Table:
+    """Exact table over float32 unit rows (row i is token keys[i]). `device` forces torch there
+    ('cpu' in tests) and '' forces numpy; by default torch is used only when it sees an accelerator."""
+    began = time.perf_counter()
+    k = min(k, len(keys) - 1)
+    if device is None:
+        device = accelerator()
+    if device:
+        local, sims = _exact_torch(unit, k, block, device, progress)
+        backend = f"torch:{device}"
+    elif workers > 1:
+        local, sims = _exact_processes(unit, k, block, workers, scratch or Path("."), progress)
+        backend = "numpy"
+    else:
+        local, sims = _exact_blocks(unit, 0, len(unit), k, block, progress)
+        backend = "numpy"
+    ids = keys.astype(np.int32)[local]
+    return Table(ids, sims, "exact", backend, 0, 1.0, 0, workers, time.perf_counter() - began)
+
+
+# --- hnsw, re-ranked ---------------------------------------------------------------------------
+
+
+class UnitRows:
+    """Unit float32 rows gathered by id from a table (an array or loaders.rows.MappedRows)."""
+
+    def __init__(self, rows: Any, norms: np.ndarray) -> None:
+        self.rows = rows
+        self.scale = np.where(norms > 0, norms, 1.0).astype(np.float32)
+
+    def unit(self, ids: np.ndarray) -> np.ndarray:
+        block = np.asarray(self.rows[ids], dtype=np.float32)
+        block /= self.scale[ids][..., None]
+        return block
+
+
+def _rerank(
+    rows: UnitRows, queries: np.ndarray, candidates: np.ndarray, k: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Top-k of each query's candidate ids (-1 = none) by exact cosine; the query itself excluded."""
+    ids = np.empty((len(queries), k), dtype=np.int32)
+    sims = np.empty((len(queries), k), dtype=np.float32)
+    for lo in range(0, len(queries), RERANK_BLOCK):
+        hi = min(lo + RERANK_BLOCK, len(queries))
+        cand = candidates[lo:hi]
+        valid = (cand >= 0) & (cand != queries[lo:hi, None])
+        vectors = rows.unit(np.where(valid, cand, 0))
+        scores = np.matmul(vectors, rows.unit(queries[lo:hi])[:, :, None])[:, :, 0]
+        scores[~valid] = -np.inf
+        order = np.argsort(-scores, axis=1, kind="stable")[:, :k]
+        ids[lo:hi] = np.take_along_axis(cand, order, axis=1)
+        sims[lo:hi] = np.take_along_axis(scores, order, axis=1)
+    missing = ~np.isfinite(sims)  # fewer than k candidates: the table's "no neighbour" marks
+    ids[missing], sims[missing] = -1, np.nan
+    return ids, sims
+
+
+def brute_force(
+    rows: UnitRows, queries: np.ndarray, keys: np.ndarray, k: int, chunk: int = 16384
+) -> np.ndarray:
+    """Exact top-k ids of `queries` over the indexed rows, streaming column chunks (for recall)."""
+    q = rows.unit(queries)
+    best_ids = np.full((len(queries), k), -1, dtype=np.int64)
+    best = np.full((len(queries), k), -np.inf, dtype=np.float32)
+    for lo in range(0, len(keys), chunk):
+        cols = keys[lo : lo + chunk].astype(np.int64)
+        scores = q @ rows.unit(cols).T
+        scores[queries[:, None] == cols[None, :]] = -np.inf
+        merged = np.concatenate([best, scores], axis=1)
+        merged_ids = np.concatenate([best_ids, np.broadcast_to(cols, scores.shape)], axis=1)
+        top, _ = top_k_rows(merged, k)
+        best = np.take_along_axis(merged, top.astype(np.int64), axis=1)
+        best_ids = np.take_along_axis(merged_ids, top.astype(np.int64), axis=1)
+    return best_ids
+
+
+def recall_at_k(found: np.ndarray, truth: np.ndarray) -> float:
+    """Mean share of each row's true top-k that `found` holds."""
+    hits = [len(np.intersect1d(f, t)) for f, t in zip(found, truth, strict=True)]
+    return float(np.mean(hits) / truth.shape[1]) if len(hits) else 1.0
+
+
+def hnsw_table(
+    index: Any,
+    rows: UnitRows,
+    keys: np.ndarray,
+    k: int,
+    *,
+    candidates: int = 0,
+    block: int = 4096,
+    sample: int = RECALL_SAMPLE,
+    seed: int = 0,
+    progress: Progress | None = None,
+) -> Table:
+    """Every indexed row's HNSW candidates (`candidates`, default 2k) re-ranked exactly; recall@k
+    measured against brute force on `sample` seeded rows."""
+    began = time.perf_counter()
+    k = min(k, len(keys) - 1)
+    want = min(max(candidates or 2 * k, k + 1), len(keys))
+    ids = np.empty((len(keys), k), dtype=np.int32)
+    sims = np.empty((len(keys), k), dtype=np.float32)
+    for lo in range(0, len(keys), block):
+        queries = keys[lo : lo + block].astype(np.int64)
+        found = index.search(rows.unit(queries), want, threads=0)
+        cand = np.asarray(found.keys, dtype=np.int64).reshape(len(queries), -1)
+        counts = np.asarray(found.counts).reshape(-1)
+        cand[np.arange(cand.shape[1])[None, :] >= counts[:, None]] = -1
+        ids[lo : lo + len(queries)], sims[lo : lo + len(queries)] = _rerank(rows, queries, cand, k)
+        if progress:
+            progress(lo + len(queries), len(keys))
+    rng = np.random.default_rng(seed)
+    picked = np.sort(rng.choice(len(keys), size=min(sample, len(keys)), replace=False))
+    truth = brute_force(rows, keys[picked].astype(np.int64), keys, k)
+    recall = recall_at_k(ids[picked], truth)
+    return Table(ids, sims, "hnsw", "usearch", want, recall, len(picked), 1, time.perf_counter() - began)
