@@ -5,6 +5,7 @@ start-up time; memory of 1 and 2 workers; latency of token, filtered, vector and
 separability and diversity times; and an i8 index against the f16 one (recall@10, latency, size).
 
 Usage: python bench/llm_scale.py [--rows 256000] [--dim 4096] [--work DIR] [--table auto]
+       python bench/llm_scale.py --work DIR --table-again   (the table stage alone, on that build)
 tests/e2e/test_llm_scale.py runs this same script on a small shape.
 """
 
@@ -204,6 +205,25 @@ def index_dtypes(art: Path, sample: int, seed: int = 0) -> None:
     i8_path.unlink()
 
 
+def table_again(art: Path, options: BuildOptions) -> None:
+    """The build's table stage alone, by the same function, on the artifact already built."""
+    from loaders.build import _table
+
+    norms = np.load(art / artifact.NORMS)
+    keys = np.flatnonzero(norms > 0).astype(np.uint64)
+    stored = artifact.read_manifest(art).files[artifact.MATRIX].size
+    Path("/proc/self/clear_refs").write_text("5")
+    began = time.perf_counter()
+    table = _table("hnsw", artifact.ArtifactWriter(art), None, norms, keys, options, lambda done, total: None)
+    peak = status_kb("VmHWM") * 1024
+    print("| stage | wall | peak RSS | peak RSS / stored f16 matrix | recall@100 |")
+    print("| --- | --- | --- | --- | --- |")
+    print(
+        f"| neighbour table (hnsw), alone | {time.perf_counter() - began:.1f} s | {peak / 1e9:.2f} GB"
+        f" | {peak / stored:.2f}x | {table.recall:.4f} on {table.sample} rows |"
+    )
+
+
 def main() -> None:
     cli = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     cli.add_argument("--rows", type=int, default=256_000)
@@ -213,9 +233,15 @@ def main() -> None:
     cli.add_argument("--workers", type=int, default=1, help="processes sharing an exact table")
     cli.add_argument("--requests", type=int, default=200, help="requests per latency row")
     cli.add_argument("--sample", type=int, default=500, help="queries for the i8/f16 recall")
+    cli.add_argument(
+        "--table-again", action="store_true", help="only re-run the table stage on the built artifact"
+    )
     args = cli.parse_args()
     work = args.work or Path(tempfile.mkdtemp(prefix="llm-scale-"))
     checkpoint, art = work / "checkpoint", work / "artifacts" / "llm"
+    if args.table_again:
+        table_again(art, BuildOptions(table="hnsw"))
+        return
     shutil.rmtree(work / "artifacts", ignore_errors=True)
     print(f"shape {args.rows:,} x {args.dim:,}, work dir {work}")
 

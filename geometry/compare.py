@@ -9,7 +9,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,7 +29,7 @@ class Comparison:
     canonical: list[float]  # top singular values, largest first
 
 
-def shared_tokens(a: list[str], b: list[str]) -> tuple[np.ndarray, np.ndarray]:
+def shared_tokens(a: Sequence[str], b: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     """Ids in A and in B of the token strings both vocabularies hold, in A's order."""
     where_b = {token: i for i, token in enumerate(b)}
     pairs = [(i, where_b[token]) for i, token in enumerate(a) if token in where_b]

@@ -6,6 +6,10 @@ An artifact is a directory:
     matrix.npy           vocab_size x dim embedding rows (float16 or float32), memory-mappable
     norms.npy            float32 L2 norm of every row (0 for rows the index leaves out)
     vocab.json           {"raw": [...], "display": [...]} token strings in id order
+    strings.bin          the same strings as one UTF-8 buffer (display forms only where they differ),
+    string_offsets.npy   int64 2 x (vocab_size + 1): raw and display offsets into it, and
+    string_order.npy     int64 id * 2 + from_display per distinct string, in string order
+                         (loaders/strings.py; mapped by the service instead of building lists)
     labels_paper.npy     uint16 code per token into manifest.labels["paper"].names
     labels_unicode.npy   uint16 code per token into manifest.labels["unicode"].names
     labels_language.npy  uint16 code per token into manifest.labels["language"].names (optional)
@@ -34,15 +38,18 @@ import hashlib
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 import numpy as np
 
 from loaders.errors import ArtifactError
+
+if TYPE_CHECKING:
+    from loaders.strings import StringIndex, TokenStrings
 
 FORMAT_VERSION = 1
 
@@ -58,6 +65,9 @@ LANGUAGE_GUESS = "language_guess.npy"
 LANGUAGE_SCORES = "language_scores.npy"
 REACHABLE = "reachable.npy"  # int8 per token: 1 reachable, 0 unreachable, -1 not checked (optional)
 WORD_POOL = "word_pool.npy"
+STRINGS = "strings.bin"
+STRING_OFFSETS = "string_offsets.npy"
+STRING_ORDER = "string_order.npy"
 WORD_POOL_WORDS = "word_pool.json"
 WORD_POOL_R = "word_pool_r.npy"
 # The model's tokenizer, by kind (Manifest.tokenizer); read by loaders/segmenter.py.
@@ -226,8 +236,30 @@ class ArtifactWriter:
     def save_array(self, name: str, array: np.ndarray[Any, Any]) -> None:
         np.save(self.dir / name, array, allow_pickle=False)
 
+    def save_blocks(
+        self, name: str, shape: tuple[int, ...], dtype: Any, blocks: Iterable[np.ndarray[Any, Any]]
+    ) -> None:
+        """An array written block by block (the bytes np.save writes for their concatenation), so the
+        whole array is never in memory."""
+        dtype = np.dtype(dtype)
+        header = {"descr": np.lib.format.dtype_to_descr(dtype), "fortran_order": False, "shape": shape}
+        written = 0
+        with open(self.dir / name, "wb") as fh:
+            np.lib.format.write_array_header_1_0(fh, header)
+            for block in blocks:
+                fh.write(np.ascontiguousarray(block, dtype=dtype).tobytes())
+                written += block.size
+        if written != int(np.prod(shape)):
+            raise ArtifactError(f"{name}: wrote {written} values for shape {shape}")
+
     def save_vocab(self, vocab: Vocab) -> None:
+        from loaders.strings import pack
+
         (self.dir / VOCAB).write_bytes(msgspec.json.encode(vocab))
+        buffer, offsets, order = pack(vocab.raw, vocab.display)
+        (self.dir / STRINGS).write_bytes(buffer)
+        self.save_array(STRING_OFFSETS, offsets)
+        self.save_array(STRING_ORDER, order)
 
     def finish(self, manifest_without_files: dict[str, Any]) -> Manifest:
         files = {
@@ -304,15 +336,32 @@ def verify(directory: Path, manifest: Manifest, checksums: bool = True) -> None:
                 raise ArtifactError(f"{directory}: {name} fails its sha256 check (corrupted)")
 
 
-def open_array(directory: Path, name: str, rows: int) -> np.ndarray[Any, Any]:
-    """Memory-map a .npy file and check its row count."""
+def open_array(directory: Path, name: str, rows: int | None) -> np.ndarray[Any, Any]:
+    """Memory-map a .npy file and check its row count (None: any)."""
     try:
         array: np.ndarray[Any, Any] = np.load(directory / name, mmap_mode="r", allow_pickle=False)
     except (ValueError, OSError) as exc:
         raise ArtifactError(f"{directory}: {name} cannot be read ({exc})") from exc
-    if array.shape[0] != rows:
+    if rows is not None and array.shape[0] != rows:
         raise ArtifactError(f"{directory}: {name} has {array.shape[0]} rows, expected {rows}")
     return array
+
+
+def open_strings(directory: Path, manifest: Manifest) -> tuple[TokenStrings, TokenStrings, StringIndex]:
+    """The vocabulary as mapped string tables (raw, display, lookup); artifacts built before them get
+    the same tables from vocab.json."""
+    from loaders.strings import mapped, pack, tables
+
+    if STRINGS not in manifest.files:
+        vocab = read_vocab(directory, manifest)
+        return tables(*pack(vocab.raw, vocab.display))
+    offsets = open_array(directory, STRING_OFFSETS, 2)
+    if offsets.shape != (2, manifest.vocab_size + 1):
+        raise ArtifactError(f"{directory}: {STRING_OFFSETS} does not hold {manifest.vocab_size} tokens")
+    try:
+        return tables(mapped(directory / STRINGS), offsets, open_array(directory, STRING_ORDER, None))
+    except (OSError, ValueError) as exc:
+        raise ArtifactError(f"{directory}: {STRINGS} cannot be read ({exc})") from exc
 
 
 def read_vocab(directory: Path, manifest: Manifest) -> Vocab:

@@ -28,7 +28,7 @@ from loaders.labels import (
 from loaders.languages import LanguageLabels, label_languages
 from loaders.neighbour_table import Table, UnitRows, choose, exact_table, hnsw_table
 from loaders.reachability import reachability
-from loaders.rows import MappedRows
+from loaders.rows import MappedRows, return_freed_memory
 from loaders.segmenter import Segmenter, segmenter_from
 from loaders.sources import Extracted, Source, parse_source
 from loaders.vocab import display_forms, looks_byte_level
@@ -200,15 +200,13 @@ def _link_or_copy(source: Path, target: Path) -> None:
 def _drop_word_lists() -> None:
     """wordfreq keeps every list it read for the life of the process: ~1 GB after labelling with 42
     languages, which a 256k x 4,096 build needs for the index (issue 17: peak RSS)."""
-    import gc
-
     import wordfreq
 
     wordfreq.get_frequency_dict.cache_clear()
     wordfreq.get_frequency_list.cache_clear()
     wordfreq.top_n_list.cache_clear()
     wordfreq._wf_cache.clear()
-    gc.collect()
+    return_freed_memory()
 
 
 @dataclass(frozen=True)
@@ -248,23 +246,20 @@ ROW_BLOCK = 8192
 
 
 def _write_rows(writer: artifact.ArtifactWriter, rows: Any, count: int, dtype: str, spec: str) -> np.ndarray:
-    """Stream the vocabulary's `count` rows into the stored matrix, one float32 block at a time
-    (the bytes np.save would write); returns every row's float32 norm."""
-    stored = np.dtype(np.float16 if dtype == "f16" else np.float32)
+    """Stream the vocabulary's `count` rows into the stored matrix, one float32 block at a time;
+    returns every row's float32 norm."""
     norms = np.empty(count, dtype=np.float32)
-    header = {
-        "descr": np.lib.format.dtype_to_descr(stored),
-        "fortran_order": False,
-        "shape": (count, rows.shape[1]),
-    }
-    with open(writer.path(artifact.MATRIX), "wb") as fh:
-        np.lib.format.write_array_header_1_0(fh, header)
+
+    def blocks() -> Iterator[np.ndarray]:
         for lo in range(0, count, ROW_BLOCK):
             block = np.asarray(rows[lo : min(lo + ROW_BLOCK, count)], dtype=np.float32)
             if not np.isfinite(block).all():
                 raise SourceError(f"{spec}: embedding table holds NaN or infinite values (corrupted?)")
             norms[lo : lo + len(block)] = np.linalg.norm(block, axis=1)
-            fh.write(block.astype(stored).tobytes())
+            yield block
+
+    stored = np.float16 if dtype == "f16" else np.float32
+    writer.save_blocks(artifact.MATRIX, (count, int(rows.shape[1])), stored, blocks())
     return norms
 
 
@@ -313,7 +308,7 @@ def _table(method: str, writer: artifact.ArtifactWriter, rows: Any, norms: np.nd
     from usearch.index import Index
 
     index = Index.restore(str(writer.path(artifact.INDEX)), view=True)
-    stored = UnitRows(MappedRows.npy(writer.path(artifact.MATRIX)), norms)
+    stored = UnitRows(MappedRows.npy(writer.path(artifact.MATRIX), scattered=True), norms)
     return hnsw_table(index, stored, keys, options.knn, candidates=options.candidates, progress=update)
 
 
@@ -396,13 +391,24 @@ def _write_word_pool(
     from usearch.index import Index
 
     languages = list(options.word_pool_languages)
-    with stage(progress, "word pool", len(languages)) as bar:
-        matrix, words = compose_words(
-            made.rows, norms, made.display, segmenter, languages, options.word_pool_size, bar.update
-        )
     index = Index.restore(str(writer.path(artifact.INDEX)), view=True)
-    writer.save_array(artifact.WORD_POOL, matrix.astype(np.float16))
-    writer.save_array(artifact.WORD_POOL_R, pool_means(index, matrix))
+    words = artifact.WordPoolWords(languages, [], [], [])
+    parts: list[np.ndarray] = []
+    means: list[np.ndarray] = []
+    with stage(progress, "word pool", len(languages)) as bar:
+        for j, lang in enumerate(languages):  # one language at a time: float32 rows of 5,000 words at most
+            matrix, got = compose_words(
+                made.rows, norms, made.display, segmenter, [lang], options.word_pool_size
+            )
+            means.append(pool_means(index, matrix))
+            parts.append(matrix.astype(np.float16))
+            words.words.extend(got.words)
+            words.language.extend([j] * len(got.words))
+            words.pieces.extend(got.pieces)
+            bar.update(j + 1, len(languages))
+    rows = sum(len(p) for p in parts)
+    writer.save_blocks(artifact.WORD_POOL, (rows, int(made.rows.shape[1])), np.float16, parts)
+    writer.save_array(artifact.WORD_POOL_R, np.concatenate(means))
     writer.path(artifact.WORD_POOL_WORDS).write_bytes(msgspec.json.encode(words))
     return artifact.PoolInfo(
         languages,

@@ -4,10 +4,12 @@ Two methods, recorded in the manifest (artifact.TableInfo) and shown by /v1/mode
 
 - `exact`: brute force in row blocks. The product and the selection mask go into reused buffers (a
   fresh 1 GB result per block costs more in page faults than the product itself) and the top-k is
-  read by `geometry.topk.top_k_rows`. Blocks are independent, so `workers` processes share them; with torch
-  installed and an accelerator present the product and the top-k run there instead.
-- `hnsw`: the HNSW index's candidates for every row, re-ranked by exact cosines of the stored
-  rows (read through loaders.rows.MappedRows, so the build never holds the table in float32). Its
+  read by `geometry.topk.top_k_rows`. Blocks are independent, so `workers` processes share them
+  (one BLAS thread each: the selection is single-threaded numpy, so two processes keep both cores
+  busy). With torch installed and an accelerator present the product and top-k run there instead.
+- `hnsw`: the HNSW index's candidates for every row, ranked by exact cosine: the index's own
+  distances when it holds f16/f32 vectors (exact on those), else (i8) re-ranked over the stored rows
+  read through loaders.rows.MappedRows, so the build never holds the table in float32. Its
   recall@k against exact brute force is measured on a seeded sample of rows and recorded.
 
 `auto` takes `exact` up to EXACT_LIMIT multiply-adds (the packaged models) or when an accelerator is
@@ -33,7 +35,7 @@ Progress = Callable[[int, int], None]
 EXACT_LIMIT = 1e14  # rows^2 x dim multiply-adds up to which `auto` stays exact (e5: 2.4e13)
 METHODS = ("auto", "exact", "hnsw")
 BLOCK = 1024
-RERANK_BLOCK = 64  # queries whose candidate rows are gathered at once (64 x 200 x 4,096 x 4 B = 210 MB)
+RERANK_BLOCK = 32  # queries whose candidate rows are gathered at once (32 x 200 x 4,096 x 4 B = 105 MB)
 RECALL_SAMPLE = 1000
 
 
@@ -100,12 +102,20 @@ def _worker_blocks(
 
 
 def _exact_processes(
-    unit: np.ndarray, k: int, block: int, workers: int, scratch: Path, progress: Progress | None
+    unit: np.ndarray,
+    k: int,
+    block: int,
+    workers: int,
+    scratch: Path,
+    progress: Progress | None,
+    stop: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
+    """Rows [0, stop) (default: all) in tasks spread over `workers` spawned processes."""
     path = scratch / "unit.npy"
     np.save(path, unit)
-    ids = np.empty((len(unit), k), dtype=np.int32)
-    sims = np.empty((len(unit), k), dtype=np.float32)
+    stop = len(unit) if stop is None else stop
+    ids = np.empty((stop, k), dtype=np.int32)
+    sims = np.empty((stop, k), dtype=np.float32)
     # Each process gets an equal share of the BLAS threads; spawned children read it at import.
     threads = max(1, (os.cpu_count() or 1) // workers)
     saved = {v: os.environ.get(v) for v in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")}
@@ -115,8 +125,8 @@ def _exact_processes(
 
         with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
             # a few tasks per process, each many blocks long: every task allocates its buffers once
-            span = block * max(1, -(-len(unit) // (block * workers * 4)))
-            bounds = [(lo, min(lo + span, len(unit))) for lo in range(0, len(unit), span)]
+            span = block * max(1, -(-stop // (block * workers * 4)))
+            bounds = [(lo, min(lo + span, stop)) for lo in range(0, stop, span)]
             futures = [pool.submit(_worker_blocks, str(path), lo, hi, k, block) for lo, hi in bounds]
             done = 0
             for future in as_completed(futures):
@@ -124,7 +134,7 @@ def _exact_processes(
                 ids[lo : lo + len(part_ids)], sims[lo : lo + len(part_ids)] = part_ids, part_sims
                 done += len(part_ids)
                 if progress:
-                    progress(done, len(unit))
+                    progress(done, stop)
     finally:
         for var, value in saved.items():
             if value is None:
@@ -201,24 +211,32 @@ class UnitRows:
         return block
 
 
+def _ranked(
+    queries: np.ndarray, candidates: np.ndarray, scores: np.ndarray, k: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Top-k of each query's candidate ids (-1 = none) by `scores`; the query itself excluded."""
+    valid = (candidates >= 0) & (candidates != queries[:, None])
+    scores = np.where(valid, scores, -np.inf)
+    order = np.argsort(-scores, axis=1, kind="stable")[:, :k]
+    ids = np.take_along_axis(candidates, order, axis=1).astype(np.int32)
+    sims = np.take_along_axis(scores, order, axis=1).astype(np.float32)
+    missing = ~np.isfinite(sims)  # fewer than k candidates: the table's "no neighbour" marks
+    ids[missing], sims[missing] = -1, np.nan
+    return ids, sims
+
+
 def _rerank(
     rows: UnitRows, queries: np.ndarray, candidates: np.ndarray, k: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Top-k of each query's candidate ids (-1 = none) by exact cosine; the query itself excluded."""
+    """Top-k of each query's candidates by exact cosine of the stored rows (for quantised indexes)."""
     ids = np.empty((len(queries), k), dtype=np.int32)
     sims = np.empty((len(queries), k), dtype=np.float32)
     for lo in range(0, len(queries), RERANK_BLOCK):
         hi = min(lo + RERANK_BLOCK, len(queries))
         cand = candidates[lo:hi]
-        valid = (cand >= 0) & (cand != queries[lo:hi, None])
-        vectors = rows.unit(np.where(valid, cand, 0))
+        vectors = rows.unit(np.where(cand >= 0, cand, 0))
         scores = np.matmul(vectors, rows.unit(queries[lo:hi])[:, :, None])[:, :, 0]
-        scores[~valid] = -np.inf
-        order = np.argsort(-scores, axis=1, kind="stable")[:, :k]
-        ids[lo:hi] = np.take_along_axis(cand, order, axis=1)
-        sims[lo:hi] = np.take_along_axis(scores, order, axis=1)
-    missing = ~np.isfinite(sims)  # fewer than k candidates: the table's "no neighbour" marks
-    ids[missing], sims[missing] = -1, np.nan
+        ids[lo:hi], sims[lo:hi] = _ranked(queries[lo:hi], cand, scores, k)
     return ids, sims
 
 
@@ -266,13 +284,23 @@ def hnsw_table(
     want = min(max(candidates or 2 * k, k + 1), len(keys))
     ids = np.empty((len(keys), k), dtype=np.int32)
     sims = np.empty((len(keys), k), dtype=np.float32)
+    # An index holding f16/f32 vectors computes exact cosines of them: its order is the re-rank. One
+    # holding i8 vectors gives quantised distances: its candidates are re-ranked over the stored rows.
+    exact_distances = str(getattr(index, "dtype", "f16")).rsplit(".", 1)[-1].lower() in ("f16", "f32", "f64")
     for lo in range(0, len(keys), block):
         queries = keys[lo : lo + block].astype(np.int64)
         found = index.search(rows.unit(queries), want, threads=0)
         cand = np.asarray(found.keys, dtype=np.int64).reshape(len(queries), -1)
         counts = np.asarray(found.counts).reshape(-1)
         cand[np.arange(cand.shape[1])[None, :] >= counts[:, None]] = -1
-        ids[lo : lo + len(queries)], sims[lo : lo + len(queries)] = _rerank(rows, queries, cand, k)
+        if exact_distances:
+            distances = np.asarray(found.distances, dtype=np.float32).reshape(len(queries), -1)
+            distances[cand < 0] = np.inf  # slots past a row's count hold no distance
+            cosine = 1.0 - distances
+            got = _ranked(queries, cand, cosine, k)
+        else:
+            got = _rerank(rows, queries, cand, k)
+        ids[lo : lo + len(queries)], sims[lo : lo + len(queries)] = got
         if progress:
             progress(lo + len(queries), len(keys))
     rng = np.random.default_rng(seed)

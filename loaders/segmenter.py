@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import math
 import re
+import zlib
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import msgspec
@@ -27,6 +28,7 @@ import numpy as np
 
 from loaders.artifact import TOKENIZER_FILES, Manifest
 from loaders.errors import ArtifactError
+from loaders.strings import ENCODING, TokenStrings
 from loaders.vocab import WORD_MARK
 
 UNKNOWN_PENALTY = 10.0  # SentencePiece's: an unknown character scores the lowest piece score minus this
@@ -73,16 +75,48 @@ class SentencePieceSegmenter(Segmenter):
         return list(self.processor.encode(text))
 
 
+class PieceLookup:
+    """piece -> id without a dict: the pieces' sorted CRC-32s and their ids, checked against the pieces
+    themselves (a dict of e5's 250k pieces keeps ~35 MB of str objects alive in every worker; a
+    TokenStrings table is hashed from its buffer without decoding). Equal pieces resolve to the last
+    id, as a dict filled in id order would."""
+
+    def __init__(self, pieces: Sequence[str], skip: int) -> None:
+        if isinstance(pieces, TokenStrings):
+            encoded: Iterable[bytes] = pieces.encoded()
+            lengths = pieces.char_lengths()
+        else:
+            encoded = (p.encode(*ENCODING) for p in pieces)
+            lengths = np.fromiter((len(p) for p in pieces), dtype=np.int64, count=len(pieces))
+        hashes = np.fromiter((zlib.crc32(b) for b in encoded), dtype=np.uint32, count=len(pieces))
+        usable = lengths > 0
+        usable[skip] = False
+        ids = np.flatnonzero(usable)
+        order = np.argsort(hashes[ids], kind="stable")
+        self.hashes, self.ids, self.pieces = hashes[ids][order], ids[order], pieces
+        self.longest = int(lengths[ids].max()) if len(ids) else 1
+
+    def get(self, text: str) -> int | None:
+        h = zlib.crc32(text.encode(*ENCODING))
+        i = int(self.hashes.searchsorted(h, side="right")) - 1
+        while i >= 0 and self.hashes[i] == h:
+            ident = int(self.ids[i])
+            if self.pieces[ident] == text:
+                return ident
+            i -= 1
+        return None
+
+
 class UnigramSegmenter(Segmenter):
     kind = "unigram"
 
-    def __init__(self, table: UnigramTable, pieces: list[str]) -> None:
+    def __init__(self, table: UnigramTable, pieces: Sequence[str]) -> None:
         self.unk = table.unk
-        self.scores = table.scores
+        self.scores = np.asarray(table.scores, dtype=np.float64)  # not 250k Python floats per worker
         self.normalization = table.normalization
-        self.lookup = {p: i for i, p in enumerate(pieces) if p and i != table.unk}
-        self.longest = max((len(p) for p in self.lookup), default=1)
-        self.unknown_score = min(table.scores) - UNKNOWN_PENALTY
+        self.lookup = PieceLookup(pieces, table.unk)
+        self.longest = self.lookup.longest
+        self.unknown_score = float(self.scores.min()) - UNKNOWN_PENALTY
 
     def normalized(self, text: str) -> str:
         mapped = "".join(self.normalization.get(ch, ch) for ch in text)
@@ -122,7 +156,7 @@ def poolable(ids: Sequence[int], display: Sequence[str], norms: np.ndarray) -> l
     return [i for i in ids if norms[i] > 0 and display[i] != WORD_MARK]
 
 
-def segmenter_from(kind: str, data: bytes, pieces: list[str]) -> Segmenter:
+def segmenter_from(kind: str, data: bytes, pieces: Sequence[str]) -> Segmenter:
     if kind == "tokenizers":
         return TokenizersSegmenter(data)
     if kind == "sentencepiece":
@@ -132,7 +166,7 @@ def segmenter_from(kind: str, data: bytes, pieces: list[str]) -> Segmenter:
     raise ArtifactError(f"unknown tokenizer kind {kind!r}; known: {', '.join(TOKENIZER_FILES)}")
 
 
-def load_segmenter(directory: Path, manifest: Manifest, pieces: list[str]) -> Segmenter | None:
+def load_segmenter(directory: Path, manifest: Manifest, pieces: Sequence[str]) -> Segmenter | None:
     """The artifact's tokenizer, or None when the artifact carries none (then text queries are refused)."""
     if not manifest.tokenizer:
         return None

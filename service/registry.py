@@ -6,9 +6,7 @@ lookup tables, per-label id lists, the CSLS neighbourhood means.
 
 from __future__ import annotations
 
-import bisect
 import difflib
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +19,9 @@ from geometry.translation import neighbourhood_means
 from loaders import artifact
 from loaders.artifact import Manifest
 from loaders.errors import ArtifactError
+from loaders.rows import return_freed_memory
 from loaders.segmenter import Segmenter, load_segmenter
+from loaders.strings import StringIndex, TokenStrings
 from service.errors import InvalidInput, MissingLabels, OutOfRange, UnknownLabel, UnknownModel, UnknownToken
 from service.language_labels import LanguageDetail, LanguageTable
 from service.settings import Settings
@@ -59,7 +59,13 @@ class WordPool:
             (directory / artifact.WORD_POOL_WORDS).read_bytes(), type=artifact.WordPoolWords
         )
         matrix = artifact.open_array(directory, artifact.WORD_POOL, info.rows)
-        norms = np.linalg.norm(np.asarray(matrix, dtype=np.float32), axis=1).astype(np.float32)
+        norms = np.empty(len(matrix), dtype=np.float32)
+        for lo in range(
+            0, len(matrix), 8192
+        ):  # blocks: at 4,096 dimensions the whole pool is 800 MB in float32
+            norms[lo : lo + 8192] = np.linalg.norm(
+                np.asarray(matrix[lo : lo + 8192], dtype=np.float32), axis=1
+            )
         rows_of: dict[str, list[int]] = {}
         for row, word in enumerate(stored.words):
             rows_of.setdefault(word, []).append(row)
@@ -84,8 +90,8 @@ class LoadedModel:
     directory: Path
     manifest: Manifest
     space: Space
-    raw: list[str]
-    display: list[str]
+    raw: TokenStrings
+    display: TokenStrings  # the same object as raw where the forms are equal (SentencePiece)
     kinds: np.ndarray
     labels: dict[str, Labels]
     csls_r: np.ndarray
@@ -95,23 +101,17 @@ class LoadedModel:
     word_pool: WordPool | None = None
     reachable: np.ndarray | None = None  # int8 per token (loaders/reachability.py); None: not checked
     derived: dict[str, Any] = field(default_factory=dict)  # computed on first use (vocabulary health)
-    by_string: dict[str, int] = field(default_factory=dict)
-    sorted_strings: list[str] = field(default_factory=list)
-    sorted_ids: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    strings: StringIndex | None = None  # ids by raw or display form (built from them when None)
     label_combination: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     label_sets: dict[int, dict[str, str]] = field(default_factory=dict)
     checksum: str = ""  # the manifest's (a hash over the file list: computed once, keys every request)
 
     def __post_init__(self) -> None:
         self.checksum = self.manifest.checksum
-        # Display forms first, so that raw forms (equal for SentencePiece) win for the same string.
-        for ident, text in enumerate(self.display):
-            self.by_string.setdefault(text, ident)
-        for ident, text in enumerate(self.raw):
-            self.by_string[text] = ident
-        pairs = sorted((text, ident) for text, ident in self.by_string.items())
-        self.sorted_strings = [text for text, _ in pairs]
-        self.sorted_ids = np.array([ident for _, ident in pairs], dtype=np.int64)
+        if self.strings is None:
+            from loaders.strings import sort_order
+
+            self.strings = StringIndex(self.raw, self.display, sort_order(self.raw, self.display))
         # one integer per token naming its labels in every scheme (mixed radix over the schemes)
         combination = np.zeros(len(self.raw), dtype=np.int64)
         for labels in self.labels.values():
@@ -134,8 +134,9 @@ class LoadedModel:
         if not text.startswith(WORD_MARK):
             tries.insert(1 if not prefer_word else 0, (WORD_MARK + text, "word-initial"))
         for form, how in tries:
-            if form in self.by_string:
-                return self.by_string[form], how
+            ident = self.index.get(form)
+            if ident is not None:
+                return ident, how
         return None
 
     def resolve(self, text: str) -> tuple[int, str]:
@@ -162,20 +163,15 @@ class LoadedModel:
             )
         return self.word_pool
 
+    @property
+    def index(self) -> StringIndex:
+        assert self.strings is not None  # set in __post_init__
+        return self.strings
+
     def prefix(self, text: str) -> np.ndarray:
         """Ids of tokens whose raw/display form starts with `text`, in string order: one slice of the
         sorted strings (two binary searches), whatever the number of matches."""
-        if not text:
-            return np.asarray(self.sorted_ids)
-        start = bisect.bisect_left(self.sorted_strings, text)
-        last = ord(text[-1])
-        if last == sys.maxunicode:  # no next string to bound the range with: walk it
-            stop = start
-            while stop < len(self.sorted_strings) and self.sorted_strings[stop].startswith(text):
-                stop += 1
-        else:
-            stop = bisect.bisect_left(self.sorted_strings, text[:-1] + chr(last + 1), lo=start)
-        return self.sorted_ids[start:stop]
+        return self.index.prefix(text)
 
     def suggest(self, text: str, n: int = 5) -> list[str]:
         """Close matches from tokens sharing the first characters (cheap on 250k tokens)."""
@@ -311,7 +307,7 @@ def load_model(directory: Path, verify_checksums: bool) -> LoadedModel:
             f"{directory}: matrix has dimension {matrix.shape[1]}, the manifest says {manifest.dim}"
         )
     norms = np.asarray(artifact.open_array(directory, artifact.NORMS, rows))
-    vocab = artifact.read_vocab(directory, manifest)
+    raw, display, strings = artifact.open_strings(directory, manifest)
     knn_ids = knn_sims = None
     if manifest.knn_k:
         knn_ids = artifact.open_array(directory, artifact.KNN_IDS, rows)
@@ -335,9 +331,9 @@ def load_model(directory: Path, verify_checksums: bool) -> LoadedModel:
         directory=directory,
         manifest=manifest,
         space=space,
-        raw=vocab.raw,
-        # SentencePiece vocabularies show pieces as they are: share one list (saves ~30 MB a worker)
-        display=vocab.raw if vocab.display == vocab.raw else vocab.display,
+        raw=raw,
+        display=display,  # the same table as raw where the forms are equal (SentencePiece)
+        strings=strings,
         kinds=np.asarray(artifact.open_array(directory, artifact.KINDS, rows)),
         labels=labels,
         languages=(
@@ -346,7 +342,7 @@ def load_model(directory: Path, verify_checksums: bool) -> LoadedModel:
             else None
         ),
         csls_r=neighbourhood_means(space),
-        segmenter=load_segmenter(directory, manifest, vocab.raw),
+        segmenter=load_segmenter(directory, manifest, raw),
         word_pool=None if manifest.word_pool is None else WordPool.open(directory, manifest.word_pool),
         reachable=(
             np.asarray(artifact.open_array(directory, artifact.REACHABLE, rows))
@@ -363,4 +359,5 @@ def load_registry(settings: Settings) -> Registry:
     duplicated = {n for n in names if names.count(n) > 1}
     if duplicated:
         raise ArtifactError(f"two artifacts are both named {', '.join(sorted(duplicated))}")
+    return_freed_memory()  # what decoding the vocabularies freed
     return Registry(models)

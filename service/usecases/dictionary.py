@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -110,7 +111,7 @@ class Candidates:
 
     space: Space
     r: np.ndarray
-    names: list[str]  # candidate id -> its string
+    names: Sequence[str]  # candidate id -> its string
     pool: WordPool | None = None  # None: tokens
 
     def targets(self, model: LoadedModel, word: str, lang: str | None) -> set[int]:

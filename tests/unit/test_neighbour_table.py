@@ -75,11 +75,13 @@ def test_torch_on_cpu_agrees_with_numpy(data: tuple[np.ndarray, np.ndarray, np.n
     assert table.backend == "torch:cpu"
 
 
-def _index(unit: np.ndarray, keys: np.ndarray, connectivity: int = 16, expansion: int = 128) -> object:
+def _index(
+    unit: np.ndarray, keys: np.ndarray, connectivity: int = 16, expansion: int = 128, dtype: str = "f32"
+) -> object:
     from usearch.index import Index
 
     index = Index(
-        ndim=unit.shape[1], metric="cos", dtype="f32", connectivity=connectivity, expansion_add=expansion
+        ndim=unit.shape[1], metric="cos", dtype=dtype, connectivity=connectivity, expansion_add=expansion
     )
     index.add(keys, unit, threads=1)  # one thread: the same graph every run
     index.expansion_search = expansion
@@ -94,6 +96,17 @@ def test_hnsw_with_every_row_a_candidate_is_exact(data: tuple[np.ndarray, np.nda
     )
     assert_exact(unit, table.ids, table.sims, 10)
     assert (table.method, table.recall, table.sample, table.candidates) == ("hnsw", 1.0, 200, len(keys))
+
+
+def test_an_i8_index_has_its_candidates_re_ranked_over_the_stored_rows(
+    data: tuple[np.ndarray, np.ndarray, np.ndarray],
+) -> None:
+    matrix, norms, keys = data
+    unit = unit_rows(matrix, norms)
+    index = _index(unit, keys, dtype="i8")
+    table = hnsw_table(index, UnitRows(matrix, norms), keys, 10, candidates=len(keys), sample=200)
+    assert_exact(unit, table.ids, table.sims, 10)  # quantised distances would not give exact sims
+    assert table.recall == 1.0
 
 
 def test_hnsw_recall_is_measured_against_brute_force(data: tuple[np.ndarray, np.ndarray, np.ndarray]) -> None:
@@ -145,3 +158,13 @@ def test_mapped_rows_read_bf16_and_release_pages(tmp_path: Path, monkeypatch: py
         )
     np.testing.assert_array_equal(mapped[[3, 1]], expected[[3, 1]])
     np.testing.assert_array_equal(np.asarray(mapped), expected)
+
+
+def test_scattered_rows_gather_the_same_values(tmp_path: Path) -> None:
+    matrix = clustered(300, 8).astype(np.float16)
+    np.save(tmp_path / "m.npy", matrix)
+    ids = np.array([[5, 299], [0, 5]])
+    for scattered in (False, True):  # pages dropped after every read when scattered
+        rows = MappedRows.npy(tmp_path / "m.npy", scattered=scattered)
+        for _ in range(2):
+            np.testing.assert_array_equal(rows[ids], matrix[ids].astype(np.float32))

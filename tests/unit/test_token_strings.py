@@ -1,0 +1,61 @@
+"""Compact token strings and lookups by string: the answers a list and a dict would give."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from loaders.segmenter import PieceLookup
+from loaders.strings import StringIndex, TokenStrings, pack, sort_order, tables
+
+RAW = ["▁the", "ing", "", "▁вода", "水", "▁the", "Ġx", "\ud800"]  # a duplicate, an empty, a lone surrogate
+
+
+def test_token_strings_read_back_every_string() -> None:
+    table = TokenStrings.of(RAW)
+    assert len(table) == len(RAW) and list(table) == RAW and table[-1] == RAW[-1] and table[1:4] == RAW[1:4]
+    assert [table[i] for i in range(len(RAW))] == RAW
+    with pytest.raises(IndexError):
+        table[len(RAW)]
+    assert table.char_lengths().tolist() == [len(t) for t in RAW]
+
+
+def dict_answer(raw: list[str], display: list[str]) -> dict[str, int]:
+    """What the registry held before: display forms first, then raw forms overriding."""
+    found: dict[str, int] = {}
+    for i, text in enumerate(display):
+        found.setdefault(text, i)
+    for i, text in enumerate(raw):
+        found[text] = i
+    return found
+
+
+def test_string_index_answers_as_the_dict_did() -> None:
+    display = ["▁the", "ing", "", "▁вода", "水", "▁the", "▁x", "▁x"]  # byte-level style: Ġx shown as ▁x
+    raw, shown, index = tables(*pack(RAW, display))
+    assert list(raw) == RAW and list(shown) == display and isinstance(index, StringIndex)
+    want = dict_answer(RAW, display)
+    for text in [*want, "▁th", "nothing", "▁x"]:
+        assert index.get(text) == want.get(text), text
+    assert index.get("▁the") == 5  # equal raw forms: the last id
+    assert index.get("▁x") == 6  # a display form (first of two equal ones)
+    assert index.prefix("▁").tolist() == [5, 6, 3]  # ▁the, ▁x, ▁вода in string order
+    assert index.prefix("").tolist() == [want[t] for t in sorted(want)]
+    assert index.prefix("zzz").tolist() == []
+
+
+def test_piece_lookup_answers_as_the_dict_did() -> None:
+    pieces = ["<unk>", "▁a", "b", "", "▁a", "ab", "<unk>", "水の"]
+    want = {p: i for i, p in enumerate(pieces) if p and i != 0}
+    for table in (pieces, TokenStrings.of(pieces)):  # a list (the build) or a mapped table (the service)
+        lookup = PieceLookup(table, skip=0)
+        for text in ["<unk>", "▁a", "b", "ab", "", "c", "▁", "水の"]:
+            assert lookup.get(text) == want.get(text), text
+        assert lookup.longest == 5 and isinstance(lookup.hashes, np.ndarray)
+
+
+def test_sentencepiece_display_takes_no_bytes() -> None:
+    buffer, offsets, order = pack(RAW, RAW)
+    assert len(buffer) == len("".join(RAW[:-1]).encode()) + 3 and (offsets[0] == offsets[1]).all()
+    raw, display, index = tables(buffer, offsets, order)
+    assert display is raw and np.array_equal(order, sort_order(RAW, RAW))
