@@ -6,6 +6,7 @@ separability and diversity times; and an i8 index against the f16 one (recall@10
 
 Usage: python bench/llm_scale.py [--rows 256000] [--dim 4096] [--work DIR] [--table auto]
        python bench/llm_scale.py --work DIR --table-again   (the table stage alone, on that build)
+       python bench/llm_scale.py --work DIR --recall   (that table's recall against two references)
 tests/e2e/test_llm_scale.py runs this same script on a small shape.
 """
 
@@ -224,6 +225,36 @@ def table_again(art: Path, options: BuildOptions) -> None:
     )
 
 
+def recall_check(art: Path, sample: int = 1000, seed: int = 0) -> None:
+    """recall@k of the built table on seeded rows against brute force over (a) the stored rows and
+    (b) the index's own f16 vectors, and how far apart the k-th and (k+1)-th true neighbours are."""
+    from usearch.index import Index
+
+    from loaders.neighbour_table import IndexRows
+
+    manifest = artifact.read_manifest(art)
+    k = manifest.knn_k
+    norms = np.load(art / artifact.NORMS)
+    keys = np.flatnonzero(norms > 0).astype(np.uint64)
+    table = np.load(art / artifact.KNN_IDS, mmap_mode="r")
+    picked = np.sort(np.random.default_rng(seed).choice(len(keys), size=sample, replace=False))
+    queries = keys[picked].astype(np.int64)
+    stored = UnitRows(MappedRows.npy(art / artifact.MATRIX, scattered=True), norms)
+    index = Index.restore(str(art / artifact.INDEX), view=True)
+    print("| reference for recall@k | recall | median gap between true k-th and (k+1)-th cosine |")
+    print("| --- | --- | --- |")
+    for name, rows in (
+        ("stored rows (f16), float32 cosine", stored),
+        ("the index's f16 vectors", IndexRows(index)),
+    ):
+        truth = brute_force(rows, queries, keys, k + 1)
+        q = rows.unit(queries)
+        kth = np.einsum("qd,qd->q", q, rows.unit(truth[:, k - 1]))
+        next_ = np.einsum("qd,qd->q", q, rows.unit(truth[:, k]))
+        recall = recall_at_k(np.asarray(table[queries]), truth[:, :k])
+        print(f"| {name} | {recall:.4f} | {np.median(kth - next_):.2e} |")
+
+
 def main() -> None:
     cli = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     cli.add_argument("--rows", type=int, default=256_000)
@@ -236,9 +267,13 @@ def main() -> None:
     cli.add_argument(
         "--table-again", action="store_true", help="only re-run the table stage on the built artifact"
     )
+    cli.add_argument("--recall", action="store_true", help="only check the built table's recall two ways")
     args = cli.parse_args()
     work = args.work or Path(tempfile.mkdtemp(prefix="llm-scale-"))
     checkpoint, art = work / "checkpoint", work / "artifacts" / "llm"
+    if args.recall:
+        recall_check(art)
+        return
     if args.table_again:
         table_again(art, BuildOptions(table="hnsw"))
         return

@@ -211,6 +211,17 @@ class UnitRows:
         return block
 
 
+class IndexRows:
+    """The index's own (f16/f32, already unit) vectors by id: the reference an index-ranked table's
+    recall is measured against (the stored rows differ by the index's rounding, and near-ties swap)."""
+
+    def __init__(self, index: Any) -> None:
+        self.index = index
+
+    def unit(self, ids: np.ndarray) -> np.ndarray:
+        return np.asarray(self.index.get(np.asarray(ids, dtype=np.int64)), dtype=np.float32)
+
+
 def _ranked(
     queries: np.ndarray, candidates: np.ndarray, scores: np.ndarray, k: int
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -241,7 +252,7 @@ def _rerank(
 
 
 def brute_force(
-    rows: UnitRows, queries: np.ndarray, keys: np.ndarray, k: int, chunk: int = 16384
+    rows: UnitRows | IndexRows, queries: np.ndarray, keys: np.ndarray, k: int, chunk: int = 4096
 ) -> np.ndarray:
     """Exact top-k ids of `queries` over the indexed rows, streaming column chunks (for recall)."""
     q = rows.unit(queries)
@@ -305,6 +316,6 @@ def hnsw_table(
             progress(lo + len(queries), len(keys))
     rng = np.random.default_rng(seed)
     picked = np.sort(rng.choice(len(keys), size=min(sample, len(keys)), replace=False))
-    truth = brute_force(rows, keys[picked].astype(np.int64), keys, k)
+    truth = brute_force(IndexRows(index) if exact_distances else rows, keys[picked].astype(np.int64), keys, k)
     recall = recall_at_k(ids[picked], truth)
     return Table(ids, sims, "hnsw", "usearch", want, recall, len(picked), 1, time.perf_counter() - began)

@@ -37,6 +37,9 @@ def test_llm_scale_bench_builds_serves_and_analyses_a_small_shape(tmp_path: Path
     again = [sys.executable, "bench/llm_scale.py", "--work", str(tmp_path), "--table-again"]
     out = subprocess.run(again, cwd=ROOT, capture_output=True, text=True, timeout=600, check=True).stdout
     assert "| neighbour table (hnsw), alone |" in out and "on 1000 rows |" in out
+    check = [sys.executable, "bench/llm_scale.py", "--work", str(tmp_path), "--recall"]
+    out = subprocess.run(check, cwd=ROOT, capture_output=True, text=True, timeout=600, check=True).stdout
+    assert "| stored rows (f16), float32 cosine |" in out and "| the index's f16 vectors |" in out
     with TestClient(create_app(Settings(artifacts=(art,)))) as client:
         shown = client.get(f"/v1/models/{manifest['name']}").json()["neighbour_table"]
     assert shown == {k: table[k] for k in ("method", "backend", "candidates", "recall", "sample")} | {

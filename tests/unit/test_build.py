@@ -38,6 +38,9 @@ def test_vec_artifact_is_complete_and_verifies(tmp_path: Path, capsys: pytest.Ca
         "index.usearch",
         "knn_ids.npy",
         "knn_sims.npy",
+        "strings.bin",
+        "string_offsets.npy",
+        "string_order.npy",
     }
     assert manifest.labels["unicode"].unicode_version == "18.0.0"
     assert main(["verify", str(out)]) == 0
