@@ -32,7 +32,7 @@ from load import Service  # noqa: E402
 
 from loaders import artifact  # noqa: E402
 from loaders.build import BuildOptions, StageBar, build  # noqa: E402
-from loaders.neighbour_table import UnitRows, brute_force, recall_at_k  # noqa: E402
+from loaders.neighbour_table import METHODS, UnitRows, brute_force, recall_at_k  # noqa: E402
 from loaders.rows import MappedRows  # noqa: E402
 
 STAGE_FILES = {  # which stage writes which files (bytes on disk per stage)
@@ -260,7 +260,7 @@ def main() -> None:
     cli.add_argument("--rows", type=int, default=256_000)
     cli.add_argument("--dim", type=int, default=4096)
     cli.add_argument("--work", type=Path, help="folder for the checkpoint and artifact (default: a temp dir)")
-    cli.add_argument("--table", default="auto", choices=["auto", "exact", "hnsw"])
+    cli.add_argument("--table", default="auto", choices=METHODS)
     cli.add_argument("--workers", type=int, default=1, help="processes sharing an exact table")
     cli.add_argument("--requests", type=int, default=200, help="requests per latency row")
     cli.add_argument("--sample", type=int, default=500, help="queries for the i8/f16 recall")

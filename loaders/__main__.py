@@ -17,6 +17,7 @@ from loaders import artifact
 from loaders.artifact import IndexParams
 from loaders.build import BuildOptions, StageBar, build, build_cached, silent
 from loaders.errors import LoaderError
+from loaders.neighbour_table import METHODS
 
 
 class TqdmBar(StageBar):
@@ -57,7 +58,7 @@ def parser() -> argparse.ArgumentParser:
     )
     b.add_argument(
         "--table",
-        choices=["auto", "exact", "hnsw"],
+        choices=METHODS,
         default="auto",
         help="neighbour table: exact brute force, or the index's candidates re-ranked exactly (recall"
         " measured and recorded); auto: exact up to 1e14 rows^2 x dim, or with an accelerator",

@@ -55,7 +55,7 @@ class BuildOptions:
     dtype: str = "f16"  # stored matrix: f16 | f32
     index: IndexParams = field(default_factory=IndexParams)
     knn: int = 100  # neighbours per token in the table; 0 skips the table
-    table: str = "auto"  # neighbour_table.METHODS: exact | hnsw (candidates re-ranked) | auto
+    table: str = "auto"  # one of neighbour_table.METHODS: auto | exact | hnsw
     candidates: int = 0  # hnsw: candidates per row before the re-rank (0: twice knn)
     workers: int = 1  # processes sharing the exact table (same result: not part of the key)
     tensor: str | None = None  # hf: override the embedding tensor name
