@@ -92,6 +92,7 @@ class LoadedModel:
     space: Space
     raw: TokenStrings
     display: TokenStrings  # the same object as raw where the forms are equal (SentencePiece)
+    strings: StringIndex  # ids by raw or display form (loaders/strings.py)
     kinds: np.ndarray
     labels: dict[str, Labels]
     csls_r: np.ndarray
@@ -101,17 +102,12 @@ class LoadedModel:
     word_pool: WordPool | None = None
     reachable: np.ndarray | None = None  # int8 per token (loaders/reachability.py); None: not checked
     derived: dict[str, Any] = field(default_factory=dict)  # computed on first use (vocabulary health)
-    strings: StringIndex | None = None  # ids by raw or display form (built from them when None)
     label_combination: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     label_sets: dict[int, dict[str, str]] = field(default_factory=dict)
     checksum: str = ""  # the manifest's (a hash over the file list: computed once, keys every request)
 
     def __post_init__(self) -> None:
         self.checksum = self.manifest.checksum
-        if self.strings is None:
-            from loaders.strings import sort_order
-
-            self.strings = StringIndex(self.raw, self.display, sort_order(self.raw, self.display))
         # one integer per token naming its labels in every scheme (mixed radix over the schemes)
         combination = np.zeros(len(self.raw), dtype=np.int64)
         for labels in self.labels.values():
@@ -134,7 +130,7 @@ class LoadedModel:
         if not text.startswith(WORD_MARK):
             tries.insert(1 if not prefer_word else 0, (WORD_MARK + text, "word-initial"))
         for form, how in tries:
-            ident = self.index.get(form)
+            ident = self.strings.get(form)
             if ident is not None:
                 return ident, how
         return None
@@ -163,15 +159,10 @@ class LoadedModel:
             )
         return self.word_pool
 
-    @property
-    def index(self) -> StringIndex:
-        assert self.strings is not None  # set in __post_init__
-        return self.strings
-
     def prefix(self, text: str) -> np.ndarray:
         """Ids of tokens whose raw/display form starts with `text`, in string order: one slice of the
         sorted strings (two binary searches), whatever the number of matches."""
-        return self.index.prefix(text)
+        return self.strings.prefix(text)
 
     def suggest(self, text: str, n: int = 5) -> list[str]:
         """Close matches from tokens sharing the first characters (cheap on 250k tokens)."""
