@@ -1,3 +1,4 @@
 """Offline extraction: a model's input embeddings + vocabulary -> a verified artifact directory."""
 
-LOADER_VERSION = "0.6.0"  # 0.2: languages; 0.3: kinds; 0.4: tokenizers; 0.5: reachability; 0.6: string tables
+# 0.2: languages; 0.3: kinds; 0.4: tokenizers; 0.5: reachability; 0.6: string tables; 0.7: the map
+LOADER_VERSION = "0.7.0"

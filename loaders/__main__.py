@@ -17,6 +17,7 @@ from loaders import artifact
 from loaders.artifact import IndexParams
 from loaders.build import BuildOptions, StageBar, build, build_cached, silent
 from loaders.errors import LoaderError
+from loaders.layout import CHOICES as LAYOUTS
 from loaders.neighbour_table import METHODS
 
 
@@ -71,6 +72,17 @@ def parser() -> argparse.ArgumentParser:
         help="processes sharing the exact table, one BLAS thread each (default: the cores, at most 4;"
         " each holds a 1,024-row block of scores: ~1.3 GB at 250k rows)",
     )
+    b.add_argument(
+        "--layout",
+        choices=LAYOUTS,
+        default=BuildOptions().layout,
+        help="the vocabulary map: UMAP over the neighbour table (seeded; PCA without a table), PCA"
+        " of the unit rows (seconds), or none",
+    )
+    b.add_argument("--layout-seed", type=int, default=0, help="the map's seed (same seed, same map)")
+    b.add_argument(
+        "--layout-epochs", type=int, default=0, help="umap optimisation epochs (0: umap-learn's default)"
+    )
     b.add_argument("--tensor", help="hf: name of the input-embedding tensor")
     b.add_argument(
         "--word-pool-languages",
@@ -123,6 +135,9 @@ def cmd_build(args: argparse.Namespace) -> None:
         table=args.table,
         candidates=max(0, args.candidates),
         workers=args.workers,
+        layout=args.layout,
+        layout_seed=args.layout_seed,
+        layout_epochs=max(0, args.layout_epochs),
     )
     started = time.perf_counter()
     progress = silent if args.quiet else TqdmBar
@@ -154,6 +169,10 @@ def cmd_inspect(args: argparse.Namespace) -> None:
             f"{t.candidates} HNSW candidates re-ranked, recall@{manifest.knn_k} {t.recall} on {t.sample} rows"
         )
         print(f"  table: {t.method} ({t.backend}), {how if t.method == 'hnsw' else 'exact'}, {t.seconds} s")
+    if manifest.layout is not None:
+        m = manifest.layout
+        graph = f", {m.n_neighbors} neighbours, epochs {m.epochs or 'default'}" if m.method == "umap" else ""
+        print(f"  map: {m.method} (seed {m.seed}{graph}), {m.placed} tokens placed, {m.seconds} s")
     for scheme, info in manifest.labels.items():
         codes = artifact.open_array(args.dir, artifact.labels_file(scheme), manifest.vocab_size)
         counts = np.bincount(codes, minlength=len(info.names))

@@ -27,6 +27,8 @@ An artifact is a directory:
     word_pool.npy        float16 unit rows of frequent words composed from their pieces (optional,
     word_pool.json       WordPoolWords: each row's word and language;   loaders/word_pool.py)
     word_pool_r.npy      float32 CSLS neighbourhood mean of each row
+    layout.npy           float16 vocab_size x 2: the vocabulary map's position of each token in [-1, 1]
+                         (NaN outside the index), as manifest.layout says (geometry/layout.py; optional)
 
 Writes go to a sibling temporary directory that is renamed into place at the end, so a crash
 never leaves a half-written artifact behind.
@@ -70,6 +72,7 @@ STRING_OFFSETS = "string_offsets.npy"
 STRING_ORDER = "string_order.npy"
 WORD_POOL_WORDS = "word_pool.json"
 WORD_POOL_R = "word_pool_r.npy"
+LAYOUT = "layout.npy"
 # The model's tokenizer, by kind (Manifest.tokenizer); read by loaders/segmenter.py.
 TOKENIZER_FILES = {
     "tokenizers": "tokenizer.json",
@@ -126,6 +129,17 @@ class TableInfo(msgspec.Struct, frozen=True):
     sample: int = 0
     workers: int = 1
     seconds: float = 0.0  # build time of the table alone
+
+
+class LayoutInfo(msgspec.Struct, frozen=True):
+    """How the vocabulary map was made (geometry/layout.py)."""
+
+    method: str  # umap (over the neighbour table, started from PCA) | pca
+    seed: int = 0
+    n_neighbors: int = 0  # umap: neighbours per token in its graph (self included)
+    epochs: int = 0  # umap: optimisation epochs (0: umap-learn's default for the size)
+    placed: int = 0  # tokens with a position (the indexed ones)
+    seconds: float = 0.0
 
 
 class LabelScheme(msgspec.Struct, frozen=True):
@@ -194,6 +208,7 @@ class Manifest(msgspec.Struct, frozen=True):
     tokenizer: str = ""  # a key of TOKENIZER_FILES; "" when the artifact carries no tokenizer
     word_pool: PoolInfo | None = None  # frequent words composed from pieces (needs the tokenizer)
     table: TableInfo | None = None  # how the neighbour table was made; None: no table, or exact (older)
+    layout: LayoutInfo | None = None  # the vocabulary map (layout.npy); None: built without one
 
     @property
     def checksum(self) -> str:

@@ -26,6 +26,7 @@ from loaders.labels import (
     token_kinds,
 )
 from loaders.languages import LanguageLabels, label_languages
+from loaders.layout import write_layout
 from loaders.neighbour_table import Table, UnitRows, choose, exact_table, hnsw_table
 from loaders.reachability import reachability
 from loaders.rows import MappedRows, return_freed_memory
@@ -61,6 +62,9 @@ class BuildOptions:
     tensor: str | None = None  # hf: override the embedding tensor name
     word_pool_languages: tuple[str, ...] = DEFAULT_LANGUAGES  # word pools (needs a tokenizer)
     word_pool_size: int = DEFAULT_SIZE  # words per language; 0 builds no pool
+    layout: str = "umap"  # the vocabulary map (loaders/layout.py): umap | pca | none
+    layout_seed: int = 0
+    layout_epochs: int = 0  # umap optimisation epochs; 0: umap-learn's default for the size
 
     def key(self, fingerprint: str) -> str:
         params = {**asdict(self), "index": msgspec.to_builtins(self.index), "loader": LOADER_VERSION}
@@ -448,6 +452,11 @@ def _build(
         schemes = _write_labels(writer, made.labels)
         segmenter = _write_tokenizer_checks(writer, made, progress)
         index, knn_k, table = _write_geometry(writer, made, norms, keys, options, progress, donors or [])
+        with stage(progress, f"map layout ({options.layout})", 2) as bar:
+            layout = write_layout(
+                writer, made.rows, norms, keys, options.layout, options.layout_seed,
+                options.layout_epochs, donors or [], _link_or_copy, bar.update,
+            )  # fmt: skip
         word_pool = _write_word_pool(writer, made, segmenter, norms, options, progress)
         fields: dict[str, Any] = {
             "format_version": artifact.FORMAT_VERSION,
@@ -469,6 +478,7 @@ def _build(
             "index": index,
             "knn_k": knn_k,
             "table": table,
+            "layout": layout,
             "loader_version": LOADER_VERSION,
             "build_key": key,
             "languages": made.languages.info,

@@ -15,6 +15,7 @@ from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.static_files import create_static_files_router
 
 from service.api import analyses as analyses_api
+from service.api import maps as maps_api
 from service.api import models as models_api
 from service.api import neighbors as neighbors_api
 from service.api import vocabulary as vocabulary_api
@@ -150,6 +151,7 @@ def create_app(settings: Settings, registry: Registry | None = None) -> Litestar
             neighbors_api.router,
             vocabulary_api.router,
             analyses_api.router,
+            maps_api.router,
             health,
             ready,
             MetricsController,

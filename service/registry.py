@@ -101,6 +101,7 @@ class LoadedModel:
     segmenter: Segmenter | None = None  # the model's tokenizer (None: the artifact carries none)
     word_pool: WordPool | None = None
     reachable: np.ndarray | None = None  # int8 per token (loaders/reachability.py); None: not checked
+    layout: np.ndarray | None = None  # float16 vocab x 2, the vocabulary map (mapped); None: not built
     derived: dict[str, Any] = field(default_factory=dict)  # computed on first use (vocabulary health)
     label_combination: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     label_sets: dict[int, dict[str, str]] = field(default_factory=dict)
@@ -338,6 +339,11 @@ def load_model(directory: Path, verify_checksums: bool) -> LoadedModel:
         reachable=(
             np.asarray(artifact.open_array(directory, artifact.REACHABLE, rows))
             if artifact.REACHABLE in manifest.files
+            else None
+        ),
+        layout=(
+            artifact.open_array(directory, artifact.LAYOUT, rows)
+            if artifact.LAYOUT in manifest.files
             else None
         ),
         load_seconds=time.perf_counter() - started,

@@ -400,5 +400,34 @@ class CompareRequest(Request):
         return self  # the order of the two models is the order of the answer
 
 
+class ExportRequest(Request):
+    """The vocabulary as a file: Parquet (every token: id, forms, kind, labels, map position) or the
+    Embedding Projector's vectors and metadata TSV in a zip (a seeded sample of the chosen subset)."""
+
+    format: Annotated[
+        Literal["parquet", "projector"],
+        Meta(description="parquet: the whole vocabulary; projector: vectors.tsv + metadata.tsv (zip)"),
+    ] = "parquet"
+    limit: Annotated[
+        int,
+        Meta(
+            ge=1,
+            le=100_000,
+            description="projector: points at most (a seeded sample when more match); points x dimensions"
+            " is capped at 8,000,000",
+        ),
+    ] = 10_000
+    kinds: (
+        Annotated[
+            list[Literal["special", "byte", "word-initial", "continuation", "unused"]],
+            Meta(max_length=5, description="projector: token kinds (default: word-initial,continuation)"),
+        ]
+        | None
+    ) = None
+    scripts: Annotated[Names, Meta(description="projector: Unicode scripts to keep")] | None = None
+    languages: Annotated[Names, Meta(description="projector: ISO 639 language labels to keep")] | None = None
+    seed: Seed = 0
+
+
 class NoParams(Request):
     """Endpoints without query parameters (an unknown one is still a 400)."""

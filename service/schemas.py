@@ -325,6 +325,37 @@ class EvaluateOut(Response):
     reachable: float = 0.0  # share of queries with a gold target among the candidates
 
 
+# ------------------------------------------------------------------ the vocabulary map
+
+
+class MapLayoutOut(Response):
+    method: str  # umap (over the neighbour table, started from PCA) | pca
+    seed: int
+    n_neighbors: int  # umap: neighbours per token in its graph, the token itself included
+    epochs: int  # umap: optimisation epochs (0: umap-learn's default for the size)
+    placed: int  # tokens with a position: the indexed ones (special and zero rows are NaN)
+    seconds: float  # time to compute it at build time
+
+
+class MapColumnOut(Response):
+    name: str
+    dtype: str  # little-endian numpy dtype: float16 | uint16 | uint8
+    shape: list[int]
+    bytes: int
+    url: str  # GET it: the raw array, row-major (application/octet-stream)
+    description: str
+
+
+class MapOut(Response):
+    """The vocabulary map of one model: where to fetch each column and what its codes mean."""
+
+    model: str
+    tokens: int
+    layout: MapLayoutOut | None  # None: the artifact was built with --layout none (no xy column)
+    columns: list[MapColumnOut]
+    categories: dict[str, list[str]]  # column -> name of each code (codes are positions)
+
+
 # ------------------------------------------------------------------ analyses
 
 

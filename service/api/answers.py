@@ -8,6 +8,7 @@ or more for clients that accept it; such a representation has its own strong tag
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from typing import Any
 
@@ -65,22 +66,42 @@ async def cached_json(
     max_age: int,
 ) -> Response[bytes]:
     """The encoded answer to `query` from the cache or `compute` (304 when the client holds it)."""
+    return await cached_bytes(
+        request, cache, checksums, endpoint, query, lambda: ENCODER.encode(compute()),
+        media_type=JSON, inline=inline, max_age=max_age,
+    )  # fmt: skip
+
+
+async def cached_bytes(
+    request: Request[Any, Any, Any],
+    cache: ResponseCache,
+    checksums: list[str],
+    endpoint: str,
+    query: msgspec.Struct,
+    compute: Callable[[], bytes],
+    *,
+    media_type: str,
+    inline: bool,
+    max_age: int,
+    headers: dict[str, str] | None = None,
+) -> Response[bytes]:
+    """A body of any media type from the cache or `compute`, with the validators of `cached_json`."""
     try:
         key = cache_key(checksums, endpoint, query)
     except UnicodeEncodeError as exc:  # JSON may carry lone surrogates ("\udcff"): not text
         raise InvalidInput(
             "strings must be valid Unicode text (a lone surrogate was sent)", field="body"
         ) from exc
-    tag = key.rsplit(":", 1)[1]
+    # The whole key: the request's digest alone would give two endpoints (or two builds of an artifact)
+    # that take the same parameters one tag, and a client a 304 for an answer it does not hold.
+    tag = hashlib.blake2b(key.encode(), digest_size=12).hexdigest()
     held = _held(request, tag)
     if held is not None:  # 304 with the ETag of the representation the client holds
         return Response(b"", status_code=304, headers={**validators(request, tag, 0, max_age), "ETag": held})
-    body, hit = await cache.get_or_compute(
-        endpoint, key, lambda: ENCODER.encode(compute()), inline, gone=lambda: disconnected(request)
-    )
-    headers = validators(request, tag, len(body), max_age)
-    headers[CACHE_HEADER] = "hit" if hit else "miss"
-    return Response(body, media_type=JSON, headers=headers)
+    body, hit = await cache.get_or_compute(endpoint, key, compute, inline, gone=lambda: disconnected(request))
+    sent = {**(headers or {}), **validators(request, tag, len(body), max_age)}
+    sent[CACHE_HEADER] = "hit" if hit else "miss"
+    return Response(body, media_type=media_type, headers=sent)
 
 
 ENCODER = msgspec.json.Encoder()

@@ -46,10 +46,13 @@ NUL_PROBLEM = (
     b'{"type":"about:blank","title":"Invalid request","status":400,'
     b'"detail":"the path holds a NUL character","field":"path"}'
 )
+# Scripts come from this server only; 'unsafe-eval' because regl (the map's WebGL layer) compiles its
+# draw calls with Function(): no inline script and no other origin is allowed.
 PAGE_HEADERS = [
     (
         b"content-security-policy",
-        b"default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'",
+        b"default-src 'self'; script-src 'self' 'unsafe-eval'; img-src 'self' data:;"
+        b" style-src 'self' 'unsafe-inline'; frame-ancestors 'none'",
     ),
     (b"referrer-policy", b"no-referrer"),
 ]

@@ -76,7 +76,22 @@ def map_part(model: LoadedModel, args: argparse.Namespace, out: Path) -> str:
     fig = figures.token_map(
         centred @ vt[:2].T, labels, f"{name}: {len(sample)} tokens, PCA", out / f"{name}-map.png"
     )
-    return f"<h3>Tokens by writing system (PCA, like the paper's Fig. 1)</h3>{img(fig)}"
+    parts = f"<h3>Tokens by writing system (PCA, like the paper's Fig. 1)</h3>{img(fig)}"
+    info = model.manifest.layout
+    if model.layout is not None and info is not None:
+        xy = np.asarray(model.layout, dtype=np.float32)
+        how = f"{info.method}, seed {info.seed}" + (
+            f", {info.n_neighbors} neighbours from the table" if info.method == "umap" else ""
+        )
+        whole = figures.vocabulary_map(
+            xy,
+            scripts.codes,
+            scripts.names,
+            f"{name}: all {info.placed:,} tokens ({how})",
+            out / f"{name}-vocabulary-map.png",
+        )
+        parts += f"<h3>The vocabulary map: every token ({html.escape(how)})</h3>{img(whole)}"
+    return parts
 
 
 def diversity_part(model: LoadedModel, args: argparse.Namespace, out: Path) -> tuple[str, str]:

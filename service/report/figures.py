@@ -41,6 +41,28 @@ def token_map(points: np.ndarray, labels: list[str], title: str, path: Path) -> 
     return _save(fig, path)
 
 
+def vocabulary_map(xy: np.ndarray, codes: np.ndarray, names: list[str], title: str, path: Path) -> Path:
+    """Every placed token of the vocabulary map (layout.npy), coloured by its ten most common
+    scripts; the largest groups are drawn first so that small scripts stay visible on top."""
+    fig, ax = plt.subplots(figsize=(8, 8))
+    placed = ~np.isnan(xy[:, 0])
+    counts = np.bincount(codes[placed], minlength=len(names))
+    shown = [int(c) for c in np.argsort(-counts)[:TOP_SCRIPTS] if counts[c] > 0]
+    rest = placed & ~np.isin(codes, shown)
+    ax.scatter(xy[rest, 0], xy[rest, 1], s=0.2, color="#aaaaaa", label="other", rasterized=True, linewidths=0)
+    colours = plt.get_cmap("tab10")
+    for number, code in enumerate(shown):
+        mask = placed & (codes == code)
+        ax.scatter(xy[mask, 0], xy[mask, 1], s=0.2, color=colours(number), label=names[code], rasterized=True,
+                   linewidths=0)  # fmt: skip
+    ax.set_title(title)
+    ax.set_aspect("equal")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.legend(markerscale=12, fontsize=8, loc="best")
+    return _save(fig, path)
+
+
 def histogram(histogram: dict[int, int], mean: float, sd: float, title: str, path: Path) -> Path:
     """Distinct categories among each query's neighbourhood (paper Fig. 5)."""
     fig, ax = plt.subplots(figsize=(7, 4))

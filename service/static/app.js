@@ -7,11 +7,13 @@ const api = async (path) => {
   if (!response.ok) throw new Error(body.detail || response.statusText);
   return body;
 };
-const colour = (label) => {  // a stable colour per script label
+const hue = (label) => {  // a stable hue per label, shared by the lists and the map (map.js)
   let hash = 0;
   for (const ch of label) hash = (hash * 31 + ch.codePointAt(0)) >>> 0;
-  return `hsl(${hash % 360}, 55%, 42%)`;
+  return hash % 360;
 };
+const colour = (label) => `hsl(${hue(label)}, 55%, 42%)`;
+let mapReady = () => {};  // map.js draws the vocabulary map once the models are listed
 const model = () => $("model").value;
 const esc = (text) => String(text).replace(/[&<>"']/g,
   (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
@@ -130,4 +132,4 @@ $("token").addEventListener("keydown", (e) => { if (e.key === "Enter") show(); }
 $("mode").addEventListener("change", show);
 $("language").addEventListener("change", show);
 $("model").addEventListener("change", async () => { await showModel(); await show(); });
-loadModels().then(show).catch((e) => { $("status").textContent = e.message; });
+loadModels().then(() => { mapReady(); return show(); }).catch((e) => { $("status").textContent = e.message; });

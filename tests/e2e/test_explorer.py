@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import shutil
 from pathlib import Path
 
@@ -77,3 +78,70 @@ def test_explorer_shows_neighbours_and_switches_model(server: str, tmp_path: Pat
         browser.close()
     assert not blocked, blocked
     assert (SHOTS / "explorer.png").stat().st_size > 10_000
+
+
+# WebGL without a GPU: Chromium's software rasteriser (SwiftShader), which it only enables when asked.
+WEBGL_FLAGS = [f for f in FLAGS if f != "--disable-gpu"] + [
+    "--use-angle=swiftshader",
+    "--enable-unsafe-swiftshader",
+]
+BACKGROUND = (0x10, 0x14, 0x1C)  # the map's background colour (map.js)
+
+
+@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed")
+def test_map_draws_every_token_and_a_click_loads_the_points_neighbours(server: str) -> None:
+    import matplotlib.image
+    import numpy as np
+
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=WEBGL_FLAGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        problems: list[str] = []
+        # (a job poll that reaches the other worker is a 404 the page answers by asking again: app.js)
+        failed = lambda r: r.status >= 400 and "/v1/jobs/" not in r.url  # noqa: E731
+        page.on("response", lambda r: problems.append(f"{r.status} {r.url}") if failed(r) else None)
+        page.on("pageerror", lambda e: problems.append(str(e)))
+        page.goto(f"{server}/")
+        page.locator("#map-status", has_text="tokens placed by umap").wait_for(timeout=60_000)
+        placed = page.evaluate("MAP.ids.length")
+        assert (
+            placed
+            == page.evaluate("fetch('/v1/models/' + model() + '/map').then(r => r.json())")["layout"][
+                "placed"
+            ]
+        )
+        assert placed > 240_000  # e5: every indexed token of 250,002 drawn
+        shot = matplotlib.image.imread(io.BytesIO(page.locator("#map-frame").screenshot()), format="png")
+        pixels = (shot[..., :3] * 255).round().astype(int).reshape(-1, 3)
+        drawn = np.abs(pixels - np.array(BACKGROUND)).sum(axis=1) > 30
+        assert drawn.mean() > 0.05, drawn.mean()  # the canvas is not blank: points cover part of it
+        assert page.locator("#map-legend li").count() == 16
+        # a click on a point: the form shows that token's neighbours (the existing endpoint)
+        k = page.evaluate("Math.floor(MAP.ids.length / 2)")
+        x, y = page.evaluate(f"MAP.plot.getScreenPosition({k})")
+        box = page.locator("#map-canvas").bounding_box()
+        assert box is not None
+        for _ in range(3):  # the scatter ignores a click it takes for the end of a drag: click again
+            page.mouse.move(box["x"] + x, box["y"] + y)
+            page.wait_for_timeout(300)
+            page.mouse.click(box["x"] + x, box["y"] + y)
+            if page.evaluate("MAP.picked") >= 0:
+                break
+            page.wait_for_timeout(1000)
+        page.wait_for_function("MAP.picked >= 0", timeout=5_000)
+        picked = page.evaluate("MAP.picked")
+        token = page.evaluate(f"fetch('/v1/models/' + model() + '/tokens/{picked}').then(r => r.json())")
+        page.locator("#title", has_text=token["display"]).wait_for()
+        assert page.locator("#results li").count() == 20
+        # the search box flies to a word and selects it
+        page.fill("#map-find", "вода")
+        page.click("#map-go")
+        page.wait_for_function(f"MAP.picked !== {picked}")
+        page.locator("#title", has_text="вода (Cyrillic, ru)").wait_for()  # the word-initial token
+        page.select_option("#map-colour", "language")
+        page.locator("#map-legend li", has_text="ru").first.wait_for()
+        SHOTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(SHOTS / "map.png"), full_page=True)
+        browser.close()
+    assert not problems, problems

@@ -21,6 +21,7 @@ def test_report_for_the_packaged_models_side_by_side(packaged: dict[str, Path], 
     for model in (E5, USE, LLAMA):
         for figure in (
             "map",
+            "vocabulary-map",
             "diversity",
             "mix",
             "separability",
@@ -41,6 +42,7 @@ def test_report_for_the_packaged_models_side_by_side(packaged: dict[str, Path], 
     assert "Side by side" in page and "byte-fallback-bpe" in page and "78.1%" in page
     assert "canonical correlation" in page and "seed 0" in page and "18.0.0" in page
     assert "First merges" in page and "within Latin" in page
+    assert "The vocabulary map: every token (umap, seed 0, 15 neighbours from the table)" in page
 
 
 def test_report_refuses_an_unknown_model(

@@ -41,7 +41,9 @@ def test_vec_artifact_is_complete_and_verifies(tmp_path: Path, capsys: pytest.Ca
         "strings.bin",
         "string_offsets.npy",
         "string_order.npy",
+        "layout.npy",
     }
+    assert manifest.layout is not None and manifest.layout.method == "pca"  # 6 tokens: too few for UMAP
     assert manifest.labels["unicode"].unicode_version == "18.0.0"
     assert main(["verify", str(out)]) == 0
     assert main(["inspect", str(out)]) == 0
@@ -173,3 +175,34 @@ def test_relabelling_reuses_the_index_and_table_of_an_earlier_build(
         spec, tmp_path / "c", cache, builder.BuildOptions(index=artifact.IndexParams(connectivity=8))
     )
     assert not (tmp_path / "a" / artifact.INDEX).samefile(tmp_path / "c" / artifact.INDEX)
+
+
+def test_the_map_is_seeded_reused_by_a_relabelling_build_and_optional(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import loaders.build as builder
+
+    checkpoints.llm_checkpoint(tmp_path / "hf", rows=600, dim=32)
+    spec, cache = f"hf:{tmp_path / 'hf'}", tmp_path / "cache"
+    options = builder.BuildOptions(knn=20, word_pool_size=0)
+    first, _ = builder.build_cached(spec, tmp_path / "a", cache, options)
+    assert first.layout is not None
+    assert (first.layout.method, first.layout.seed, first.layout.n_neighbors) == ("umap", 0, 15)
+    assert first.layout.placed == first.index.count == 596  # every token but the 4 specials
+    positions = np.load(tmp_path / "a" / artifact.LAYOUT)
+    assert positions.dtype == np.float16 and positions.shape == (600, 2)
+    assert np.isnan(positions[:4]).all() and np.abs(positions[4:]).max() == 1.0
+    monkeypatch.setattr(builder, "LOADER_VERSION", "next")  # new labels, same rows and table: linked
+    builder.build_cached(spec, tmp_path / "b", cache, options)
+    assert (tmp_path / "a" / artifact.LAYOUT).samefile(tmp_path / "b" / artifact.LAYOUT)
+    reseeded, _ = builder.build_cached(
+        spec, tmp_path / "c", cache, builder.BuildOptions(knn=20, word_pool_size=0, layout_seed=1)
+    )
+    again = np.load(tmp_path / "c" / artifact.LAYOUT)
+    assert reseeded.layout is not None and reseeded.layout.seed == 1
+    assert again.tobytes() != positions.tobytes()
+    assert main(["inspect", str(tmp_path / "c")]) == 0
+    assert "map: umap (seed 1, 15 neighbours, epochs default), 596 tokens placed" in capsys.readouterr().out
+    assert build(spec, tmp_path / "d", "--layout", "none") == 0
+    assert artifact.read_manifest(tmp_path / "d").layout is None
+    assert not (tmp_path / "d" / artifact.LAYOUT).exists()

@@ -1,0 +1,66 @@
+"""The vocabulary map as columns: positions (float16 x, y) and label codes per token, each served as
+one raw little-endian array, so a browser draws 250k points from ~1.5 MB instead of parsing 250k
+JSON objects. The JSON description names the columns, their dtypes and what each code means."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import msgspec
+import numpy as np
+
+from loaders.artifact import TOKEN_KINDS
+from service import schemas as s
+from service.errors import NotFound
+from service.registry import LoadedModel
+
+XY = "xy"
+KIND = "kind"
+
+
+@dataclass(frozen=True)
+class Column:
+    array: np.ndarray
+    categories: list[str] | None
+    description: str
+
+
+def columns(model: LoadedModel) -> dict[str, Column]:
+    found: dict[str, Column] = {}
+    if model.layout is not None:
+        found[XY] = Column(
+            model.layout, None, "x, y per token in [-1, 1] (NaN: not placed: special or zero rows)"
+        )
+    for scheme, labels in model.labels.items():
+        found[scheme] = Column(labels.codes, labels.names, f"{scheme} label code per token")
+    found[KIND] = Column(model.kinds, list(TOKEN_KINDS), "token kind code per token")
+    return found
+
+
+def map_out(model: LoadedModel) -> s.MapOut:
+    info = model.manifest.layout
+    layout = None if info is None else s.MapLayoutOut(**msgspec.structs.asdict(info))
+    listed = [
+        s.MapColumnOut(
+            name,
+            column.array.dtype.name,
+            list(column.array.shape),
+            int(column.array.nbytes),
+            f"/v1/models/{model.name}/map/{name}",
+            column.description,
+        )
+        for name, column in columns(model).items()
+    ]
+    categories = {name: c.categories for name, c in columns(model).items() if c.categories is not None}
+    return s.MapOut(model.name, len(model.raw), layout, listed, categories)
+
+
+def column_bytes(model: LoadedModel, name: str) -> bytes:
+    """The column's array as little-endian bytes, row-major."""
+    found = columns(model)
+    if name not in found:
+        hint = " (built with --layout none: no map)" if name == XY else ""
+        detail = f"model {model.name} has no map column {name!r}{hint}"
+        raise NotFound(detail, field="column", known=list(found))
+    array = found[name].array
+    return np.ascontiguousarray(array, dtype=array.dtype.newbyteorder("<")).tobytes()
