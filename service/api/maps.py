@@ -71,9 +71,10 @@ async def get_map_column(
 ) -> Response[bytes]:
     query = decoder(r.NoParams).from_query(query_items(request))
     found = svc.registry.get(model)
-    body = maps.column_bytes(found, column)  # a copy of a mapped array: 1 MB for 250k positions
+    maps.column(found, column)  # an unknown column is a 404 before any tag is made
+    body = lambda: maps.column_bytes(found, column)  # noqa: E731 (a mapped array's copy: 1 MB at 250k)
     return await cached_bytes(
-        request, svc.cache, [found.checksum], f"map/{column}", query, lambda: body,
+        request, svc.cache, [found.checksum], f"map/{column}", query, body,
         media_type=OCTETS, inline=True, max_age=svc.settings.http_max_age,
     )  # fmt: skip
 

@@ -55,12 +55,16 @@ def map_out(model: LoadedModel) -> s.MapOut:
     return s.MapOut(model.name, len(model.raw), layout, listed, categories)
 
 
-def column_bytes(model: LoadedModel, name: str) -> bytes:
-    """The column's array as little-endian bytes, row-major."""
+def column(model: LoadedModel, name: str) -> Column:
     found = columns(model)
     if name not in found:
         hint = " (built with --layout none: no map)" if name == XY else ""
         detail = f"model {model.name} has no map column {name!r}{hint}"
         raise NotFound(detail, field="column", known=list(found))
-    array = found[name].array
+    return found[name]
+
+
+def column_bytes(model: LoadedModel, name: str) -> bytes:
+    """The column's array as little-endian bytes, row-major."""
+    array = column(model, name).array
     return np.ascontiguousarray(array, dtype=array.dtype.newbyteorder("<")).tobytes()
