@@ -255,6 +255,26 @@ def recall_check(art: Path, sample: int = 1000, seed: int = 0) -> None:
         print(f"| {name} | {recall:.4f} | {np.median(kth - next_):.2e} |")
 
 
+def serve(art: Path, args: argparse.Namespace, with_queries: bool) -> None:
+    """Start-up and memory of 1 and 2 workers on the built artifact (and, with_queries, latencies)."""
+    manifest = artifact.read_manifest(art)
+    stored = manifest.files[artifact.MATRIX].size
+    for workers in (1, 2):
+        service = Service(workers, artifacts=art.parent)
+        print(f"{workers} worker(s): ready {service.ready_seconds:.2f} s after process start")
+        for pid in service.worker_pids():
+            mem = rollup_kb(pid)
+            private = (mem["Private_Clean"] + mem["Private_Dirty"]) * 1024
+            print(
+                f"  process {pid}: RSS {mem['Rss'] / 1e6:.2f} GB, private {private / 1e6:,.0f} MB"
+                f" ({private / stored:.1%} of the stored matrix), anonymous {mem['Anonymous'] / 1e3:,.0f} MB,"
+                f" shared file pages {mem['Shared_Clean'] / 1e6:.2f} GB"
+            )
+        if with_queries and workers == 1:
+            queries(service.port, manifest.name, args)
+        service.stop()
+
+
 def main() -> None:
     cli = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     cli.add_argument("--rows", type=int, default=256_000)
@@ -268,11 +288,15 @@ def main() -> None:
         "--table-again", action="store_true", help="only re-run the table stage on the built artifact"
     )
     cli.add_argument("--recall", action="store_true", help="only check the built table's recall two ways")
+    cli.add_argument("--serve", action="store_true", help="only start-up and memory of 1 and 2 workers")
     args = cli.parse_args()
     work = args.work or Path(tempfile.mkdtemp(prefix="llm-scale-"))
     checkpoint, art = work / "checkpoint", work / "artifacts" / "llm"
     if args.recall:
         recall_check(art)
+        return
+    if args.serve:
+        serve(art, args, with_queries=False)
         return
     if args.table_again:
         table_again(art, BuildOptions(table="hnsw"))
@@ -319,20 +343,7 @@ def main() -> None:
     )
     print(f"verify (checksums, shapes, index): {time.perf_counter() - began:.1f} s\n")
 
-    for workers in (1, 2):
-        service = Service(workers, artifacts=art.parent)
-        print(f"{workers} worker(s): ready {service.ready_seconds:.2f} s after process start")
-        for pid in service.worker_pids():
-            mem = rollup_kb(pid)
-            private = (mem["Private_Clean"] + mem["Private_Dirty"]) * 1024
-            print(
-                f"  process {pid}: RSS {mem['Rss'] / 1e6:.2f} GB, private {private / 1e6:,.0f} MB"
-                f" ({private / stored:.1%} of the stored matrix),"
-                f" shared file pages {mem['Shared_Clean'] / 1e6:.2f} GB"
-            )
-        if workers == 1:
-            queries(service.port, manifest.name, args)
-        service.stop()
+    serve(art, args, with_queries=True)
 
     print(f"\nindex dtype at {args.dim:,} dimensions, {args.sample} seeded queries:")
     index_dtypes(art, args.sample)

@@ -30,7 +30,7 @@ from loaders.layout import write_layout
 from loaders.neighbour_table import Table, UnitRows, choose, exact_table, hnsw_table
 from loaders.reachability import reachability
 from loaders.rows import MappedRows, return_freed_memory
-from loaders.segmenter import Segmenter, segmenter_from
+from loaders.segmenter import Segmenter, check_texts, compact_unigram, segmenter_from
 from loaders.sources import Extracted, Source, parse_source
 from loaders.vocab import display_forms, looks_byte_level
 from loaders.word_pool import DEFAULT_LANGUAGES, DEFAULT_SIZE, WORDLIST, compose_words, pool_means
@@ -368,6 +368,9 @@ def _write_tokenizer_checks(
     if made.extracted.tokenizer is None:
         return None
     kind, data = made.extracted.tokenizer
+    if kind == "tokenizers":  # a plain Unigram model: the compact form, if it segments the same
+        compact = compact_unigram(data, made.extracted.tokens, check_texts(made.display, made.kinds))
+        kind, data = ("unigram", compact) if compact is not None else (kind, data)
     writer.path(artifact.TOKENIZER_FILES[kind]).write_bytes(data)
     segmenter = segmenter_from(kind, data, made.extracted.tokens)
     with stage(progress, "reachability", len(made.display)) as bar:
@@ -471,7 +474,7 @@ def _build(
             "byte_level": made.vocabulary == "byte-level-bpe",
             "vocabulary": made.vocabulary,
             "description": made.extracted.description,
-            "tokenizer": made.extracted.tokenizer[0] if made.extracted.tokenizer else "",
+            "tokenizer": segmenter.kind if segmenter is not None else "",  # as stored (compact_unigram)
             "word_pool": word_pool,
             "special_ids": made.extracted.special_ids,
             "labels": schemes,

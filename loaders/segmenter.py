@@ -10,6 +10,10 @@ unigram        `tokenizer_unigram.json`: the pieces' scores and a per-codepoint 
                segmented the way that package's C tokenizer does: map each code point, collapse runs
                of spaces, prepend one, spaces -> '▁', then a Viterbi search for the highest-scoring
                sequence of known pieces, an unknown character costing the lowest score minus 10.
+               A tokenizer.json of a plain Unigram model (Metaspace, no normalizer) is stored this
+               way too (`metaspace`: words segmented apart, unknown runs fused, specials matched
+               first) when it segments a sample of the vocabulary exactly as the tokenizers library
+               does (`compact_unigram`): the library's trie costs ~290 MB per worker at 256k pieces.
 
 Special tokens are never added: a query is the text's own pieces.
 """
@@ -26,13 +30,14 @@ from pathlib import Path
 import msgspec
 import numpy as np
 
-from loaders.artifact import TOKENIZER_FILES, Manifest
+from loaders.artifact import TOKEN_KINDS, TOKENIZER_FILES, Manifest
 from loaders.errors import ArtifactError
 from loaders.strings import ENCODING, TokenStrings
 from loaders.vocab import WORD_MARK
 
 UNKNOWN_PENALTY = 10.0  # SentencePiece's: an unknown character scores the lowest piece score minus this
 _SPACES = re.compile(" {2,}")
+_WORDS = re.compile(f"{WORD_MARK}[^{WORD_MARK}]*")
 
 
 class UnigramTable(msgspec.Struct, frozen=True):
@@ -41,6 +46,10 @@ class UnigramTable(msgspec.Struct, frozen=True):
     unk: int
     scores: list[float]
     normalization: dict[str, str]  # one character -> its replacement (possibly several, or none)
+    # tokenizers' Metaspace + Unigram (a converted tokenizer.json, `compact_unigram`): spaces kept as
+    # they are, each '▁'-led word segmented on its own, runs of unknown characters one unknown piece
+    metaspace: bool = False
+    added: dict[str, int] = {}  # metaspace: tokens matched in the text before segmenting (specials)
 
 
 class Segmenter(ABC):
@@ -115,19 +124,45 @@ class UnigramSegmenter(Segmenter):
         self.unk = table.unk
         self.scores = np.asarray(table.scores, dtype=np.float64)  # not 250k Python floats per worker
         self.normalization = table.normalization
+        self.metaspace = table.metaspace
+        self.added = table.added
+        longest_first = sorted(table.added, key=len, reverse=True)
+        self.added_pattern = (
+            re.compile(f"({'|'.join(map(re.escape, longest_first))})") if table.added else None
+        )
         self.lookup = PieceLookup(pieces, table.unk)
         self.longest = self.lookup.longest
         self.unknown_score = float(self.scores.min()) - UNKNOWN_PENALTY
 
     def normalized(self, text: str) -> str:
         mapped = "".join(self.normalization.get(ch, ch) for ch in text)
-        mapped = _SPACES.sub(" ", mapped)
-        if not mapped.startswith(" "):
-            mapped = " " + mapped
+        if not self.metaspace:
+            mapped = _SPACES.sub(" ", mapped)
+        if not (mapped.startswith(" ") or (self.metaspace and mapped.startswith(WORD_MARK))):
+            mapped = " " + mapped  # (Metaspace prepends none to a text that starts with '▁')
         return mapped.replace(" ", WORD_MARK)
 
     def ids(self, text: str) -> list[int]:
-        chars = self.normalized(text)
+        if not self.metaspace:
+            return self._viterbi(self.normalized(text))
+        if self.added_pattern is not None and self.added_pattern.search(text):
+            parts = self.added_pattern.split(text)  # an added token, then the text around it, on its own
+            return [
+                i
+                for part in parts
+                if part
+                for i in ([self.added[part]] if part in self.added else self.ids(part))
+            ]
+        if not text:
+            return []
+        out: list[int] = []
+        for word in _WORDS.findall(self.normalized(text)):  # Metaspace's split: '▁' joins the next word
+            found = self._viterbi(word)
+            repeated = [j > 0 and i == self.unk == found[j - 1] for j, i in enumerate(found)]
+            out.extend(i for i, again in zip(found, repeated, strict=True) if not again)
+        return out
+
+    def _viterbi(self, chars: str) -> list[int]:
         n = len(chars)
         best = [-math.inf] * (n + 1)
         best[0] = 0.0
@@ -155,6 +190,60 @@ def poolable(ids: Sequence[int], display: Sequence[str], norms: np.ndarray) -> l
     row) other than a bare '▁' (SentencePiece's word start before a piece that has no '▁' form, which
     says nothing of the word)."""
     return [i for i in ids if norms[i] > 0 and display[i] != WORD_MARK]
+
+
+def compact_unigram(data: bytes, pieces: Sequence[str], checks: Iterable[str]) -> bytes | None:
+    """A tokenizer.json of a plain Unigram model (no normalizer, Metaspace '▁' always prepended, no
+    byte fallback) as the `unigram` kind, when it segments every check text exactly as the tokenizers
+    library does; else None. The library's Unigram holds a trie of hash maps: ~290 MB per worker for a
+    256k vocabulary, where the unigram kind holds the scores and a sorted hash table (~3 MB)."""
+    spec = msgspec.json.decode(data)
+    model, pre = spec.get("model") or {}, spec.get("pre_tokenizer") or {}
+    plain = model.get("type") == "Unigram" and spec.get("normalizer") is None
+    metaspace = pre.get("type") == "Metaspace" and pre.get("replacement") == WORD_MARK
+    splits = pre.get("prepend_scheme", "always") == "always" and pre.get("split", True)
+    vocab = model.get("vocab") or []
+    if not (plain and metaspace and splits) or model.get("byte_fallback"):
+        return None
+    added = spec.get("added_tokens") or []
+    if any(a.get("lstrip") or a.get("rstrip") or a.get("single_word") for a in added):
+        return None
+    if model.get("unk_id") is None or [v[0] for v in vocab] != list(pieces):
+        return None
+    specials = {a["content"]: int(a["id"]) for a in added}
+    table = UnigramTable(
+        int(model["unk_id"]), [float(v[1]) for v in vocab], {}, metaspace=True, added=specials
+    )
+    compact, full = UnigramSegmenter(table, pieces), TokenizersSegmenter(data)
+    checks = [*checks, *specials, *(f"a{s}b c" for s in specials)]
+    if all(compact.ids(text) == full.ids(text) for text in checks):
+        return msgspec.json.encode(table)
+    return None
+
+
+EDGE_CHECKS = (
+    "",
+    "  two  spaces ",
+    "tab\there",
+    "new\nline",
+    "x\u2603\u2603y",
+    "123 456",
+    "a.b, c!",
+    "\u2581x",
+    "x\u2581y",
+)
+
+
+def check_texts(display: Sequence[str], kinds: np.ndarray, size: int = 20_000, seed: int = 0) -> list[str]:
+    """Texts a converted tokenizer must segment as the original: `size` seeded text tokens as plain
+    words, a tenth as much of pairs of them, and edge cases (empty, spaces, unknown characters)."""
+    text = np.flatnonzero(
+        np.isin(kinds, [TOKEN_KINDS.index("word-initial"), TOKEN_KINDS.index("continuation")])
+    )
+    chosen = np.random.default_rng(seed).permutation(text)[:size]
+    words = [display[int(i)].removeprefix(WORD_MARK) for i in chosen]
+    pairs = [f"{a} {b}" for a, b in zip(words[: size // 10], words[size // 10 : size // 5], strict=False)]
+    return [*words, *pairs, *EDGE_CHECKS]
 
 
 def segmenter_from(kind: str, data: bytes, pieces: Sequence[str]) -> Segmenter:

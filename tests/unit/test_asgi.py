@@ -37,3 +37,14 @@ def test_the_nodelay_replacement_is_the_function_asyncio_calls() -> None:
         assert asyncio.run(server_side_nodelay()) == 1
     finally:
         asyncio.base_events._set_nodelay = original  # type: ignore[attr-defined]
+
+
+def test_warm_up_reads_one_byte_of_every_page() -> None:
+    import numpy as np
+
+    from service.app import touch_pages
+
+    pages = np.zeros((3, 4096), dtype=np.uint8)
+    pages[:, 0], pages[:, 1] = [1, 2, 3], 9  # the first byte of each page counts, no other
+    assert touch_pages(pages) == 6
+    assert touch_pages(np.ones((5, 7), dtype=np.float16)) == 0  # one page, its first byte: 0x00 of 1.0

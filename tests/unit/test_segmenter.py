@@ -96,3 +96,35 @@ def test_unigram_viterbi_on_a_hand_built_table() -> None:
     assert segmenter.ids("Ａbc") == [1, 4]  # normalised first
     assert segmenter.ids("a\t\tc") == [2, 5, 4]  # tab -> space, runs of spaces collapse
     assert segmenter.ids("aẞ") == [2, 0]  # an unknown character is <unk>
+
+
+def test_a_plain_unigram_tokenizer_json_is_stored_compactly_and_segments_the_same(tmp_path: Path) -> None:
+    import msgspec
+    from tokenizers import normalizers
+
+    from loaders.segmenter import TokenizersSegmenter, compact_unigram
+    from tests import checkpoints
+
+    tokens, _ = checkpoints.xlmr_checkpoint(tmp_path / "x")
+    data = (tmp_path / "x" / "tokenizer.json").read_bytes()
+    texts = [*SENTENCES, "water  house", "a<mask>b", "<s>", "☃☃ water ☃", "▁water", "x▁water"]
+    compact = compact_unigram(data, tokens, texts)
+    assert compact is not None
+    table = msgspec.json.decode(compact, type=UnigramTable)
+    assert table.metaspace and table.added == {
+        "<s>": 0,
+        "<pad>": 1,
+        "</s>": 2,
+        "<unk>": 3,
+        "<mask>": len(tokens) - 1,
+    }
+    mine, theirs = UnigramSegmenter(table, tokens), TokenizersSegmenter(data)
+    assert [mine.ids(t) for t in texts] == [theirs.ids(t) for t in texts]
+    water = tokens.index("▁water")
+    assert mine.ids("☃☃ water ☃") == [3, water, 3]  # a run of unknown characters is one unknown piece
+    assert mine.ids("▁water") == [water]  # a text that starts with '▁' gets no second one
+    # what it cannot promise to reproduce stays a tokenizer.json
+    assert compact_unigram(data, tokens[:-1], texts) is None  # another vocabulary
+    with_normalizer = checkpoints.unigram_tokenizer(tokens, 3, ["<s>"])
+    with_normalizer.normalizer = normalizers.NFKC()
+    assert compact_unigram(with_normalizer.to_str().encode(), tokens, texts) is None
