@@ -6,11 +6,12 @@ browser fetches a model's map once and revalidates it with a 304 afterwards.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from litestar import Request, Response, Router
 from litestar.enums import HttpMethod
-from litestar.handlers import route
+from litestar.handlers import HTTPRouteHandler, route
 from litestar.openapi import ResponseSpec
 from litestar.params import Parameter
 
@@ -24,19 +25,35 @@ from service.usecases import export, maps
 
 GET_HEAD = [HttpMethod.GET, HttpMethod.HEAD]
 OCTETS = "application/octet-stream"
+
+
+def _get(
+    path: str, summary: str, kind: type[r.Request] = r.NoParams, binary: tuple[str, str] | None = None
+) -> Callable[[Any], HTTPRouteHandler]:
+    """A cached GET/HEAD route whose query is `kind`; `binary`: the media type and description of a
+    body that is not JSON."""
+    responses: dict[int, ResponseSpec] = {**ERRORS, **NOT_MODIFIED}
+    if binary is not None:
+        responses[200] = ResponseSpec(
+            bytes, media_type=binary[0], description=binary[1], generate_examples=False
+        )
+    return route(
+        path,
+        http_method=GET_HEAD,
+        responses=responses,
+        response_headers=CACHED_HEADERS,
+        summary=summary,
+        description=described(kind),
+        status_code=200,
+        operation_class=operation(kind, body=False),
+        media_type=binary[0] if binary is not None else None,
+    )
+
+
 Column = Annotated[str, Parameter(description="a column GET /map names: xy, unicode, paper, language, kind")]
 
 
-@route(
-    "/{model:str}/map",
-    http_method=GET_HEAD,
-    responses={**ERRORS, **NOT_MODIFIED},
-    response_headers=CACHED_HEADERS,
-    summary="The vocabulary map: its layout and the columns to fetch (positions, label codes)",
-    description=described(r.NoParams),
-    status_code=200,
-    operation_class=operation(r.NoParams, body=False),
-)
+@_get("/{model:str}/map", "The vocabulary map: its layout and the columns to fetch (positions, label codes)")
 async def get_map(request: Request[Any, Any, Any], svc: Svc, model: ModelName) -> Response[s.MapOut]:
     query = decoder(r.NoParams).from_query(query_items(request))
     found = svc.registry.get(model)
@@ -46,25 +63,10 @@ async def get_map(request: Request[Any, Any, Any], svc: Svc, model: ModelName) -
     )  # fmt: skip
 
 
-@route(
+@_get(
     "/{model:str}/map/{column:str}",
-    http_method=GET_HEAD,
-    responses={
-        200: ResponseSpec(
-            bytes,
-            media_type=OCTETS,
-            description="the column's raw little-endian array",
-            generate_examples=False,
-        ),
-        **ERRORS,
-        **NOT_MODIFIED,
-    },
-    response_headers=CACHED_HEADERS,
-    summary="One map column as a raw array (dtype and shape: GET /map)",
-    description=described(r.NoParams),
-    status_code=200,
-    media_type=OCTETS,
-    operation_class=operation(r.NoParams, body=False),
+    "One map column as a raw array (dtype and shape: GET /map)",
+    binary=(OCTETS, "the column's raw little-endian array"),
 )
 async def get_map_column(
     request: Request[Any, Any, Any], svc: Svc, model: ModelName, column: Column
@@ -79,24 +81,11 @@ async def get_map_column(
     )  # fmt: skip
 
 
-@route(
+@_get(
     "/{model:str}/export",
-    http_method=GET_HEAD,
-    responses={
-        200: ResponseSpec(
-            bytes,
-            media_type=export.PARQUET,
-            description="a Parquet file; format=projector: a zip of vectors.tsv and metadata.tsv",
-            generate_examples=False,
-        ),
-        **ERRORS,
-        **NOT_MODIFIED,
-    },
-    response_headers=CACHED_HEADERS,
-    summary="The vocabulary as a file: Parquet, or the Embedding Projector's TSV files",
-    description=described(r.ExportRequest),
-    status_code=200,
-    operation_class=operation(r.ExportRequest, body=False),
+    "The vocabulary as a file: Parquet, or the Embedding Projector's TSV files",
+    r.ExportRequest,
+    (export.PARQUET, "a Parquet file; format=projector: a zip of vectors.tsv and metadata.tsv"),
 )
 async def get_export(request: Request[Any, Any, Any], svc: Svc, model: ModelName) -> Response[bytes]:
     query = decoder(r.ExportRequest).from_query(query_items(request)).canonical()
