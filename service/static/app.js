@@ -13,7 +13,6 @@ const hue = (label) => {  // a stable hue per label, shared by the lists and the
   return hash % 360;
 };
 const colour = (label) => `hsl(${hue(label)}, 55%, 42%)`;
-let mapReady = () => {};  // map.js draws the vocabulary map once the models are listed
 const model = () => $("model").value;
 const esc = (text) => String(text).replace(/[&<>"']/g,
   (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
@@ -132,4 +131,6 @@ $("token").addEventListener("keydown", (e) => { if (e.key === "Enter") show(); }
 $("mode").addEventListener("change", show);
 $("language").addEventListener("change", show);
 $("model").addEventListener("change", async () => { await showModel(); await show(); });
-loadModels().then(() => { mapReady(); return show(); }).catch((e) => { $("status").textContent = e.message; });
+// map.js (loaded after this script, perhaps after the models are listed) waits on this promise.
+const modelsListed = loadModels();
+modelsListed.then(show).catch((e) => { $("status").textContent = e.message; });

@@ -140,4 +140,4 @@ $("map-colour").addEventListener("change", drawMap);
 $("map-go").addEventListener("click", flyTo);
 $("map-find").addEventListener("keydown", (e) => { if (e.key === "Enter") flyTo(); });
 $("model").addEventListener("change", () => loadMap().catch((e) => { $("map-status").textContent = e.message; }));
-mapReady = () => loadMap().catch((e) => { $("map-status").textContent = e.message; });
+modelsListed.then(loadMap).catch((e) => { $("map-status").textContent = e.message; });
