@@ -115,9 +115,10 @@ def layout(
     n_neighbors: int = N_NEIGHBORS,
     epochs: int | None = None,
     progress: Callable[[int, int], None] | None = None,
-) -> tuple[np.ndarray, str]:
-    """float16 (len(norms), 2) positions in [-1, 1], NaN outside `rows`, and the method used: UMAP
-    needs the neighbour table and more points than neighbours, else PCA is what it gets."""
+) -> tuple[np.ndarray, str, int]:
+    """float16 (len(norms), 2) positions in [-1, 1], NaN outside `rows`, the method used and UMAP's
+    neighbours per point (0 for PCA): UMAP needs the neighbour table and more points than neighbours,
+    else PCA is what it gets."""
     xy = pca_coordinates(matrix, norms, rows)
     k = min(n_neighbors, table[0].shape[1] + 1) if table is not None else 0
     used = "umap" if method == "umap" and table is not None and k >= 2 and len(rows) > k + 1 else "pca"
@@ -130,4 +131,4 @@ def layout(
     out[rows] = scaled(xy).astype(np.float16)
     if progress is not None:
         progress(2, 2)
-    return out, used
+    return out, used, k if used == "umap" else 0

@@ -244,9 +244,18 @@ class ArtifactWriter:
 
     def __init__(self, tmp: Path) -> None:
         self.dir = tmp
+        self._sha256: dict[str, str] = {}
 
     def path(self, name: str) -> Path:
         return self.dir / name
+
+    def sha256(self, name: str) -> str:
+        """A written file's hash, computed once: the build compares the matrix with earlier artifacts'
+        before the manifest records it (2 GB read once, not three times, at LLM sizes). Each file is
+        written once, before it is hashed."""
+        if name not in self._sha256:
+            self._sha256[name] = sha256_file(self.dir / name)
+        return self._sha256[name]
 
     def save_array(self, name: str, array: np.ndarray[Any, Any]) -> None:
         np.save(self.dir / name, array, allow_pickle=False)
@@ -278,7 +287,7 @@ class ArtifactWriter:
 
     def finish(self, manifest_without_files: dict[str, Any]) -> Manifest:
         files = {
-            entry.name: FileEntry(size=entry.stat().st_size, sha256=sha256_file(entry))
+            entry.name: FileEntry(size=entry.stat().st_size, sha256=self.sha256(entry.name))
             for entry in sorted(self.dir.iterdir())
             if entry.name != MANIFEST
         }

@@ -328,7 +328,7 @@ def _write_geometry(
     """The HNSW index and the neighbour table: linked from an earlier artifact whose rows hash the
     same (relabelling is cheap), else built. Returns the index parameters, the table's k and how
     the table was made."""
-    rows_sha = {n: artifact.sha256_file(writer.path(n)) for n in (artifact.MATRIX, artifact.NORMS)}
+    rows_sha = {n: writer.sha256(n) for n in (artifact.MATRIX, artifact.NORMS)}
     reuse = reusable_geometry(donors, rows_sha, options)
     if reuse is not None:
         donor, count, table = reuse

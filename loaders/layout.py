@@ -57,7 +57,7 @@ def write_layout(
     if method == "none" or len(keys) == 0:
         return None
     has_table = writer.path(artifact.KNN_IDS).is_file()
-    hashes = {n: artifact.sha256_file(writer.path(n)) for n in INPUTS if writer.path(n).is_file()}
+    hashes = {n: writer.sha256(n) for n in INPUTS if writer.path(n).is_file()}
     reuse = _donor_layout(donors, hashes, len(norms), method, seed, epochs)
     if reuse is not None:
         link(reuse[0] / artifact.LAYOUT, writer.path(artifact.LAYOUT))
@@ -69,13 +69,12 @@ def write_layout(
             np.load(writer.path(artifact.KNN_IDS), mmap_mode="r"),
             np.load(writer.path(artifact.KNN_SIMS), mmap_mode="r"),
         )
-    positions, used = layout(
+    positions, used, k = layout(
         method, rows, norms, keys.astype(np.int64), table, seed, N_NEIGHBORS, epochs or None, progress
     )
     writer.save_array(artifact.LAYOUT, positions)
-    k = min(N_NEIGHBORS, table[0].shape[1] + 1) if table is not None and used == "umap" else 0
     return artifact.LayoutInfo(
-        method=method if used == method else used,
+        method=used,
         seed=seed,
         n_neighbors=k,
         epochs=epochs,
