@@ -100,10 +100,10 @@ def _cell(text: str) -> str:
     return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
 
 
-def check(model: LoadedModel, request: r.ExportRequest) -> None:
-    """The 400s and 413s of a projector export, raised before any work is queued."""
+def check(model: LoadedModel, request: r.ExportRequest) -> np.ndarray | None:
+    """The 400s of a projector export, raised before any work is queued; the ids it exports."""
     if request.format != "projector":
-        return
+        return None
     dim = int(model.space.matrix.shape[1])
     if request.limit * dim > MAX_PROJECTOR_VALUES:
         raise OverBudget(
@@ -111,12 +111,12 @@ def check(model: LoadedModel, request: r.ExportRequest) -> None:
             f" {MAX_PROJECTOR_VALUES:,} values: at most {MAX_PROJECTOR_VALUES // dim} points for this model",
             field="limit",
         )
-    chosen(model, request)
+    return chosen(model, request)
 
 
 def projector(model: LoadedModel, request: r.ExportRequest) -> bytes:
-    check(model, request)
-    ids = chosen(model, request)
+    ids = check(model, request)
+    assert ids is not None  # a projector request
     vectors = io.StringIO()
     digits = 4 if model.space.matrix.dtype == np.float16 else 7  # what the stored values hold
     rows = np.asarray(model.space.matrix[ids], dtype=np.float32)

@@ -40,6 +40,7 @@ def columns(model: LoadedModel) -> dict[str, Column]:
 def map_out(model: LoadedModel) -> s.MapOut:
     info = model.manifest.layout
     layout = None if info is None else s.MapLayoutOut(**msgspec.structs.asdict(info))
+    found = columns(model)
     listed = [
         s.MapColumnOut(
             name,
@@ -49,9 +50,9 @@ def map_out(model: LoadedModel) -> s.MapOut:
             f"/v1/models/{model.name}/map/{name}",
             column.description,
         )
-        for name, column in columns(model).items()
+        for name, column in found.items()
     ]
-    categories = {name: c.categories for name, c in columns(model).items() if c.categories is not None}
+    categories = {name: c.categories for name, c in found.items() if c.categories is not None}
     return s.MapOut(model.name, len(model.raw), layout, listed, categories)
 
 
