@@ -1,4 +1,5 @@
 """Offline extraction: a model's input embeddings + vocabulary -> a verified artifact directory."""
 
-# 0.2: languages; 0.3: kinds; 0.4: tokenizers; 0.5: reachability; 0.6: string tables; 0.7: the map
-LOADER_VERSION = "0.7.0"
+# 0.2: languages; 0.3: kinds; 0.4: tokenizers; 0.5: reachability; 0.6: string tables; 0.7: the map;
+# 0.8: the map from the stored rows (in a child process beside the index), the symmetric exact table
+LOADER_VERSION = "0.8.0"

@@ -62,15 +62,14 @@ def parser() -> argparse.ArgumentParser:
         choices=METHODS,
         default="auto",
         help="neighbour table: exact brute force, or the index's candidates re-ranked exactly (recall"
-        " measured and recorded); auto: exact up to 1e14 rows^2 x dim, or with an accelerator",
+        " measured and recorded); auto: exact up to 3e14 rows^2 x dim, or with an accelerator",
     )
     b.add_argument("--candidates", type=int, default=0, help="hnsw table: candidates per row (0: 2 x knn)")
     b.add_argument(
         "--workers",
         type=_positive,
         default=min(os.cpu_count() or 1, 4),
-        help="processes sharing the exact table, one BLAS thread each (default: the cores, at most 4;"
-        " each holds a 1,024-row block of scores: ~1.3 GB at 250k rows)",
+        help="threads sharing the exact table, one BLAS thread each (default: the cores, at most 4)",
     )
     b.add_argument(
         "--layout",

@@ -26,7 +26,7 @@ from loaders.labels import (
     token_kinds,
 )
 from loaders.languages import LanguageLabels, label_languages
-from loaders.layout import write_layout
+from loaders.layout import LayoutRun
 from loaders.neighbour_table import Table, UnitRows, choose, exact_table, hnsw_table
 from loaders.reachability import reachability
 from loaders.rows import MappedRows, return_freed_memory
@@ -49,6 +49,7 @@ LANGUAGE_DESCRIPTION = (
 # The files that depend only on the stored rows and the index parameters: a rebuild for new labels
 # takes them from an earlier artifact of the same rows instead of recomputing (~15 min on e5).
 GEOMETRY_FILES = (artifact.INDEX, artifact.KNN_IDS, artifact.KNN_SIMS)
+WHOLE_UNIT_BYTES = 1 << 30  # the exact table holds float32 unit rows whole up to this (e5: 384 MB)
 
 
 @dataclass(frozen=True)
@@ -305,10 +306,12 @@ def _table(method: str, writer: artifact.ArtifactWriter, rows: Any, norms: np.nd
     """The neighbour table by loaders/neighbour_table.py: exact over float32 unit rows, or the
     index's candidates re-ranked over the stored matrix read in blocks."""
     if method == "exact":
-        unit = unit_rows(rows, norms, keys.astype(np.int64))
-        return exact_table(
-            unit, keys, options.knn, workers=options.workers, scratch=writer.dir, progress=update
-        )
+        if len(keys) * int(rows.shape[1]) * 4 <= WHOLE_UNIT_BYTES:  # held whole: no per-chunk gather
+            unit: Any = unit_rows(rows, norms, keys.astype(np.int64))
+        else:  # read from the written matrix a chunk at a time (one float32 copy of a chunk)
+            mapped = UnitRows(MappedRows.npy(writer.path(artifact.MATRIX), scattered=True), norms)
+            unit = lambda positions: mapped.unit(keys[positions].astype(np.int64))  # noqa: E731
+        return exact_table(unit, keys, options.knn, workers=options.workers, progress=update)
     from usearch.index import Index
 
     index = Index.restore(str(writer.path(artifact.INDEX)), view=True)
@@ -324,9 +327,11 @@ def _write_geometry(
     options: BuildOptions,
     progress: Stage,
     donors: list[Path],
+    on_table: Callable[[], None],
 ) -> tuple[IndexParams, int, artifact.TableInfo | None]:
     """The HNSW index and the neighbour table: linked from an earlier artifact whose rows hash the
-    same (relabelling is cheap), else built. Returns the index parameters, the table's k and how
+    same (relabelling is cheap), else built; an exact table first, so that `on_table` (the map, in a
+    child process) runs beside the index build. Returns the index parameters, the table's k and how
     the table was made."""
     rows_sha = {n: writer.sha256(n) for n in (artifact.MATRIX, artifact.NORMS)}
     reuse = reusable_geometry(donors, rows_sha, options)
@@ -334,22 +339,28 @@ def _write_geometry(
         donor, count, table = reuse
         for name in GEOMETRY_FILES:
             _link_or_copy(donor / name, writer.path(name))
+        on_table()
         k = min(options.knn, count - 1) if options.knn > 0 else 0
         return msgspec.structs.replace(options.index, count=count), k, table if k else None
-    with stage(progress, "index", len(keys)) as bar:
-        index = build_index(
-            lambda ids: unit_rows(made.rows, norms, ids),
-            keys,
-            options.index,
-            writer.path(artifact.INDEX),
-            bar.update,
-        )
+
+    def index() -> IndexParams:
+        with stage(progress, "index", len(keys)) as bar:
+            return build_index(
+                lambda ids: unit_rows(made.rows, norms, ids),
+                keys,
+                options.index,
+                writer.path(artifact.INDEX),
+                bar.update,
+            )
+
     if options.knn <= 0:
-        return index, 0, None
+        on_table()
+        return index(), 0, None
     method = choose(options.table, len(keys), int(made.rows.shape[1]))
+    built = index() if method == "hnsw" else None  # its candidates are the table's
     with stage(progress, f"neighbour table ({method})", len(keys)) as bar:
         t = _table(method, writer, made.rows, norms, keys, options, bar.update)
-    ids, sims = t.ids, t.sims
+    ids, sims, k = t.ids, t.sims, int(t.ids.shape[1])
     info = artifact.TableInfo(
         t.method, t.backend, t.candidates, round(t.recall, 4), t.sample, t.workers, round(t.seconds, 1)
     )
@@ -358,7 +369,9 @@ def _write_geometry(
     full_ids[keys.astype(np.int64)], full_sims[keys.astype(np.int64)] = ids, sims
     writer.save_array(artifact.KNN_IDS, full_ids)
     writer.save_array(artifact.KNN_SIMS, full_sims)
-    return index, int(ids.shape[1]), info
+    del t, ids, sims, full_ids, full_sims
+    on_table()
+    return built or index(), k, info
 
 
 def _write_tokenizer_checks(
@@ -454,13 +467,26 @@ def _build(
         writer.save_array(artifact.LANGUAGE_SCORES, made.languages.scores)
         schemes = _write_labels(writer, made.labels)
         segmenter = _write_tokenizer_checks(writer, made, progress)
-        index, knn_k, table = _write_geometry(writer, made, norms, keys, options, progress, donors or [])
-        with stage(progress, f"map layout ({options.layout})", 2) as bar:
-            layout = write_layout(
-                writer, made.rows, norms, keys, options.layout, options.layout_seed,
-                options.layout_epochs, donors or [], _link_or_copy, bar.update,
-            )  # fmt: skip
-        word_pool = _write_word_pool(writer, made, segmenter, norms, options, progress)
+        mapping = LayoutRun(
+            writer,
+            keys,
+            options.layout,
+            options.layout_seed,
+            options.layout_epochs,
+            donors or [],
+            _link_or_copy,
+        )
+        try:
+            index, knn_k, table = _write_geometry(
+                writer, made, norms, keys, options, progress, donors or [], mapping.start
+            )
+            word_pool = _write_word_pool(writer, made, segmenter, norms, options, progress)
+            with stage(progress, f"map layout ({options.layout})", 1) as bar:
+                layout = mapping.result()  # the rest of its time, when it ran beside the index
+                bar.update(1, 1)
+        except BaseException:
+            mapping.cancel()
+            raise
         fields: dict[str, Any] = {
             "format_version": artifact.FORMAT_VERSION,
             "name": made.extracted.name,

@@ -7,8 +7,10 @@ table are linked (loaders/build.py), instead of spending UMAP's minutes again.
 
 from __future__ import annotations
 
+import multiprocessing
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -41,38 +43,30 @@ def _donor_layout(
     return None
 
 
-def write_layout(
-    writer: artifact.ArtifactWriter,
-    rows: Any,
-    norms: np.ndarray,
-    keys: np.ndarray,
-    method: str,
-    seed: int,
-    epochs: int,
-    donors: list[Path],
-    link: Callable[[Path, Path], None],
-    progress: Callable[[int, int], None] | None = None,
-) -> artifact.LayoutInfo | None:
-    """layout.npy by `method` (umap | pca | none) over the indexed `keys`; None for none."""
-    if method == "none" or len(keys) == 0:
-        return None
-    has_table = writer.path(artifact.KNN_IDS).is_file()
-    hashes = {n: writer.sha256(n) for n in INPUTS if writer.path(n).is_file()}
-    reuse = _donor_layout(donors, hashes, len(norms), method, seed, epochs)
-    if reuse is not None:
-        link(reuse[0] / artifact.LAYOUT, writer.path(artifact.LAYOUT))
-        return reuse[1]
+# From this many placed tokens the layout runs in a child process, beside the index build: seeded
+# UMAP is single-threaded, so it would otherwise leave a core idle for minutes (and umap-learn and
+# numba stay loaded in the build process after it). Smaller maps take seconds in the process.
+CHILD_FROM = 20_000
+
+
+def compute_layout(
+    directory: Path, keys: np.ndarray, method: str, seed: int, epochs: int
+) -> artifact.LayoutInfo:
+    """layout.npy in an artifact being written, from its stored matrix, norms and table."""
     started = time.perf_counter()
+    path = directory / artifact.MATRIX
+    rows = np.load(path, mmap_mode="r")
+    norms = np.load(directory / artifact.NORMS)
     table = None
-    if has_table:
+    if (directory / artifact.KNN_IDS).is_file():
         table = (
-            np.load(writer.path(artifact.KNN_IDS), mmap_mode="r"),
-            np.load(writer.path(artifact.KNN_SIMS), mmap_mode="r"),
+            np.load(directory / artifact.KNN_IDS, mmap_mode="r"),
+            np.load(directory / artifact.KNN_SIMS, mmap_mode="r"),
         )
     positions, used, k = layout(
-        method, rows, norms, keys.astype(np.int64), table, seed, N_NEIGHBORS, epochs or None, progress
+        method, rows, norms, keys.astype(np.int64), table, seed, N_NEIGHBORS, epochs or None
     )
-    writer.save_array(artifact.LAYOUT, positions)
+    np.save(directory / artifact.LAYOUT, positions, allow_pickle=False)
     return artifact.LayoutInfo(
         method=used,
         seed=seed,
@@ -81,3 +75,64 @@ def write_layout(
         placed=len(keys),
         seconds=round(time.perf_counter() - started, 1),
     )
+
+
+class LayoutRun:
+    """The map stage, started once the neighbour table is written and collected before the manifest:
+    linked from an earlier artifact with the same inputs, else computed (in a child process for
+    large maps, so that it overlaps the index build and word pool)."""
+
+    def __init__(
+        self,
+        writer: artifact.ArtifactWriter,
+        keys: np.ndarray,
+        method: str,
+        seed: int,
+        epochs: int,
+        donors: list[Path],
+        link: Callable[[Path, Path], None],
+        child_from: int | None = None,
+    ) -> None:
+        self.writer, self.keys, self.method, self.seed, self.epochs = writer, keys, method, seed, epochs
+        self.donors, self.link = donors, link
+        self.child_from = CHILD_FROM if child_from is None else child_from
+        self.info: artifact.LayoutInfo | None = None
+        self.pool: ProcessPoolExecutor | None = None
+        self.future: Future[artifact.LayoutInfo] | None = None
+
+    def start(self) -> None:
+        writer = self.writer
+        if self.method == "none" or len(self.keys) == 0:
+            return
+        rows = int(np.load(writer.path(artifact.NORMS), mmap_mode="r").shape[0])
+        hashes = {n: writer.sha256(n) for n in INPUTS if writer.path(n).is_file()}
+        reuse = _donor_layout(self.donors, hashes, rows, self.method, self.seed, self.epochs)
+        if reuse is not None:
+            self.link(reuse[0] / artifact.LAYOUT, writer.path(artifact.LAYOUT))
+            self.info = reuse[1]
+            return
+        args = (writer.dir, self.keys, self.method, self.seed, self.epochs)
+        if len(self.keys) < self.child_from:
+            self.info = compute_layout(*args)
+            return
+        self.pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+        self.future = self.pool.submit(compute_layout, *args)
+
+    def result(self) -> artifact.LayoutInfo | None:
+        """The map's info (None for none); waits for the child and re-raises its error."""
+        if self.future is not None:
+            assert self.pool is not None
+            try:
+                self.info = self.future.result()
+            finally:
+                self.pool.shutdown()
+                self.future, self.pool = None, None
+        return self.info
+
+    def cancel(self) -> None:
+        """Stop a running child (the build failed elsewhere)."""
+        if self.pool is not None:
+            self.pool.shutdown(wait=False, cancel_futures=True)
+            for process in list(getattr(self.pool, "_processes", {}).values()):
+                process.terminate()
+            self.pool = None

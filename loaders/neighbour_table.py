@@ -2,39 +2,35 @@
 
 Two methods, recorded in the manifest (artifact.TableInfo) and shown by /v1/models:
 
-- `exact`: brute force in row blocks. The product and the selection mask go into reused buffers (a
-  fresh 1 GB result per block costs more in page faults than the product itself) and the top-k is
-  read by `geometry.topk.top_k_rows`. Blocks are independent, so `workers` processes share them
-  (one BLAS thread each: the selection is single-threaded numpy, so two processes keep both cores
-  busy). With torch installed and an accelerator present the product and top-k run there instead.
+- `exact`: brute force by loaders/table_kernel.py: each pair's cosine computed once (the product is
+  symmetric), candidates selected against per-row bars while the product chunk is in cache, on
+  `workers` threads. With torch installed and an accelerator present the product and top-k run
+  there instead.
 - `hnsw`: the HNSW index's candidates for every row, ranked by exact cosine: the index's own
   distances when it holds f16/f32 vectors (exact on those), else (i8) re-ranked over the stored rows
   read through loaders.rows.MappedRows, so the build never holds the table in float32. Its
   recall@k against exact brute force is measured on a seeded sample of rows and recorded.
 
-`auto` takes `exact` up to EXACT_LIMIT multiply-adds (the packaged models) or when an accelerator is
-present, `hnsw` beyond (256k x 4,096 exact is ~37 min of product alone on 2 cores).
+`auto` takes `exact` up to EXACT_LIMIT rows^2 x dim (the packaged models and a 256k x 4,096 table)
+or when an accelerator is present, `hnsw` beyond.
 """
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from geometry.topk import top_k_rows
+from loaders.table_kernel import BLOCK, UnitOf, symmetric_table
 
 Progress = Callable[[int, int], None]
 
-EXACT_LIMIT = 1e14  # rows^2 x dim multiply-adds up to which `auto` stays exact (e5: 2.4e13)
+EXACT_LIMIT = 3e14  # rows^2 x dim up to which `auto` stays exact (e5: 2.4e13; 256k x 4,096: 2.7e14)
 METHODS = ("auto", "exact", "hnsw")
-BLOCK = 1024
 RERANK_BLOCK = 32  # queries whose candidate rows are gathered at once (32 x 200 x 4,096 x 4 B = 105 MB)
 RECALL_SAMPLE = 1000
 
@@ -73,78 +69,6 @@ def choose(method: str, rows: int, dim: int) -> str:
 # --- exact ------------------------------------------------------------------------------------
 
 
-def _exact_blocks(
-    unit: np.ndarray, start: int, stop: int, k: int, block: int, progress: Progress | None = None
-) -> tuple[np.ndarray, np.ndarray]:
-    """Local ids and sims of rows [start, stop) against all rows of `unit`."""
-    n = len(unit)
-    buffer = np.empty((min(block, stop - start), n), dtype=np.float32)
-    mask = np.empty(buffer.shape, dtype=bool)
-    ids = np.empty((stop - start, k), dtype=np.int32)
-    sims = np.empty((stop - start, k), dtype=np.float32)
-    for lo in range(start, stop, block):
-        hi = min(lo + block, stop)
-        scores = buffer[: hi - lo]
-        np.matmul(unit[lo:hi], unit.T, out=scores)
-        scores[np.arange(hi - lo), np.arange(lo, hi)] = -np.inf  # the query itself
-        ids[lo - start : hi - start], sims[lo - start : hi - start] = top_k_rows(scores, k, mask)
-        if progress:
-            progress(hi, len(unit))
-    return ids, sims
-
-
-def _worker_blocks(
-    path: str, start: int, stop: int, k: int, block: int
-) -> tuple[int, np.ndarray, np.ndarray]:
-    unit = np.load(path, mmap_mode="r")  # shared through the page cache, not copied per process
-    ids, sims = _exact_blocks(unit, start, stop, k, block)
-    return start, ids, sims
-
-
-def _exact_processes(
-    unit: np.ndarray,
-    k: int,
-    block: int,
-    workers: int,
-    scratch: Path,
-    progress: Progress | None,
-    stop: int | None = None,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Rows [0, stop) (default: all) in tasks spread over `workers` spawned processes."""
-    path = scratch / "unit.npy"
-    np.save(path, unit)
-    stop = len(unit) if stop is None else stop
-    ids = np.empty((stop, k), dtype=np.int32)
-    sims = np.empty((stop, k), dtype=np.float32)
-    # Each process gets an equal share of the BLAS threads; spawned children read it at import.
-    threads = max(1, (os.cpu_count() or 1) // workers)
-    saved = {v: os.environ.get(v) for v in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")}
-    os.environ.update(dict.fromkeys(saved, str(threads)))
-    try:
-        import multiprocessing
-
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-            # a few tasks per process, each many blocks long: every task allocates its buffers once
-            span = block * max(1, -(-stop // (block * workers * 4)))
-            bounds = [(lo, min(lo + span, stop)) for lo in range(0, stop, span)]
-            futures = [pool.submit(_worker_blocks, str(path), lo, hi, k, block) for lo, hi in bounds]
-            done = 0
-            for future in as_completed(futures):
-                lo, part_ids, part_sims = future.result()
-                ids[lo : lo + len(part_ids)], sims[lo : lo + len(part_ids)] = part_ids, part_sims
-                done += len(part_ids)
-                if progress:
-                    progress(done, stop)
-    finally:
-        for var, value in saved.items():
-            if value is None:
-                os.environ.pop(var, None)
-            else:
-                os.environ[var] = value
-        path.unlink(missing_ok=True)
-    return ids, sims
-
-
 def _exact_torch(
     unit: np.ndarray, k: int, block: int, device: str, progress: Progress | None
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -166,30 +90,29 @@ def _exact_torch(
 
 
 def exact_table(
-    unit: np.ndarray,
+    unit: np.ndarray | UnitOf,
     keys: np.ndarray,
     k: int,
     *,
     block: int = BLOCK,
     workers: int = 1,
     device: str | None = None,
-    scratch: Path | None = None,
     progress: Progress | None = None,
 ) -> Table:
-    """Exact table over float32 unit rows (row i is token keys[i]). `device` forces torch there
-    ('cpu' in tests) and '' forces numpy; by default torch is used only when it sees an accelerator."""
+    """Exact table over float32 unit rows (row i is token keys[i]), given whole or as a function of
+    row positions (read a chunk at a time). `device` forces torch there ('cpu' in tests) and ''
+    forces numpy; by default torch is used only when it sees an accelerator."""
     began = time.perf_counter()
     k = min(k, len(keys) - 1)
     if device is None:
         device = accelerator()
+    unit_of = unit.__getitem__ if isinstance(unit, np.ndarray) else unit
     if device:
-        local, sims = _exact_torch(unit, k, block, device, progress)
+        whole = unit if isinstance(unit, np.ndarray) else unit_of(np.arange(len(keys)))
+        local, sims = _exact_torch(whole, k, block, device, progress)
         backend = f"torch:{device}"
-    elif workers > 1:
-        local, sims = _exact_processes(unit, k, block, workers, scratch or Path("."), progress)
-        backend = "numpy"
     else:
-        local, sims = _exact_blocks(unit, 0, len(unit), k, block, progress)
+        local, sims = symmetric_table(unit_of, len(keys), k, threads=workers, block=block, progress=progress)
         backend = "numpy"
     ids = keys.astype(np.int32)[local]
     return Table(ids, sims, "exact", backend, 0, 1.0, 0, workers, time.perf_counter() - began)

@@ -203,6 +203,12 @@ def test_the_map_is_seeded_reused_by_a_relabelling_build_and_optional(
     assert again.tobytes() != positions.tobytes()
     assert main(["inspect", str(tmp_path / "c")]) == 0
     assert "map: umap (seed 1, 15 neighbours, epochs default), 596 tokens placed" in capsys.readouterr().out
+    import loaders.layout
+
+    monkeypatch.setattr(loaders.layout, "CHILD_FROM", 1)  # as for the packaged models: a child process
+    in_child, _ = builder.build(spec, tmp_path / "e", options)  # no donors: computed again
+    assert in_child.layout is not None and in_child.layout.method == "umap"
+    assert np.load(tmp_path / "e" / artifact.LAYOUT).tobytes() == positions.tobytes()
     assert build(spec, tmp_path / "d", "--layout", "none") == 0
     assert artifact.read_manifest(tmp_path / "d").layout is None
     assert not (tmp_path / "d" / artifact.LAYOUT).exists()

@@ -1,0 +1,84 @@
+"""The symmetric exact kernel against brute force: known answers, ties, short rows, packed keys."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pytest
+
+from loaders import table_kernel
+from loaders.table_kernel import _grouped, symmetric_table, thresholds
+
+
+def unit_rows(n: int, dim: int = 16, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(size=(30, dim))
+    rows = (centres[rng.integers(0, 30, n)] + 0.4 * rng.normal(size=(n, dim))).astype(np.float32)
+    return rows / np.linalg.norm(rows, axis=1, keepdims=True)
+
+
+def brute(unit: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    scores = unit @ unit.T
+    np.fill_diagonal(scores, -np.inf)
+    order = np.argsort(-scores, axis=1, kind="stable")[:, :k]  # ties: lower id first
+    return order, np.take_along_axis(scores, order, axis=1)
+
+
+@pytest.mark.parametrize(
+    ("n", "block", "chunk", "threads"), [(2500, 256, 96, 2), (2500, 2048, 512, 1), (40, 16, 8, 2)]
+)
+def test_equals_brute_force(n: int, block: int, chunk: int, threads: int) -> None:
+    unit = unit_rows(n)
+    ids, sims = symmetric_table(unit.__getitem__, n, 12, threads=threads, block=block, chunk=chunk)
+    want_ids, want_sims = brute(unit, 12)
+    np.testing.assert_array_equal(ids, want_ids)
+    np.testing.assert_allclose(sims, want_sims, atol=1e-6)
+
+
+def test_ties_go_to_the_lower_id() -> None:
+    base = unit_rows(300, seed=1)
+    unit = np.concatenate([base, base, base])  # every row has two exact copies: score 1 twice
+    ids, sims = symmetric_table(unit.__getitem__, len(unit), 5, block=128, chunk=64)
+    want_ids, _ = brute(unit, 5)
+    np.testing.assert_array_equal(ids, want_ids)
+    assert ids[0, :2].tolist() == [300, 600] and ids[450, :2].tolist() == [150, 750]
+
+
+def test_rows_whose_bar_was_too_high_are_recomputed(monkeypatch: pytest.MonkeyPatch) -> None:
+    unit = unit_rows(1200, seed=2)
+    real = thresholds
+
+    def too_high(*args: object, **kwargs: object) -> np.ndarray:
+        bars = real(*args, **kwargs)  # type: ignore[arg-type]
+        bars[::7] = 0.9999  # those rows keep (almost) no candidates
+        return bars
+
+    monkeypatch.setattr(table_kernel, "thresholds", too_high)
+    ids, sims = symmetric_table(unit.__getitem__, len(unit), 10, block=128, chunk=64)
+    want_ids, want_sims = brute(unit, 10)
+    np.testing.assert_array_equal(ids, want_ids)
+    np.testing.assert_allclose(sims, want_sims, atol=1e-6)
+
+
+def test_the_bar_lets_about_three_k_through() -> None:
+    unit = unit_rows(20000, dim=32, seed=3)
+    with ThreadPoolExecutor(2) as pool:
+        bars = thresholds(unit.__getitem__, len(unit), 20, pool, seed=0)
+    passing = (unit[:500] @ unit.T >= bars[:500, None]).sum(axis=1) - 1  # self passes every bar
+    assert 40 < np.median(passing) < 90  # PASS_PER_K x k = 60, from a 1,280-column sample
+    assert (passing >= 20).mean() > 0.95
+    with ThreadPoolExecutor(1) as pool:  # a sample that is nearly everything: no bar
+        assert np.isneginf(thresholds(unit[:100].__getitem__, 100, 40, pool)).all()
+
+
+@pytest.mark.parametrize("n", [250_000, 1 << 22])  # packed into one uint64 key, and the lexsort fallback
+def test_grouping_orders_by_row_then_score_then_id(n: int) -> None:
+    rng = np.random.default_rng(4)
+    rows = rng.integers(0, 64, 5000)
+    cols = rng.integers(0, n, 5000)
+    vals = rng.choice(np.array([-0.5, -0.0, 0.0, 0.25, 0.7, 1.0], dtype=np.float32), 5000)
+    got = _grouped(rows, cols, vals, 2048, n)
+    order = np.lexsort((cols, -vals, rows))
+    for mine, want in zip(got, (rows[order], cols[order], vals[order] + np.float32(0.0)), strict=True):
+        np.testing.assert_array_equal(mine, want)
