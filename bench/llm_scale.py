@@ -5,7 +5,7 @@ start-up time; memory of 1 and 2 workers; latency of token, filtered, vector and
 separability and diversity times; and an i8 index against the f16 one (recall@10, latency, size).
 
 Usage: python bench/llm_scale.py [--rows 256000] [--dim 4096] [--work DIR] [--table auto]
-       python bench/llm_scale.py --work DIR --table-again   (the table stage alone, on that build)
+       python bench/llm_scale.py --work DIR --table-again [--table exact]   (the table stage alone)
        python bench/llm_scale.py --work DIR --recall   (that table's recall against two references)
 tests/e2e/test_llm_scale.py runs this same script on a small shape.
 """
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
 import shutil
 import subprocess
 import sys
@@ -206,22 +207,33 @@ def index_dtypes(art: Path, sample: int, seed: int = 0) -> None:
     i8_path.unlink()
 
 
-def table_again(art: Path, options: BuildOptions) -> None:
-    """The build's table stage alone, by the same function, on the artifact already built."""
+def table_again(art: Path, options: BuildOptions, sample: int = 200) -> None:
+    """The build's table stage alone, by the same function, on the artifact already built; an exact
+    table's recall checked against brute force on seeded rows."""
     from loaders.build import _table
+    from loaders.neighbour_table import choose
 
     norms = np.load(art / artifact.NORMS)
     keys = np.flatnonzero(norms > 0).astype(np.uint64)
+    rows = np.load(art / artifact.MATRIX, mmap_mode="r")
     stored = artifact.read_manifest(art).files[artifact.MATRIX].size
+    method = choose(options.table, len(keys), int(rows.shape[1]))
     Path("/proc/self/clear_refs").write_text("5")
     began = time.perf_counter()
-    table = _table("hnsw", artifact.ArtifactWriter(art), None, norms, keys, options, lambda done, total: None)
-    peak = status_kb("VmHWM") * 1024
+    writer = artifact.ArtifactWriter(art)
+    table = _table(method, writer, rows, norms, keys, options, lambda done, total: None)
+    took, peak = time.perf_counter() - began, status_kb("VmHWM") * 1024
+    recall, checked = table.recall, table.sample
+    if method == "exact":
+        picked = np.sort(np.random.default_rng(0).choice(len(keys), size=sample, replace=False))
+        stored_rows = UnitRows(MappedRows.npy(art / artifact.MATRIX, scattered=True), norms)
+        truth = brute_force(stored_rows, keys[picked].astype(np.int64), keys, table.ids.shape[1])
+        recall, checked = recall_at_k(table.ids[picked], truth), sample
     print("| stage | wall | peak RSS | peak RSS / stored f16 matrix | recall@100 |")
     print("| --- | --- | --- | --- | --- |")
     print(
-        f"| neighbour table (hnsw), alone | {time.perf_counter() - began:.1f} s | {peak / 1e9:.2f} GB"
-        f" | {peak / stored:.2f}x | {table.recall:.4f} on {table.sample} rows |"
+        f"| neighbour table ({method}, {options.workers} threads), alone | {took:.1f} s | {peak / 1e9:.2f} GB"
+        f" | {peak / stored:.2f}x | {recall:.4f} on {checked} rows |"
     )
 
 
@@ -281,7 +293,7 @@ def main() -> None:
     cli.add_argument("--dim", type=int, default=4096)
     cli.add_argument("--work", type=Path, help="folder for the checkpoint and artifact (default: a temp dir)")
     cli.add_argument("--table", default="auto", choices=METHODS)
-    cli.add_argument("--workers", type=int, default=1, help="processes sharing an exact table")
+    cli.add_argument("--workers", type=int, default=2, help="threads sharing an exact table")
     cli.add_argument("--requests", type=int, default=200, help="requests per latency row")
     cli.add_argument("--sample", type=int, default=500, help="queries for the i8/f16 recall")
     cli.add_argument(
@@ -299,7 +311,7 @@ def main() -> None:
         serve(art, args, with_queries=False)
         return
     if args.table_again:
-        table_again(art, BuildOptions(table="hnsw"))
+        table_again(art, BuildOptions(table=args.table, workers=args.workers))
         return
     shutil.rmtree(work / "artifacts", ignore_errors=True)
     print(f"shape {args.rows:,} x {args.dim:,}, work dir {work}")
@@ -313,6 +325,7 @@ def main() -> None:
     print(f"checkpoint: {time.perf_counter() - began:.0f} s, {size / 1e9:.2f} GB (BF16, 2 shards)\n")
 
     recorder = Recorder()
+    child_before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
     began = time.perf_counter()
     options = BuildOptions(table=args.table, workers=args.workers)
     manifest, _ = build(f"hf:{checkpoint}", art, options, recorder)
@@ -329,6 +342,9 @@ def main() -> None:
         )
     on_disk = sum(f.size for f in manifest.files.values())
     print(f"| **total** | {total:.0f} s | | | {on_disk / 1e9:.2f} GB |")
+    child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
+    if child > child_before:  # the map layout's process (beside the index build)
+        print(f"map layout child process: peak RSS {child / 1e9:.2f} GB ({child / stored:.2f}x)")
     table = manifest.table
     if table is not None:
         print(

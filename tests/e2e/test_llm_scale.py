@@ -34,9 +34,15 @@ def test_llm_scale_bench_builds_serves_and_analyses_a_small_shape(tmp_path: Path
         1000,
     )
     assert f"recall@100 {table['recall']:.4f} on 1000 rows" in out
-    again = [sys.executable, "bench/llm_scale.py", "--work", str(tmp_path), "--table-again"]
-    out = subprocess.run(again, cwd=ROOT, capture_output=True, text=True, timeout=600, check=True).stdout
-    assert "| neighbour table (hnsw), alone |" in out and "on 1000 rows |" in out
+    again = [sys.executable, "bench/llm_scale.py", "--work", str(tmp_path), "--table-again", "--table"]
+    out = subprocess.run(
+        [*again, "hnsw"], cwd=ROOT, capture_output=True, text=True, timeout=600, check=True
+    ).stdout
+    assert "| neighbour table (hnsw, 2 threads), alone |" in out and "on 1000 rows |" in out
+    out = subprocess.run(
+        [*again, "exact"], cwd=ROOT, capture_output=True, text=True, timeout=600, check=True
+    ).stdout
+    assert "| neighbour table (exact, 2 threads), alone |" in out and "| 1.0000 on 200 rows |" in out
     check = [sys.executable, "bench/llm_scale.py", "--work", str(tmp_path), "--recall"]
     out = subprocess.run(check, cwd=ROOT, capture_output=True, text=True, timeout=600, check=True).stdout
     assert "| stored rows (f16), float32 cosine |" in out and "| the index's f16 vectors |" in out
