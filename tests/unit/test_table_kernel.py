@@ -65,9 +65,12 @@ def test_the_bar_lets_about_three_k_through() -> None:
     unit = unit_rows(20000, dim=32, seed=3)
     with ThreadPoolExecutor(2) as pool:
         bars = thresholds(unit.__getitem__, len(unit), 20, pool, seed=0)
-    passing = (unit[:500] @ unit.T >= bars[:500, None]).sum(axis=1) - 1  # self passes every bar
-    assert 40 < np.median(passing) < 90  # PASS_PER_K x k = 60, from a 1,280-column sample
-    assert (passing >= 20).mean() > 0.95
+    # self passes every bar; 1e-6 of slack: the bar's own column scored by another product shape
+    passing = (unit[:500] @ unit.T >= bars[:500, None] - 1e-6).sum(axis=1) - 1
+    # PASS_PER_K x k = 60 expected, read off a seeded 1,280-column sample: a few rows get fewer than
+    # k = 20 through (the kernel recomputes those in full)
+    assert np.median(passing) == 58.5 and (passing.min(), passing.max()) == (9, 169)
+    assert (passing >= 20).mean() == 0.966
     with ThreadPoolExecutor(1) as pool:  # a sample that is nearly everything: no bar
         assert np.isneginf(thresholds(unit[:100].__getitem__, 100, 40, pool)).all()
 
