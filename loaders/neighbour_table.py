@@ -24,8 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from geometry.topk import top_k_rows
-from loaders.table_kernel import BLOCK, UnitOf, symmetric_table
+from loaders.table_kernel import BLOCK, UnitOf, streamed_top_k, symmetric_table
 
 Progress = Callable[[int, int], None]
 
@@ -178,19 +177,7 @@ def brute_force(
     rows: UnitRows | IndexRows, queries: np.ndarray, keys: np.ndarray, k: int, chunk: int = 4096
 ) -> np.ndarray:
     """Exact top-k ids of `queries` over the indexed rows, streaming column chunks (for recall)."""
-    q = rows.unit(queries)
-    best_ids = np.full((len(queries), k), -1, dtype=np.int64)
-    best = np.full((len(queries), k), -np.inf, dtype=np.float32)
-    for lo in range(0, len(keys), chunk):
-        cols = keys[lo : lo + chunk].astype(np.int64)
-        scores = q @ rows.unit(cols).T
-        scores[queries[:, None] == cols[None, :]] = -np.inf
-        merged = np.concatenate([best, scores], axis=1)
-        merged_ids = np.concatenate([best_ids, np.broadcast_to(cols, scores.shape)], axis=1)
-        top, _ = top_k_rows(merged, k)
-        best = np.take_along_axis(merged, top.astype(np.int64), axis=1)
-        best_ids = np.take_along_axis(merged_ids, top.astype(np.int64), axis=1)
-    return best_ids
+    return streamed_top_k(rows.unit, queries, keys.astype(np.int64), k, chunk)[0]
 
 
 def recall_at_k(found: np.ndarray, truth: np.ndarray) -> float:

@@ -69,8 +69,9 @@ class _Found:
             return
         dest = rows // block
         cuts = np.flatnonzero(np.diff(dest)) + 1
-        for r, c, v in zip(np.split(rows, cuts), np.split(cols, cuts), np.split(vals, cuts), strict=True):
-            self.parts[int(r[0]) // block].append((r, c, v))
+        parts = zip(np.split(rows, cuts), np.split(cols, cuts), np.split(vals, cuts), strict=True)
+        for to, triple in zip(dest[np.concatenate([[0], cuts])], parts, strict=True):
+            self.parts[int(to)].append(triple)
 
     def take(self, index: int) -> Triples:
         parts, self.parts[index] = self.parts[index], []
@@ -149,7 +150,7 @@ def _grouped(rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, span: int, n:
     )
 
 
-def _best(triples: Triples, lo: int, hi: int, n: int, k: int) -> Triples:
+def _best(triples: Triples, lo: int, hi: int, n: int, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Top-k of each row in [lo, hi) from its candidates (score desc, col asc), and the rows with
     fewer than k candidates."""
     rows, cols, vals = _grouped(triples[0] - lo, triples[1], triples[2], hi - lo, n)
@@ -163,22 +164,25 @@ def _best(triples: Triples, lo: int, hi: int, n: int, k: int) -> Triples:
     return ids, sims, np.flatnonzero(short) + lo
 
 
-def _full_rows(
-    unit_of: UnitOf, rows: np.ndarray, n: int, k: int, group: int = 256
+def streamed_top_k(
+    unit_of: UnitOf, queries: np.ndarray, columns: np.ndarray, k: int, chunk: int = 4096
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Brute force for the few rows whose bar was too high: every score, `group` rows at a time."""
-    ids = np.empty((len(rows), k), dtype=np.int64)
-    sims = np.empty((len(rows), k), dtype=np.float32)
-    for g in range(0, len(rows), group):
-        part = rows[g : g + group]
-        left = unit_of(part)
-        scores = np.concatenate(
-            [left @ unit_of(np.arange(c0, min(c0 + 8192, n))).T for c0 in range(0, n, 8192)], axis=1
-        )
-        scores[np.arange(len(part)), part] = -np.inf
-        found, values = top_k_rows(scores, k)
-        ids[g : g + group], sims[g : g + group] = found, values
-    return ids, sims
+    """Exact top-k of `queries` over `columns` (both as `unit_of` takes them, the query itself
+    excluded), a column chunk at a time merged into the best so far: (columns, sims) best first,
+    ties by the earlier column. For recall references and the rows whose bar was too high."""
+    q = unit_of(queries)
+    best_ids = np.full((len(queries), k), -1, dtype=np.int64)
+    best = np.full((len(queries), k), -np.inf, dtype=np.float32)
+    for lo in range(0, len(columns), chunk):
+        cols = columns[lo : lo + chunk]
+        scores = q @ unit_of(cols).T
+        scores[queries[:, None] == cols[None, :]] = -np.inf
+        merged = np.concatenate([best, scores], axis=1)
+        merged_ids = np.concatenate([best_ids, np.broadcast_to(cols, scores.shape)], axis=1)
+        top, _ = top_k_rows(merged, k)
+        best = np.take_along_axis(merged, top.astype(np.int64), axis=1)
+        best_ids = np.take_along_axis(merged_ids, top.astype(np.int64), axis=1)
+    return best_ids, best
 
 
 def symmetric_table(
@@ -222,7 +226,7 @@ def symmetric_table(
         redo = np.concatenate(shorts)
         if len(redo):
             with threadpool_limits(limits=threads, user_api="blas"):
-                ids[redo], sims[redo] = _full_rows(unit_of, redo, n, k)
+                ids[redo], sims[redo] = streamed_top_k(unit_of, redo, np.arange(n), k)
     return ids, sims
 
 
