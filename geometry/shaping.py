@@ -97,27 +97,38 @@ def examples_average(positives: np.ndarray, negatives: np.ndarray) -> np.ndarray
     return normalise(total)
 
 
+def squash(x: np.ndarray) -> np.ndarray:
+    """A monotone map of any score into (0, 1): 0.5 (x / (1 + |x|) + 1)."""
+    return 0.5 * (x / (1.0 + np.abs(x)) + 1.0)
+
+
+def best_scores(positive: np.ndarray, negative: np.ndarray | None) -> np.ndarray:
+    """Qdrant's best-score rule from each candidate's best cosine to a positive and to a negative:
+    squash(positive) in (0, 1) when the positive is closer, else -squash(negative) in (-1, 0). So
+    every candidate won by a positive outranks every one won by a negative, and among the latter the
+    farther from the negatives ranks higher."""
+    if negative is None:
+        return squash(positive)
+    return np.where(positive > negative, squash(positive), -squash(negative))
+
+
 def examples_best_score(
     space: Space, positives: np.ndarray, negatives: np.ndarray, k: int, rows: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Qdrant's best-score strategy over `rows`: a candidate scores its best cosine to a positive
-    when that beats its best cosine to a negative, else minus its best negative cosine (blocked,
-    exact). Returns (ids, scores) best first, ties by id."""
+    """The best-score strategy over `rows` (blocked, exact). Returns (ids, scores) best first, ties
+    by id."""
     best_ids: list[np.ndarray] = []
-    best_scores: list[np.ndarray] = []
+    kept_scores: list[np.ndarray] = []
     for start in range(0, len(rows), CHUNK_ROWS):
         checkpoint()
         chunk = rows[start : start + CHUNK_ROWS]
         unit = space.unit(chunk)
-        pos = (unit @ positives.T).max(axis=1)
-        score = pos
-        if len(negatives):
-            neg = (unit @ negatives.T).max(axis=1)
-            score = np.where(pos > neg, pos, -neg)
+        negative = (unit @ negatives.T).max(axis=1) if len(negatives) else None
+        score = best_scores((unit @ positives.T).max(axis=1), negative)
         keep = np.argsort(-score, kind="stable")[:k]
         best_ids.append(chunk[keep])
-        best_scores.append(score[keep].astype(np.float32))
+        kept_scores.append(score[keep].astype(np.float32))
     ids = np.concatenate(best_ids) if best_ids else np.empty(0, dtype=np.int64)
-    scores = np.concatenate(best_scores) if best_scores else np.empty(0, dtype=np.float32)
+    scores = np.concatenate(kept_scores) if kept_scores else np.empty(0, dtype=np.float32)
     order = np.lexsort((ids, -scores))[:k]
     return ids[order].astype(np.int64), scores[order]

@@ -25,6 +25,13 @@ from service.api.middleware import body_timeout, head_without_body, require_json
 from service.api.params import Services
 from service.api.problems import EXCEPTION_HANDLERS
 from service.cache import Gate, MemoryStore, ResponseCache, Store
+from service.job_records import (
+    FallbackJobRecords,
+    JobRecords,
+    LocalJobRecords,
+    RedisJobRecords,
+    warn_if_evicting,
+)
 from service.jobs import Jobs
 from service.metrics import MetricsController, metrics, prometheus_config
 from service.redis_store import FallbackStore, RedisStore
@@ -90,15 +97,15 @@ def start_warm_up(registry: Registry) -> threading.Event:
     return done
 
 
-def build_services(settings: Settings, registry: Registry) -> tuple[Services, RedisStore | None]:
+def build_services(settings: Settings, registry: Registry) -> tuple[Services, list[RedisStore]]:
     """The response cache and the jobs, on Redis (with a local fallback) when configured."""
     count = metrics().cache.labels
     local = MemoryStore(settings.cache_max_entries, settings.cache_max_bytes)
-    redis = None
+    redis: list[RedisStore] = []
     store: Store = local
     if settings.redis_url:
-        redis = RedisStore(settings.redis_url, on_error=lambda: count("redis", "error").inc())
-        store = FallbackStore(redis, local)
+        redis.append(RedisStore(settings.redis_url, on_error=lambda: count("redis", "error").inc()))
+        store = FallbackStore(redis[0], local)
     cache = ResponseCache(
         store,
         settings.cache_ttl_seconds,
@@ -107,19 +114,32 @@ def build_services(settings: Settings, registry: Registry) -> tuple[Services, Re
         gate=Gate(settings.limits.max_running, settings.limits.max_waiting),
         deadline=settings.compute_deadline_seconds,
     )
-    # job state and leases in a store of their own: no burst of cached answers can evict them
-    jobs_local = MemoryStore(max_entries=100_000, max_bytes=settings.cache_max_bytes // 4)
-    jobs = Jobs(
-        jobs_local if redis is None else FallbackStore(redis, jobs_local),
-        store,
+    return Services(registry, settings, cache, _jobs(settings, store, redis)), redis
+
+
+def _jobs(settings: Settings, results: Store, redis: list[RedisStore]) -> Jobs:
+    """Job records of their own, never among cached answers: a SQLite file shared by this machine's
+    workers, behind a Redis that does not evict when one is configured."""
+    local = LocalJobRecords(settings.jobs_db)
+    records: JobRecords = local
+    url = settings.jobs_redis_url or settings.redis_url
+    if url:
+        if not (url == settings.redis_url and redis):  # an instance of their own
+            redis.append(RedisStore(url, on_error=lambda: metrics().cache.labels("redis", "error").inc()))
+        records = FallbackJobRecords(RedisJobRecords(redis[-1]), local)
+    limits = settings.limits
+    return Jobs(
+        records,
+        results,
         settings.cache_ttl_seconds,
-        count=lambda e, o: count(e, o).inc(),
-        max_queued=settings.limits.max_queued_jobs,
-        workers=settings.limits.job_workers,
-        sync_wait=settings.limits.job_sync_wait_seconds,
+        count=lambda e, o: metrics().cache.labels(e, o).inc(),
+        max_queued=limits.max_queued_jobs,
+        workers=limits.job_workers,
+        sync_wait=limits.job_sync_wait_seconds,
         lease=settings.job_lease_seconds,
+        deadline=limits.job_deadline_seconds,
+        per_client=limits.max_jobs_per_client,
     )
-    return Services(registry, settings, cache, jobs), redis
 
 
 def create_app(settings: Settings, registry: Registry | None = None) -> Litestar:
@@ -129,6 +149,7 @@ def create_app(settings: Settings, registry: Registry | None = None) -> Litestar
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         loaded = loaded_registry(settings, registry)
         services, redis = build_services(settings, loaded)
+        await warn_if_evicting(services.jobs.records)
         app.state.update(
             settings=settings,
             registry=loaded,
@@ -141,8 +162,8 @@ def create_app(settings: Settings, registry: Registry | None = None) -> Litestar
             yield
         finally:
             services.jobs.close()
-            if redis is not None:
-                await redis.close()
+            for client in redis:
+                await client.close()
 
     return Litestar(
         before_request=require_json,

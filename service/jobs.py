@@ -1,35 +1,43 @@
 """Long-running analyses: computed once per key, cached, polled as jobs when slow, never orphaned.
 
 `Jobs.run(key, kind, compute, request)`:
-- a cached result answers at once (200, `cached: true`);
-- otherwise the replica that claims the job's *lease* (a short-lived key in the job store) computes
-  it in a worker thread and renews the lease while it runs; identical requests here or on another
-  replica join it (202 with `/v1/jobs/{id}` to poll) instead of starting another;
+- a cached result, or a finished job's record, answers at once (200, `cached: true`);
+- otherwise the replica that claims the job's *lease* computes it in a worker thread and renews the
+  lease while it runs; identical requests here or on another replica join it (202 with
+  `/v1/jobs/{id}` to poll) instead of starting another;
 - the request waits up to `sync_wait` seconds; a result by then answers 200, else 202.
 
-A replica that dies stops renewing: its lease lapses within `lease` seconds and the next request or
-poll, on any replica, claims the job again (the state carries the request, so a poll can restart it).
-`cancel` stops a job between blocks of its work (each progress report checks the flag), here or, via
-the store, on the replica running it. Job state lives in its own store, not among cached responses,
-so no burst of answers can evict it.
+The job's id is derived from its key (artifact checksums, endpoint and the canonical request), and
+the record carries the canonical request: whichever replica restarts a job restarts the same one.
+Every state write is checked against the lease's owner (`service/job_records.py`): a replica that
+lost its lease stops its computation and writes nothing more. A replica that dies stops renewing:
+its lease lapses within `lease` seconds and the next request or poll, on any replica, claims the job.
+
+Jobs wait for a worker in order of their predicted cost (cheapest first, then first come), each
+client may hold at most `per_client` of them, and a job past `deadline` seconds of work stops
+between blocks and fails (503).
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import heapq
+import itertools
 import logging
 import threading
 import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import msgspec
 
 from service.cache import Store
-from service.errors import DomainError, InvalidInput, Overloaded, UnknownJob
+from service.errors import DomainError, InvalidInput, Overloaded, TookTooLong, UnknownJob
+from service.job_records import JobRecords
 from service.metrics import metrics
 
 log = logging.getLogger("service.jobs")
@@ -39,7 +47,7 @@ Status = Literal["running", "done", "failed", "cancelled"]
 
 
 class JobRequest(msgspec.Struct):
-    """What restarts a job anywhere: the endpoint, its path parameters and the resolved request."""
+    """What restarts a job anywhere: the endpoint, its path parameters and the canonical request."""
 
     endpoint: str
     path: dict[str, str]
@@ -65,7 +73,20 @@ class Outcome(msgspec.Struct):
 
 
 class Cancelled(Exception):
-    """Raised inside a job's thread at its next progress report once the job is cancelled."""
+    """Raised inside a job's thread at its next progress report once the job is cancelled (or its
+    lease went to another replica)."""
+
+
+@dataclass(kw_only=True)
+class Work:
+    """One job of this replica: what stops it, when it must end, and who asked for it."""
+
+    ident: str
+    kind: str
+    client: str
+    stop: threading.Event = field(default_factory=threading.Event)
+    lost: bool = False  # the lease went to another replica: write nothing more
+    deadline: float = float("inf")  # monotonic; set when a worker picks the job up
 
 
 def job_id(key: str) -> str:
@@ -75,7 +96,7 @@ def job_id(key: str) -> str:
 class Jobs:
     def __init__(
         self,
-        store: Store,
+        records: JobRecords,
         results: Store,
         ttl: int,
         sync_wait: float = 3.0,
@@ -83,23 +104,30 @@ class Jobs:
         count: Callable[[str, str], None] | None = None,
         max_queued: int = 16,
         lease: float = 30.0,
+        deadline: float = 600.0,
+        per_client: int = 4,
     ) -> None:
-        self.store = store  # job state, leases, cancel flags
+        self.records = records  # job state, leases, cancel flags
         self.results = results  # encoded results, among the cached answers
         self.ttl = ttl
         self.sync_wait = sync_wait
         self.workers = workers
         self.max_queued = max_queued
         self.lease = lease
+        self.deadline = deadline
+        self.per_client = per_client
         self.owner = uuid.uuid4().hex  # this replica
         self.count = count or (lambda kind, outcome: None)
         self.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="analysis")
         self.local: dict[str, asyncio.Future[bytes]] = {}
-        self.stops: dict[str, threading.Event] = {}
+        self.work: dict[str, Work] = {}
+        self._waiting: list[tuple[float, int, Callable[[], None]]] = []  # (cost, order, start)
+        self._order = itertools.count()
+        self._busy = 0
 
     def close(self) -> None:
-        for stop in self.stops.values():
-            stop.set()
+        for work in self.work.values():
+            work.stop.set()
         self.executor.shutdown(wait=False, cancel_futures=True)
 
     async def forget(self, key: str) -> None:
@@ -107,7 +135,7 @@ class Jobs:
         await self.results.delete(f"result:{key}")
 
     async def state(self, ident: str) -> JobState:
-        raw = await self.store.get(f"job:{ident}")
+        raw = await self.records.load(ident)
         if raw is None:
             raise UnknownJob(f"no job {ident!r} (finished jobs are kept for the cache TTL)", field="job_id")
         try:
@@ -118,89 +146,124 @@ class Jobs:
     async def orphaned(self, job: JobState) -> bool:
         """A running job whose lease has lapsed: its replica died (or lost the store)."""
         return (
-            job.status == "running"
-            and job.id not in self.local
-            and await self.store.get(f"lease:{job.id}") is None
+            job.status == "running" and job.id not in self.local and await self.records.holder(job.id) is None
         )
 
-    async def _save(self, job: JobState) -> None:
-        await self.store.set(f"job:{job.id}", msgspec.json.encode(job), self.ttl)
+    async def _done(self, ident: str) -> bytes | None:
+        """A finished job's result from its record (the cached answer may have been evicted)."""
+        try:
+            job = await self.state(ident)
+        except UnknownJob:
+            return None
+        return msgspec.json.encode(job.result) if job.status == "done" and job.result is not None else None
 
     async def run(
-        self, key: str, kind: str, compute: Callable[[Progress], bytes], request: JobRequest | None = None
+        self,
+        key: str,
+        kind: str,
+        compute: Compute,
+        request: JobRequest | None = None,
+        *,
+        cost: float = 1.0,
+        client: str = "",
     ) -> Outcome:
-        """`compute(progress)` returns the encoded result (JSON bytes)."""
-        cached = await self.results.get(f"result:{key}")
+        """`compute(progress)` returns the encoded result (JSON bytes); `cost` (predicted seconds)
+        orders the queue; `client` names who asked (each may hold `per_client` jobs here)."""
+        ident = job_id(key)
+        cached = await self.results.get(f"result:{key}") or await self._done(ident)
         if cached is not None:
             self.count(kind, "hit")
             return Outcome(200, msgspec.Raw(cached), True)
         self.count(kind, "miss")
-        ident = job_id(key)
         future = self.local.get(ident)
         if future is None:
-            if len(self.local) >= self.workers + self.max_queued:  # refused before claiming the lease
-                raise Overloaded(
-                    f"{len(self.local)} analyses are running or queued here; try again shortly",
-                    retry_after=5,
-                )
-            if not await self.store.add(f"lease:{ident}", self.owner.encode(), self._lease_ttl()):
-                try:  # another replica holds the lease: poll its job
+            self._admit(client)
+            if not await self.records.claim(ident, self.owner, self.lease):  # another replica has it
+                try:
                     return Outcome(202, await self.state(ident), False)
                 except UnknownJob:  # claimed a moment ago, state not written yet
                     return Outcome(202, JobState(ident, kind, "running", started=time.time()), False)
-            future = await self._start(key, ident, kind, compute, request)
+            future = await self._start(
+                key, Work(ident=ident, kind=kind, client=client), compute, request, cost
+            )
         try:
             body = await asyncio.wait_for(asyncio.shield(future), timeout=self.sync_wait)
         except TimeoutError:
             return Outcome(202, await self.state(ident), False)
+        except Cancelled:  # cancelled, or taken over by another replica: its record says which
+            return Outcome(202, await self.state(ident), False)
         return Outcome(200, msgspec.Raw(body), False)
 
+    def _admit(self, client: str) -> None:
+        """Refuse, before claiming the lease, a job beyond the queue or beyond the client's share."""
+        if len(self.local) >= self.workers + self.max_queued:
+            raise Overloaded(
+                f"{len(self.local)} analyses are running or queued here; try again shortly", retry_after=5
+            )
+        mine = sum(1 for work in self.work.values() if work.client == client)
+        if mine >= self.per_client:
+            raise Overloaded(
+                f"you have {mine} analyses running or queued here (at most {self.per_client} per client); "
+                "poll them, or try again once one finishes",
+                retry_after=5,
+            )
+
     async def cancel(self, ident: str) -> JobState:
-        """Stop a running job (here, or through the store on the replica running it)."""
+        """Stop a running job (here, or through the records on the replica running it)."""
         job = await self.state(ident)
         if job.status != "running":
             raise InvalidInput(
                 f"job {ident!r} has already {job.status.replace('done', 'finished')}", field="job_id"
             )
-        if ident in self.stops:
-            self.stops[ident].set()
+        if ident in self.work:
+            self.work[ident].stop.set()
         else:
-            await self.store.set(f"cancel:{ident}", b"1", max(1, int(self.lease * 2)))
+            await self.records.request_cancel(ident, max(1, int(self.lease * 2)))
         return job
 
-    def _lease_ttl(self) -> int:
-        return max(1, round(self.lease))
+    async def _save(self, work: Work, state: JobState, last: bool = False) -> None:
+        if work.lost:
+            return
+        if not await self.records.save(
+            work.ident, self.owner, msgspec.json.encode(state), self.ttl, last=last
+        ):
+            self._lose(work)
+
+    def _lose(self, work: Work) -> None:
+        if not work.lost:
+            log.warning("job %s: another replica holds its lease; stopping here", work.ident)
+        work.lost = True
+        work.stop.set()
 
     async def _start(
-        self,
-        key: str,
-        ident: str,
-        kind: str,
-        compute: Callable[[Progress], bytes],
-        request: JobRequest | None,
+        self, key: str, work: Work, compute: Compute, request: JobRequest | None, cost: float
     ) -> asyncio.Future[bytes]:
         loop = asyncio.get_running_loop()
+        ident, kind = work.ident, work.kind
         started = time.time()
         last = [0.0]
-        stop = self.stops[ident] = threading.Event()
-        await self._save(JobState(ident, kind, "running", started=started, request=request))
+        self.work[ident] = work
+        await self._save(work, JobState(ident, kind, "running", started=started, request=request))
 
         def progress(share: float) -> None:  # called from the worker thread, between blocks of work
-            if stop.is_set():
+            if work.stop.is_set():
                 raise Cancelled(ident)
+            if time.monotonic() > work.deadline:
+                raise TookTooLong(f"the analysis passed its deadline of {self.deadline:g} s of work")
             if (share - last[0] >= 0.05 or share >= 1.0) and not loop.is_closed():
                 last[0] = share
                 state = JobState(ident, kind, "running", round(share, 3), started, request=request)
-                asyncio.run_coroutine_threadsafe(self._save(state), loop)
+                asyncio.run_coroutine_threadsafe(self._save(work, state), loop)
 
         def timed(report: Progress) -> bytes:
+            work.deadline = time.monotonic() + self.deadline  # counted from the start, not the queue
             report(0.0)  # cancelled while queued: do not start
             with metrics().analysis_seconds.labels(kind).time():
                 return compute(report)
 
         async def finish(task: asyncio.Future[bytes]) -> None:
             self.local.pop(ident, None)
-            self.stops.pop(ident, None)
+            self.work.pop(ident, None)
             heartbeat.cancel()
             error = None if task.cancelled() else task.exception()
             ended = JobState(ident, kind, "done", 1.0, started, time.time(), request=request)
@@ -219,19 +282,47 @@ class Jobs:
                 ended = msgspec.structs.replace(
                     ended, status="failed", progress=last[0], error={"kind": reason, "detail": detail}
                 )
-            await self._save(ended)
-            await self.store.delete(f"lease:{ident}")
+            await self._save(work, ended, last=True)
 
-        future: asyncio.Future[bytes] = loop.run_in_executor(self.executor, timed, progress)
-        heartbeat = asyncio.ensure_future(self._renew(ident, stop))
+        future: asyncio.Future[bytes] = loop.create_future()
+
+        def begin() -> None:  # a worker is free: run the job in it
+            running = loop.run_in_executor(self.executor, timed, progress)
+
+            def ended(task: asyncio.Future[bytes]) -> None:
+                self._busy -= 1
+                self._next()
+                if future.done():
+                    return
+                if task.cancelled():
+                    future.cancel()
+                elif (error := task.exception()) is not None:
+                    future.set_exception(error)
+                else:
+                    future.set_result(task.result())
+
+            running.add_done_callback(ended)
+
+        heartbeat = asyncio.ensure_future(self._renew(work))
         self.local[ident] = future
         future.add_done_callback(lambda task: asyncio.ensure_future(finish(task)))
+        heapq.heappush(self._waiting, (cost, next(self._order), begin))
+        self._next()
         return future
 
-    async def _renew(self, ident: str, stop: threading.Event) -> None:
-        """Keep the lease while the job runs; pick up a cancel request left by another replica."""
+    def _next(self) -> None:
+        """Start the cheapest waiting jobs while workers are free."""
+        while self._busy < self.workers and self._waiting:
+            _, _, begin = heapq.heappop(self._waiting)
+            self._busy += 1
+            begin()
+
+    async def _renew(self, work: Work) -> None:
+        """Keep the lease while the job runs (a lost lease stops it); pick up a cancel request left
+        by another replica."""
         while True:
             await asyncio.sleep(self.lease / 3)
-            await self.store.set(f"lease:{ident}", self.owner.encode(), self._lease_ttl())
-            if await self.store.get(f"cancel:{ident}") is not None:
-                stop.set()
+            if not await self.records.renew(work.ident, self.owner, self.lease):
+                self._lose(work)
+            if await self.records.cancel_requested(work.ident):
+                work.stop.set()

@@ -51,7 +51,7 @@ class RedisStore:
     def available(self) -> bool:
         return time.monotonic() >= self.down_until
 
-    async def _call(self, operation: Callable[[], Awaitable[T]], fallback: T) -> tuple[T, bool]:
+    async def call(self, operation: Callable[[], Awaitable[T]], fallback: T) -> tuple[T, bool]:
         """(result, ok). While in cool-down, or on any Redis error: (fallback, False)."""
         if not self.available:
             return fallback, False
@@ -73,21 +73,21 @@ class RedisStore:
         return result, True
 
     async def ping(self) -> bool:
-        return (await self._call(self.client.ping, False))[1]
+        return (await self.call(self.client.ping, False))[1]
 
     async def get(self, key: str) -> tuple[bytes | None, bool]:
-        value, ok = await self._call(lambda: self.client.get(key), None)  # type: ignore[arg-type,return-value]
+        value, ok = await self.call(lambda: self.client.get(key), None)  # type: ignore[arg-type,return-value]
         return (value.encode() if isinstance(value, str) else value), ok
 
     async def set(self, key: str, value: bytes, ttl: int) -> bool:
-        return (await self._call(lambda: self.client.set(key, value, ex=ttl), None))[1]
+        return (await self.call(lambda: self.client.set(key, value, ex=ttl), None))[1]
 
     async def add(self, key: str, value: bytes, ttl: int) -> tuple[bool, bool]:
-        result, ok = await self._call(lambda: self.client.set(key, value, ex=ttl, nx=True), None)
+        result, ok = await self.call(lambda: self.client.set(key, value, ex=ttl, nx=True), None)
         return bool(result), ok
 
     async def delete(self, key: str) -> bool:
-        return (await self._call(lambda: self.client.delete(key), 0))[1]
+        return (await self.call(lambda: self.client.delete(key), 0))[1]
 
     async def close(self) -> None:
         await self.client.aclose()

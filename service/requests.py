@@ -133,9 +133,11 @@ class QueriesRequest(Request):
         Literal["average", "best_score"],
         Meta(
             description="how examples combine: 'average' searches from the sum of the positive unit "
-            "vectors minus the negative ones (3CosAdd: king - man + woman); 'best_score' ranks each token "
-            "by its best cosine to a positive, or minus its best cosine to a negative when that is higher "
-            "(Qdrant's recommend strategy)"
+            "vectors minus the negative ones (3CosAdd: king - man + woman); 'best_score' (Qdrant's rule) "
+            "scores a token s(best cosine to a positive), in (0, 1), when a positive is closer than every "
+            "negative, else -s(best cosine to a negative), in (-1, 0), with s(x) = (x / (1 + |x|) + 1) / 2: "
+            "every token won by a positive ranks above every token won by a negative; similarity is "
+            "that score"
         ),
     ] = "average"
     k: K = 10

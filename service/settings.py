@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Set
-from dataclasses import dataclass, field, fields
+from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 PREFIX = "POLYGLOT_"
+CACHE_DIR = Path.home() / ".cache" / "polyglot-geometry"
 
 
 @dataclass(frozen=True)
@@ -28,7 +29,10 @@ class Limits:
     max_running: int = 4
     max_waiting: int = 64
     max_queued_jobs: int = 16  # analysis jobs not yet started (job_workers run at once)
+    max_jobs_per_client: int = 4  # of those, running or queued for one client address
     job_workers: int = 2  # analysis jobs computed at once (each may use both cores through numpy)
+    # an analysis job stops (between blocks) and fails after this many seconds of work
+    job_deadline_seconds: float = 600.0
     # how long an analysis request waits for its result before answering 202 with a job to poll
     job_sync_wait_seconds: float = 3.0
 
@@ -43,6 +47,11 @@ class Settings:
     # Each entry is an artifact directory or a folder whose sub-directories are artifacts.
     artifacts: tuple[Path, ...] = (Path("artifacts"),)
     redis_url: str | None = None
+    # job records (state, leases) in a Redis that never evicts; default: redis_url (then run that Redis
+    # with maxmemory-policy noeviction, or answers may evict running jobs)
+    jobs_redis_url: str | None = None
+    # without Redis: the job records of this machine's workers, shared through one SQLite file
+    jobs_db: Path = field(default_factory=lambda: CACHE_DIR / "jobs.sqlite")
     verify_checksums: bool = False  # full sha256 of every file at start-up (sizes are always checked)
     cache_ttl_seconds: int = field(default=24 * 3600, metadata=env_name("CACHE_TTL"))
     cache_max_entries: int = 2048
@@ -77,7 +86,9 @@ def _read(kind: type[Any], env: Mapping[str, str], skip: Set[str] = frozenset())
         text = env.get(PREFIX + spec.metadata.get("env", spec.name.upper()))
         if spec.name in skip or text is None:
             continue
-        default = spec.default
+        default: Any = spec.default
+        if default is MISSING and callable(spec.default_factory):  # a path from a factory, say
+            default = spec.default_factory()
         if isinstance(default, bool):
             out[spec.name] = text.lower() in {"1", "true", "yes", "on"}
         elif isinstance(default, int | float | Path):

@@ -10,6 +10,7 @@ import pytest
 from litestar.testing import TestClient
 
 from loaders.build import BuildOptions, build_cached
+from service import settings as settings_module
 from service.app import create_app
 from service.registry import Registry, load_registry
 from service.settings import Settings
@@ -20,6 +21,18 @@ CACHE = Path(os.environ.get("POLYGLOT_CACHE", Path.home() / ".cache" / "polyglot
 E5 = "multilingual-e5-small"
 USE = "use-multilingual-v3"
 LLAMA = "llama2-vocab-wordllama"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def job_records(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Job records (SQLite, shared by one machine's workers) of this test session only: never the
+    developer's ~/.cache, where finished jobs of an earlier run would answer as cached."""
+    directory = tmp_path_factory.mktemp("state")
+    saved, settings_module.CACHE_DIR = settings_module.CACHE_DIR, directory
+    os.environ["POLYGLOT_JOBS_DB"] = str(directory / "jobs.sqlite")  # for the uvicorn replicas
+    yield directory
+    settings_module.CACHE_DIR = saved
+    os.environ.pop("POLYGLOT_JOBS_DB", None)
 
 
 @pytest.fixture(scope="session")

@@ -40,9 +40,9 @@ def job_out(job: JobState) -> s.JobOut:
 
 
 async def answer(
-    jobs: Jobs, key: str, kind: str, compute: Any, request: JobRequest, retry: bool = True
+    jobs: Jobs, key: str, kind: str, compute: Any, request: JobRequest, client: str = "", retry: bool = True
 ) -> Response[Any]:
-    outcome = await jobs.run(key, kind, compute, request)
+    outcome = await jobs.run(key, kind, compute, request, client=client)
     if isinstance(outcome.body, JobState):
         body = job_out(outcome.body)
         return Response(body, status_code=202, headers={"Location": body.url})
@@ -52,7 +52,7 @@ async def answer(
         await jobs.forget(key)
         if not (retry and outcome.cached):  # a fresh result that does not decode is a bug: say so once
             raise
-        return await answer(jobs, key, kind, compute, request, retry=False)  # corrupted cache: a miss
+        return await answer(jobs, key, kind, compute, request, client, retry=False)  # corrupted cache: a miss
     if outcome.cached:
         result = msgspec.structs.replace(result, cached=True)
     return Response(result, status_code=200)
@@ -82,29 +82,33 @@ MODEL_JOBS: dict[str, Job] = {
 }
 
 
-async def _begin(svc: Services, name: str, path: dict[str, str], query: r.Request) -> Response[Any]:
-    """Validate and resolve (a 400 now, not a failed job), then compute once per resolved key. The
-    job records the resolved request, so that any replica can restart it if this one dies."""
-    resolved: msgspec.Struct
+async def _begin(
+    svc: Services, name: str, path: dict[str, str], query: r.Request, client: str = ""
+) -> Response[Any]:
+    """Validate and resolve (a 400 now, not a failed job), then compute once per canonical request.
+    The job is keyed by the canonical request as asked and records it, so that any replica that
+    restarts it (this one dies) resolves it again into the same job."""
+    checksums: list[str]
     if isinstance(query, r.CompareRequest):
         if query.models[0] == query.models[1]:
             raise InvalidInput("name two different models, comma-separated", field="models")
         a, b = svc.registry.get(query.models[0]), svc.registry.get(query.models[1])
-        resolved, compute = compare.compare_job(a, b, query)
+        _, compute = compare.compare_job(a, b, query)
         checksums = [a.checksum, b.checksum]
     else:
         found = svc.registry.get(path["model"])
-        resolved, compute = MODEL_JOBS[name](found, query)
+        _, compute = MODEL_JOBS[name](found, query)
         checksums = [found.checksum]
-    again = JobRequest(name, path, msgspec.to_builtins(resolved))
-    return await answer(svc.jobs, cache_key(checksums, name, resolved), name, compute, again)
+    again = JobRequest(name, path, msgspec.to_builtins(query))
+    return await answer(svc.jobs, cache_key(checksums, name, query), name, compute, again, client)
 
 
 async def _run(
     request: Request[Any, Any, Any], svc: Services, name: str, model: str | None = None
 ) -> Response[Any]:
     query = decoder(KINDS[name]).from_query(query_items(request))
-    return await _begin(svc, name, {"model": model} if model is not None else {}, query)
+    client = request.client.host if request.client else ""
+    return await _begin(svc, name, {"model": model} if model is not None else {}, query, client)
 
 
 @_analysis(
@@ -147,6 +151,11 @@ async def get_compare(request: Request[Any, Any, Any], svc: Svc) -> Response[s.C
     return await _run(request, svc, "compare")
 
 
+def recorded_query(recorded: JobRequest) -> r.Request:
+    """The request a job record carries, as a replica restarting the job decodes it."""
+    return msgspec.convert(recorded.query, KINDS[recorded.endpoint]).canonical()
+
+
 JobId = Annotated[str, Parameter(description="job id", max_length=64)]
 
 
@@ -160,8 +169,7 @@ async def get_job(svc: Svc, job_id: JobId) -> s.JobOut:
     job = await svc.jobs.state(job_id)
     if job.request is not None and await svc.jobs.orphaned(job):  # its replica died: restart it here
         again = job.request
-        query = msgspec.convert(again.query, KINDS[again.endpoint])
-        restarted = await _begin(svc, again.endpoint, again.path, query)
+        restarted = await _begin(svc, again.endpoint, again.path, recorded_query(again))
         if restarted.status_code == 202:
             return restarted.content  # type: ignore[no-any-return]
         job = await svc.jobs.state(job_id)

@@ -37,8 +37,9 @@ async def health() -> dict[str, str]:
 )
 async def ready(state: State) -> Response[dict[str, object]]:
     registry: Registry = state.registry
-    redis: RedisStore | None = state.redis
-    redis_state = "not configured" if redis is None else "up" if await redis.ping() else "down"
+    redis: list[RedisStore] = state.redis  # the cache's, then the jobs' when that is another instance
+    states = ["up" if await client.ping() else "down" for client in redis]
+    redis_state = "not configured" if not redis else "up" if all(x == "up" for x in states) else "down"
     warm = state.warm.is_set()
     body: dict[str, object] = {
         "status": "ready" if warm else "warming",

@@ -20,7 +20,8 @@ from service.api.decoding import decoder
 from service.api.documented import described, operation
 from service.api.params import BODY_ERRORS, ERRORS, SERVICES, ModelName, Services, Svc, query_items
 from service.errors import InvalidInput
-from service.usecases import dictionary, neighbours, resolving, translations
+from service.usecases import dictionary, neighbours, translations
+from service.usecases.plan import plan
 
 GET_HEAD = [HttpMethod.GET, HttpMethod.HEAD]
 NEIGHBORS, TRANSLATIONS = "/{model:str}/neighbors", "/{model:str}/translations"
@@ -42,9 +43,13 @@ async def _answer(
 ) -> Response[bytes]:
     _check_limits(query, svc)
     found = svc.registry.get(model)
+    steps = plan(found, query)
     compute: Callable[[], msgspec.Struct]
     if isinstance(query, r.NeighborsRequest):
-        endpoint, compute = "neighbors", lambda: neighbours.neighbors(found, query, svc.settings.limits)
+        endpoint, compute = (
+            "neighbors",
+            lambda: neighbours.neighbors(found, query, svc.settings.limits, steps),
+        )
     else:
         endpoint, compute = (
             "translations",
@@ -57,7 +62,7 @@ async def _answer(
         endpoint,
         query,
         compute,
-        inline=resolving.is_lookup(found, query),
+        inline=steps.inline,
         max_age=svc.settings.http_max_age,
     )
 

@@ -13,19 +13,24 @@ from service.metrics import metrics
 from service.registry import LoadedModel
 from service.settings import Limits
 from service.usecases import health, shaping
+from service.usecases.plan import Plan, plan
 from service.usecases.resolving import DEFAULT_LIMITS, check_budget, filter_mask, resolve_all
 
 
 def neighbors(
-    model: LoadedModel, request: r.NeighborsRequest, limits: Limits = DEFAULT_LIMITS
+    model: LoadedModel,
+    request: r.NeighborsRequest,
+    limits: Limits = DEFAULT_LIMITS,
+    steps: Plan | None = None,
 ) -> s.NeighborsOut | s.NeighborsBatchOut:
     shaping.check_options(request)
+    steps = steps or plan(model, request)
     resolved, batch = resolve_all(model, request)
     mask = filter_mask(model, request.scheme, request.scripts, request.exclude_scripts, request.languages)
     if request.exclude_anomalous:
         mask = health.without_anomalies(model, mask)
     tokens = [token for _, token, _ in resolved]
-    depth = shaping.search_depth(request)
+    depth = steps.depth
     table_may_answer = not request.exact and depth <= model.space.table_k
     scans = sum(
         1
@@ -33,9 +38,7 @@ def neighbors(
         if not table_may_answer or mask is not None or (token is None and not request.approximate)
     )
     rows = len(model.space.indexed) if mask is None else int(mask.sum())
-    check_budget(
-        model, limits, len(resolved), shaping.answer_size(request), scans, rows, "queries" if batch else "k"
-    )
+    check_budget(model, limits, len(resolved), steps.answer_size, scans, rows, "queries" if batch else "k")
     started = time.perf_counter()
     if request.positive and request.strategy == "best_score":
         found = [shaping.best_score_hits(model, request, mask)]

@@ -156,18 +156,6 @@ def resolve_all(model: LoadedModel, request: r.QueriesRequest) -> tuple[list[Res
     return [_resolve(model, q, f"queries[{i}]", request.pooling) for i, q in enumerate(request.queries)], True
 
 
-def is_lookup(model: LoadedModel, request: r.QueriesRequest) -> bool:
-    """True when the answer is a few table lookups (cheap enough to compute on the event loop)."""
-    if not isinstance(request, r.NeighborsRequest):  # translations rank a filtered pool: never a lookup
-        return False
-    single = request.queries is None and request.vector is None and request.text is None
-    plain = single and not request.positive and not request.exact
-    unfiltered = not (
-        request.scripts or request.exclude_scripts or request.languages or request.exclude_anomalous
-    )
-    return plain and unfiltered and request.k <= model.space.table_k
-
-
 def answer_rows(
     model: LoadedModel,
     ids: np.ndarray,

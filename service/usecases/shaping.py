@@ -14,6 +14,7 @@ from service import requests as r
 from service import schemas as s
 from service.errors import InvalidInput
 from service.registry import LoadedModel
+from service.usecases import plan
 from service.usecases.resolving import answer_rows, example_vectors
 
 NOT_LANGUAGES = (artifact.AMBIGUOUS, artifact.UNLABELLED)
@@ -31,24 +32,15 @@ def check_options(request: r.QueriesRequest) -> None:
         )
 
 
-def search_depth(request: r.QueriesRequest) -> int:
-    """How many ranked candidates the options need (k unless MMR or groups look deeper)."""
-    groups = request.k if request.group_by else 0
-    return shaping.depth(request.k, mmr=request.mmr is not None, groups=groups, group_size=request.group_size)
-
-
-def answer_size(request: r.QueriesRequest) -> int:
-    """Rows one query may answer with (the work budget's k)."""
-    return request.k * request.group_size if request.group_by else request.k
-
-
 def best_score_hits(model: LoadedModel, request: r.QueriesRequest, mask: np.ndarray | None) -> Hits:
     """The examples' best-score ranking over the allowed rows, the examples' own tokens left out."""
     positives, negatives, echoes = example_vectors(model, request)
     rows = model.space.indexed if mask is None else np.flatnonzero(mask)
     own = [e.ids[0] for e in echoes if len(e.ids) == 1]
     rows = rows[~np.isin(rows, own)]
-    ids, scores = shaping.examples_best_score(model.space, positives, negatives, search_depth(request), rows)
+    ids, scores = shaping.examples_best_score(
+        model.space, positives, negatives, plan.search_depth(request), rows
+    )
     return Hits(ids, scores, "exact")
 
 

@@ -11,6 +11,7 @@ from service.errors import InvalidInput, at
 from service.registry import LoadedModel
 from service.settings import Limits
 from service.usecases import health, shaping
+from service.usecases.plan import plan
 from service.usecases.resolving import DEFAULT_LIMITS, check_budget, filter_mask, resolve_all
 from service.usecases.words import word_translations
 
@@ -70,13 +71,14 @@ def translations(
     model: LoadedModel, request: r.TranslationsRequest, limits: Limits = DEFAULT_LIMITS
 ) -> s.TranslationsOut | s.TranslationsBatchOut:
     shaping.check_options(request)
+    steps = plan(model, request)
     resolved, batch = resolve_all(model, request)
     free = sum(1 for _, token, _ in resolved if token is None)  # CSLS means of vectors: one more scan
     scans = len(resolved) + (free if request.method == "csls" else 0)
     vocabulary = len(model.space.indexed)
     field = "queries" if batch else "k"
-    check_budget(model, limits, len(resolved), shaping.answer_size(request), scans, vocabulary, field)
-    depth = shaping.search_depth(request)
+    check_budget(model, limits, len(resolved), steps.answer_size, scans, vocabulary, field)
+    depth = steps.depth
     if request.pool == "words":
         answers = word_translations(model, request, resolved, depth)
         words = [

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any
 
 import pytest
 from litestar.testing import TestClient
 
+from service.api.analyses import recorded_query
+from service.cache import cache_key
+from service.jobs import job_id
 from tests.conftest import E5, USE
 
 Client = TestClient  # type: ignore[type-arg]
@@ -147,3 +151,37 @@ def test_a_running_job_can_be_cancelled(client: Client) -> None:
         assert client.delete("/v1/jobs/0123456789abcdef0123").status_code == 404
     finally:
         jobs.sync_wait = 3.0
+
+
+@pytest.mark.parametrize(
+    ("model", "params"),
+    [
+        (E5, {"scheme": "language", "seed": 31}),
+        (E5, {"scheme": "language", "within": "Latin", "seed": 31}),
+        (USE, {"scheme": "unicode", "seed": 31}),
+        (USE, {"scheme": "language", "categories": "ru,de", "seed": 31}),
+        (E5, {"scheme": "paper", "categories": "HANGUL,CJK", "seed": 31}),
+    ],
+)
+def test_a_job_restarted_from_its_record_is_the_job_being_polled(
+    client: Client, model: str, params: dict[str, Any]
+) -> None:
+    """A replica that restarts a job decodes the request from the job's record and keys the job by
+    it: the same id as the job being polled (before, the record held the resolved request, whose
+    categories came back re-sorted: another key, another id, and the polled job ran forever)."""
+    jobs = client.app.state.jobs
+    jobs.sync_wait = 0.0
+    try:
+        started = client.get(f"/v1/models/{model}/separability", params=params)
+        assert started.status_code == 202, started.text
+        ident = started.json()["id"]
+        record = asyncio.run(jobs.state(ident))
+        client.delete(f"/v1/jobs/{ident}")  # the computation itself is not the point
+        while client.get(f"/v1/jobs/{ident}").json()["status"] == "running":
+            time.sleep(0.05)
+    finally:
+        jobs.sync_wait = 3.0
+    assert record.request is not None
+    checksum = client.app.state.registry.get(model).checksum
+    restarted = job_id(cache_key([checksum], "separability", recorded_query(record.request)))
+    assert restarted == ident

@@ -26,9 +26,10 @@ pytestmark = [
 
 
 class RedisServer:
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, options: list[str] | None = None) -> None:
         self.port = free_port()
         self.directory = directory
+        self.options = options or []  # more redis-server arguments (--maxmemory, --maxmemory-policy)
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -49,6 +50,7 @@ class RedisServer:
                 "no",
                 "--dir",
                 str(self.directory),
+                *self.options,
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

@@ -1,27 +1,35 @@
-"""Jobs across replicas: a lapsed lease is taken over, a cancel stops the work between blocks."""
+"""Jobs across replicas sharing one set of job records (a SQLite file, as the workers of one machine
+do): a lapsed lease is taken over, a replica that lost its lease writes nothing more, a cancel stops
+the work between blocks, the cheapest job runs first, one client cannot fill the queue, and a job
+past its deadline fails."""
 
 from __future__ import annotations
 
 import asyncio
 import threading
 import time
+from pathlib import Path
 
 import msgspec
 
 from service.cache import MemoryStore
+from service.errors import Overloaded
+from service.job_records import LocalJobRecords
 from service.jobs import JobRequest, Jobs, Progress
 
 REQUEST = JobRequest("diversity", {"model": "m"}, {"seed": 1})
 
 
-def replica(store: MemoryStore, results: MemoryStore, sync_wait: float = 0.05) -> Jobs:
-    return Jobs(store, results, ttl=60, sync_wait=sync_wait, lease=1.0)
+def replica(
+    records: LocalJobRecords, results: MemoryStore, sync_wait: float = 0.05, **options: float
+) -> Jobs:
+    return Jobs(records, results, ttl=60, sync_wait=sync_wait, lease=1.0, **options)  # type: ignore[arg-type]
 
 
-def test_a_dead_replicas_job_is_taken_over_once_its_lease_lapses() -> None:
+def test_a_dead_replicas_job_is_taken_over_once_its_lease_lapses(tmp_path: Path) -> None:
     async def scenario() -> list[object]:
-        store, results = MemoryStore(), MemoryStore()
-        dead, alive = replica(store, results), replica(store, results, sync_wait=5.0)
+        records, results = LocalJobRecords(tmp_path / "jobs.sqlite"), MemoryStore()
+        dead, alive = replica(records, results), replica(records, results, sync_wait=5.0)
         hold = threading.Event()
 
         def stuck(progress: Progress) -> bytes:  # the first replica never finishes: it "dies"
@@ -36,7 +44,7 @@ def test_a_dead_replicas_job_is_taken_over_once_its_lease_lapses() -> None:
         joined = await alive.run("key", "diversity", lambda p: b'{"n":2}', REQUEST)  # the lease is held
         state = await alive.state(first.body.id)  # type: ignore[union-attr]
         orphaned_early = await alive.orphaned(state)
-        time.sleep(1.1)  # the lease lapses
+        await asyncio.sleep(1.1)  # the lease lapses
         orphaned_late = await alive.orphaned(state)
         taken = await alive.run("key", "diversity", lambda p: b'{"n":2}', REQUEST)
         await asyncio.sleep(0.05)
@@ -60,9 +68,81 @@ def test_a_dead_replicas_job_is_taken_over_once_its_lease_lapses() -> None:
     assert body == b'{"n":2}' and status == "done" and request == REQUEST
 
 
-def test_cancel_stops_a_job_between_blocks() -> None:
+def test_a_replica_that_lost_its_lease_stops_and_writes_nothing_more(tmp_path: Path) -> None:
+    """The stalled owner's lease lapses and the other replica takes the job over: the first one's
+    renewal fails, its work stops at the next block, and neither its progress nor its end reaches
+    the record (before: both computed, the owner flipped, progress went backwards, and "running"
+    followed "done")."""
+
+    async def scenario() -> tuple[list[str], list[float], int, str]:
+        records, results = LocalJobRecords(tmp_path / "jobs.sqlite"), MemoryStore()
+        first, second = replica(records, results), replica(records, results, sync_wait=5.0)
+        blocks: list[int] = []
+
+        def slow(progress: Progress) -> bytes:
+            for block in range(300):
+                progress(block / 300)
+                blocks.append(block)
+                time.sleep(0.01)
+            return b'{"by":"first"}'
+
+        started = await first.run("key", "diversity", slow, REQUEST)
+        ident = started.body.id  # type: ignore[union-attr]
+        heartbeat = [t for t in asyncio.all_tasks() if "_renew" in repr(t)]
+        for task in heartbeat:  # the first replica stalls: no renewal while the lease lapses
+            task.cancel()
+        await asyncio.sleep(1.1)
+        seen: list[str] = []
+        progress: list[float] = []
+        taken = await second.run("key", "diversity", lambda p: b'{"by":"second"}', REQUEST)
+        seen.append(msgspec.json.encode(taken.body).decode())
+        # the first replica's next progress write (or renewal) finds the lease taken: it stops
+        for _ in range(50):
+            await asyncio.sleep(0.02)
+            state = await first.state(ident)
+            seen.append(state.status)
+            progress.append(state.progress)
+            if ident not in first.local:
+                break
+        await asyncio.sleep(0.1)
+        final = await first.state(ident)
+        first.close()
+        second.close()
+        return seen, progress, len(blocks), msgspec.json.encode(final.result).decode()
+
+    seen, progress, blocks, result = asyncio.run(scenario())
+    assert seen[0] == '{"by":"second"}'
+    assert set(seen[1:]) == {"done"}  # never "running" again after the second replica finished
+    assert progress == sorted(progress) and blocks < 300
+    assert result == '{"by":"second"}'
+
+
+def test_local_records_check_the_owner_of_every_write(tmp_path: Path) -> None:
+    async def scenario() -> list[bool]:
+        records = LocalJobRecords(tmp_path / "jobs.sqlite")
+        other = LocalJobRecords(tmp_path / "jobs.sqlite")  # another worker process's connection
+        return [
+            await records.claim("j", "a", 0.2),
+            await other.claim("j", "b", 0.2),  # held by a
+            await other.save("j", "b", b"x", 60),  # not b's
+            await records.save("j", "a", b"y", 60),
+            await other.renew("j", "b", 0.2),
+            await asyncio.sleep(0.25) or await records.renew("j", "a", 0.2),  # lapsed: never taken back
+            await other.claim("j", "b", 0.2),  # free: b takes it
+            await records.renew("j", "a", 0.2),  # a lost it
+            await records.save("j", "a", b"z", 60, last=True),
+            await other.save("j", "b", b"w", 60, last=True),  # b's end releases the lease
+            await records.claim("j", "a", 0.2),
+            (await other.load("j")) == b"w",
+        ]
+
+    expected = [True, False, False, True, False, False, True, False, False, True, True, True]
+    assert asyncio.run(scenario()) == expected
+
+
+def test_cancel_stops_a_job_between_blocks(tmp_path: Path) -> None:
     async def scenario() -> tuple[str, int]:
-        jobs = replica(MemoryStore(), MemoryStore())
+        jobs = replica(LocalJobRecords(tmp_path / "jobs.sqlite"), MemoryStore())
         blocks: list[int] = []
 
         def slow(progress: Progress) -> bytes:
@@ -85,3 +165,76 @@ def test_cancel_stops_a_job_between_blocks() -> None:
 
     status, blocks = asyncio.run(scenario())
     assert status == "cancelled" and blocks < 50
+
+
+def test_the_cheapest_waiting_job_runs_first_and_one_client_cannot_fill_the_queue(tmp_path: Path) -> None:
+    async def scenario() -> tuple[list[str], str]:
+        jobs = replica(LocalJobRecords(tmp_path / "jobs.sqlite"), MemoryStore(), workers=1, per_client=2)
+        order: list[str] = []
+        gate = threading.Event()
+
+        def job(name: str) -> object:
+            def compute(progress: Progress) -> bytes:
+                if name == "first":
+                    gate.wait(5)
+                order.append(name)
+                return b"{}"
+
+            return compute
+
+        await jobs.run("k1", "separability", job("first"), REQUEST, cost=100, client="a")  # takes the worker
+        await jobs.run("k2", "separability", job("heavy"), REQUEST, cost=50, client="a")
+        await jobs.run("k3", "diversity", job("cheap"), REQUEST, cost=0.1, client="b")
+        try:
+            await jobs.run("k4", "separability", job("one too many"), REQUEST, cost=50, client="a")
+            refused = ""
+        except Overloaded as exc:
+            refused = exc.detail
+        gate.set()
+        for _ in range(100):
+            await asyncio.sleep(0.02)
+            if len(order) == 3:
+                break
+        jobs.close()
+        return order, refused
+
+    order, refused = asyncio.run(scenario())
+    assert order == ["first", "cheap", "heavy"]
+    assert "you have 2 analyses running or queued" in refused
+
+
+def test_a_job_past_its_deadline_fails(tmp_path: Path) -> None:
+    async def scenario() -> tuple[str, dict[str, object] | None]:
+        jobs = replica(LocalJobRecords(tmp_path / "jobs.sqlite"), MemoryStore(), deadline=0.2)
+
+        def endless(progress: Progress) -> bytes:
+            while True:
+                progress(0.5)
+                time.sleep(0.01)
+
+        started = await jobs.run("key", "separability", endless, REQUEST)
+        ident = started.body.id  # type: ignore[union-attr]
+        for _ in range(100):
+            await asyncio.sleep(0.02)
+            if (await jobs.state(ident)).status != "running":
+                break
+        state = await jobs.state(ident)
+        jobs.close()
+        return state.status, state.error  # type: ignore[return-value]
+
+    status, error = asyncio.run(scenario())
+    assert status == "failed" and error is not None and error["kind"] == "TookTooLong"
+
+
+def test_a_finished_jobs_record_answers_when_the_cached_result_is_gone(tmp_path: Path) -> None:
+    async def scenario() -> tuple[int, bool, bytes]:
+        records = LocalJobRecords(tmp_path / "jobs.sqlite")
+        jobs = replica(records, MemoryStore(), sync_wait=5.0)
+        await jobs.run("key", "diversity", lambda p: b'{"n":1}', REQUEST)
+        other = replica(records, MemoryStore())  # another worker: its cached answers do not hold it
+        again = await other.run("key", "diversity", lambda p: b'{"n":2}', REQUEST)
+        jobs.close()
+        other.close()
+        return again.status_code, again.cached, msgspec.json.encode(again.body)
+
+    assert asyncio.run(scenario()) == (200, True, b'{"n":1}')

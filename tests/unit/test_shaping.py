@@ -1,9 +1,22 @@
 """Result shaping on tiny matrices with known answers."""
 
 import numpy as np
+from hypothesis import given, settings
+from hypothesis.extra.numpy import arrays
+from hypothesis.strategies import floats
 
 from geometry.neighbors import Space, exact_search, normalise
-from geometry.shaping import above, examples_average, examples_best_score, grouped, mmr, mutual, page
+from geometry.shaping import (
+    above,
+    best_scores,
+    examples_average,
+    examples_best_score,
+    grouped,
+    mmr,
+    mutual,
+    page,
+    squash,
+)
 from loaders.index import knn_table
 
 
@@ -66,10 +79,35 @@ def test_best_score_prefers_positives_unless_a_negative_is_closer() -> None:
     positives = SPACE.unit(np.array([0]))
     negatives = SPACE.unit(np.array([3]))
     ids, scores = examples_best_score(SPACE, positives, negatives, 5, np.arange(5))
-    # 0, 1 and 2 are closer to the positive 0 than to the negative 3: they score their cosine to 0;
-    # 4 is closer to 3 (0.098) than to 0 (-0.98): it scores -0.098; 3 itself scores -1
-    expected = {i: float(SPACE.unit(np.array([i]))[0] @ positives[0]) for i in (0, 1, 2)}
-    assert ids.tolist()[:3] == [0, 1, 2]
-    np.testing.assert_allclose(scores[:3], [expected[0], expected[1], expected[2]], rtol=1e-6)
-    assert ids.tolist()[3:] == [4, 3]
-    np.testing.assert_allclose(scores[3:], [-0.0976, -1.0], atol=1e-4)
+    # 0, 1 and 2 are closer to the positive 0 than to the negative 3: they score squash(cosine to 0);
+    # 4 is closer to 3 (0.098) than to 0 (-0.98): it scores -squash(0.098); 3 itself -squash(1) = -0.75
+    expected = [float(SPACE.unit(np.array([i]))[0] @ positives[0]) for i in (0, 1, 2)]
+    assert ids.tolist() == [0, 1, 2, 4, 3]
+    np.testing.assert_allclose(scores[:3], squash(np.array(expected)), rtol=1e-6)
+    np.testing.assert_allclose(scores[3:], [-squash(np.array(0.0976)), -0.75], atol=1e-4)
+    assert squash(np.array([-1.0, 0.0, 1.0])).tolist() == [0.25, 0.5, 0.75]
+
+
+def test_best_score_ranks_a_positive_won_candidate_above_a_negative_won_one() -> None:
+    # the issue's case: best positive -0.4 / best negative -0.3 (negative-won) against a candidate
+    # won by a positive at +0.2; the old rule scored the first +0.3 and ranked it first
+    scores = best_scores(np.array([-0.4, 0.2]), np.array([-0.3, -0.5]))
+    assert scores[1] > 0 > scores[0]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    arrays(np.float64, 12, elements=floats(-1, 1)),
+    arrays(np.float64, 12, elements=floats(-1, 1)),
+)
+def test_best_score_property_every_positive_won_outranks_every_negative_won(
+    positive: np.ndarray, negative: np.ndarray
+) -> None:
+    scores = best_scores(positive, negative)
+    won = positive > negative
+    if won.any() and (~won).any():
+        assert scores[won].min() > scores[~won].max()
+    # within each side the order is the cosine's: closer to a positive, or farther from a negative
+    for side, key in ((won, positive), (~won, -negative)):
+        order = np.argsort(-scores[side], kind="stable")
+        assert np.all(np.diff(key[side][order]) <= 1e-12)

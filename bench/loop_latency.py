@@ -1,0 +1,108 @@
+"""The event loop under heavy requests: /health latency while 16 heavy requests of one kind are in
+flight (one uvicorn worker, e5), kind by kind. The target is a worst /health under 100 ms: nothing
+heavy may run on the event loop, and a worker thread holding the GIL must let go between blocks.
+
+Usage: python bench/loop_latency.py [--seconds 8] [--kinds group,mmr,...]
+Prints one row per kind: the heavy requests' status codes and time, /health p50, p99 and worst.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.abuse import request  # noqa: E402
+from bench.request_path import free_port, serve  # noqa: E402
+
+E5 = "multilingual-e5-small"
+M = f"/v1/models/{E5}"
+# name -> (method, path template with {i} for a distinct request each time, body template)
+HEAVY: dict[str, tuple[str, str, str]] = {
+    "group_by=language&k=10": ("GET", M + "/neighbors?id={i}&group_by=language&k=10", ""),
+    "mmr=0.5&k=30": ("GET", M + "/neighbors?id={i}&mmr=0.5&k=30", ""),
+    "group_by=script&k=100&group_size=100": (
+        "GET",
+        M + "/neighbors?id={i}&group_by=script&k=100&group_size=100",
+        "",
+    ),
+    "exact=true&k=10": ("GET", M + "/neighbors?id={i}&exact=true&k=10", ""),
+    "translations csls": ("GET", M + "/translations?id={i}&k=10", ""),
+    "geometry centred-top 20": ("GET", M + "/geometry?by=language&postprocess=centred-top&components=20&seed={i}", ""),
+}
+
+
+async def run_kind(port: int, method: str, path: str, body: str, seconds: float) -> dict[str, object]:
+    rng = random.Random(0)
+    statuses: Counter[int] = Counter()
+    took: list[float] = []
+
+    async def heavy() -> None:
+        i = rng.randrange(1000, 240_000)
+        started = time.perf_counter()
+        status, _ = await request(port, method, path.format(i=i), body.format(i=i).encode())
+        took.append(time.perf_counter() - started)
+        statuses[status] += 1
+
+    async def stream() -> None:  # keep one heavy request in flight, one after another
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            await heavy()
+
+    load = asyncio.gather(*[stream() for _ in range(16)])
+    probes: list[float] = []
+    await asyncio.sleep(0.2)  # the heavy requests are in flight
+    while not load.done():
+        status, latency = await request(port, "GET", "/health")
+        statuses[-status] += 1  # negative: /health's own codes
+        probes.append(latency * 1000)
+        await asyncio.sleep(0.01)
+    await load
+    p50, p99 = np.percentile(probes, [50, 99])
+    return {
+        "heavy": dict(sorted((k, v) for k, v in statuses.items() if k > 0)),
+        "heavy_s": float(np.median(took)),
+        "p50": float(p50),
+        "p99": float(p99),
+        "worst": float(max(probes)),
+        "probes": len(probes),
+    }
+
+
+async def figures(port: int, kinds: list[str], seconds: float) -> None:
+    print("| heavy request (16 in flight) | their statuses | median time | /health p50 | p99 | worst |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    for name in kinds:
+        method, path, body = HEAVY[name]
+        got = await run_kind(port, method, path, body, seconds)
+        print(
+            f"| {name} | {got['heavy']} | {got['heavy_s']:.2f} s | {got['p50']:.1f} ms "
+            f"| {got['p99']:.1f} ms | {got['worst']:.1f} ms |"
+        )
+
+
+def main() -> None:
+    cli = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    cli.add_argument("--seconds", type=float, default=8.0)
+    cli.add_argument("--kinds", default=",".join(HEAVY))
+    cli.add_argument("--artifact", default=str(ROOT / "artifacts" / E5))
+    args = cli.parse_args()
+    port = free_port()
+    env = {"POLYGLOT_ARTIFACTS": str(Path(args.artifact).resolve())}
+    argv = [sys.executable, "-m", "uvicorn", "--factory", "service.asgi:app", "--port", str(port)]
+    argv += ["--log-level", "warning", "--no-access-log"]
+    with serve(argv, env, port, "/ready"):
+        asyncio.run(figures(port, args.kinds.split(","), args.seconds))
+
+
+if __name__ == "__main__":
+    main()
