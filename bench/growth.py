@@ -37,9 +37,10 @@ def measure(label: str, unit: np.ndarray, labels: np.ndarray, rng: np.random.Gen
     index.add(np.arange(len(unit)), unit, threads=0)
     build = time.perf_counter() - started
     hnsw = timed(lambda: [index.search(q, 51, threads=1) for q in queries], 5) / len(queries)
-    positives = unit[labels][: max(500, labels.sum() // 4)]
-    negatives = unit[~labels][: len(positives) * 4]
-    sep = timed(lambda: cross_validate(positives, negatives, 10, np.random.default_rng(0)), 1)
+    positives = np.flatnonzero(labels)[: max(500, labels.sum() // 4)]
+    negatives = np.flatnonzero(~labels)[: len(positives) * 4]
+    rows = unit.__getitem__
+    sep = timed(lambda: cross_validate(rows, positives, negatives, 10, np.random.default_rng(0)), 1)
     print(
         f"{label:<34} rows {len(unit):>7}  brute force {brute * 1000:7.2f} ms/query  HNSW {hnsw * 1000:5.2f} "
         f"ms/query (build {build:5.0f} s)  separability task ({2 * len(positives)} samples) {sep:5.2f} s"

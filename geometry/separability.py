@@ -45,12 +45,19 @@ def fold_masks(n_pos: int, n_neg: int, folds: int, rng: np.random.Generator) -> 
     return (assignment[:, None] != np.arange(folds)[None, :]).astype(np.float32)
 
 
-def cross_validate(pos: np.ndarray, neg: np.ndarray, folds: int, rng: np.random.Generator) -> list[float]:
-    """Balanced k-fold accuracy of `pos` rows against `neg` rows (both n x d unit rows)."""
+def cross_validate(
+    unit: Callable[[np.ndarray], np.ndarray],
+    pos: np.ndarray,
+    neg: np.ndarray,
+    folds: int,
+    rng: np.random.Generator,
+) -> list[float]:
+    """Balanced k-fold accuracy of the `pos` ids' rows against the `neg` ids' (`unit(ids)`: their unit
+    rows). Only the balanced sample's rows are gathered: memory grows with the smaller side."""
     size = min(len(pos), len(neg))
     pos = pos[np.sort(rng.choice(len(pos), size, replace=False))] if len(pos) > size else pos
     neg = neg[np.sort(rng.choice(len(neg), size, replace=False))] if len(neg) > size else neg
-    x = np.vstack([pos, neg]).astype(np.float32)
+    x = np.vstack([unit(pos), unit(neg)]).astype(np.float32)
     y = np.concatenate([np.ones(size), np.zeros(size)]).astype(np.float32)
     train = fold_masks(size, size, folds, rng)
     weights = fit_folds(x, y, train)
@@ -86,7 +93,6 @@ def separability(
         for i in range(len(names))
         if 0 < counts[i] < min_tokens and (not categories or names[i] in categories)
     }
-    rows = unit(ids)
     tasks: list[tuple[str, np.ndarray, np.ndarray]] = []
     if mode == "one-vs-rest":  # every fold needs a token of the rest: at least `folds` of them
         alone = [c for c in eligible if len(labels) - counts[c] < folds]
@@ -96,7 +102,7 @@ def separability(
         tasks = [(f"{names[a]}|{names[b]}", labels == a, labels == b) for a, b in combinations(eligible, 2)]
     scores = []
     for number, (name, left, right) in enumerate(tasks, start=1):
-        accuracies = cross_validate(rows[left], rows[right], folds, rng)
+        accuracies = cross_validate(unit, ids[left], ids[right], folds, rng)
         samples = 2 * min(int(left.sum()), int(right.sum()))
         scores.append(
             Score(

@@ -183,9 +183,9 @@ def evaluate(
 Pair = tuple[str, str, str | None]  # source, target, target language (ISO 639) when named
 
 
-def parse_dictionary(text: str, max_pairs: int) -> list[Pair]:
+def parse_dictionary(text: str, max_pairs: int, max_chars: int = 256) -> list[Pair]:
     """MUSE text format: "source target" (or "source target lang") per line, whitespace separated;
-    '#' comments."""
+    '#' comments; a word longer than `max_chars` is a ValueError."""
     pairs: list[Pair] = []
     for number, line in enumerate(text.splitlines(), start=1):
         fields = line.split()
@@ -195,6 +195,8 @@ def parse_dictionary(text: str, max_pairs: int) -> list[Pair]:
             raise ValueError(
                 f"line {number}: expected 'source target' or 'source target lang', got {len(fields)} fields"
             )
+        if max(len(word) for word in fields) > max_chars:
+            raise ValueError(f"line {number}: a word longer than {max_chars} characters")
         pairs.append((fields[0], fields[1], fields[2] if len(fields) == 3 else None))
         if len(pairs) > max_pairs:
             raise OverflowError(f"more than {max_pairs} pairs")

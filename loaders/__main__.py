@@ -9,6 +9,7 @@ import argparse
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -36,11 +37,17 @@ class TqdmBar(StageBar):
         self.bar.close()
 
 
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be >= 1")
-    return value
+def _at_least(low: int) -> Callable[[str], int]:
+    def check(text: str) -> int:
+        value = int(text)
+        if value < low:
+            raise argparse.ArgumentTypeError(f"must be >= {low}")
+        return value
+
+    return check
+
+
+_positive, _non_negative = _at_least(1), _at_least(0)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -55,7 +62,12 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--expansion-add", type=_positive, default=IndexParams().expansion_add)
     b.add_argument("--expansion-search", type=_positive, default=IndexParams().expansion_search)
     b.add_argument(
-        "--knn", type=int, default=BuildOptions().knn, help="neighbours per token in the table (0: none)"
+        "--knn",
+        type=_non_negative,
+        default=BuildOptions().knn,
+        help="neighbours per token in the exact table (default 100). 0 builds none: token queries then "
+        "search the index or brute force, and the build computes the CSLS means over all pairs once "
+        "(minutes at 100k+ rows); at least 10 keeps CSLS a table read",
     )
     b.add_argument(
         "--table",
@@ -127,7 +139,7 @@ def cmd_build(args: argparse.Namespace) -> None:
             expansion_add=args.expansion_add,
             expansion_search=args.expansion_search,
         ),
-        knn=max(0, args.knn),
+        knn=args.knn,
         tensor=args.tensor,
         word_pool_languages=_pool_languages(args.word_pool_languages),
         word_pool_size=max(0, args.word_pool_size),

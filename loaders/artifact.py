@@ -4,7 +4,8 @@ An artifact is a directory:
 
     manifest.json        Manifest below: what the files are, with sha256 and size of each
     matrix.npy           vocab_size x dim embedding rows (float16 or float32), memory-mappable
-    norms.npy            float32 L2 norm of every row (0 for rows the index leaves out)
+    norms.npy            float32 L2 norm of every stored row (0 for rows the index leaves out); every
+                         cosine (index, table, CSLS means, word pool) is of the stored rows
     vocab.json           {"raw": [...], "display": [...]} token strings in id order
     strings.bin          the same strings as one UTF-8 buffer (display forms only where they differ),
     string_offsets.npy   int64 2 x (vocab_size + 1): raw and display offsets into it, and
@@ -21,6 +22,8 @@ An artifact is a directory:
     knn_ids.npy          int32 vocab_size x knn_k cosine neighbours (query excluded; -1 where the
     knn_sims.npy         float32 cosine of each        token is not indexed), best first; exact or
                          HNSW candidates re-ranked exactly, as manifest.table says
+    csls_r.npy           float32 CSLS neighbourhood mean of every row: mean cosine to its 10 nearest
+                         neighbours (NaN where not indexed); from the table, or all pairs without one
     tokenizer.json | tokenizer.model | tokenizer_unigram.json
                          the model's own tokenizer (optional; TOKENIZER_FILES, loaders/segmenter.py)
     reachable.npy        int8 per token: can the tokenizer produce it (loaders/reachability.py; optional)
@@ -72,6 +75,7 @@ STRING_OFFSETS = "string_offsets.npy"
 STRING_ORDER = "string_order.npy"
 WORD_POOL_WORDS = "word_pool.json"
 WORD_POOL_R = "word_pool_r.npy"
+CSLS_R = "csls_r.npy"  # optional: artifacts of loader 0.8 and earlier compute it at load
 LAYOUT = "layout.npy"
 # The model's tokenizer, by kind (Manifest.tokenizer); read by loaders/segmenter.py.
 TOKENIZER_FILES = {

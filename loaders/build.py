@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 import shutil
@@ -14,6 +15,8 @@ from typing import Any
 import msgspec
 import numpy as np
 
+from geometry.neighbors import Space
+from geometry.translation import neighbourhood_means
 from loaders import LOADER_VERSION, artifact
 from loaders.artifact import IndexParams, LabelScheme, Manifest
 from loaders.errors import ArtifactError, SourceError
@@ -252,18 +255,22 @@ ROW_BLOCK = 8192
 
 def _write_rows(writer: artifact.ArtifactWriter, rows: Any, count: int, dtype: str, spec: str) -> np.ndarray:
     """Stream the vocabulary's `count` rows into the stored matrix, one float32 block at a time;
-    returns every row's float32 norm."""
+    returns every stored row's float32 norm (of the rows as stored: the service divides the stored
+    rows by them, so a norm of the source rows would put every cosine off by up to 3e-4)."""
     norms = np.empty(count, dtype=np.float32)
+    stored = np.float16 if dtype == "f16" else np.float32
 
     def blocks() -> Iterator[np.ndarray]:
         for lo in range(0, count, ROW_BLOCK):
             block = np.asarray(rows[lo : min(lo + ROW_BLOCK, count)], dtype=np.float32)
             if not np.isfinite(block).all():
                 raise SourceError(f"{spec}: embedding table holds NaN or infinite values (corrupted?)")
-            norms[lo : lo + len(block)] = np.linalg.norm(block, axis=1)
+            as_stored = block.astype(stored).astype(np.float32)
+            if not np.isfinite(as_stored).all():
+                raise SourceError(f"{spec}: embedding values overflow {dtype} (build with --dtype f32)")
+            norms[lo : lo + len(block)] = np.linalg.norm(as_stored, axis=1)
             yield block
 
-    stored = np.float16 if dtype == "f16" else np.float32
     writer.save_blocks(artifact.MATRIX, (count, int(rows.shape[1])), stored, blocks())
     return norms
 
@@ -375,6 +382,20 @@ def _write_geometry(
     return built or index(), k, info
 
 
+def _write_csls_means(
+    writer: artifact.ArtifactWriter, norms: np.ndarray, knn_k: int, progress: Stage
+) -> None:
+    """Every row's CSLS neighbourhood mean, stored so that no service start computes it: from the
+    table when it holds 10 neighbours, else over all pairs (minutes at 100k+ rows, once, here)."""
+    stored = np.load(writer.path(artifact.MATRIX), mmap_mode="r")
+    ids = np.load(writer.path(artifact.KNN_IDS), mmap_mode="r") if knn_k else None
+    sims = np.load(writer.path(artifact.KNN_SIMS), mmap_mode="r") if knn_k else None
+    space = Space(stored, norms, None, ids, sims, np.flatnonzero(norms > 0))
+    with stage(progress, "CSLS means", 1) as bar:
+        writer.save_array(artifact.CSLS_R, neighbourhood_means(space))
+        bar.update(1, 1)
+
+
 def _write_tokenizer_checks(
     writer: artifact.ArtifactWriter, made: Labelled, progress: Stage
 ) -> Segmenter | None:
@@ -460,6 +481,8 @@ def _build(
         with stage(progress, "rows", 1) as bar:
             norms = _write_rows(writer, made.rows, count, options.dtype, spec)
             keys = _indexed_keys(norms, made.kinds, spec)
+            # every later stage reads the rows as stored, so that its cosines are the service's
+            made = dataclasses.replace(made, rows=MappedRows.npy(writer.path(artifact.MATRIX)))
             bar.update(1, 1)
         writer.save_array(artifact.NORMS, norms)
         writer.save_vocab(artifact.Vocab(raw=made.extracted.tokens, display=made.display))
@@ -481,6 +504,7 @@ def _build(
             index, knn_k, table = _write_geometry(
                 writer, made, norms, keys, options, progress, donors or [], mapping.start
             )
+            _write_csls_means(writer, norms, knn_k, progress)
             word_pool = _write_word_pool(writer, made, segmenter, norms, options, progress)
             with stage(progress, f"map layout ({options.layout})", 1) as bar:
                 layout = mapping.result()  # the rest of its time, when it ran beside the index

@@ -20,8 +20,15 @@ from service.api import models as models_api
 from service.api import neighbors as neighbors_api
 from service.api import vocabulary as vocabulary_api
 from service.api.answers import COMPRESSION
+from service.api.files import NoSymlinks
 from service.api.health import STATIC, explorer, health, ready
-from service.api.middleware import body_timeout, head_without_body, require_json, security_headers
+from service.api.middleware import (
+    allow_every_method,
+    body_timeout,
+    head_without_body,
+    require_json,
+    security_headers,
+)
 from service.api.params import Services
 from service.api.problems import EXCEPTION_HANDLERS
 from service.cache import Gate, MemoryStore, ResponseCache, Store
@@ -171,7 +178,11 @@ def create_app(settings: Settings, registry: Registry | None = None) -> Litestar
             explorer,
             create_static_files_router("/static", directories=[STATIC], include_in_schema=False),
             create_static_files_router(
-                "/reports", directories=[settings.reports], html_mode=True, include_in_schema=False
+                "/reports",
+                directories=[settings.reports],
+                html_mode=True,
+                include_in_schema=False,
+                file_system=NoSymlinks(),
             ),
             models_api.router,
             neighbors_api.router,
@@ -183,6 +194,7 @@ def create_app(settings: Settings, registry: Registry | None = None) -> Litestar
             MetricsController,
         ],
         middleware=[
+            allow_every_method,
             head_without_body,
             security_headers,
             body_timeout(settings.body_timeout_seconds),

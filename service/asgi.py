@@ -6,6 +6,7 @@ import sys
 
 from litestar import Litestar
 
+from loaders.rows import limit_arenas
 from service.app import create_app
 from service.settings import Settings
 
@@ -30,4 +31,5 @@ SWITCH_INTERVAL = 0.001
 def app() -> Litestar:
     asyncio.base_events._set_nodelay = _set_nodelay  # type: ignore[attr-defined]  # in this worker only
     sys.setswitchinterval(SWITCH_INTERVAL)
+    limit_arenas(2)
     return create_app(Settings.from_env())

@@ -23,6 +23,7 @@ import msgspec
 from cachetools import TLRUCache
 
 from geometry.interrupt import Interrupted, Token, interruptible
+from loaders.rows import trim_heap
 from service.errors import ClientGone, Overloaded, TookTooLong
 
 
@@ -110,6 +111,7 @@ def _unseal(value: bytes) -> bytes | None:
 
 
 DIGEST = 16
+TRIM_AFTER = 1.0  # seconds of computation after which the freed heap is returned to the system
 
 
 class Gate:
@@ -241,8 +243,13 @@ class ResponseCache:
             token.deadline = time.monotonic() + self.deadline  # counted from the start, not the queue
 
             def run() -> bytes:
-                with interruptible(token):
-                    return compute()
+                started = time.monotonic()
+                try:
+                    with interruptible(token):
+                        return compute()
+                finally:
+                    if time.monotonic() - started > TRIM_AFTER:  # a large computation: give back its heap
+                        trim_heap()
 
             try:
                 body = await anyio.to_thread.run_sync(run)

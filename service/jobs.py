@@ -35,6 +35,7 @@ from typing import Any, Literal
 
 import msgspec
 
+from loaders.rows import trim_heap
 from service.cache import Store
 from service.errors import DomainError, InvalidInput, Overloaded, TookTooLong, UnknownJob
 from service.job_records import JobRecords
@@ -258,8 +259,11 @@ class Jobs:
         def timed(report: Progress) -> bytes:
             work.deadline = time.monotonic() + self.deadline  # counted from the start, not the queue
             report(0.0)  # cancelled while queued: do not start
-            with metrics().analysis_seconds.labels(kind).time():
-                return compute(report)
+            try:
+                with metrics().analysis_seconds.labels(kind).time():
+                    return compute(report)
+            finally:
+                trim_heap()  # an analysis frees hundreds of MB: give them back to the system
 
         async def finish(task: asyncio.Future[bytes]) -> None:
             self.local.pop(ident, None)

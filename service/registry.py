@@ -7,10 +7,12 @@ lookup tables, per-label id lists, the CSLS neighbourhood means.
 from __future__ import annotations
 
 import difflib
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -27,6 +29,7 @@ from service.language_labels import LanguageDetail, LanguageTable
 from service.settings import Settings
 
 WORD_MARK = "\u2581"
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -99,9 +102,10 @@ class LoadedModel:
     word_pool: WordPool | None = None
     reachable: np.ndarray | None = None  # int8 per token (loaders/reachability.py); None: not checked
     layout: np.ndarray | None = None  # float16 vocab x 2, the vocabulary map (mapped); None: not built
-    derived: dict[str, Any] = field(default_factory=dict)  # computed on first use (vocabulary health)
+    derived: dict[str, Any] = field(default_factory=dict)  # computed on first use: `derive`
     label_combination: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     label_sets: dict[int, dict[str, str]] = field(default_factory=dict)
+    _deriving: threading.Lock = field(default_factory=threading.Lock, repr=False)
     checksum: str = ""  # the manifest's (a hash over the file list: computed once, keys every request)
 
     def __post_init__(self) -> None:
@@ -113,6 +117,15 @@ class LoadedModel:
         self.label_combination = combination
 
     # ------------------------------------------------------------- tokens
+
+    def derive(self, name: str, compute: Callable[[], T]) -> T:
+        """`compute()` once per model, kept: requests arriving together wait for the one computation."""
+        if name not in self.derived:
+            with self._deriving:
+                if name not in self.derived:
+                    self.derived[name] = compute()
+        found: T = self.derived[name]
+        return found
 
     def check_id(self, ident: int) -> int:
         if not 0 <= ident < len(self.raw):
@@ -330,7 +343,11 @@ def load_model(directory: Path, verify_checksums: bool) -> LoadedModel:
             if manifest.languages is not None and "language" in labels
             else None
         ),
-        csls_r=neighbourhood_means(space),
+        csls_r=(
+            np.asarray(artifact.open_array(directory, artifact.CSLS_R, rows))
+            if artifact.CSLS_R in manifest.files
+            else neighbourhood_means(space)  # an artifact of loader 0.8 or earlier: from its table
+        ),
         segmenter=load_segmenter(directory, manifest, raw),
         word_pool=None if manifest.word_pool is None else WordPool.open(directory, manifest.word_pool),
         reachable=(

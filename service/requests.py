@@ -85,6 +85,15 @@ Fields = Annotated[
 ]
 
 R = TypeVar("R", bound="Request")
+QUERY_KINDS = ("token", "id", "text", "vector")
+# Cross-field rules the OpenAPI spec states for JSON bodies (`oneOf` of required fields): exactly one
+# of these fields, by Struct name. Query strings cannot state them; the use-cases check them all.
+EXACTLY_ONE_OF = {
+    "Query": QUERY_KINDS,
+    "NeighborsRequest": (*QUERY_KINDS, "queries", "positive"),
+    "TranslationsRequest": (*QUERY_KINDS, "queries", "positive"),
+    "EvaluateRequest": ("dictionary", "pairs"),
+}
 
 
 class Request(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
@@ -285,9 +294,13 @@ class FootprintRequest(Request):
     )
 
 
+MAX_DICTIONARY_PAIRS = 100_000
+Word = Annotated[str, Meta(min_length=1, max_length=MAX_TOKEN_CHARS)]  # a dictionary entry's word
+
+
 class DictionaryPair(Request):
-    source: Annotated[str, Meta(min_length=1, max_length=MAX_TOKEN_CHARS)]
-    target: Annotated[str, Meta(min_length=1, max_length=MAX_TOKEN_CHARS)]
+    source: Word
+    target: Word
     language: Annotated[str, Meta(max_length=35)] | None = None  # ISO 639 code of the target
 
 
@@ -297,7 +310,13 @@ class EvaluateRequest(Request):
     With a target language on a pair, P@k is also reported per target language."""
 
     dictionary: str | None = None
-    pairs: list[Annotated[list[str], Meta(min_length=2, max_length=3)] | DictionaryPair] | None = None
+    pairs: (
+        Annotated[
+            list[Annotated[list[Word], Meta(min_length=2, max_length=3)] | DictionaryPair],
+            Meta(max_length=MAX_DICTIONARY_PAIRS),
+        ]
+        | None
+    ) = None
     target_scripts: Names | None = None
     scheme: Scheme = "unicode"
     include_misses: bool = False

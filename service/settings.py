@@ -22,9 +22,11 @@ class Limits:
     max_body_bytes: int = 16 * 1024 * 1024
     # result rows of one answer (queries x k): ~300 bytes each encoded, so ~8 MB at most
     max_answer_rows: int = 25_000
-    # brute-force work of one request, in rows x dimensions scanned (~1 s on 2 cores: a batch of
-    # 1,000 exact queries over all of e5; a dictionary evaluation may use 4x this)
-    max_scan_cells: int = 100_000_000_000
+    # predicted seconds of work of one request (service/usecases/budget.py): brute force, texts to
+    # segment, answer rows; a dictionary evaluation and an analysis job have budgets of their own
+    max_work_seconds: float = 8.0
+    max_evaluation_seconds: float = 20.0
+    max_job_seconds: float = 300.0
     # admission: computations running at once in worker threads, and more allowed to wait for one
     max_running: int = 4
     max_waiting: int = 64

@@ -170,7 +170,7 @@ def llama_layout(directory: Path, tokenizer_json: Path, matrix: np.ndarray) -> P
     (directory / "tokenizer_config.json").write_text(
         json.dumps(
             {
-                "tokenizer_class": "PreTrainedTokenizerFast",
+                "tokenizer_class": "LlamaTokenizerFast",  # as Llama checkpoints name it
                 "bos_token": "<s>",
                 "eos_token": "</s>",
                 "unk_token": "<unk>",
@@ -350,3 +350,36 @@ def llm_checkpoint(directory: Path | str, rows: int, dim: int, seed: int = 0, bl
     weight_map = {"model.embed_tokens.weight": shards[0], "model.norm.weight": shards[1]}
     (directory / "model.safetensors.index.json").write_text(json.dumps({"weight_map": weight_map}))
     return pieces
+
+
+def mt5_spiece_checkpoint(directory: Path) -> bytes:
+    """An mT5-layout checkpoint that ships only a SentencePiece model (<unk> 0, <pad> 1, </s> 2, as
+    mT5's spiece.model) and a T5Tokenizer config; shared.weight covers the 100 extra ids the
+    tokenizer adds. Returns the model's bytes."""
+    import io
+
+    import sentencepiece
+
+    directory.mkdir(parents=True, exist_ok=True)
+    lines = ["the water is cold", "вода холодная", "le pays de l'eau", "das Wasser ist kalt"] * 50
+    model = io.BytesIO()
+    sentencepiece.SentencePieceTrainer.train(
+        sentence_iterator=iter(lines),
+        model_writer=model,
+        vocab_size=36,
+        hard_vocab_limit=False,
+        unk_id=0,
+        pad_id=1,
+        eos_id=2,
+        bos_id=-1,
+        model_type="unigram",
+        character_coverage=1.0,
+        minloglevel=2,
+    )
+    (directory / "spiece.model").write_bytes(model.getvalue())
+    (directory / "tokenizer_config.json").write_text(json.dumps({"tokenizer_class": "T5Tokenizer"}))
+    (directory / "config.json").write_text(json.dumps({"model_type": "mt5"}))
+    pieces = sentencepiece.SentencePieceProcessor(model_proto=model.getvalue()).get_piece_size()
+    matrix = np.random.default_rng(4).standard_normal((pieces + 100, 8)).astype(np.float32)
+    write_safetensors(directory / "model.safetensors", {"shared.weight": matrix})
+    return model.getvalue()

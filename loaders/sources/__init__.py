@@ -16,6 +16,10 @@ import numpy as np
 
 from loaders.errors import SourceError
 
+# The special roles every source names its special tokens by (HF tokenizers' attribute names,
+# GGUF's tokenizer.ggml.*_token_id keys and the packaged tables, mapped to these).
+ROLES = ("bos", "eos", "unk", "pad", "mask", "cls", "sep")
+
 
 @dataclass
 class Extracted:
@@ -26,6 +30,7 @@ class Extracted:
     tokens: list[str]  # raw token strings in id order; len(tokens) <= matrix rows
     matrix: np.ndarray[Any, Any]  # source_rows x dim, float (dequantised where the source was quantised)
     original_dtype: str
+    # special tokens by role (ROLES) where the source names one, else by their token string
     special_ids: dict[str, int] = field(default_factory=dict)
     vocabulary: str = "unknown"  # a key of artifact.VOCABULARIES
     # Kinds the source's own metadata declares (GGUF token types), id -> TOKEN_KINDS name; they

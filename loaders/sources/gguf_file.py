@@ -16,6 +16,16 @@ NORMAL, UNKNOWN, CONTROL, USER_DEFINED, UNUSED, BYTE = 1, 2, 3, 4, 5, 6
 # spelling decides their kind like NORMAL ones.
 DECLARED_KINDS = {UNUSED: "unused", BYTE: "byte"}
 VOCABULARIES = {"gpt2": "byte-level-bpe", "bert": "wordpiece", "t5": "sentencepiece-unigram"}
+# GGUF's names of the special roles -> the roles every source uses (loaders.sources.ROLES)
+GGUF_ROLES = {
+    "bos": "bos",
+    "eos": "eos",
+    "unknown": "unk",
+    "padding": "pad",
+    "seperator": "sep",  # sic: llama.cpp's key
+    "cls": "cls",
+    "mask": "mask",
+}
 
 
 def gguf_vocabulary(model: str, types: list[int], tokens: list[str]) -> str:
@@ -52,19 +62,17 @@ class GGUFSource(Source):
             raise SourceError(f"{path}: no tokenizer.ggml.tokens")
         tokens = [str(t) for t in fields["tokenizer.ggml.tokens"].contents()]
         model = fields["tokenizer.ggml.model"].contents() if "tokenizer.ggml.model" in fields else "llama"
-        specials: dict[str, int] = {}
-        for name in ("bos", "eos", "unknown", "padding"):
+        specials: dict[str, int] = {}  # by role, as every source names them (ROLES); others by token
+        for name, role in GGUF_ROLES.items():
             key = f"tokenizer.ggml.{name}_token_id"
             if key in fields:
-                specials[name] = int(fields[key].contents())
+                specials[role] = int(fields[key].contents())
         types: list[int] = []
         if "tokenizer.ggml.token_type" in fields:
             types = [int(t) for t in fields["tokenizer.ggml.token_type"].contents()]
         for ident, kind in enumerate(types):
             if kind in (UNKNOWN, CONTROL) and ident not in specials.values():
-                specials["unknown" if kind == UNKNOWN and "unknown" not in specials else tokens[ident]] = (
-                    ident
-                )
+                specials["unk" if kind == UNKNOWN and "unk" not in specials else tokens[ident]] = ident
         declared = {i: DECLARED_KINDS[k] for i, k in enumerate(types) if k in DECLARED_KINDS}
         arch = fields["general.architecture"].contents() if "general.architecture" in fields else "unknown"
         name = fields["general.name"].contents() if "general.name" in fields else path.stem

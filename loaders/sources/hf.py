@@ -121,9 +121,22 @@ def _vocabulary(tokenizer: Any) -> str:
     return vocabulary_of(json.loads(backend.to_str()))
 
 
-def stored_tokenizer(tokenizer: Any) -> tuple[str, bytes] | None:
-    """What the artifact keeps of a transformers tokenizer: its tokenizer.json, else its
-    SentencePiece model file, else nothing."""
+SENTENCEPIECE_FILES = ("spiece.model", "tokenizer.model", "sentencepiece.bpe.model")
+
+
+def stored_tokenizer(tokenizer: Any, directory: Path | None = None) -> tuple[str, bytes] | None:
+    """What the artifact keeps of a checkpoint's tokenizer: the file the checkpoint ships, as it
+    ships it (its tokenizer.json, else its SentencePiece model), else what transformers made of it
+    (its tokenizer.json, else its SentencePiece model file), else nothing. A conversion is never
+    preferred to the shipped file: transformers 5 converts an mT5 spiece.model (unk at 0) with T5's
+    ids (unknown characters became </s>) and rewrites a Llama tokenizer.json's leading-space rule."""
+    if directory is not None:
+        shipped = directory / "tokenizer.json"
+        if shipped.is_file():
+            return "tokenizers", shipped.read_bytes()
+        for name in SENTENCEPIECE_FILES:
+            if (directory / name).is_file():
+                return "sentencepiece", (directory / name).read_bytes()
     backend = _backend(tokenizer)
     if backend is not None:
         return "tokenizers", backend.to_str().encode("utf-8")
@@ -204,7 +217,7 @@ class HFSource(Source):
             original_dtype=original,
             special_ids=specials,
             vocabulary=_vocabulary(tokenizer),
-            tokenizer=stored_tokenizer(tokenizer),
+            tokenizer=stored_tokenizer(tokenizer, self.directory),
         )
 
     def _download(self) -> Path:  # pragma: no cover - needs the hub, which tests never reach

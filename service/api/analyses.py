@@ -27,6 +27,7 @@ from service.errors import InvalidInput
 from service.jobs import Compute, JobRequest, Jobs, JobState
 from service.registry import LoadedModel
 from service.usecases import compare, diversity, relations, separability
+from service.usecases.budget import Work, check_work
 
 T = TypeVar("T", bound=msgspec.Struct)
 ACCEPTED = {**ERRORS, 202: ResponseSpec(data_container=s.JobOut, description="still computing: poll the URL")}
@@ -40,9 +41,16 @@ def job_out(job: JobState) -> s.JobOut:
 
 
 async def answer(
-    jobs: Jobs, key: str, kind: str, compute: Any, request: JobRequest, client: str = "", retry: bool = True
+    jobs: Jobs,
+    key: str,
+    kind: str,
+    compute: Any,
+    request: JobRequest,
+    client: str = "",
+    cost: float = 1.0,
+    retry: bool = True,
 ) -> Response[Any]:
-    outcome = await jobs.run(key, kind, compute, request, client=client)
+    outcome = await jobs.run(key, kind, compute, request, client=client, cost=cost)
     if isinstance(outcome.body, JobState):
         body = job_out(outcome.body)
         return Response(body, status_code=202, headers={"Location": body.url})
@@ -52,7 +60,7 @@ async def answer(
         await jobs.forget(key)
         if not (retry and outcome.cached):  # a fresh result that does not decode is a bug: say so once
             raise
-        return await answer(jobs, key, kind, compute, request, client, retry=False)  # corrupted cache: a miss
+        return await answer(jobs, key, kind, compute, request, client, cost, retry=False)  # corrupted cache
     if outcome.cached:
         result = msgspec.structs.replace(result, cached=True)
     return Response(result, status_code=200)
@@ -74,7 +82,7 @@ KINDS: dict[str, type[r.Request]] = {
     "language-relations": r.RelationsRequest,
     "compare": r.CompareRequest,
 }
-Job = Callable[[LoadedModel, Any], tuple[msgspec.Struct, Compute]]
+Job = Callable[[LoadedModel, Any], tuple[Compute, Work]]  # the computation and its predicted work
 MODEL_JOBS: dict[str, Job] = {
     "separability": separability.separability_job,
     "diversity": diversity.diversity_job,
@@ -89,18 +97,21 @@ async def _begin(
     The job is keyed by the canonical request as asked and records it, so that any replica that
     restarts it (this one dies) resolves it again into the same job."""
     checksums: list[str]
+    limits = svc.settings.limits
     if isinstance(query, r.CompareRequest):
         if query.models[0] == query.models[1]:
             raise InvalidInput("name two different models, comma-separated", field="models")
         a, b = svc.registry.get(query.models[0]), svc.registry.get(query.models[1])
-        _, compute = compare.compare_job(a, b, query)
+        compute, work = compare.compare_job(a, b, query)
         checksums = [a.checksum, b.checksum]
     else:
         found = svc.registry.get(path["model"])
-        _, compute = MODEL_JOBS[name](found, query)
+        compute, work = MODEL_JOBS[name](found, query)
         checksums = [found.checksum]
+    check_work(work, limits.max_job_seconds, "max_job_seconds", "sample", "ask for a smaller sample")
     again = JobRequest(name, path, msgspec.to_builtins(query))
-    return await answer(svc.jobs, cache_key(checksums, name, query), name, compute, again, client)
+    key = cache_key(checksums, name, query)
+    return await answer(svc.jobs, key, name, compute, again, client, work.seconds)
 
 
 async def _run(

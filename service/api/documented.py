@@ -18,7 +18,7 @@ from litestar.handlers import HTTPRouteHandler, route
 from litestar.openapi import ResponseSpec
 from litestar.openapi.spec import Operation
 
-from service.requests import Request
+from service.requests import EXACTLY_ONE_OF, Request
 
 
 def _inline(node: Any, defs: dict[str, Any]) -> Any:
@@ -36,7 +36,11 @@ def _inline(node: Any, defs: dict[str, Any]) -> Any:
 @cache
 def struct_schema(kind: type[Request]) -> dict[str, Any]:
     full = msgspec.json.schema(kind)
-    return _inline(full, full.get("$defs", {}))  # type: ignore[no-any-return]
+    defs = full.get("$defs", {})
+    for name, fields in EXACTLY_ONE_OF.items():
+        if name in defs:
+            defs[name]["oneOf"] = [{"required": [field]} for field in fields]
+    return _inline(full, defs)  # type: ignore[no-any-return]
 
 
 def _query_parameter(name: str, schema: dict[str, Any], required: bool) -> dict[str, Any] | None:
@@ -90,8 +94,9 @@ def described(kind: type[Request]) -> str | None:
 
 
 @cache
-def operation(kind: type[Request], body: bool = False) -> type[Operation]:
-    """An Operation class documenting `kind` as query parameters, or (`body`) as the JSON body."""
+def operation(kind: type[Request], body: bool = False, also: tuple[str, ...] = ()) -> type[Operation]:
+    """An Operation class documenting `kind` as query parameters, or (`body`) as the JSON body;
+    `also`: more media types the 200 answer may have (the same schema)."""
 
     @dataclass
     class Documented(Operation):
@@ -101,6 +106,9 @@ def operation(kind: type[Request], body: bool = False) -> type[Operation]:
             out["parameters"] = path_params + ([] if body else query_parameters(kind))
             if not out["parameters"]:
                 del out["parameters"]
+            content = out.get("responses", {}).get("200", {}).get("content", {})
+            for media in also:
+                content[media] = next(iter(content.values()), {"schema": {}})
             if body:
                 out["requestBody"] = {
                     "required": True,

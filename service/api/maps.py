@@ -28,10 +28,14 @@ OCTETS = "application/octet-stream"
 
 
 def _get(
-    path: str, summary: str, kind: type[r.Request] = r.NoParams, binary: tuple[str, str] | None = None
+    path: str,
+    summary: str,
+    kind: type[r.Request] = r.NoParams,
+    binary: tuple[str, str] | None = None,
+    also: tuple[str, ...] = (),
 ) -> Callable[[Any], HTTPRouteHandler]:
     """A cached GET/HEAD route whose query is `kind`; `binary`: the media type and description of a
-    body that is not JSON."""
+    body that is not JSON (`also`: the other media types it may have)."""
     responses: dict[int, ResponseSpec] = {**ERRORS, **NOT_MODIFIED}
     if binary is not None:
         responses[200] = ResponseSpec(
@@ -45,7 +49,7 @@ def _get(
         summary=summary,
         description=described(kind),
         status_code=200,
-        operation_class=operation(kind, body=False),
+        operation_class=operation(kind, body=False, also=also),
         media_type=binary[0] if binary is not None else None,
     )
 
@@ -86,6 +90,7 @@ async def get_map_column(
     "The vocabulary as a file: Parquet, or the Embedding Projector's TSV files",
     r.ExportRequest,
     (export.PARQUET, "a Parquet file; format=projector: a zip of vectors.tsv and metadata.tsv"),
+    also=(export.ZIP,),
 )
 async def get_export(request: Request[Any, Any, Any], svc: Svc, model: ModelName) -> Response[bytes]:
     query = decoder(r.ExportRequest).from_query(query_items(request)).canonical()

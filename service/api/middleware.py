@@ -7,8 +7,9 @@ header (Content-Length included) is the one a GET would carry.
 `body_timeout`: a request body that stalls is a 408, not a connection held for minutes.
 
 `security_headers`: a path with a NUL character is a 400 before any route sees it; no MIME
-sniffing on any answer; pages (the explorer, the reports) may load only their own origin's scripts
-and styles. The Swagger page under /schema loads its CDN's and is left out.
+sniffing on any answer; no page may be framed by another site (clickjacking), the Swagger page
+included; pages (the explorer, the reports) may load only their own origin's scripts and styles
+(the Swagger page under /schema loads its CDN's and keeps its own policy).
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ def head_without_body(app: ASGIApp) -> ASGIApp:
 
 
 NOSNIFF = (b"x-content-type-options", b"nosniff")
+NO_FRAMES = (b"x-frame-options", b"DENY")
 NUL_PROBLEM = (
     b'{"type":"about:blank","title":"Invalid request","status":400,'
     b'"detail":"the path holds a NUL character","field":"path"}'
@@ -80,12 +82,39 @@ def security_headers(app: ASGIApp) -> ASGIApp:
                 headers = list(message.get("headers", []))
                 headers.append(NOSNIFF)
                 html = any(k.lower() == b"content-type" and v.startswith(b"text/html") for k, v in headers)
+                if html:
+                    headers.append(NO_FRAMES)
                 if html and page:
                     headers.extend(PAGE_HEADERS)
                 message = {**message, "headers": headers}  # type: ignore[typeddict-item]
             await send(message)
 
         await app(scope, receive, send_with_headers)
+
+    return middleware
+
+
+def allow_every_method(app: ASGIApp) -> ASGIApp:
+    """OPTIONS answers Allow with every method of the path. Litestar's own OPTIONS handler belongs to
+    the first route registered at a path and lists only that route's methods when GET and POST (or
+    GET and DELETE) are handlers of their own (it answered "GET, HEAD, OPTIONS" for /neighbors)."""
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope.get("method") != "OPTIONS" or "route_handler" not in scope:
+            await app(scope, receive, send)
+            return
+        paths = scope["route_handler"].paths
+        routes = scope["litestar_app"].routes
+        methods = sorted({m for route in routes if route.path in paths for m in route.methods})
+
+        async def send_allow(message: Message) -> None:
+            if message["type"] == "http.response.start" and methods:
+                kept = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"allow"]
+                allow = (b"allow", ", ".join(methods).encode())
+                message = {**message, "headers": [*kept, allow]}  # type: ignore[typeddict-item]
+            await send(message)
+
+        await app(scope, receive, send_allow)
 
     return middleware
 

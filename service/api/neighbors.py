@@ -43,7 +43,7 @@ async def _answer(
 ) -> Response[bytes]:
     _check_limits(query, svc)
     found = svc.registry.get(model)
-    steps = plan(found, query)
+    steps = plan(found, query, svc.settings.limits)
     compute: Callable[[], msgspec.Struct]
     if isinstance(query, r.NeighborsRequest):
         endpoint, compute = (

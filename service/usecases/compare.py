@@ -12,6 +12,7 @@ from service import schemas as s
 from service.errors import NothingToFit
 from service.jobs import Compute, Progress
 from service.registry import LoadedModel
+from service.usecases.budget import Work
 
 
 def compared(a: LoadedModel, b: LoadedModel, request: r.CompareRequest, progress: Progress) -> Comparison:
@@ -38,9 +39,19 @@ def compared(a: LoadedModel, b: LoadedModel, request: r.CompareRequest, progress
     return found
 
 
-def compare_job(
-    a: LoadedModel, b: LoadedModel, request: r.CompareRequest
-) -> tuple[r.CompareRequest, Compute]:
+def compare_work(a: LoadedModel, b: LoadedModel, request: r.CompareRequest) -> Work:
+    """An upper bound, from sizes alone (no token matching on the event loop): every sampled shared
+    token ranks every shared token in both models."""
+    shared = min(len(a.space.indexed), len(b.space.indexed))
+    queries = max(1, round(request.sample * shared))
+    da, db = a.manifest.dim, b.manifest.dim
+    work = Work().reading(shared * (da + db)).gram(shared * (da * da + db * db + da * db))
+    return work.scans(queries, shared, da, batched=True).scans(queries, shared, db, batched=True)
+
+
+def compare_job(a: LoadedModel, b: LoadedModel, request: r.CompareRequest) -> tuple[Compute, Work]:
+    """The job's computation and its work (`compare_work`)."""
+
     def compute(progress: Progress) -> bytes:
         started = time.perf_counter()
         result = compared(a, b, request, progress)
@@ -58,4 +69,4 @@ def compare_job(
         )
         return msgspec.json.encode(out)
 
-    return request, compute
+    return compute, compare_work(a, b, request)

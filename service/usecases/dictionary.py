@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -18,9 +17,10 @@ from service.errors import InvalidInput, NothingToFit, TooLarge, at
 from service.language_labels import base_language
 from service.registry import LoadedModel, WordPool
 from service.settings import Limits
-from service.usecases.resolving import DEFAULT_LIMITS, check_budget
+from service.usecases.budget import Work, check_work
+from service.usecases.resolving import DEFAULT_LIMITS
 
-EVALUATION_SCANS = 4  # a dictionary evaluation may scan this many times a request's budget
+ADVICE = "send fewer pairs, or name target_scripts to rank among fewer candidates"
 
 
 def _dictionary_pairs(request: r.EvaluateRequest, max_pairs: int) -> list[Pair]:
@@ -28,7 +28,7 @@ def _dictionary_pairs(request: r.EvaluateRequest, max_pairs: int) -> list[Pair]:
         raise InvalidInput("give exactly one of dictionary (MUSE text) or pairs (JSON)", field="dictionary")
     if request.dictionary is not None:
         try:
-            pairs = parse_dictionary(request.dictionary, max_pairs)
+            pairs = parse_dictionary(request.dictionary, max_pairs, r.MAX_TOKEN_CHARS)
         except ValueError as exc:
             raise InvalidInput(str(exc), field="dictionary") from exc
         except OverflowError as exc:
@@ -218,16 +218,20 @@ def evaluate_dictionary(
     model: LoadedModel, request: r.EvaluateRequest, limits: Limits = DEFAULT_LIMITS
 ) -> s.EvaluateOut:
     pairs = _dictionary_pairs(request, limits.max_dictionary_pairs)
+    work = Work().pairs(len(pairs))  # resolving them comes first: refused before, if too many
+    check_work(work, limits.max_evaluation_seconds, "max_evaluation_seconds", "dictionary", ADVICE)
     candidates = candidates_of(model, request)
     gold = _gold(model, pairs, request.pooling, candidates)
     targets, allowed = _allowed(model, request, gold, candidates)
     keys = sorted(gold.pairs)
     wanted = [gold.pairs[key] for key in keys]
-    sources, composed = gold.queries(model, keys, candidates.pool is not None)
+    composed_count = sum(1 for key in keys if key < 0)  # their CSLS means: a scan of the vocabulary
+    work = work.scans(composed_count, len(model.space.indexed), model.manifest.dim)
     # all sources against the pool, then each language's sources again (against at most the pool)
-    scans = len(sources) + sum(len(sources_of) for sources_of in gold.by_language.values())
-    evaluation = dataclasses.replace(limits, max_scan_cells=EVALUATION_SCANS * limits.max_scan_cells)
-    check_budget(model, evaluation, 0, 0, scans, max(len(allowed), 1), "dictionary")
+    scans = len(keys) + sum(len(sources_of) for sources_of in gold.by_language.values())
+    work = work.ranking(scans, max(len(allowed), 1), model.manifest.dim)
+    check_work(work, limits.max_evaluation_seconds, "max_evaluation_seconds", "dictionary", ADVICE)
+    sources, composed = gold.queries(model, keys, candidates.pool is not None)
     result = evaluate(candidates.space, sources, wanted, allowed, candidates.r, composed)
     misses = None
     if request.include_misses:

@@ -13,6 +13,7 @@ from service import schemas as s
 from service.errors import at
 from service.jobs import Compute, Progress
 from service.registry import LoadedModel
+from service.usecases.budget import Work
 from service.usecases.vocabulary import language_tokens, neighbour_ids
 
 
@@ -40,8 +41,11 @@ def prepare(model: LoadedModel, request: r.DiversityRequest) -> Callable[[Progre
     return run
 
 
-def diversity_job(model: LoadedModel, request: r.DiversityRequest) -> tuple[r.DiversityRequest, Compute]:
+def diversity_job(model: LoadedModel, request: r.DiversityRequest) -> tuple[Compute, Work]:
+    """The job's computation and its work: every sampled token's k neighbours from the table (an upper
+    bound: the sample of all indexed rows)."""
     run = prepare(model, request)
+    work = Work().lookups(max(1, round(request.sample * len(model.space.indexed))), request.k)
     scheme, k, sample, seed = request.scheme, request.k, request.sample, request.seed
     include_self, count = request.include_self, request.count
 
@@ -66,4 +70,4 @@ def diversity_job(model: LoadedModel, request: r.DiversityRequest) -> tuple[r.Di
         )
         return msgspec.json.encode(out)
 
-    return request, compute
+    return compute, work

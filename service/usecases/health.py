@@ -50,9 +50,11 @@ def _reference(model: LoadedModel) -> tuple[np.ndarray, str]:
 
 
 def anomalies(model: LoadedModel) -> Anomalies:
-    if "anomalies" in model.derived:
-        found: Anomalies = model.derived["anomalies"]
-        return found
+    """Computed on first use (seconds), once however many requests arrive together, then kept."""
+    return model.derive("anomalies", lambda: _anomalies(model))
+
+
+def _anomalies(model: LoadedModel) -> Anomalies:
     matrix = model.space.matrix
     rows = np.flatnonzero(~np.isin(model.kinds, NOT_TEXT))
     norms = h.row_norms(matrix, rows)
@@ -77,7 +79,7 @@ def anomalies(model: LoadedModel) -> Anomalies:
     rank = rank[chosen[rank]]
     flagged = np.zeros(len(model.kinds), dtype=bool)
     flagged[rows[rank]] = True
-    result = Anomalies(
+    return Anomalies(
         rows[rank],
         None if similarity is None else similarity[rank],
         norms[rank],
@@ -86,8 +88,6 @@ def anomalies(model: LoadedModel) -> Anomalies:
         threshold,
         flagged,
     )
-    model.derived["anomalies"] = result
-    return result
 
 
 def without_anomalies(model: LoadedModel, mask: np.ndarray | None) -> np.ndarray:

@@ -6,15 +6,16 @@ import time
 
 import numpy as np
 
-from geometry.neighbors import search_many
+from geometry.neighbors import BATCH_EXACT, search_many
 from service import requests as r
 from service import schemas as s
 from service.metrics import metrics
 from service.registry import LoadedModel
 from service.settings import Limits
 from service.usecases import health, shaping
+from service.usecases.budget import check_query_work
 from service.usecases.plan import Plan, plan
-from service.usecases.resolving import DEFAULT_LIMITS, check_budget, filter_mask, resolve_all
+from service.usecases.resolving import DEFAULT_LIMITS, filter_mask, resolve_all
 
 
 def neighbors(
@@ -24,7 +25,7 @@ def neighbors(
     steps: Plan | None = None,
 ) -> s.NeighborsOut | s.NeighborsBatchOut:
     shaping.check_options(request)
-    steps = steps or plan(model, request)
+    steps = steps or plan(model, request, limits)
     resolved, batch = resolve_all(model, request)
     mask = filter_mask(model, request.scheme, request.scripts, request.exclude_scripts, request.languages)
     if request.exclude_anomalous:
@@ -38,7 +39,13 @@ def neighbors(
         if not table_may_answer or mask is not None or (token is None and not request.approximate)
     )
     rows = len(model.space.indexed) if mask is None else int(mask.sum())
-    check_budget(model, limits, len(resolved), steps.answer_size, scans, rows, "queries" if batch else "k")
+    examples = len(request.positive or []) + len(request.negative or [])
+    if request.positive and request.strategy == "best_score":  # every row against every example
+        scans, batched = examples, True
+    else:
+        batched = scans >= BATCH_EXACT
+    work = steps.work.scans(scans, rows, model.manifest.dim, batched=batched)
+    check_query_work(work, limits, steps.field)
     started = time.perf_counter()
     if request.positive and request.strategy == "best_score":
         found = [shaping.best_score_hits(model, request, mask)]

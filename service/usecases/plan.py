@@ -1,6 +1,7 @@
 """A query request resolved once into what its steps need to know before any work: how deep the
-candidate search goes, how many rows one query may answer, and whether the answer is a few table
-lookups that may run on the event loop. Decided here alone, from the whole request."""
+candidate search goes, how many rows one query may answer, the work known up front (its texts, its
+answer rows: refused here when over the budget) and whether the answer is a few table lookups that
+may run on the event loop. Decided here alone, from the whole request."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from dataclasses import dataclass
 from geometry import shaping
 from service import requests as r
 from service.registry import LoadedModel
+from service.settings import Limits
+from service.usecases.budget import Work, check_query_work, check_rows
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -16,6 +19,9 @@ class Plan:
     depth: int  # ranked candidates the options choose from (k, or more for MMR and groups)
     answer_size: int  # rows one query may answer (the work budget's k)
     inline: bool  # a few exact-table lookups: cheap enough for the event loop
+    queries: int  # how many queries (a batch's length, else 1)
+    field: str  # the request field a refusal names: "queries" for a batch, else "k"
+    work: Work  # predicted so far: texts and answer rows (the search adds its scans)
 
 
 def search_depth(request: r.QueriesRequest) -> int:
@@ -41,6 +47,22 @@ def _table_lookup(model: LoadedModel, request: r.QueriesRequest, depth: int) -> 
     return plain and unfiltered and depth <= model.space.table_k
 
 
-def plan(model: LoadedModel, request: r.QueriesRequest) -> Plan:
-    depth = search_depth(request)
-    return Plan(depth=depth, answer_size=answer_size(request), inline=_table_lookup(model, request, depth))
+def text_characters(request: r.QueriesRequest) -> int:
+    """Characters the model's tokenizer will segment: texts, and examples that may be texts."""
+    texts = [request.text, *(q.text for q in request.queries or [])]
+    texts += [*(request.positive or []), *(request.negative or [])]
+    return sum(len(text) for text in texts if text)
+
+
+def plan(model: LoadedModel, request: r.QueriesRequest, limits: Limits) -> Plan:
+    """The plan, or OverBudget when the answer's rows or the texts alone pass the budget."""
+    depth, size = search_depth(request), answer_size(request)
+    queries = len(request.queries) if request.queries is not None else 1
+    field = "queries" if request.queries is not None else "k"
+    check_rows(limits, queries, size, field)
+    work = Work().texts(text_characters(request)).answer(queries * size)
+    if request.group_by is not None:
+        work = work.grouping(queries, depth)
+    check_query_work(work, limits, field)
+    inline = _table_lookup(model, request, depth)
+    return Plan(depth=depth, answer_size=size, inline=inline, queries=queries, field=field, work=work)

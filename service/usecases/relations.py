@@ -13,6 +13,7 @@ from service import schemas as s
 from service.errors import NothingToFit, at
 from service.jobs import Compute, Progress
 from service.registry import LoadedModel
+from service.usecases.budget import Work
 from service.usecases.vocabulary import neighbour_ids
 
 
@@ -43,10 +44,12 @@ def language_relations(
     return relations(found, np.array([counts[c] for c in chosen], dtype=np.float64), chosen, sizes)
 
 
-def relations_job(model: LoadedModel, request: r.RelationsRequest) -> tuple[r.RelationsRequest, Compute]:
+def relations_job(model: LoadedModel, request: r.RelationsRequest) -> tuple[Compute, Work]:
+    """The job's computation and its work: up to `sample` tokens of each chosen language, k
+    neighbours each from the table."""
     k, per_language, seed, min_tokens = request.k, request.sample, request.seed, request.min_tokens
     chosen = chosen_languages(model, request.languages, min_tokens)
-    resolved = msgspec.structs.replace(request, languages=chosen)
+    work = Work().lookups(len(chosen) * per_language, k)
 
     def matrix(values: np.ndarray) -> list[list[float]]:
         return [[round(float(v), 4) for v in row] for row in values]
@@ -74,4 +77,4 @@ def relations_job(model: LoadedModel, request: r.RelationsRequest) -> tuple[r.Re
         )
         return msgspec.json.encode(out)
 
-    return resolved, compute
+    return compute, work

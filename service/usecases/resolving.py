@@ -15,13 +15,13 @@ from loaders import artifact
 from loaders.segmenter import poolable
 from service import requests as r
 from service import schemas as s
-from service.errors import InvalidInput, NoNeighbours, OverBudget, at
+from service.errors import InvalidInput, NoNeighbours, at
 from service.registry import LoadedModel
 from service.settings import Limits
 from service.usecases.tokens import language_out, languages_out
 
 DEFAULT_LIMITS = Limits()
-QUERY_KINDS = ("token", "id", "text", "vector")
+QUERY_KINDS = r.QUERY_KINDS
 
 Resolved = tuple[np.ndarray, int | None, s.QueryOut]  # unit vector, token id (None: a vector), echo
 
@@ -229,26 +229,3 @@ def filter_mask(
         with at(fields[2]):
             mask &= model.language_mask(languages)
     return mask
-
-
-def check_budget(
-    model: LoadedModel, limits: Limits, queries: int, k: int, scans: int, rows: int, field: str
-) -> None:
-    """Refuse, before any work, an answer of more rows or a brute force of more cells than allowed."""
-    answer = queries * k
-    if answer > limits.max_answer_rows:
-        raise OverBudget(
-            f"{queries} queries x k={k} = {answer:,} result rows; one request may return "
-            f"{limits.max_answer_rows:,} (send fewer queries or a smaller k)",
-            field=field,
-            budget={"max_answer_rows": limits.max_answer_rows},
-        )
-    cells = scans * rows * model.manifest.dim
-    if cells > limits.max_scan_cells:
-        raise OverBudget(
-            f"{scans} brute-force searches over {rows:,} rows of {model.manifest.dim} values = {cells:.3g} "
-            f"cells; one request may scan {limits.max_scan_cells:.3g} (send fewer queries, leave out "
-            "exact=true, or ask approximate=true for vectors)",
-            field=field,
-            budget={"max_scan_cells": limits.max_scan_cells},
-        )

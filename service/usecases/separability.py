@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from itertools import combinations
 
 import msgspec
 import numpy as np
@@ -15,6 +16,7 @@ from service import schemas as s
 from service.errors import InvalidInput, NothingToFit, UnknownLabel, at
 from service.jobs import Compute, Progress
 from service.registry import LoadedModel
+from service.usecases.budget import Work
 from service.usecases.vocabulary import language_tokens
 
 PROTOCOL = (
@@ -34,8 +36,9 @@ def _check_categories(model: LoadedModel, scheme: str, categories: list[str] | N
 
 def _check_eligible(
     codes: np.ndarray, names: list[str], chosen: list[str] | None, mode: str, min_tokens: int, folds: int
-) -> None:
-    """400 when no classifier can be fitted (the rule `separability` applies, checked up front)."""
+) -> int:
+    """400 when no classifier can be fitted (the rule `separability` applies, checked up front);
+    else the balanced samples of all the classifiers together (their work)."""
     counts = np.bincount(codes, minlength=len(names))
     pool = [i for i, name in enumerate(names) if not chosen or name in chosen]
     eligible = [i for i in pool if counts[i] >= min_tokens]
@@ -49,13 +52,23 @@ def _check_eligible(
             f" {mode} needs {need}; largest: {largest} of {counts.sum()}",
             field="min_tokens",
         )
+    if mode == "pairwise":
+        return sum(2 * min(counts[a], counts[b]) for a, b in combinations(eligible, 2))
+    return sum(2 * min(counts[c], counts.sum() - counts[c]) for c in eligible)
 
 
 def prepare(
     model: LoadedModel, request: r.SeparabilityRequest
 ) -> tuple[r.SeparabilityRequest, Callable[[Progress], Separability]]:
-    """Validate and resolve the request (its categories filled in: the cache key) and return the
-    computation of the domain result, which the API's job encodes and the report draws."""
+    """Validate and resolve the request (its categories filled in) and return the computation of the
+    domain result, which the API's job encodes and the report draws."""
+    resolved, run, _ = _prepared(model, request)
+    return resolved, run
+
+
+def _prepared(
+    model: LoadedModel, request: r.SeparabilityRequest
+) -> tuple[r.SeparabilityRequest, Callable[[Progress], Separability], Work]:
     scheme, mode, min_tokens, folds = request.scheme, request.mode, request.min_tokens, request.folds
     seed, categories, within = request.seed, request.categories, request.within
     with at("scheme"):
@@ -73,8 +86,9 @@ def prepare(
         chosen = _check_categories(model, scheme, categories)
     if chosen is None and scheme == "unicode":  # Common/Mixed/Special are not writing systems
         chosen = [n for n in labels.names if n not in NON_SCRIPT[scheme]]
-    _check_eligible(labels.codes[ids], labels.names, chosen, mode, min_tokens, folds)
+    samples = _check_eligible(labels.codes[ids], labels.names, chosen, mode, min_tokens, folds)
     resolved = msgspec.structs.replace(request, categories=chosen)
+    work = Work().fits(samples, model.manifest.dim, folds)
 
     def run(progress: Progress) -> Separability:
         return separability(
@@ -90,13 +104,12 @@ def prepare(
             progress=progress,
         )
 
-    return resolved, run
+    return resolved, run, work
 
 
-def separability_job(
-    model: LoadedModel, request: r.SeparabilityRequest
-) -> tuple[r.SeparabilityRequest, Compute]:
-    resolved, run = prepare(model, request)
+def separability_job(model: LoadedModel, request: r.SeparabilityRequest) -> tuple[Compute, Work]:
+    """The job's computation (the encoded answer) and its predicted work."""
+    resolved, run, work = _prepared(model, request)
 
     def compute(progress: Progress) -> bytes:
         started = time.perf_counter()
@@ -130,4 +143,4 @@ def separability_job(
         )
         return msgspec.json.encode(out)
 
-    return resolved, compute
+    return compute, work

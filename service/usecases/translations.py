@@ -11,8 +11,9 @@ from service.errors import InvalidInput, at
 from service.registry import LoadedModel
 from service.settings import Limits
 from service.usecases import health, shaping
+from service.usecases.budget import Work, check_query_work
 from service.usecases.plan import plan
-from service.usecases.resolving import DEFAULT_LIMITS, check_budget, filter_mask, resolve_all
+from service.usecases.resolving import DEFAULT_LIMITS, Resolved, filter_mask, resolve_all
 from service.usecases.words import word_translations
 
 TARGET_FIELDS = ("target_scripts", "", "target_languages")
@@ -67,19 +68,37 @@ def _out(
     )
 
 
+def _search_work(
+    model: LoadedModel,
+    request: r.TranslationsRequest,
+    work: Work,
+    resolved: list[Resolved],
+    groups: dict[tuple[str, ...], list[int]],
+    masks: dict[tuple[str, ...], np.ndarray],
+) -> Work:
+    """Each group of queries scans its targets (best_score: each example does); CSLS adds a scan of
+    the whole vocabulary for every query that is not a token (its neighbourhood mean)."""
+    dim = model.manifest.dim
+    for names, members in groups.items():
+        rows = int(masks[names].sum())
+        if request.positive and request.strategy == "best_score":
+            work = work.scans(len(request.positive) + len(request.negative or []), rows, dim, batched=True)
+        else:
+            work = work.scans(len(members), rows, dim)
+    free = sum(1 for _, token, _ in resolved if token is None)
+    return work.scans(free, len(model.space.indexed), dim) if request.method == "csls" else work
+
+
 def translations(
     model: LoadedModel, request: r.TranslationsRequest, limits: Limits = DEFAULT_LIMITS
 ) -> s.TranslationsOut | s.TranslationsBatchOut:
     shaping.check_options(request)
-    steps = plan(model, request)
+    steps = plan(model, request, limits)
     resolved, batch = resolve_all(model, request)
-    free = sum(1 for _, token, _ in resolved if token is None)  # CSLS means of vectors: one more scan
-    scans = len(resolved) + (free if request.method == "csls" else 0)
-    vocabulary = len(model.space.indexed)
-    field = "queries" if batch else "k"
-    check_budget(model, limits, len(resolved), steps.answer_size, scans, vocabulary, field)
-    depth = steps.depth
-    if request.pool == "words":
+    depth, dim = steps.depth, model.manifest.dim
+    if request.pool == "words":  # each query against the pool's words, one at a time
+        words_work = steps.work.scans(len(resolved), len(model.pool().words), dim, batched=False)
+        check_query_work(words_work, limits, steps.field)
         answers = word_translations(model, request, resolved, depth)
         words = [
             _out(model, request, echo, [], targets, (rows, groups, cursor))
@@ -90,11 +109,13 @@ def translations(
     groups: dict[tuple[str, ...], list[int]] = {}
     for row, (_, _, echo) in enumerate(resolved):
         groups.setdefault(tuple(_target_names(model, request, echo)), []).append(row)
+    masks = {names: _target_mask(model, request, list(names)) for names in groups}  # once per set of targets
+    if request.exclude_anomalous:
+        masks = {names: health.without_anomalies(model, mask) for names, mask in masks.items()}
+    check_query_work(_search_work(model, request, steps.work, resolved, groups, masks), limits, steps.field)
     ranked: list[Ranked | None] = [None] * len(resolved)
     for names, members in groups.items():
-        mask = _target_mask(model, request, list(names))  # once per distinct set of targets
-        if request.exclude_anomalous:
-            mask = health.without_anomalies(model, mask)
+        mask = masks[names]
         vectors = np.stack([resolved[row][0] for row in members])
         tokens = [resolved[row][1] for row in members]
         if request.positive and request.strategy == "best_score":

@@ -62,7 +62,7 @@ def test_e5_separates_scripts_better_than_use(client: Client) -> None:
 def test_compare_the_two_packaged_models(client: Client) -> None:
     body = result_of(client, client.get("/v1/compare", params={"models": f"{E5},{USE}", "sample": 0.01}))
     assert (body["shared_tokens"], body["queries"]) == (66_422, 664)  # token strings both vocabularies hold
-    assert body["overlap_mean"] == 23.4277  # of k=100 neighbours, seed 0: deterministic
+    assert body["overlap_mean"] == 23.4337  # of k=100 neighbours, seed 0: deterministic
     assert body["canonical_correlations"][:2] == [0.91807, 0.902858]
 
 

@@ -186,7 +186,7 @@ def test_relations_are_deterministic_per_seed(registry: Any) -> None:
     model = registry.get(USE)
 
     def run(seed: int) -> bytes:
-        return relations.relations_job(model, RelationsRequest(k=10, sample=100, seed=seed))[1](
+        return relations.relations_job(model, RelationsRequest(k=10, sample=100, seed=seed))[0](
             lambda _: None
         )
 

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
 import numpy as np
+import pytest
 from litestar.testing import TestClient
 
-from service.registry import Registry
+from geometry import health as geometry_health
+from service.registry import Registry, load_model
+from service.usecases.health import anomalies
 from tests.conftest import E5, LLAMA
 
 
@@ -91,3 +98,23 @@ def test_footprint_shares_add_up_and_the_id_list_is_the_trimmed_vocabulary(clien
     assert len(ids) == 24_710 and ids[:3] == [0, 1, 2]  # the specials are kept
     missing = client.get(f"/v1/models/{LLAMA}/footprint/ids")
     assert missing.status_code == 400 and missing.json()["field"] == "keep_languages"
+
+
+def test_the_first_computation_runs_once_when_requests_arrive_together(
+    packaged: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two requests for a model's candidates at once: one computation, both answered (before, both
+    computed it: seconds of work twice)."""
+    model = load_model(packaged[LLAMA], verify_checksums=False)
+    calls: list[int] = []
+    norms = geometry_health.row_norms
+
+    def counted(matrix: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        calls.append(1)
+        time.sleep(0.2)  # both requests are inside before the first finishes
+        return norms(matrix, rows)
+
+    monkeypatch.setattr(geometry_health, "row_norms", counted)
+    with ThreadPoolExecutor(2) as pool:
+        found = list(pool.map(lambda _: anomalies(model), range(2)))
+    assert len(calls) == 1 and found[0] is found[1]

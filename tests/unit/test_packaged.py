@@ -6,9 +6,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from tokenizers import Tokenizer
 
 from loaders import artifact
 from loaders.build import BuildOptions, build
+from loaders.segmenter import load_segmenter
 from loaders.sources import parse_source
 from loaders.sources.packaged import USE_CHUNKS, package_file
 from tests import checkpoints
@@ -119,13 +121,24 @@ def test_a_llama_checkpoint_in_hf_and_gguf_layout_gets_the_same_kinds(
     """The Llama 2 vocabulary through `hf:` (model.embed_tokens.weight + the tokenizer.json) and
     through `gguf:` (tokenizer.ggml.model llama with token types) labels like the packaged source."""
     llama = parse_source(f"packaged:{LLAMA}").extract()
-    tokenizer = package_file("wordllama", "tokenizers", "l2_supercat_tokenizer_config.json")
-    hf_dir = checkpoints.llama_layout(tmp_path / "hf", tokenizer, llama.matrix)
+    tokenizer_file = package_file("wordllama", "tokenizers", "l2_supercat_tokenizer_config.json")
+    hf_dir = checkpoints.llama_layout(tmp_path / "hf", tokenizer_file, llama.matrix)
     gguf_path = checkpoints.llama_gguf(tmp_path / "l.gguf", llama.tokens, llama.matrix)
     expected = np.load(packaged[LLAMA] / artifact.KINDS)
+    specials = []
     for spec, out, tokenizer in ((f"hf:{hf_dir}", "a-hf", "tokenizers"), (f"gguf:{gguf_path}", "a-gguf", "")):
         manifest, _ = build(spec, tmp_path / out, BuildOptions(knn=0))
         assert manifest.vocabulary == "byte-fallback-bpe", spec
         assert manifest.tokenizer == tokenizer  # GGUF files carry no tokenizer the service can run
         np.testing.assert_array_equal(np.load(tmp_path / out / artifact.KINDS), expected)
         assert _kind_counts(tmp_path / out) == LLAMA_KINDS
+        specials.append(manifest.special_ids)
+    assert specials[0] == specials[1] == {"unk": 0, "bos": 1, "eos": 2}  # one naming, whatever the source
+    # the artifact keeps the checkpoint's own tokenizer.json: leading spaces segment as the source does
+    # (transformers' re-serialisation gave " x" -> ▁x instead of ▁, ▁x)
+    source = Tokenizer.from_file(str(tokenizer_file))
+    manifest = artifact.read_manifest(tmp_path / "a-hf")
+    stored = load_segmenter(tmp_path / "a-hf", manifest, artifact.read_vocab(tmp_path / "a-hf", manifest).raw)
+    assert stored is not None
+    for text in (" x", "  water", "x", " вода"):
+        assert stored.ids(text) == source.encode(text, add_special_tokens=False).ids, text

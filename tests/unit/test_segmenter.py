@@ -7,8 +7,10 @@ from pathlib import Path
 import pytest
 
 from loaders import artifact
+from loaders.build import BuildOptions, build
 from loaders.segmenter import Segmenter, UnigramSegmenter, UnigramTable, load_segmenter
 from loaders.sources.packaged import package_file
+from tests import checkpoints
 from tests.conftest import E5, LLAMA, USE
 
 SENTENCES = [
@@ -128,3 +130,20 @@ def test_a_plain_unigram_tokenizer_json_is_stored_compactly_and_segments_the_sam
     with_normalizer = checkpoints.unigram_tokenizer(tokens, 3, ["<s>"])
     with_normalizer.normalizer = normalizers.NFKC()
     assert compact_unigram(with_normalizer.to_str().encode(), tokens, texts) is None
+
+
+def test_an_mt5_checkpoint_keeps_its_sentencepiece_model(tmp_path: Path) -> None:
+    """The checkpoint ships spiece.model: the artifact keeps it, so characters the model does not know
+    are <unk> (0) as SentencePiece says (before, the artifact kept transformers' conversion, which
+    assumes T5's ids and made them </s>: 4 of these strings segmented differently)."""
+    import sentencepiece
+
+    proto = checkpoints.mt5_spiece_checkpoint(tmp_path / "mt5")
+    manifest, _ = build(f"hf:{tmp_path / 'mt5'}", tmp_path / "art", BuildOptions(knn=3, layout="none"))
+    assert manifest.tokenizer == "sentencepiece"
+    stored = load_segmenter(tmp_path / "art", manifest, artifact.read_vocab(tmp_path / "art", manifest).raw)
+    assert stored is not None
+    own = sentencepiece.SentencePieceProcessor(model_proto=proto)
+    for text in ("नमस्ते", "🙂 water", "ẞ", "ŉ", "the water", "вода"):
+        assert stored.ids(text) == own.encode(text), text
+    assert stored.ids("ẞ")[-1] == 0  # <unk>, not </s>

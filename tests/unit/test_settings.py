@@ -14,14 +14,16 @@ def test_every_variable_is_read_typed_and_unset_ones_keep_their_defaults() -> No
             "POLYGLOT_CACHE_TTL": "5",
             "POLYGLOT_JOB_LEASE": "2.5",
             "POLYGLOT_MAX_K": "7",
-            "POLYGLOT_MAX_SCAN_CELLS": "1000",
+            "POLYGLOT_MAX_WORK_SECONDS": "2.5",
+            "POLYGLOT_JOBS_DB": "/tmp/jobs.sqlite",
             "POLYGLOT_REPORTS": "out",
         }
     )
     assert settings.artifacts == (Path("a"), Path("b"), Path("c")) and settings.reports == Path("out")
     assert settings.redis_url == "redis://h:6379/0" and settings.verify_checksums is True
     assert settings.cache_ttl_seconds == 5 and settings.job_lease_seconds == 2.5
-    assert settings.limits == Limits(max_k=7, max_scan_cells=1000)
+    assert settings.limits == Limits(max_k=7, max_work_seconds=2.5)
+    assert settings.jobs_db == Path("/tmp/jobs.sqlite")
     assert (
         Settings.from_env({}) == Settings()
         and Settings.from_env({"POLYGLOT_REDIS_URL": ""}).redis_url is None

@@ -102,7 +102,7 @@ def test_gguf_reads_back_within_quantisation_error(tmp_path: Path, qtype: str, t
     got = parse_source(f"gguf:{tmp_path / 'm.gguf'}").extract()
     assert got.tokens == tokens and got.matrix.shape == matrix.shape
     assert np.abs(got.matrix - matrix).max() < tolerance
-    assert got.special_ids == {"bos": 1, "eos": 2, "unknown": 0}
+    assert got.special_ids == {"bos": 1, "eos": 2, "unk": 0}
     assert got.original_dtype == qtype.lower()
 
 
@@ -128,7 +128,7 @@ def test_gguf_token_types_each_land_in_their_kind(tmp_path: Path) -> None:
         **{t: "word-initial" for t in checkpoints.GGUF_WORDS},  # NORMAL
     }
     assert made.vocabulary == "byte-fallback-bpe"
-    assert made.special_ids["unknown"] == 0
+    assert made.special_ids["unk"] == 0
     # never indexed: special and unused; bytes and user-defined text are
     assert made.index.count == len(tokens) - 5
 
