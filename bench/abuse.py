@@ -9,6 +9,8 @@
      (exact batches at the brute-force budget);
    - the status codes of all of it (no 5xx expected; 503 is admission control saying "busy").
 3. The peak memory of a dictionary evaluation of 500 and of 2,000 pairs against a Latin + Cyrillic pool.
+4. Valid requests that must be bounded up front (issue 26): each one's status and time, refused
+   ones in milliseconds; the loop's latency under heavy requests is bench/loop_latency.py.
 Usage: python bench/abuse.py [--requests 300] [--cache-mb 64]
 """
 
@@ -184,6 +186,38 @@ async def http_figures(port: int, pid: int, tokens: list[str], requests: int, ca
     print(f"status codes over the run: {dict(sorted(statuses.items()))}")
 
 
+async def bounded_cases(port: int) -> None:
+    """Requests that used to run long before (or instead of) being refused."""
+    rng = random.Random(2)
+    m = f"/v1/models/{E5}"
+    long_word = "w" * 1_000_000
+    many_pairs = "\n".join(f"water{i} вода{i}" for i in range(100_000))
+    vectors = [[rng.uniform(-1, 1) for _ in range(384)] for _ in range(1024)]
+    texts = " ".join(rng.choice(["water", "house", "river"]) for _ in range(200))[:1000]
+    cases: list[tuple[str, str, str, object]] = [
+        ("a 1,000,000-character word in list form", "POST", f"{m}/translations/evaluate",
+         {"pairs": [[long_word, "вода"]]}),
+        ("100,000 dictionary pairs, no target scripts", "POST", f"{m}/translations/evaluate",
+         {"dictionary": many_pairs}),
+        ("1,024 exact vectors, k=24", "POST", f"{m}/neighbors",
+         {"queries": [{"vector": v} for v in vectors], "k": 24}),
+        ("512 exact vectors, k=24", "POST", f"{m}/neighbors",
+         {"queries": [{"vector": v} for v in vectors[:512]], "k": 24}),
+        ("1,024 texts of 1,000 characters", "POST", f"{m}/neighbors",
+         {"queries": [{"text": texts}] * 1024, "k": 10}),
+        ("1,024 CSLS translations", "POST", f"{m}/translations",
+         {"queries": [{"id": 1000 + i} for i in range(1024)], "k": 10}),
+        ("compare sample=1, k=1000", "GET", f"/v1/compare?models={E5},use-multilingual-v3&sample=1&k=1000",
+         None),
+    ]  # fmt: skip
+    print("\n| valid request | status | time |")
+    print("| --- | --- | --- |")
+    for name, method, path, body in cases:
+        encoded = b"" if body is None else json.dumps(body).encode()
+        status, took = await request(port, method, path, encoded)
+        print(f"| {name} | {status} | {took * 1000:,.0f} ms |")
+
+
 def main() -> None:
     cli = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     cli.add_argument("--requests", type=int, default=300)
@@ -196,7 +230,8 @@ def main() -> None:
     raw = json.loads((artifact / "vocab.json").read_text())["raw"]
     tokens = [t for t in raw if t.startswith("\u2581") and len(t) > 1]
     port = free_port()
-    env = {"POLYGLOT_ARTIFACTS": str(artifact), "POLYGLOT_CACHE_MAX_BYTES": str(args.cache_mb << 20)}
+    served = f"{artifact}:{ROOT / 'artifacts' / 'use-multilingual-v3'}"  # compare needs a second model
+    env = {"POLYGLOT_ARTIFACTS": served, "POLYGLOT_CACHE_MAX_BYTES": str(args.cache_mb << 20)}
     argv = [
         sys.executable,
         "-m",
@@ -211,6 +246,7 @@ def main() -> None:
     ]
     with serve(argv, env, port, "/health") as server:
         asyncio.run(http_figures(port, server.pid, tokens, args.requests, args.cache_mb))
+        asyncio.run(bounded_cases(port))
 
 
 if __name__ == "__main__":

@@ -92,19 +92,21 @@ def exact_search(space: Space, query: np.ndarray, k: int, allowed: np.ndarray | 
     candidates = space.indexed if allowed is None else allowed
     want = candidates_per_block(k)
     stored_query = np.ascontiguousarray(query, dtype=space.matrix.dtype)
-    pool = []
+    pool, sims = [], []
     for start in range(0, len(candidates), CHUNK_ROWS):
         checkpoint()
         chunk = candidates[start : start + CHUNK_ROWS]
-        if len(chunk) <= want:
-            pool.append(chunk)
-            continue
-        rows = np.ascontiguousarray(space.matrix[chunk])
-        found = scan(rows, stored_query, want, "cos", exact=True, threads=1)
-        keys = np.asarray(found.keys, dtype=np.int64)
-        pool.append(chunk[keys[(keys >= 0) & (keys < len(chunk))]])
-    ids = np.concatenate(pool) if pool else np.empty(0, dtype=np.int64)
-    best_ids, best_sims = _best(ids.astype(np.int64), space.unit(ids) @ query, k)
+        if len(chunk) > want:
+            rows = np.ascontiguousarray(space.matrix[chunk])
+            found = scan(rows, stored_query, want, "cos", exact=True, threads=1)
+            keys = np.asarray(found.keys, dtype=np.int64)
+            chunk = chunk[keys[(keys >= 0) & (keys < len(chunk))]]
+        # re-scored chunk by chunk: one gather of every row at once (a search k deep) held the GIL
+        pool.append(chunk)
+        sims.append(space.unit(chunk) @ query)
+    ids = np.concatenate(pool).astype(np.int64) if pool else np.empty(0, dtype=np.int64)
+    scores = np.concatenate(sims) if sims else np.empty(0, dtype=np.float32)
+    best_ids, best_sims = _best(ids, scores, k)
     return Hits(best_ids, best_sims, "exact")
 
 

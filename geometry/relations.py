@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.cluster.hierarchy import leaves_list, linkage
+from scipy.spatial.distance import squareform
 
 
 @dataclass(frozen=True)
@@ -65,9 +67,6 @@ def neighbour_counts(
 
 
 def relations(counts: np.ndarray, tokens: np.ndarray, names: list[str], queries: list[int]) -> Relations:
-    from scipy.cluster.hierarchy import leaves_list, linkage
-    from scipy.spatial.distance import squareform
-
     totals = counts.sum(axis=1, keepdims=True)
     share = np.divide(counts, totals, out=np.zeros(counts.shape, dtype=np.float64), where=totals > 0)
     expected = tokens / tokens.sum()

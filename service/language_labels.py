@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import langcodes
 import msgspec
 import numpy as np
 
@@ -97,8 +98,6 @@ class LanguageTable:
 
 def base_language(code: str) -> str | None:
     """The ISO 639 language subtag of a valid language tag ('fra' -> 'fr'), else None."""
-    import langcodes
-
     try:
         if not langcodes.tag_is_valid(code):
             return None

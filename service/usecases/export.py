@@ -13,6 +13,8 @@ import io
 import zipfile
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from loaders.artifact import NOT_TEXT_KINDS, TOKEN_KINDS
 from service import requests as r
@@ -38,9 +40,6 @@ def export_bytes(model: LoadedModel, request: r.ExportRequest) -> bytes:
 
 
 def parquet(model: LoadedModel) -> bytes:
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
     n = len(model.raw)
     columns: dict[str, pa.Array] = {
         "id": pa.array(np.arange(n, dtype=np.int32)),

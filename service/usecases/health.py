@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.stats import spearmanr
 
 from geometry import health as h
 from loaders import artifact
@@ -159,8 +160,6 @@ def _frequency_proxy(model: LoadedModel) -> tuple[str, np.ndarray] | None:
 def _spearman(norms: np.ndarray, proxy: np.ndarray | None) -> float | None:
     if proxy is None or len(norms) < 3:
         return None
-    from scipy.stats import spearmanr
-
     return round(float(spearmanr(norms, proxy).statistic), 6)
 
 

@@ -13,7 +13,7 @@ from loaders import artifact
 from service import requests as r
 from service import schemas as s
 from service.errors import InvalidInput
-from service.registry import LoadedModel
+from service.registry import Labels, LoadedModel
 from service.usecases import plan
 from service.usecases.resolving import answer_rows, example_vectors
 
@@ -57,10 +57,9 @@ class Shaped:
     next_cursor: str | None
 
 
-def _group_names(model: LoadedModel, request: r.QueriesRequest, ids: np.ndarray) -> list[str]:
+def _group_labels(model: LoadedModel, request: r.QueriesRequest) -> Labels:
     scheme = "language" if request.group_by == "language" else getattr(request, "scheme", "unicode")
-    labels = model.scheme(scheme)
-    return [labels.names[int(c)] for c in labels.codes[ids]]
+    return model.scheme(scheme)
 
 
 def shape(
@@ -86,17 +85,14 @@ def shape(
         return answer_rows(model, ids[positions], cosine[positions], extra, request.fields, first_rank)
 
     if request.group_by is not None:
-        names = _group_names(model, request, ids[keep])
-        wanted = [
-            i for i, name in enumerate(names) if request.group_by != "language" or name not in NOT_LANGUAGES
-        ]
-        names_kept = [names[i] for i in wanted]
-        codes = np.unique(names_kept, return_inverse=True)[1] if names_kept else np.empty(0, dtype=np.int64)
-        found = shaping.grouped(np.asarray(codes), request.group_size, request.k)
-        groups = [
-            s.GroupOut(names_kept[int(members[0])], rows(keep[np.asarray(wanted)[members]]))
-            for _, members in found
-        ]
+        labels = _group_labels(model, request)
+        codes = labels.codes[ids[keep]]
+        if request.group_by == "language":  # 'ambiguous' and 'unlabelled' are no language's group
+            left_out = [i for i, name in enumerate(labels.names) if name in NOT_LANGUAGES]
+            keep = keep[~np.isin(codes, left_out)]
+            codes = labels.codes[ids[keep]]
+        found = shaping.grouped(codes, request.group_size, request.k)
+        groups = [s.GroupOut(labels.names[code], rows(keep[members])) for code, members in found]
         return Shaped([], groups, None)
     keep = keep[: request.k]
     offset = int(request.cursor or 0)

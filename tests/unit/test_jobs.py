@@ -15,7 +15,7 @@ import msgspec
 from service.cache import MemoryStore
 from service.errors import Overloaded
 from service.job_records import LocalJobRecords
-from service.jobs import JobRequest, Jobs, Progress
+from service.jobs import Compute, JobRequest, Jobs, Progress
 
 REQUEST = JobRequest("diversity", {"model": "m"}, {"seed": 1})
 
@@ -24,6 +24,20 @@ def replica(
     records: LocalJobRecords, results: MemoryStore, sync_wait: float = 0.05, **options: float
 ) -> Jobs:
     return Jobs(records, results, ttl=60, sync_wait=sync_wait, lease=1.0, **options)  # type: ignore[arg-type]
+
+
+def slow_job(count: int, blocks: list[int], result: bytes) -> Compute:
+    """A job of `count` 10 ms blocks that reports progress (and checks for a stop) before each and
+    records each it finished in `blocks`."""
+
+    def compute(progress: Progress) -> bytes:
+        for block in range(count):
+            progress(block / count)
+            blocks.append(block)
+            time.sleep(0.01)
+        return result
+
+    return compute
 
 
 def test_a_dead_replicas_job_is_taken_over_once_its_lease_lapses(tmp_path: Path) -> None:
@@ -78,14 +92,7 @@ def test_a_replica_that_lost_its_lease_stops_and_writes_nothing_more(tmp_path: P
         records, results = LocalJobRecords(tmp_path / "jobs.sqlite"), MemoryStore()
         first, second = replica(records, results), replica(records, results, sync_wait=5.0)
         blocks: list[int] = []
-
-        def slow(progress: Progress) -> bytes:
-            for block in range(300):
-                progress(block / 300)
-                blocks.append(block)
-                time.sleep(0.01)
-            return b'{"by":"first"}'
-
+        slow = slow_job(300, blocks, b'{"by":"first"}')
         started = await first.run("key", "diversity", slow, REQUEST)
         ident = started.body.id  # type: ignore[union-attr]
         heartbeat = [t for t in asyncio.all_tasks() if "_renew" in repr(t)]
@@ -144,15 +151,7 @@ def test_cancel_stops_a_job_between_blocks(tmp_path: Path) -> None:
     async def scenario() -> tuple[str, int]:
         jobs = replica(LocalJobRecords(tmp_path / "jobs.sqlite"), MemoryStore())
         blocks: list[int] = []
-
-        def slow(progress: Progress) -> bytes:
-            for block in range(200):
-                progress(block / 200)
-                blocks.append(block)
-                time.sleep(0.01)
-            return b"{}"
-
-        started = await jobs.run("key", "separability", slow, REQUEST)
+        started = await jobs.run("key", "separability", slow_job(200, blocks, b"{}"), REQUEST)
         ident = started.body.id  # type: ignore[union-attr]
         await jobs.cancel(ident)
         for _ in range(100):
