@@ -309,7 +309,11 @@ class Jobs:
 
         heartbeat = asyncio.ensure_future(self._renew(work))
         self.local[ident] = future
-        future.add_done_callback(lambda task: asyncio.ensure_future(finish(task)))
+        def settle(task: asyncio.Future[bytes]) -> None:
+            if not loop.is_closed():  # a stopping service records nothing more
+                loop.create_task(finish(task))
+
+        future.add_done_callback(settle)
         heapq.heappush(self._waiting, (cost, next(self._order), begin))
         self._next()
         return future

@@ -64,6 +64,7 @@ def test_a_dead_replicas_job_is_taken_over_once_its_lease_lapses(tmp_path: Path)
         await asyncio.sleep(0.05)
         hold.set()
         done = await alive.state(first.body.id)  # type: ignore[union-attr]
+        await asyncio.sleep(0.2)  # the "dead" replica's thread ends (its lease is gone: it writes nothing)
         dead.close()
         alive.close()
         return [
