@@ -309,6 +309,7 @@ class Jobs:
 
         heartbeat = asyncio.ensure_future(self._renew(work))
         self.local[ident] = future
+
         def settle(task: asyncio.Future[bytes]) -> None:
             if not loop.is_closed():  # a stopping service records nothing more
                 loop.create_task(finish(task))
