@@ -9,7 +9,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 1
 
-.PHONY: setup artifacts run test lint openapi bench deploy-check clean
+.PHONY: setup artifacts run test test-fast lint openapi bench deploy-check clean
 
 setup: $(VENV)/.installed
 
@@ -28,10 +28,15 @@ run: artifacts
 test: artifacts
 	$(PY) -m pytest -q
 
+# The edit-test loop: pure unit tests on tiny matrices (no artifacts, no servers), under a minute.
+test-fast: setup
+	$(PY) -m pytest -q -m "not real and not e2e and not build" tests/unit
+
 lint: setup
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy
+	$(VENV)/bin/lint-imports  # the layer rules of docs/architecture.md (pyproject.toml: tool.importlinter)
 
 openapi: setup
 	$(PY) -m service.openapi > openapi/openapi.json

@@ -1,6 +1,6 @@
 """Bounded and right under abuse: memory, latency under heavy load, and filtered recall, in one run.
 
-1. Recall (in-process, e5): filtered neighbours against exact cosine over the allowed rows, per
+1. Recall (in-process, e5): filtered neighbors against exact cosine over the allowed rows, per
    script and language filter (12 random queries of other scripts each), with mean latency; random
    vectors at recall@10, by default (exact) and with approximate=true.
 2. Over HTTP, one uvicorn worker, in-process cache bounded to --cache-mb:
@@ -93,7 +93,7 @@ import sys, time, tracemalloc
 import numpy as np
 from pathlib import Path
 from service.registry import load_model
-from service.requests import EvaluateRequest
+from service.request_types import EvaluateRequest
 from service.usecases.dictionary import evaluate_dictionary
 model = load_model(Path(sys.argv[1]), verify_checksums=False)
 rng = np.random.default_rng(0)

@@ -1,6 +1,6 @@
 """The analyses through the API (in-process test client, lifespan running), one run, both models:
 diversity on a 1% sample and on the whole vocabulary (paper scheme), distinct languages among 50
-neighbours (scheme=language, count=scripts-only), and separability cold (computed) vs cached repeat.
+neighbors (scheme=language, count=scripts-only), and separability cold (computed) vs cached repeat.
 With `redis-server` on the PATH the cache is a real Redis on loopback, else the in-process store.
 
 Usage: python bench/analyses.py [--artifacts artifacts]
@@ -95,7 +95,7 @@ def main() -> None:
                 params = {"scheme": "language", "count": "scripts-only", "seed": 0}
                 body, _ = result(client, f"/v1/models/{model}/diversity", params)
                 print(
-                    f"{model}: {body['mean']:.2f} distinct languages among 50 neighbours "
+                    f"{model}: {body['mean']:.2f} distinct languages among 50 neighbors "
                     f"({body['queries']} language-labelled queries, seed 0)"
                 )
             store = "Redis on loopback" if url else "the in-process store"

@@ -1,7 +1,7 @@
 """What the first build's two slowest quality knobs would save and cost, one run on a built artifact:
 the HNSW index at expansion_add 128 (the default) against 64 (build seconds, recall@10 of 1,000
 seeded rows against the artifact's exact table, search time), and the map's UMAP at its 200 default
-epochs against 100 and 50 (seconds, share of each point's 15 table neighbours among its 15 nearest on
+epochs against 100 and 50 (seconds, share of each point's 15 table neighbors among its 15 nearest on
 the map, 2,000 seeded points).
 
 Usage: python bench/build_trades.py [artifacts/NAME]
@@ -52,7 +52,7 @@ def map_trade(directory: Path, keys: np.ndarray, table: np.ndarray, sims: np.nda
     graph = knn_graph(table, sims, keys, 15)
     start = pca_coordinates(matrix, norms, keys)
     picked = np.sort(np.random.default_rng(0).choice(len(keys), 2000, replace=False))
-    print("\n| UMAP epochs | seconds | 15 table neighbours among the 15 nearest on the map |")
+    print("\n| UMAP epochs | seconds | 15 table neighbors among the 15 nearest on the map |")
     print("| --- | --- | --- |")
     for epochs in (None, 100, 50):
         began = time.perf_counter()

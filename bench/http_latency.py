@@ -36,7 +36,7 @@ def main() -> None:
         hits += response.getheader("X-Cache") == "hit"
     total = time.perf_counter() - started
     ms = np.array(latencies) * 1000
-    print(f"{model}: {count} sequential k=50 neighbour requests by id over one connection")
+    print(f"{model}: {count} sequential k=50 neighbor requests by id over one connection")
     p50, p90, p99 = np.percentile(ms, [50, 90, 99])
     print(f"  p50 {p50:.2f} ms, p90 {p90:.2f} ms, p99 {p99:.2f} ms, {count / total:.0f} requests/s")
     print(f"  answered from the service's cache: {hits} of {count} (X-Cache: hit)")

@@ -1,6 +1,6 @@
 """Language labels on the packaged artifacts: label coverage, language separability (all labelled
 languages; within Latin; within Cyrillic), the first merges of the language clustering, and the
-cost of a languages= filter relative to an unfiltered neighbour query (ratios from this one run).
+cost of a languages= filter relative to an unfiltered neighbor query (ratios from this one run).
 
 Usage: python bench/languages.py [artifacts/NAME ...]
 """
@@ -15,9 +15,9 @@ import msgspec
 import numpy as np
 
 from loaders.artifact import AMBIGUOUS, UNLABELLED
-from service import requests as r
+from service import request_types as r
 from service.registry import LoadedModel, load_model
-from service.usecases import neighbours
+from service.usecases import neighbors
 from service.usecases import relations as relations_use
 from service.usecases import separability as separability_use
 
@@ -37,7 +37,7 @@ def separability(model: LoadedModel, mode: str, chosen: list[str] | None, within
 def per_query_ms(model: LoadedModel, words: list[str], languages: list[str] | None) -> float:
     started = time.perf_counter()
     for word in words:
-        neighbours.neighbors(model, r.NeighborsRequest(token=word, k=10, languages=languages))
+        neighbors.neighbors(model, r.NeighborsRequest(token=word, k=10, languages=languages))
     return (time.perf_counter() - started) * 1000 / len(words)
 
 
@@ -70,7 +70,7 @@ def main() -> None:
         words = [model.raw[int(i)] for i in rng.choice(model.space.indexed, 200, replace=False)]
         plain, french = per_query_ms(model, words, None), per_query_ms(model, words, ["fr"])
         print(
-            f"  neighbours k=10: unfiltered {plain:.2f} ms/query, languages=fr {french:.2f} ms/query "
+            f"  neighbors k=10: unfiltered {plain:.2f} ms/query, languages=fr {french:.2f} ms/query "
             f"({french / plain:.1f}x)"
         )
 

@@ -33,7 +33,7 @@ from load import Service  # noqa: E402
 
 from loaders import artifact  # noqa: E402
 from loaders.build import BuildOptions, StageBar, build  # noqa: E402
-from loaders.neighbour_table import METHODS, UnitRows, brute_force, recall_at_k  # noqa: E402
+from loaders.neighbor_table import METHODS, UnitRows, brute_force, recall_at_k  # noqa: E402
 from loaders.rows import MappedRows  # noqa: E402
 
 STAGE_FILES = {  # which stage writes which files (bytes on disk per stage)
@@ -41,7 +41,7 @@ STAGE_FILES = {  # which stage writes which files (bytes on disk per stage)
     "label": (artifact.VOCAB, artifact.KINDS, artifact.LANGUAGE_GUESS, artifact.LANGUAGE_SCORES),
     "reachability": (artifact.REACHABLE,),
     "index": (artifact.INDEX,),
-    "neighbour table": (artifact.KNN_IDS, artifact.KNN_SIMS),
+    "neighbor table": (artifact.KNN_IDS, artifact.KNN_SIMS),
     "word pool": (artifact.WORD_POOL, artifact.WORD_POOL_R, artifact.WORD_POOL_WORDS),
 }
 
@@ -124,7 +124,7 @@ def latency(call: Any, n: int) -> str:
 
 
 def queries(port: int, model: str, args: argparse.Namespace) -> None:
-    """Latency of the four kinds of neighbour query, then the two analyses' times."""
+    """Latency of the four kinds of neighbor query, then the two analyses' times."""
     rng = np.random.default_rng(0)
     ids = rng.integers(4, args.rows, size=args.requests)
     base = f"/v1/models/{model}/neighbors"
@@ -211,7 +211,7 @@ def table_again(art: Path, options: BuildOptions, sample: int = 200) -> None:
     """The build's table stage alone, by the same function, on the artifact already built; an exact
     table's recall checked against brute force on seeded rows."""
     from loaders.build import _table
-    from loaders.neighbour_table import choose
+    from loaders.neighbor_table import choose
 
     norms = np.load(art / artifact.NORMS)
     keys = np.flatnonzero(norms > 0).astype(np.uint64)
@@ -232,17 +232,17 @@ def table_again(art: Path, options: BuildOptions, sample: int = 200) -> None:
     print("| stage | wall | peak RSS | peak RSS / stored f16 matrix | recall@100 |")
     print("| --- | --- | --- | --- | --- |")
     print(
-        f"| neighbour table ({method}, {options.workers} threads), alone | {took:.1f} s | {peak / 1e9:.2f} GB"
+        f"| neighbor table ({method}, {options.workers} threads), alone | {took:.1f} s | {peak / 1e9:.2f} GB"
         f" | {peak / stored:.2f}x | {recall:.4f} on {checked} rows |"
     )
 
 
 def recall_check(art: Path, sample: int = 1000, seed: int = 0) -> None:
     """recall@k of the built table on seeded rows against brute force over (a) the stored rows and
-    (b) the index's own f16 vectors, and how far apart the k-th and (k+1)-th true neighbours are."""
+    (b) the index's own f16 vectors, and how far apart the k-th and (k+1)-th true neighbors are."""
     from usearch.index import Index
 
-    from loaders.neighbour_table import IndexRows
+    from loaders.neighbor_table import IndexRows
 
     manifest = artifact.read_manifest(art)
     k = manifest.knn_k
@@ -349,7 +349,7 @@ def main() -> None:
     table = manifest.table
     if table is not None:
         print(
-            f"\nneighbour table: {table.method} ({table.backend}), {table.seconds:.0f} s, "
+            f"\nneighbor table: {table.method} ({table.backend}), {table.seconds:.0f} s, "
             f"{table.candidates} candidates,"
             f" recall@{manifest.knn_k} {table.recall:.4f} on {table.sample} rows"
         )

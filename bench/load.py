@@ -2,7 +2,7 @@
 
 Starts `python -m service` (and a redis-server), then:
 1. start-up: seconds from process start to /ready, resident memory of each worker vs the matrix;
-2. neighbours k=50 by random id: latency at 1 and 4 connections, throughput at 16, for 1 and 2 workers;
+2. neighbors k=50 by random id: latency at 1 and 4 connections, throughput at 16, for 1 and 2 workers;
 3. a 60 s mixed load at 50 connections with Redis killed at 20 s and restarted at 35 s.
 Usage: python bench/load.py [--seconds 60] [--connections 50]
 """
@@ -33,7 +33,7 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def neighbour_request(rng: random.Random) -> tuple[str, str, bytes]:
+def neighbor_request(rng: random.Random) -> tuple[str, str, bytes]:
     return "GET", f"/v1/models/{E5}/neighbors?id={rng.randrange(5, 250_000)}&k=50", b""
 
 
@@ -173,8 +173,8 @@ def main() -> None:
                 f" anonymous {private:.0%} of the matrices' {matrix_bytes / 1e6:.0f} MB"
             )
         for connections, seconds in ((1, 5.0), (4, 5.0), (16, 8.0)):
-            results = run_load(service.port, connections, seconds, neighbour_request)
-            summary(f"neighbours k=50, {connections} connection(s)", results, seconds)
+            results = run_load(service.port, connections, seconds, neighbor_request)
+            summary(f"neighbors k=50, {connections} connection(s)", results, seconds)
         service.stop()
 
     redis_port = free_port()

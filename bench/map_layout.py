@@ -1,5 +1,5 @@
 """The vocabulary map per packaged model, one run: the layout's build time (PCA alone, and UMAP over
-the artifact's neighbour table started from that PCA, seed 0: what `loaders build` does) and the
+the artifact's neighbor table started from that PCA, seed 0: what `loaders build` does) and the
 size of what the explorer fetches (the float16 positions and the script codes, raw and gzipped)
 against the same content as a JSON array of objects, and the Parquet export's size.
 

@@ -1,4 +1,4 @@
-"""Neighbour queries in-process on a packaged artifact, k=50: exact table, HNSW (+ refinement),
+"""Neighbor queries in-process on a packaged artifact, k=50: exact table, HNSW (+ refinement),
 raw USearch, and brute force (USearch's SIMD scan, re-scored in float32); recall against brute
 force. Ratios are from this one run.
 

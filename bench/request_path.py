@@ -1,4 +1,4 @@
-"""The neighbours request path against the anchor app (../shared/anchors/thin_app.py), same run.
+"""The neighbors request path against the anchor app (../shared/anchors/thin_app.py), same run.
 
 Starts the anchor and the project (one uvicorn worker each, same e5 artifact, in-process cache),
 then with wrk and the anchor's Lua script prints, as ratios project / anchor:

@@ -1,1 +1,2 @@
-"""Pure analysis math (numpy/usearch only): no web framework, no cache, no HTTP here."""
+"""Pure analysis math on numpy and usearch (scipy where a step needs it; umap for the map, laid out at
+build time): no web framework, cache or HTTP here (import contracts in pyproject.toml)."""

@@ -1,7 +1,7 @@
 """Cross-model comparison over shared tokens (seed paper, Figs. 7-8).
 
-- Neighbour overlap: restricted to the tokens both vocabularies share, each sampled token's top-k
-  cosine neighbours (query excluded) in model A and in model B; the mean size of the intersection.
+- Neighbor overlap: restricted to the tokens both vocabularies share, each sampled token's top-k
+  cosine neighbors (query excluded) in model A and in model B; the mean size of the intersection.
 - Canonical angles: QR-decompose each model's matrix restricted to the shared tokens (rows in the
   same order), SVD of Q_A^T Q_B; the singular values are the cosines of the principal angles
   between the two column spaces (1 = a shared direction).
@@ -46,7 +46,7 @@ def _top(
     progress: Callable[[float], None],
     part: tuple[float, float],
 ) -> np.ndarray:
-    """Top-k neighbours of each query row; progress runs from part[0] to part[0] + part[1]."""
+    """Top-k neighbors of each query row; progress runs from part[0] to part[0] + part[1]."""
     out = np.empty((len(queries), k), dtype=np.int64)
     for start in range(0, len(queries), BLOCK):
         progress(part[0] + part[1] * start / len(queries))

@@ -1,9 +1,9 @@
-"""Neighbour script diversity (seed paper, "7.61"): how many categories appear among a token's
-nearest neighbours, and which categories the neighbours of each category's tokens belong to.
+"""Neighbor script diversity (seed paper, "7.61"): how many categories appear among a token's
+nearest neighbors, and which categories the neighbors of each category's tokens belong to.
 
 Protocol (defaults = the paper's): a random `sample` share of the vocabulary as queries (seeded
 here; the original code used no seed); for each, the query itself (rank 0, counted when
-`include_self`) plus its k = 50 nearest cosine neighbours; the number of distinct categories among
+`include_self`) plus its k = 50 nearest cosine neighbors; the number of distinct categories among
 them, N/P/S/M/C/Z included (`count="all"`) or only writing systems (`count="scripts-only"`).
 """
 
@@ -27,7 +27,7 @@ class Diversity:
     mean: float
     sd: float
     histogram: dict[int, int]  # distinct categories -> number of queries
-    mix: dict[str, dict[str, float]]  # query category -> neighbour category -> share
+    mix: dict[str, dict[str, float]]  # query category -> neighbor category -> share
     mix_queries: dict[str, int]
 
 
@@ -39,7 +39,7 @@ def sample_queries(indexed: np.ndarray, share: float, seed: int) -> np.ndarray:
 
 
 def diversity(
-    neighbours: np.ndarray,
+    neighbors: np.ndarray,
     queries: np.ndarray,
     codes: np.ndarray,
     names: list[str],
@@ -48,8 +48,8 @@ def diversity(
     count: str = "all",
     scheme: str = "paper",
 ) -> Diversity:
-    """`neighbours`: len(queries) x k neighbour ids (query excluded), best first."""
-    hood = np.hstack([queries[:, None], neighbours]) if include_self else neighbours
+    """`neighbors`: len(queries) x k neighbor ids (query excluded), best first."""
+    hood = np.hstack([queries[:, None], neighbors]) if include_self else neighbors
     labels = codes[hood].astype(np.int64)
     excluded = np.array([name in NON_SCRIPT.get(scheme, set()) for name in names] + [True])
     if count == "scripts-only":
@@ -61,9 +61,9 @@ def diversity(
     mix: dict[str, dict[str, float]] = {}
     mix_queries: dict[str, int] = {}
     query_labels = codes[queries]
-    neighbour_labels = codes[neighbours]
+    neighbor_labels = codes[neighbors]
     for code in np.unique(query_labels):
-        rows = neighbour_labels[query_labels == code].ravel()
+        rows = neighbor_labels[query_labels == code].ravel()
         shares = np.bincount(rows, minlength=len(names)) / max(len(rows), 1)
         mix[names[code]] = {names[i]: round(float(v), 6) for i, v in enumerate(shares) if v > 0}
         mix_queries[names[code]] = int((query_labels == code).sum())

@@ -1,7 +1,7 @@
 """The vocabulary map: a 2-D position for every indexed token.
 
-UMAP (McInnes, Healy & Melville, 2018) over the artifact's neighbour table as its k-NN graph
-(umap-learn accepts precomputed neighbours, so no second neighbour search runs), started from the
+UMAP (McInnes, Healy & Melville, 2018) over the artifact's neighbor table as its k-NN graph
+(umap-learn accepts precomputed neighbors, so no second neighbor search runs), started from the
 PCA layout and seeded: the same table and seed give the same map. PCA of the unit rows alone is the
 fast fallback. Positions are centred and scaled into [-1, 1] on both axes with one factor (the
 WebGL scatter's device coordinates, aspect kept) and stored as float16; tokens outside the index
@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from geometry.health import moments
+from geometry.table_statistics import moments
 
 METHODS = ("umap", "pca")
 N_NEIGHBORS = 15  # umap-learn's default: local structure (a token's closest pieces) over global
@@ -50,9 +50,9 @@ def pca_coordinates(matrix: np.ndarray, norms: np.ndarray, rows: np.ndarray) -> 
 
 
 def knn_graph(ids: np.ndarray, sims: np.ndarray, rows: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """The neighbour table restricted to `rows` as umap-learn's precomputed k-NN: positions into
+    """The neighbor table restricted to `rows` as umap-learn's precomputed k-NN: positions into
     `rows` (int32) and cosine distances (float32), each point first at distance 0 as umap's own
-    search returns it, then its k - 1 nearest. Neighbours outside `rows` are -1 (umap skips them)."""
+    search returns it, then its k - 1 nearest. Neighbors outside `rows` are -1 (umap skips them)."""
     position = np.full(len(ids), -1, dtype=np.int64)
     position[rows] = np.arange(len(rows))
     near = np.asarray(ids[rows, : k - 1], dtype=np.int64)
@@ -88,7 +88,7 @@ def umap_coordinates(
     )
     with warnings.catch_warnings():  # "n_jobs overridden by setting random_state", etc.
         warnings.simplefilter("ignore")
-        # The rows themselves are never read with precomputed neighbours and an explicit start.
+        # The rows themselves are never read with precomputed neighbors and an explicit start.
         return np.asarray(reducer.fit_transform(np.zeros((n, 1), dtype=np.float32)), dtype=np.float32)
 
 
@@ -117,7 +117,7 @@ def layout(
     progress: Callable[[int, int], None] | None = None,
 ) -> tuple[np.ndarray, str, int]:
     """float16 (len(norms), 2) positions in [-1, 1], NaN outside `rows`, the method used and UMAP's
-    neighbours per point (0 for PCA): UMAP needs the neighbour table and more points than neighbours,
+    neighbors per point (0 for PCA): UMAP needs the neighbor table and more points than neighbors,
     else PCA is what it gets."""
     xy = pca_coordinates(matrix, norms, rows)
     k = min(n_neighbors, table[0].shape[1] + 1) if table is not None else 0

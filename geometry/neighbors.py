@@ -1,10 +1,10 @@
-"""Nearest neighbours by cosine similarity: exact table, filtered exact search, and HNSW + re-ranking.
+"""Nearest neighbors by cosine similarity: exact table, filtered exact search, and HNSW + re-ranking.
 
 Three ways to answer, chosen per query by `search`:
 - a token query with k within the exact top-K table (and a filter that leaves k inside it): table
   lookup, exact by construction;
 - a filter the table cannot satisfy, or `exact=True`: brute force over the allowed rows;
-- otherwise (free vectors) HNSW candidates, refined by a best-first search over the exact neighbour
+- otherwise (free vectors) HNSW candidates, refined by a best-first search over the exact neighbor
   table (which recovers what the approximate graph missed), ranked by exact cosines.
 """
 
@@ -20,10 +20,10 @@ from geometry.topk import top_k_rows
 
 # Rows gathered at a time in brute force (bounds transient memory to ~32 MB at 1024-d float16).
 CHUNK_ROWS = 16_384
-# HNSW over-fetch: candidates requested per wanted neighbour, and never fewer than MIN_FETCH.
+# HNSW over-fetch: candidates requested per wanted neighbor, and never fewer than MIN_FETCH.
 OVERFETCH = 2
 MIN_FETCH = 64
-# The most rounds of best-first expansion through the exact neighbour table after HNSW.
+# The most rounds of best-first expansion through the exact neighbor table after HNSW.
 EXPAND_ROUNDS = 8
 EXPAND_WIDTH = 1  # expand the best k candidates each round (2 gains ~0.005 recall at half the speed)
 # From this many brute-force queries in one request, blocked matrix products beat one SIMD scan each.
@@ -42,12 +42,12 @@ class VectorIndex(Protocol):
 
 @dataclass(frozen=True)
 class Space:
-    """What neighbour search needs from a loaded model (arrays may be memory-mapped)."""
+    """What neighbor search needs from a loaded model (arrays may be memory-mapped)."""
 
     matrix: np.ndarray  # vocab x dim, float16/float32
     norms: np.ndarray  # vocab, 0 for rows that are never returned (special, zero)
     index: VectorIndex | None
-    knn_ids: np.ndarray | None  # vocab x K exact neighbour ids (query excluded), -1 for unindexed rows
+    knn_ids: np.ndarray | None  # vocab x K exact neighbor ids (query excluded), -1 for unindexed rows
     knn_sims: np.ndarray | None
     indexed: np.ndarray  # sorted ids of the rows that can be returned (norm > 0)
 
@@ -141,11 +141,11 @@ def exact_many(
 def ann_search(
     space: Space, query: np.ndarray, want: int, initial: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """HNSW candidates `initial`, then best-first expansion over the exact neighbour table (unsorted).
+    """HNSW candidates `initial`, then best-first expansion over the exact neighbor table (unsorted).
 
-    Each round adds the table neighbours of the current best `want` candidates not yet expanded,
+    Each round adds the table neighbors of the current best `want` candidates not yet expanded,
     with exact cosines, until the best `want` stop changing: a greedy search on the exact k-NN
-    graph that recovers neighbours the approximate HNSW graph missed.
+    graph that recovers neighbors the approximate HNSW graph missed.
     """
     ids = initial[(initial >= 0) & (initial < len(space.norms))]
     ids = ids[space.norms[ids] > 0]
@@ -183,7 +183,7 @@ def _index_candidates(space: Space, queries: np.ndarray, fetch: int) -> list[np.
 
 
 def _from_table(space: Space, token: int, k: int, mask: np.ndarray | None) -> Hits | None:
-    """The exact table's answer when it holds k allowed neighbours (or all there are, unfiltered)."""
+    """The exact table's answer when it holds k allowed neighbors (or all there are, unfiltered)."""
     if space.knn_ids is None or space.knn_sims is None:
         return None
     ids = space.knn_ids[token].astype(np.int64)
@@ -223,13 +223,13 @@ def search_many(
     exact: bool = False,
     approximate: bool = False,
 ) -> list[Hits]:
-    """Top-k cosine neighbours of each unit row of `queries` (row i is token `tokens[i]`'s vector, or
-    a free vector when None). A query token is never its own neighbour; `mask` (over the vocabulary,
+    """Top-k cosine neighbors of each unit row of `queries` (row i is token `tokens[i]`'s vector, or
+    a free vector when None). A query token is never its own neighbor; `mask` (over the vocabulary,
     already False for unindexed rows) restricts the results.
 
     A token query whose answer the exact table holds is a lookup. Everything else is brute force over
     the allowed rows (approximate search under a filter, or for a vector far from every token, misses
-    true neighbours), except unfiltered free vectors with `approximate`: those share one batched HNSW
+    true neighbors), except unfiltered free vectors with `approximate`: those share one batched HNSW
     search refined through the table. `exact` skips the table too.
     """
     out: list[Hits | None] = [None] * len(queries)
@@ -268,7 +268,7 @@ def search(
     exact: bool = False,
     approximate: bool = False,
 ) -> Hits:
-    """Top-k cosine neighbours of one unit `query` vector (see `search_many`)."""
+    """Top-k cosine neighbors of one unit `query` vector (see `search_many`)."""
     return search_many(
         space, query[None, :], k, tokens=[token], mask=mask, exact=exact, approximate=approximate
     )[0]

@@ -1,7 +1,7 @@
-"""How a model relates languages: neighbour language mixing between language-labelled tokens.
+"""How a model relates languages: neighbor language mixing between language-labelled tokens.
 
-For sampled tokens of each language a, count how many of their k nearest neighbours carry language
-b. `share[a, b]` is b's part of a's language-labelled neighbours; `lift[a, b]` divides it by b's
+For sampled tokens of each language a, count how many of their k nearest neighbors carry language
+b. `share[a, b]` is b's part of a's language-labelled neighbors; `lift[a, b]` divides it by b's
 part of all labelled tokens, so big languages do not look close to everything (1 = as often as
 chance, > 1 closer). `affinity` is the symmetric mean of lift and its transpose; average-linkage
 clustering on the distance 1 / (1 + affinity) gives the order and merge tree of the languages.
@@ -28,7 +28,7 @@ class Relations:
     languages: list[str]
     tokens: list[int]  # labelled tokens per language
     queries: list[int]  # sampled per language
-    share: np.ndarray  # rows sum to 1 (or 0 when no labelled neighbour was found)
+    share: np.ndarray  # rows sum to 1 (or 0 when no labelled neighbor was found)
     lift: np.ndarray
     affinity: np.ndarray  # symmetric
     order: list[str]  # dendrogram leaf order
@@ -49,14 +49,14 @@ def sample_per_label(
     return out
 
 
-def neighbour_counts(
-    neighbours: np.ndarray, query_rows: list[int], codes: np.ndarray, wanted: list[int]
+def neighbor_counts(
+    neighbors: np.ndarray, query_rows: list[int], codes: np.ndarray, wanted: list[int]
 ) -> np.ndarray:
-    """counts[a, b]: neighbours (rows of `neighbours`, -1 padding) of language a's queries in language b."""
+    """counts[a, b]: neighbors (rows of `neighbors`, -1 padding) of language a's queries in language b."""
     position = np.full(int(codes.max()) + 2, -1, dtype=np.int64)
     position[wanted] = np.arange(len(wanted))
-    valid = neighbours >= 0
-    column = np.where(valid, position[codes[np.where(valid, neighbours, 0)]], -1)
+    valid = neighbors >= 0
+    column = np.where(valid, position[codes[np.where(valid, neighbors, 0)]], -1)
     counts = np.zeros((len(wanted), len(wanted)), dtype=np.int64)
     start = 0
     for a, size in enumerate(query_rows):

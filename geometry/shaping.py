@@ -34,11 +34,11 @@ def above(scores: np.ndarray, floor: float) -> np.ndarray:
 
 
 def mutual(space: Space, query: np.ndarray, ids: np.ndarray, k: int, token: int | None = None) -> np.ndarray:
-    """Positions of candidates that have the query among their own k nearest neighbours (k at most
+    """Positions of candidates that have the query among their own k nearest neighbors (k at most
     the exact table's width): a query token must be in the candidate's table row; a free vector's
-    cosine to the candidate must reach the candidate's k-th neighbour similarity."""
+    cosine to the candidate must reach the candidate's k-th neighbor similarity."""
     if space.knn_ids is None or space.knn_sims is None:
-        raise ValueError("mutual neighbours need the exact neighbour table")
+        raise ValueError("mutual neighbors need the exact neighbor table")
     if len(ids) == 0:
         return np.empty(0, dtype=np.int64)
     k = min(k, space.table_k)

@@ -1,4 +1,4 @@
-"""Exact top-k selection over score matrices (shared by the loaders' neighbour table and the analyses)."""
+"""Exact top-k selection over score matrices (shared by the loaders' neighbor table and the analyses)."""
 
 from __future__ import annotations
 

@@ -1,9 +1,9 @@
 """Translation candidates across writing systems: cosine and CSLS ranking, dictionary precision@k.
 
 CSLS (Conneau et al. 2018, MUSE): CSLS(x, y) = 2 cos(x, y) - r(x) - r(y), where r(v) is the mean
-cosine of v to its k = 10 nearest neighbours. MUSE computes r over the other language's vectors;
+cosine of v to its k = 10 nearest neighbors. MUSE computes r over the other language's vectors;
 in one shared vocabulary we take r over the whole vocabulary, which penalises the same "hub" tokens
-that sit close to everything. r is computed once per model from the exact neighbour table.
+that sit close to everything. r is computed once per model from the exact neighbor table.
 """
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ EVAL_BLOCK = 256
 TARGET_BLOCK = 32_768  # candidate rows converted to float32 at a time (~50 MB at 384-d)
 
 
-def neighbourhood_means(space: Space, k: int = CSLS_K) -> np.ndarray:
-    """r(v) for every row: mean cosine to its k nearest neighbours (NaN for unindexed rows)."""
+def neighborhood_means(space: Space, k: int = CSLS_K) -> np.ndarray:
+    """r(v) for every row: mean cosine to its k nearest neighbors (NaN for unindexed rows)."""
     r = np.full(len(space.norms), np.nan, dtype=np.float32)
     if space.knn_sims is not None and space.table_k >= k:
         sims = np.asarray(space.knn_sims[space.indexed, :k], dtype=np.float32)
@@ -91,7 +91,7 @@ def translate_many(
 @dataclass(frozen=True)
 class Composed:
     """Queries that are not tokens (texts pooled from several pieces): the vectors of the -1 entries
-    of an evaluation's `sources`, in order, with their CSLS neighbourhood means."""
+    of an evaluation's `sources`, in order, with their CSLS neighborhood means."""
 
     vectors: np.ndarray  # unit rows
     r: np.ndarray

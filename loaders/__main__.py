@@ -19,7 +19,7 @@ from loaders.artifact import IndexParams
 from loaders.build import BuildOptions, StageBar, build, build_cached, silent
 from loaders.errors import LoaderError
 from loaders.layout import CHOICES as LAYOUTS
-from loaders.neighbour_table import METHODS
+from loaders.neighbor_table import METHODS
 
 
 class TqdmBar(StageBar):
@@ -65,7 +65,7 @@ def parser() -> argparse.ArgumentParser:
         "--knn",
         type=_non_negative,
         default=BuildOptions().knn,
-        help="neighbours per token in the exact table (default 100). 0 builds none: token queries then "
+        help="neighbors per token in the exact table (default 100). 0 builds none: token queries then "
         "search the index or brute force, and the build computes the CSLS means over all pairs once "
         "(minutes at 100k+ rows); at least 10 keeps CSLS a table read",
     )
@@ -73,7 +73,7 @@ def parser() -> argparse.ArgumentParser:
         "--table",
         choices=METHODS,
         default="auto",
-        help="neighbour table: exact brute force, or the index's candidates re-ranked exactly (recall"
+        help="neighbor table: exact brute force, or the index's candidates re-ranked exactly (recall"
         " measured and recorded); auto: exact up to 3e14 rows^2 x dim, or with an accelerator",
     )
     b.add_argument("--candidates", type=int, default=0, help="hnsw table: candidates per row (0: 2 x knn)")
@@ -87,7 +87,7 @@ def parser() -> argparse.ArgumentParser:
         "--layout",
         choices=LAYOUTS,
         default=BuildOptions().layout,
-        help="the vocabulary map: UMAP over the neighbour table (seeded; PCA without a table), PCA"
+        help="the vocabulary map: UMAP over the neighbor table (seeded; PCA without a table), PCA"
         " of the unit rows (seconds), or none",
     )
     b.add_argument("--layout-seed", type=int, default=0, help="the map's seed (same seed, same map)")
@@ -172,7 +172,7 @@ def cmd_inspect(args: argparse.Namespace) -> None:
     ix = manifest.index
     print(
         f"  index {ix.metric}/{ix.dtype} M={ix.connectivity} ef_add={ix.expansion_add} "
-        f"ef_search={ix.expansion_search} count={ix.count}; neighbour table k={manifest.knn_k}"
+        f"ef_search={ix.expansion_search} count={ix.count}; neighbor table k={manifest.knn_k}"
     )
     if manifest.table is not None:
         t = manifest.table
@@ -182,7 +182,7 @@ def cmd_inspect(args: argparse.Namespace) -> None:
         print(f"  table: {t.method} ({t.backend}), {how if t.method == 'hnsw' else 'exact'}, {t.seconds} s")
     if manifest.layout is not None:
         m = manifest.layout
-        graph = f", {m.n_neighbors} neighbours, epochs {m.epochs or 'default'}" if m.method == "umap" else ""
+        graph = f", {m.n_neighbors} neighbors, epochs {m.epochs or 'default'}" if m.method == "umap" else ""
         print(f"  map: {m.method} (seed {m.seed}{graph}), {m.placed} tokens placed, {m.seconds} s")
     for scheme, info in manifest.labels.items():
         codes = artifact.open_array(args.dir, artifact.labels_file(scheme), manifest.vocab_size)

@@ -19,17 +19,17 @@ An artifact is a directory:
     language_scores.npy  float16 vocab_size x 3: top share, runner-up share, entropy (bits); NaN likewise
     kinds.npy            uint8 code per token into TOKEN_KINDS
     index.usearch        USearch HNSW index over L2-normalised rows; key = token id
-    knn_ids.npy          int32 vocab_size x knn_k cosine neighbours (query excluded; -1 where the
+    knn_ids.npy          int32 vocab_size x knn_k cosine neighbors (query excluded; -1 where the
     knn_sims.npy         float32 cosine of each        token is not indexed), best first; exact or
                          HNSW candidates re-ranked exactly, as manifest.table says
-    csls_r.npy           float32 CSLS neighbourhood mean of every row: mean cosine to its 10 nearest
-                         neighbours (NaN where not indexed); from the table, or all pairs without one
+    csls_r.npy           float32 CSLS neighborhood mean of every row: mean cosine to its 10 nearest
+                         neighbors (NaN where not indexed); from the table, or all pairs without one
     tokenizer.json | tokenizer.model | tokenizer_unigram.json
                          the model's own tokenizer (optional; TOKENIZER_FILES, loaders/segmenter.py)
     reachable.npy        int8 per token: can the tokenizer produce it (loaders/reachability.py; optional)
     word_pool.npy        float16 unit rows of frequent words composed from their pieces (optional,
     word_pool.json       WordPoolWords: each row's word and language;   loaders/word_pool.py)
-    word_pool_r.npy      float32 CSLS neighbourhood mean of each row
+    word_pool_r.npy      float32 CSLS neighborhood mean of each row
     layout.npy           float16 vocab_size x 2: the vocabulary map's position of each token in [-1, 1]
                          (NaN outside the index), as manifest.layout says (geometry/layout.py; optional)
 
@@ -124,7 +124,7 @@ class IndexParams(msgspec.Struct, frozen=True):
 
 
 class TableInfo(msgspec.Struct, frozen=True):
-    """How the neighbour table was made (loaders/neighbour_table.py)."""
+    """How the neighbor table was made (loaders/neighbor_table.py)."""
 
     method: str  # exact | hnsw (the index's candidates re-ranked by exact cosine)
     backend: str  # numpy | torch:<device> | usearch
@@ -138,9 +138,9 @@ class TableInfo(msgspec.Struct, frozen=True):
 class LayoutInfo(msgspec.Struct, frozen=True):
     """How the vocabulary map was made (geometry/layout.py)."""
 
-    method: str  # umap (over the neighbour table, started from PCA) | pca
+    method: str  # umap (over the neighbor table, started from PCA) | pca
     seed: int = 0
-    n_neighbors: int = 0  # umap: neighbours per token in its graph (self included)
+    n_neighbors: int = 0  # umap: neighbors per token in its graph (self included)
     epochs: int = 0  # umap: optimisation epochs (0: umap-learn's default for the size)
     placed: int = 0  # tokens with a position (the indexed ones)
     seconds: float = 0.0
@@ -202,7 +202,7 @@ class Manifest(msgspec.Struct, frozen=True):
     special_ids: dict[str, int]
     labels: dict[str, LabelScheme]
     index: IndexParams
-    knn_k: int  # neighbours per token in the exact table
+    knn_k: int  # neighbors per token in the exact table
     loader_version: str
     build_key: str  # hash of source fingerprint + build parameters: same key -> rebuilding is a no-op
     files: dict[str, FileEntry]
@@ -211,7 +211,7 @@ class Manifest(msgspec.Struct, frozen=True):
     description: str = ""  # what the table is, in the source's own terms (shown by /v1/models)
     tokenizer: str = ""  # a key of TOKENIZER_FILES; "" when the artifact carries no tokenizer
     word_pool: PoolInfo | None = None  # frequent words composed from pieces (needs the tokenizer)
-    table: TableInfo | None = None  # how the neighbour table was made; None: no table, or exact (older)
+    table: TableInfo | None = None  # how the neighbor table was made; None: no table, or exact (older)
     layout: LayoutInfo | None = None  # the vocabulary map (layout.npy); None: built without one
 
     @property

@@ -16,7 +16,7 @@ import msgspec
 import numpy as np
 
 from geometry.neighbors import Space
-from geometry.translation import neighbourhood_means
+from geometry.translation import neighborhood_means
 from loaders import LOADER_VERSION, artifact
 from loaders.artifact import IndexParams, LabelScheme, Manifest
 from loaders.errors import ArtifactError, SourceError
@@ -28,9 +28,9 @@ from loaders.labels import (
     label_tokens,
     token_kinds,
 )
-from loaders.languages import LanguageLabels, label_languages
+from loaders.language_labels import LanguageLabels, label_languages
 from loaders.layout import LayoutRun
-from loaders.neighbour_table import Table, UnitRows, choose, exact_table, hnsw_table
+from loaders.neighbor_table import Table, UnitRows, choose, exact_table, hnsw_table
 from loaders.reachability import reachability
 from loaders.rows import MappedRows, return_freed_memory
 from loaders.segmenter import Segmenter, check_texts, compact_unigram, segmenter_from
@@ -59,8 +59,8 @@ WHOLE_UNIT_BYTES = 1 << 30  # the exact table holds float32 unit rows whole up t
 class BuildOptions:
     dtype: str = "f16"  # stored matrix: f16 | f32
     index: IndexParams = field(default_factory=IndexParams)
-    knn: int = 100  # neighbours per token in the table; 0 skips the table
-    table: str = "auto"  # one of neighbour_table.METHODS: auto | exact | hnsw
+    knn: int = 100  # neighbors per token in the table; 0 skips the table
+    table: str = "auto"  # one of neighbor_table.METHODS: auto | exact | hnsw
     candidates: int = 0  # hnsw: candidates per row before the re-rank (0: twice knn)
     workers: int = 1  # threads sharing the exact table (same result: not part of the key)
     tensor: str | None = None  # hf: override the embedding tensor name
@@ -310,7 +310,7 @@ def _donor_table(raw: dict[str, Any]) -> artifact.TableInfo:
 
 def _table(method: str, writer: artifact.ArtifactWriter, rows: Any, norms: np.ndarray, keys: np.ndarray,
            options: BuildOptions, update: Callable[[int, int], None]) -> Table:  # fmt: skip
-    """The neighbour table by loaders/neighbour_table.py: exact over float32 unit rows, or the
+    """The neighbor table by loaders/neighbor_table.py: exact over float32 unit rows, or the
     index's candidates re-ranked over the stored matrix read in blocks."""
     if method == "exact":
         if len(keys) * int(rows.shape[1]) * 4 <= WHOLE_UNIT_BYTES:  # held whole: no per-chunk gather
@@ -336,7 +336,7 @@ def _write_geometry(
     donors: list[Path],
     on_table: Callable[[], None],
 ) -> tuple[IndexParams, int, artifact.TableInfo | None]:
-    """The HNSW index and the neighbour table: linked from an earlier artifact whose rows hash the
+    """The HNSW index and the neighbor table: linked from an earlier artifact whose rows hash the
     same (relabelling is cheap), else built; an exact table first, so that `on_table` (the map, in a
     child process) runs beside the index build. Returns the index parameters, the table's k and how
     the table was made."""
@@ -365,7 +365,7 @@ def _write_geometry(
         return index(), 0, None
     method = choose(options.table, len(keys), int(made.rows.shape[1]))
     built = index() if method == "hnsw" else None  # its candidates are the table's
-    with stage(progress, f"neighbour table ({method})", len(keys)) as bar:
+    with stage(progress, f"neighbor table ({method})", len(keys)) as bar:
         t = _table(method, writer, made.rows, norms, keys, options, bar.update)
     ids, sims, k = t.ids, t.sims, int(t.ids.shape[1])
     info = artifact.TableInfo(
@@ -385,14 +385,14 @@ def _write_geometry(
 def _write_csls_means(
     writer: artifact.ArtifactWriter, norms: np.ndarray, knn_k: int, progress: Stage
 ) -> None:
-    """Every row's CSLS neighbourhood mean, stored so that no service start computes it: from the
-    table when it holds 10 neighbours, else over all pairs (minutes at 100k+ rows, once, here)."""
+    """Every row's CSLS neighborhood mean, stored so that no service start computes it: from the
+    table when it holds 10 neighbors, else over all pairs (minutes at 100k+ rows, once, here)."""
     stored = np.load(writer.path(artifact.MATRIX), mmap_mode="r")
     ids = np.load(writer.path(artifact.KNN_IDS), mmap_mode="r") if knn_k else None
     sims = np.load(writer.path(artifact.KNN_SIMS), mmap_mode="r") if knn_k else None
     space = Space(stored, norms, None, ids, sims, np.flatnonzero(norms > 0))
     with stage(progress, "CSLS means", 1) as bar:
-        writer.save_array(artifact.CSLS_R, neighbourhood_means(space))
+        writer.save_array(artifact.CSLS_R, neighborhood_means(space))
         bar.update(1, 1)
 
 

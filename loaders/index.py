@@ -1,4 +1,4 @@
-"""USearch HNSW index over L2-normalised rows, and the exact top-K neighbour table.
+"""USearch HNSW index over L2-normalised rows, and the exact top-K neighbor table.
 
 Which rows are indexed: every vocabulary row except special tokens and zero rows (a zero vector
 has no direction, and USearch would match zero rows to each other at distance 0). Keys are token ids.
@@ -65,9 +65,9 @@ def build_index(
 def knn_table(
     unit: np.ndarray, keys: np.ndarray, k: int, block: int = 1024, progress: Progress | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Exact top-k cosine neighbours (query excluded) of every indexed row, in token ids
-    (loaders/neighbour_table.py; kept as the small entry point the analyses' tests use)."""
-    from loaders.neighbour_table import exact_table
+    """Exact top-k cosine neighbors (query excluded) of every indexed row, in token ids
+    (loaders/neighbor_table.py; kept as the small entry point the analyses' tests use)."""
+    from loaders.neighbor_table import exact_table
 
     table = exact_table(unit, keys, k, block=block, device="", progress=progress)
     return table.ids, table.sims

@@ -82,6 +82,23 @@ def script_name(code: str) -> str:
     return {"Jpan": "Japanese", "Kore": "Korean"}.get(code) or ucd.script_name(code, default=code)
 
 
+# ISO 15924 codes of writing systems that combine scripts, as the unicode scheme names them.
+_SCRIPT_FAMILIES = {
+    "Hans": ("Hani",),
+    "Hant": ("Hani",),
+    "Jpan": ("Jpan", "Hani", "Hira", "Kana"),
+    "Kore": ("Kore", "Hang", "Hani"),
+}
+
+
+def language_scripts(lang: str) -> set[str]:
+    """Unicode-scheme script names a language is written in (its CLDR likely script)."""
+    import langcodes
+
+    code = langcodes.Language.get(lang).maximize().script or "Zyyy"
+    return {script_name(c) for c in _SCRIPT_FAMILIES.get(code, (code,))}
+
+
 def _joint_script(scripts: set[str]) -> str | None:
     """Name for a set of several scripts that one writing system uses together, or None."""
     if scripts <= _JAPANESE and scripts & {"Hira", "Kana"}:

@@ -1,4 +1,4 @@
-"""The build's vocabulary-map stage: layout.npy from the stored rows and the neighbour table.
+"""The build's vocabulary-map stage: layout.npy from the stored rows and the neighbor table.
 
 The map depends only on the rows, the table and its own parameters, so a rebuild (new labels, a new
 loader version) links it from an earlier artifact where all of those are the same, as the index and
@@ -78,7 +78,7 @@ def compute_layout(
 
 
 class LayoutRun:
-    """The map stage, started once the neighbour table is written and collected before the manifest:
+    """The map stage, started once the neighbor table is written and collected before the manifest:
     linked from an earlier artifact with the same inputs, else computed (in a child process for
     large maps, so that it overlaps the index build and word pool)."""
 

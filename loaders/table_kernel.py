@@ -1,4 +1,4 @@
-"""The exact neighbour table's CPU kernel: each pair's cosine computed once, selected while hot.
+"""The exact neighbor table's CPU kernel: each pair's cosine computed once, selected while hot.
 
 Cosine is symmetric, so only the block pairs (I, J >= I) of the row blocks are multiplied: a product
 chunk C = U[I] @ U[J].T serves rows I (C >= their thresholds) and rows J (its columns, likewise), half
@@ -32,8 +32,8 @@ T = TypeVar("T")
 
 BLOCK = 2048  # rows per strip
 CHUNK = 512  # columns per product chunk: 2,048 x 512 x 4 B = 4 MB, still in cache for the selection
-SAMPLE_PER_K = 64  # sampled columns per neighbour asked for
-PASS_PER_K = 3  # the bar admits about this many candidates per neighbour asked for
+SAMPLE_PER_K = 64  # sampled columns per neighbor asked for
+PASS_PER_K = 3  # the bar admits about this many candidates per neighbor asked for
 
 
 def thresholds(unit_of: UnitOf, n: int, k: int, pool: ThreadPoolExecutor, seed: int = 0) -> np.ndarray:
@@ -89,7 +89,7 @@ def _strip(
     for c0 in range(lo, n, chunk):
         c1 = min(c0 + chunk, n)
         scores = left @ unit_of(np.arange(c0, c1)).T
-        if c0 < hi:  # the diagonal block: a row is not its own neighbour
+        if c0 < hi:  # the diagonal block: a row is not its own neighbor
             d = np.arange(max(c0, lo), min(c1, hi))
             scores[d - lo, d - c0] = -np.inf
         col_bar = bars[c0:c1]
@@ -196,7 +196,7 @@ def symmetric_table(
     seed: int = 0,
     progress: Progress | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Exact top-k cosine neighbours (self excluded) of the n unit rows: (positions int32, sims)."""
+    """Exact top-k cosine neighbors (self excluded) of the n unit rows: (positions int32, sims)."""
     from threadpoolctl import threadpool_limits
 
     k = min(k, n - 1)

@@ -5,7 +5,7 @@ For each language, wordfreq's `top_n_list(language, size)` (letters only, case-f
 stores them) is segmented by the artifact's tokenizer (`loaders/segmenter.py`); a word of one piece
 is that token's unit row, a longer one the mean of its pieces' raw rows, normalised, as `text=`
 queries pool by default (special and unknown pieces and a bare '▁' left out). Its CSLS
-neighbourhood mean r is taken over the vocabulary through the HNSW index (10 nearest tokens).
+neighborhood mean r is taken over the vocabulary through the HNSW index (10 nearest tokens).
 Stored as `word_pool.npy` (float16 unit rows), `word_pool.json` (words, their language, how many
 pieces) and `word_pool_r.npy`.
 """

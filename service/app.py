@@ -15,13 +15,13 @@ from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.static_files import create_static_files_router
 
 from service.api import analyses as analyses_api
+from service.api import catalog as models_api
 from service.api import maps as maps_api
-from service.api import models as models_api
 from service.api import neighbors as neighbors_api
-from service.api import vocabulary as vocabulary_api
+from service.api import vocabulary_health as vocabulary_api
 from service.api.answers import COMPRESSION
 from service.api.files import NoSymlinks
-from service.api.health import STATIC, explorer, health, ready
+from service.api.metrics_route import MetricsController, prometheus_config
 from service.api.middleware import (
     allow_every_method,
     body_timeout,
@@ -30,8 +30,9 @@ from service.api.middleware import (
     security_headers,
 )
 from service.api.params import Services
+from service.api.probes import STATIC, explorer, health, ready
 from service.api.problems import EXCEPTION_HANDLERS
-from service.cache import Gate, MemoryStore, ResponseCache, Store
+from service.cache import AnswerStore, Gate, MemoryAnswers, ResponseCache
 from service.job_records import (
     FallbackJobRecords,
     JobRecords,
@@ -40,8 +41,8 @@ from service.job_records import (
     warn_if_evicting,
 )
 from service.jobs import Jobs
-from service.metrics import MetricsController, metrics, prometheus_config
-from service.redis_store import FallbackStore, RedisStore
+from service.metrics import metrics
+from service.redis_client import FallbackAnswers, ResilientRedis
 from service.registry import Registry, load_registry
 from service.settings import Settings
 
@@ -58,7 +59,7 @@ def record_models(registry: Registry) -> None:
 
 
 def warm_up(registry: Registry, done: threading.Event) -> None:
-    """Page in every model's matrix and exact neighbour table: one byte read per page, since a pass
+    """Page in every model's matrix and exact neighbor table: one byte read per page, since a pass
     over the values themselves (a float16 max) costs seconds at 256k x 4,096 beyond the page-in."""
     for model in registry.models.values():
         space = model.space
@@ -104,15 +105,15 @@ def start_warm_up(registry: Registry) -> threading.Event:
     return done
 
 
-def build_services(settings: Settings, registry: Registry) -> tuple[Services, list[RedisStore]]:
+def build_services(settings: Settings, registry: Registry) -> tuple[Services, list[ResilientRedis]]:
     """The response cache and the jobs, on Redis (with a local fallback) when configured."""
     count = metrics().cache.labels
-    local = MemoryStore(settings.cache_max_entries, settings.cache_max_bytes)
-    redis: list[RedisStore] = []
-    store: Store = local
+    local = MemoryAnswers(settings.cache_max_entries, settings.cache_max_bytes)
+    redis: list[ResilientRedis] = []
+    store: AnswerStore = local
     if settings.redis_url:
-        redis.append(RedisStore(settings.redis_url, on_error=lambda: count("redis", "error").inc()))
-        store = FallbackStore(redis[0], local)
+        redis.append(ResilientRedis(settings.redis_url, on_error=lambda: count("redis", "error").inc()))
+        store = FallbackAnswers(redis[0], local)
     cache = ResponseCache(
         store,
         settings.cache_ttl_seconds,
@@ -124,7 +125,7 @@ def build_services(settings: Settings, registry: Registry) -> tuple[Services, li
     return Services(registry, settings, cache, _jobs(settings, store, redis)), redis
 
 
-def _jobs(settings: Settings, results: Store, redis: list[RedisStore]) -> Jobs:
+def _jobs(settings: Settings, results: AnswerStore, redis: list[ResilientRedis]) -> Jobs:
     """Job records of their own, never among cached answers: a SQLite file shared by this machine's
     workers, behind a Redis that does not evict when one is configured."""
     local = LocalJobRecords(settings.jobs_db)
@@ -132,7 +133,7 @@ def _jobs(settings: Settings, results: Store, redis: list[RedisStore]) -> Jobs:
     url = settings.jobs_redis_url or settings.redis_url
     if url:
         if not (url == settings.redis_url and redis):  # an instance of their own
-            redis.append(RedisStore(url, on_error=lambda: metrics().cache.labels("redis", "error").inc()))
+            redis.append(ResilientRedis(url, on_error=lambda: metrics().cache.labels("redis", "error").inc()))
         records = FallbackJobRecords(RedisJobRecords(redis[-1]), local)
     limits = settings.limits
     return Jobs(
@@ -207,7 +208,7 @@ def create_app(settings: Settings, registry: Registry | None = None) -> Litestar
         openapi_config=OpenAPIConfig(
             title="polyglot-geometry",
             version=API_VERSION,
-            description="Geometry of multilingual input embeddings: neighbours, scripts, translations "
+            description="Geometry of multilingual input embeddings: neighbors, scripts, translations "
             "(after Wen-Yi & Mimno, EMNLP 2023). Errors are RFC 9457 problem details.",
             path="/schema",
             render_plugins=[SwaggerRenderPlugin()],

@@ -1,6 +1,6 @@
 """Cache stores (bytes with a TTL) and cache keys.
 
-`MemoryStore` is an in-process LRU: the default on one machine. A Redis store implements the same
+`MemoryAnswers` is an in-process LRU: the default on one machine. A Redis store implements the same
 interface so that replicas share results and job state. Keys start with the artifact's manifest
 checksum, so a rebuilt artifact never serves stale results, and hold the canonicalised parameters,
 so equal requests written differently share a key.
@@ -27,7 +27,7 @@ from loaders.rows import trim_heap
 from service.errors import ClientGone, Overloaded, TookTooLong
 
 
-class Store(Protocol):
+class AnswerStore(Protocol):
     name: str
 
     async def get(self, key: str) -> bytes | None: ...
@@ -41,7 +41,7 @@ class Store(Protocol):
     async def delete(self, key: str) -> None: ...
 
 
-class MemoryStore:
+class MemoryAnswers:
     """In-process store: cachetools' TLRU cache (least recently used out first, a TTL per entry), bounded
     in bytes; every entry counts at least max_bytes / max_entries, which bounds the entries too."""
 
@@ -167,7 +167,7 @@ class ResponseCache:
 
     def __init__(
         self,
-        store: Store,
+        store: AnswerStore,
         ttl: int,
         count: Callable[[str, str], None] | None = None,
         max_value_bytes: int = 0,

@@ -10,7 +10,7 @@
     │   ├── UnknownLanguage      lists the supported languages
     │   ├── MissingLabels        the artifact has no labels of that kind
     │   ├── OutOfRange           a token id outside the vocabulary
-    │   ├── NoNeighbours         a special or zero row
+    │   ├── NoNeighbors         a special or zero row
     │   └── NothingToFit         no classifier or comparison can be computed
     ├── TooLarge                 over a configured limit
     │   └── OverBudget           more work than one request may cost (says the budget)
@@ -75,7 +75,7 @@ class OutOfRange(InvalidInput):
     pass
 
 
-class NoNeighbours(InvalidInput):
+class NoNeighbors(InvalidInput):
     pass
 
 

@@ -22,7 +22,7 @@ from typing import Protocol
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from service.redis_store import RedisStore
+from service.redis_client import ResilientRedis
 
 Owner = str
 TABLES = {"states": "state BLOB", "leases": "owner TEXT", "cancels": "flag INT"}
@@ -195,12 +195,12 @@ return redis.call('PEXPIRE', KEYS[1], ARGV[2])
 
 
 class RedisJobRecords:
-    """Job records in Redis (keys `job:`, `lease:`, `cancel:`), through a `RedisStore`'s short timeouts
+    """Job records in Redis (keys `job:`, `lease:`, `cancel:`), through a `ResilientRedis`'s short timeouts
     and cool-down. Each call answers (value, reachable)."""
 
     name = "redis"
 
-    def __init__(self, redis: RedisStore) -> None:
+    def __init__(self, redis: ResilientRedis) -> None:
         self.redis = redis
         client: Redis = redis.client
         self._save = client.register_script(_SAVE)

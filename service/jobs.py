@@ -36,7 +36,7 @@ from typing import Any, Literal
 import msgspec
 
 from loaders.rows import trim_heap
-from service.cache import Store
+from service.cache import AnswerStore
 from service.errors import DomainError, InvalidInput, Overloaded, TookTooLong, UnknownJob
 from service.job_records import JobRecords
 from service.metrics import metrics
@@ -98,7 +98,7 @@ class Jobs:
     def __init__(
         self,
         records: JobRecords,
-        results: Store,
+        results: AnswerStore,
         ttl: int,
         sync_wait: float = 3.0,
         workers: int = 2,

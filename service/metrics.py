@@ -1,4 +1,5 @@
-"""Prometheus metrics beyond Litestar's request count/latency (which its plugin records).
+"""Prometheus metrics beyond Litestar's request count/latency (which its plugin records: the HTTP side
+is `service/api/metrics_route.py`).
 
 Created once per process on first use (not at import). With several uvicorn workers,
 `PROMETHEUS_MULTIPROC_DIR` is set by `python -m service` before prometheus_client is imported, and a
@@ -10,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 from prometheus_client import Counter, Gauge, Histogram
 
 PREFIX = "polyglot"
@@ -40,7 +40,7 @@ def metrics() -> Metrics:
         ),
         search_seconds=Histogram(
             f"{PREFIX}_search_seconds",
-            "Neighbour search latency",
+            "Neighbor search latency",
             ["method"],
             buckets=(0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1, 5),
         ),
@@ -55,17 +55,3 @@ def metrics() -> Metrics:
             multiprocess_mode="max",
         ),
     )
-
-
-def prometheus_config() -> PrometheusConfig:
-    return PrometheusConfig(
-        app_name="polyglot-geometry",
-        prefix=PREFIX,
-        group_path=True,
-        exclude=["/metrics", "/health", "/ready"],
-    )
-
-
-class MetricsController(PrometheusController):
-    path = "/metrics"
-    include_in_schema = False

@@ -1,7 +1,7 @@
 """The loaded-model registry: artifacts opened read-only (matrix memory-mapped, index as a view).
 
 Everything a request needs that can be derived once per model is derived here at start-up: token
-lookup tables, per-label id lists, the CSLS neighbourhood means.
+lookup tables, per-label id lists, the CSLS neighborhood means.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from geometry.neighbors import Space
-from geometry.translation import neighbourhood_means
+from geometry.translation import neighborhood_means
 from loaders import artifact
 from loaders.artifact import Manifest
 from loaders.errors import ArtifactError
@@ -47,7 +47,7 @@ class WordPool:
     """Frequent words of some languages composed from the model's pieces (loaders/word_pool.py)."""
 
     space: Space  # the pool's unit rows (float16), all of them candidates
-    r: np.ndarray  # CSLS neighbourhood mean of each row over the vocabulary
+    r: np.ndarray  # CSLS neighborhood mean of each row over the vocabulary
     words: list[str]
     language: np.ndarray  # int per row into `languages`
     languages: list[str]
@@ -346,7 +346,7 @@ def load_model(directory: Path, verify_checksums: bool) -> LoadedModel:
         csls_r=(
             np.asarray(artifact.open_array(directory, artifact.CSLS_R, rows))
             if artifact.CSLS_R in manifest.files
-            else neighbourhood_means(space)  # an artifact of loader 0.8 or earlier: from its table
+            else neighborhood_means(space)  # an artifact of loader 0.8 or earlier: from its table
         ),
         segmenter=load_segmenter(directory, manifest, raw),
         word_pool=None if manifest.word_pool is None else WordPool.open(directory, manifest.word_pool),

@@ -8,17 +8,21 @@ from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from service import request_types as wire
+
 PREFIX = "POLYGLOT_"
 CACHE_DIR = Path.home() / ".cache" / "polyglot-geometry"
 
 
 @dataclass(frozen=True)
 class Limits:
-    """What one request may ask for, checked before any work starts (a 400 naming the budget)."""
+    """What one request may ask for, checked before any work starts (a 400 naming the budget). The
+    wire format's own maxima are constants of `service/request_types.py` (stated in the OpenAPI
+    spec); the defaults below are those, and a deployment may set lower ones."""
 
-    max_k: int = 1000
-    max_batch: int = 1024
-    max_dictionary_pairs: int = 100_000
+    max_k: int = wire.MAX_K
+    max_batch: int = wire.MAX_BATCH
+    max_dictionary_pairs: int = wire.MAX_DICTIONARY_PAIRS
     max_body_bytes: int = 16 * 1024 * 1024
     # result rows of one answer (queries x k): ~300 bytes each encoded, so ~8 MB at most
     max_answer_rows: int = 25_000

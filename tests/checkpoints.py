@@ -315,7 +315,7 @@ def _write_bf16_tensor(path: Path, name: str, shape: tuple[int, int], blocks: It
 def llm_checkpoint(directory: Path | str, rows: int, dim: int, seed: int = 0, block: int = 8192) -> list[str]:
     """A Llama-layout checkpoint of an LLM-sized multilingual vocabulary: `model.embed_tokens.weight`
     (rows x dim, BF16) in the first of two shards, a norm in the second, the index JSON, config and a
-    unigram tokenizer over `llm_vocabulary`. Rows have cluster structure, so neighbours mean
+    unigram tokenizer over `llm_vocabulary`. Rows have cluster structure, so neighbors mean
     something: a direction per language, a shared direction per frequency-rank bucket ('topic', so
     words of similar rank in different languages are near each other) and noise."""
     directory = Path(directory)

@@ -23,6 +23,17 @@ USE = "use-multilingual-v3"
 LLAMA = "llama2-vocab-wordllama"
 
 
+REAL_FIXTURES = {"packaged", "real_settings", "registry", "client", "server"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test that uses the packaged artifacts (directly or through a fixture built on them) is
+    `real`: `make test-fast` leaves those out and runs the pure unit tests on tiny matrices."""
+    for item in items:
+        if REAL_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.real)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def job_records(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """Job records (SQLite, shared by one machine's workers) of this test session only: never the

@@ -16,8 +16,8 @@ from litestar.handlers import HTTPRouteHandler, route
 from litestar.openapi import ResponseSpec
 from litestar.params import Parameter
 
-from service import requests as r
-from service import schemas as s
+from service import request_types as r
+from service import response_types as s
 from service.api.decoding import decoder
 from service.api.documented import get_route
 from service.api.params import ERRORS, SERVICES, ModelName, Services, Svc, query_items
@@ -37,7 +37,15 @@ def job_out(job: JobState) -> s.JobOut:
     error = None
     if job.error is not None:  # {"kind": domain error class, "detail"} -> {"status", "detail"}
         error = {"status": status_named(str(job.error.get("kind"))), "detail": job.error.get("detail", "")}
-    return s.JobOut(job.id, job.kind, job.status, job.progress, f"/v1/jobs/{job.id}", job.result, error)
+    return s.JobOut(
+        id=job.id,
+        kind=job.kind,
+        status=job.status,
+        progress=job.progress,
+        url=f"/v1/jobs/{job.id}",
+        result=job.result,
+        error=error,
+    )
 
 
 async def answer(
@@ -136,7 +144,7 @@ async def get_separability(
 @_analysis(
     "/models/{model:str}/diversity",
     r.DiversityRequest,
-    "Distinct scripts among each token's nearest neighbours (paper: 7.61)",
+    "Distinct scripts among each token's nearest neighbors (paper: 7.61)",
 )
 async def get_diversity(
     request: Request[Any, Any, Any], svc: Svc, model: ModelName
@@ -147,7 +155,7 @@ async def get_diversity(
 @_analysis(
     "/models/{model:str}/languages/relations",
     r.RelationsRequest,
-    "How often tokens of one language neighbour another's, with a clustering of languages",
+    "How often tokens of one language neighbor another's, with a clustering of languages",
 )
 async def get_language_relations(
     request: Request[Any, Any, Any], svc: Svc, model: ModelName
@@ -156,7 +164,7 @@ async def get_language_relations(
 
 
 @_analysis(
-    "/compare", r.CompareRequest, "Neighbour overlap and canonical angles of two models over shared tokens"
+    "/compare", r.CompareRequest, "Neighbor overlap and canonical angles of two models over shared tokens"
 )
 async def get_compare(request: Request[Any, Any, Any], svc: Svc) -> Response[s.CompareOut]:
     return await _run(request, svc, "compare")

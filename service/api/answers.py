@@ -116,6 +116,17 @@ CACHED_HEADERS = [
     ResponseHeader(name="Cache-Control", documentation_only=True, description="public, max-age=<seconds>"),
     ResponseHeader(name="X-Cache", documentation_only=True, description="hit or miss (the service's cache)"),
 ]
+
+
+def json_answer(out: Any) -> dict[int, ResponseSpec]:
+    """The 200 of a route whose handler returns the encoded bytes of `out` (a response Struct, or a
+    union of them): the handler says `Response[bytes]`, the spec says what the bytes hold."""
+    return {
+        200: ResponseSpec(out, description="Request fulfilled, document follows", generate_examples=False)
+    }
+
+
+CACHED = tuple((h.name, h.description or "") for h in CACHED_HEADERS)  # for documented.operation
 NOT_MODIFIED = {
     304: ResponseSpec(None, description="Not Modified: If-None-Match holds the answer's ETag; no body"),
 }

@@ -18,13 +18,13 @@ from typing import Generic, TypeVar
 import msgspec
 import msgspec.inspect as mi
 
+from service import request_types as wire
 from service.errors import InvalidInput
-from service.requests import Request
+from service.request_types import Request
 
 R = TypeVar("R", bound=Request)
 INTEGER = re.compile(r"-?[0-9]{1,20}")
 BOOLEANS = {"true": True, "1": True, "false": False, "0": False}
-MAX_LIST_CHARS = 2000  # a comma-separated list in a query string
 PATH = re.compile(r" - at `\$((?:\.[A-Za-z_]+|\[\d+\])*)`")
 
 
@@ -79,8 +79,8 @@ class Decoder(Generic[R]):
                 known = ", ".join(self.fields)
                 raise InvalidInput(f"unknown query parameter {name!r}; known: {known or 'none'}", field=name)
             if isinstance(info, mi.ListType) and isinstance(info.item_type, mi.StrType | mi.LiteralType):
-                if len(text) > MAX_LIST_CHARS:
-                    raise InvalidInput(f"{name} is longer than {MAX_LIST_CHARS} characters", field=name)
+                if len(text) > wire.MAX_LIST_CHARS:
+                    raise InvalidInput(f"{name} is longer than {wire.MAX_LIST_CHARS} characters", field=name)
                 listed = values.setdefault(name, [])
                 assert isinstance(listed, list)
                 listed.extend(part.strip() for part in text.split(",") if part.strip())

@@ -18,7 +18,7 @@ from litestar.handlers import HTTPRouteHandler, route
 from litestar.openapi import ResponseSpec
 from litestar.openapi.spec import Operation
 
-from service.requests import EXACTLY_ONE_OF, Request
+from service.request_types import EXACTLY_ONE_OF, Request
 
 
 def _inline(node: Any, defs: dict[str, Any]) -> Any:
@@ -94,9 +94,15 @@ def described(kind: type[Request]) -> str | None:
 
 
 @cache
-def operation(kind: type[Request], body: bool = False, also: tuple[str, ...] = ()) -> type[Operation]:
+def operation(
+    kind: type[Request],
+    body: bool = False,
+    also: tuple[str, ...] = (),
+    headers: tuple[tuple[str, str], ...] = (),
+) -> type[Operation]:
     """An Operation class documenting `kind` as query parameters, or (`body`) as the JSON body;
-    `also`: more media types the 200 answer may have (the same schema)."""
+    `also`: more media types the 200 answer may have (the same schema); `headers`: (name,
+    description) of the 200 answer's headers (a documented 200 ResponseSpec carries none)."""
 
     @dataclass
     class Documented(Operation):
@@ -106,9 +112,13 @@ def operation(kind: type[Request], body: bool = False, also: tuple[str, ...] = (
             out["parameters"] = path_params + ([] if body else query_parameters(kind))
             if not out["parameters"]:
                 del out["parameters"]
-            content = out.get("responses", {}).get("200", {}).get("content", {})
+            ok = out.get("responses", {}).get("200", {})
+            content = ok.get("content", {})
             for media in also:
                 content[media] = next(iter(content.values()), {"schema": {}})
+            if headers and ok:
+                described = {"deprecated": False, "required": False}
+                ok["headers"] = {name: {**described, "description": text} for name, text in headers}
             if body:
                 out["requestBody"] = {
                     "required": True,

@@ -15,9 +15,9 @@ from litestar.handlers import HTTPRouteHandler, route
 from litestar.openapi import ResponseSpec
 from litestar.params import Parameter
 
-from service import requests as r
-from service import schemas as s
-from service.api.answers import CACHED_HEADERS, NOT_MODIFIED, cached_bytes, cached_json
+from service import request_types as r
+from service import response_types as s
+from service.api.answers import CACHED, CACHED_HEADERS, NOT_MODIFIED, cached_bytes, cached_json, json_answer
 from service.api.decoding import decoder
 from service.api.documented import described, operation
 from service.api.params import ERRORS, SERVICES, ModelName, Svc, query_items
@@ -33,10 +33,12 @@ def _get(
     kind: type[r.Request] = r.NoParams,
     binary: tuple[str, str] | None = None,
     also: tuple[str, ...] = (),
+    out: Any = None,
 ) -> Callable[[Any], HTTPRouteHandler]:
-    """A cached GET/HEAD route whose query is `kind`; `binary`: the media type and description of a
-    body that is not JSON (`also`: the other media types it may have)."""
-    responses: dict[int, ResponseSpec] = {**ERRORS, **NOT_MODIFIED}
+    """A cached GET/HEAD route whose query is `kind`; `out`: the response Struct of a JSON body;
+    `binary`: the media type and description of a body that is not JSON (`also`: the other media
+    types it may have)."""
+    responses: dict[int, ResponseSpec] = {**ERRORS, **NOT_MODIFIED, **(json_answer(out) if out else {})}
     if binary is not None:
         responses[200] = ResponseSpec(
             bytes, media_type=binary[0], description=binary[1], generate_examples=False
@@ -49,7 +51,7 @@ def _get(
         summary=summary,
         description=described(kind),
         status_code=200,
-        operation_class=operation(kind, body=False, also=also),
+        operation_class=operation(kind, body=False, also=also, headers=CACHED),
         media_type=binary[0] if binary is not None else None,
     )
 
@@ -57,11 +59,15 @@ def _get(
 Column = Annotated[str, Parameter(description="a column GET /map names: xy, unicode, paper, language, kind")]
 
 
-@_get("/{model:str}/map", "The vocabulary map: its layout and the columns to fetch (positions, label codes)")
-async def get_map(request: Request[Any, Any, Any], svc: Svc, model: ModelName) -> Response[s.MapOut]:
+@_get(
+    "/{model:str}/map",
+    "The vocabulary map: its layout and the columns to fetch (positions, label codes)",
+    out=s.MapOut,
+)
+async def get_map(request: Request[Any, Any, Any], svc: Svc, model: ModelName) -> Response[bytes]:
     query = decoder(r.NoParams).from_query(query_items(request))
     found = svc.registry.get(model)
-    return await cached_json(  # type: ignore[return-value]
+    return await cached_json(
         request, svc.cache, [found.checksum], "map", query, lambda: maps.map_out(found),
         inline=True, max_age=svc.settings.http_max_age,
     )  # fmt: skip

@@ -14,7 +14,8 @@ from litestar.openapi import ResponseSpec
 from litestar.openapi.spec import Example
 from litestar.params import Parameter
 
-from service import schemas as s
+from service import request_types as wire
+from service import response_types as s
 from service.api.problems import PROBLEM_JSON
 from service.cache import ResponseCache
 from service.errors import InvalidInput
@@ -36,7 +37,6 @@ class Services:
 
 # Filled by dependency injection (named explicitly, as Litestar 3 requires).
 Svc = NamedDependency[Services]
-MAX_QUERY_FIELDS = 200
 
 
 # Error responses every route may give, documented in the OpenAPI spec as problem details.
@@ -62,8 +62,8 @@ def query_items(request: Request[Any, Any, Any]) -> list[tuple[str, str]]:
     """The query string's (name, value) pairs; invalid UTF-8 is a 400, not replaced by U+FFFD."""
     raw: bytes = request.scope.get("query_string", b"")
     pairs = [part.split(b"=", 1) for part in raw.split(b"&") if part]
-    if len(pairs) > MAX_QUERY_FIELDS:
-        raise InvalidInput(f"more than {MAX_QUERY_FIELDS} query parameters", field="query")
+    if len(pairs) > wire.MAX_QUERY_FIELDS:
+        raise InvalidInput(f"more than {wire.MAX_QUERY_FIELDS} query parameters", field="query")
     try:
         return [
             (_text(pair[0]), _text(pair[1]) if len(pair) == 2 else "")  # percent-decoded as bytes first

@@ -2,7 +2,7 @@
 
 Writes `index.html` (self-contained: figures embedded) and the PNG figures beside it. Every protocol
 parameter, seed, Unicode version and artifact checksum is in the header, followed by the models side
-by side and, for every pair, their neighbour overlap. `--quick` uses small samples and fewer folds
+by side and, for every pair, their neighbor overlap. `--quick` uses small samples and fewer folds
 (CI); the default is the paper's protocol.
 """
 
@@ -22,15 +22,15 @@ from loaders import artifact
 from loaders.errors import ArtifactError
 from service.registry import LoadedModel, load_registry
 from service.report import figures
-from service.report.health import health_section
-from service.report.languages import language_section
+from service.report.health_figures import health_section
+from service.report.language_figures import language_section
 from service.report.page import img, table
-from service.requests import CompareRequest, DiversityRequest, SeparabilityRequest
+from service.request_types import CompareRequest, DiversityRequest, SeparabilityRequest
 from service.settings import Settings
 from service.usecases import diversity as diversity_use
 from service.usecases import separability as separability_use
 from service.usecases.compare import compared
-from service.usecases.vocabulary import labelled_share
+from service.usecases.token_sets import labelled_share
 
 STYLE = (
     "body{font-family:system-ui,sans-serif;max-width:1100px;margin:auto;padding:1rem}"
@@ -81,7 +81,7 @@ def map_part(model: LoadedModel, args: argparse.Namespace, out: Path) -> str:
     if model.layout is not None and info is not None:
         xy = np.asarray(model.layout, dtype=np.float32)
         how = f"{info.method}, seed {info.seed}" + (
-            f", {info.n_neighbors} neighbours from the table" if info.method == "umap" else ""
+            f", {info.n_neighbors} neighbors from the table" if info.method == "umap" else ""
         )
         whole = figures.vocabulary_map(
             xy,
@@ -95,7 +95,7 @@ def map_part(model: LoadedModel, args: argparse.Namespace, out: Path) -> str:
 
 
 def diversity_part(model: LoadedModel, args: argparse.Namespace, out: Path) -> tuple[str, str]:
-    """(HTML, headline): GET /diversity's use-case, paper scheme, 50 neighbours, the query counted."""
+    """(HTML, headline): GET /diversity's use-case, paper scheme, 50 neighbors, the query counted."""
     name = model.name
     request = DiversityRequest(
         k=50, sample=0.002 if args.quick else args.sample, seed=args.seed, scheme="paper"
@@ -105,16 +105,16 @@ def diversity_part(model: LoadedModel, args: argparse.Namespace, out: Path) -> t
         div.histogram,
         div.mean,
         div.sd,
-        f"{name}: neighbour diversity (paper Fig. 5)",
+        f"{name}: neighbor diversity (paper Fig. 5)",
         out / f"{name}-diversity.png",
     )
     mix = figures.heatmap(
-        div.mix, div.mix_queries, f"{name}: neighbour mix (paper Fig. 6)", out / f"{name}-mix.png"
+        div.mix, div.mix_queries, f"{name}: neighbor mix (paper Fig. 6)", out / f"{name}-mix.png"
     )
     html_part = (
-        f"<h3>Distinct categories among 50 nearest neighbours</h3><p>mean {div.mean:.2f}, "
+        f"<h3>Distinct categories among 50 nearest neighbors</h3><p>mean {div.mean:.2f}, "
         f"sd {div.sd:.2f} over {div.queries} queries (paper: mT5-XL 7.61, XLM-R-XL 1.64)</p>{img(histogram)}"
-        f"<h3>Per-script neighbour mix</h3>{img(mix)}"
+        f"<h3>Per-script neighbor mix</h3>{img(mix)}"
     )
     return html_part, f"{div.mean:.2f} (sd {div.sd:.2f}, {div.queries} queries)"
 
@@ -137,8 +137,8 @@ def separability_part(model: LoadedModel, args: argparse.Namespace, out: Path) -
     return html_part, f"{sep.mean:.4f} ({len(sep.scores)} categories, {folds} folds)"
 
 
-def neighbours_part(model: LoadedModel) -> str:
-    """The top-20 neighbours of a few sample words (the paper's Fig. 4)."""
+def neighbors_part(model: LoadedModel) -> str:
+    """The top-20 neighbors of a few sample words (the paper's Fig. 4)."""
     space = model.space
     rows_html = []
     for word in SAMPLE_WORDS:
@@ -149,8 +149,8 @@ def neighbours_part(model: LoadedModel) -> str:
         hits = search(space, space.unit(np.array([ident]))[0], 20, token=ident)
         cells = ", ".join(f"{model.display[i]} ({', '.join(labels_of(model, int(i)))})" for i in hits.ids)
         rows_html.append([model.display[ident], cells])
-    return "<h3>Top-20 neighbours of sample tokens (paper Fig. 4)</h3>" + table(
-        ["token", "neighbours"], rows_html
+    return "<h3>Top-20 neighbors of sample tokens (paper Fig. 4)</h3>" + table(
+        ["token", "neighbors"], rows_html
     )
 
 
@@ -165,7 +165,7 @@ def model_section(model: LoadedModel, args: argparse.Namespace, out: Path) -> tu
         map_part(model, args, out),
         diversity,
         separability,
-        neighbours_part(model),
+        neighbors_part(model),
         languages,
         vocabulary_health,
     ]
@@ -209,7 +209,7 @@ def headline_row(model: LoadedModel, stats: dict[str, str]) -> list[object]:
 
 
 def compare_section(a: LoadedModel, b: LoadedModel, args: argparse.Namespace) -> str:
-    """Neighbour overlap and canonical correlations of the two models (the API's compare use-case)."""
+    """Neighbor overlap and canonical correlations of the two models (the API's compare use-case)."""
     request = CompareRequest(
         models=[a.name, b.name], k=100, sample=0.005 if args.quick else 0.05, seed=args.seed
     )
@@ -224,7 +224,7 @@ def compare_section(a: LoadedModel, b: LoadedModel, args: argparse.Namespace) ->
     )
     return (
         f"<h2>{html.escape(a.name)} vs {html.escape(b.name)} (paper Figs. 7-8)</h2><p>"
-        f"{result.shared} shared tokens; mean top-100 neighbour overlap {result.overlap_mean:.1f} "
+        f"{result.shared} shared tokens; mean top-100 neighbor overlap {result.overlap_mean:.1f} "
         f"(sd {result.overlap_sd:.1f}, {result.queries} queries); top canonical correlation "
         f"{result.canonical[0]:.3f}</p>{img(fig)}"
     )

@@ -64,12 +64,12 @@ def vocabulary_map(xy: np.ndarray, codes: np.ndarray, names: list[str], title: s
 
 
 def histogram(histogram: dict[int, int], mean: float, sd: float, title: str, path: Path) -> Path:
-    """Distinct categories among each query's neighbourhood (paper Fig. 5)."""
+    """Distinct categories among each query's neighborhood (paper Fig. 5)."""
     fig, ax = plt.subplots(figsize=(7, 4))
     values = sorted(histogram)
     ax.bar(values, [histogram[v] for v in values], color="#3b6ea5")
     ax.axvline(mean, color="#b5462f", linestyle="--", label=f"mean {mean:.2f} (sd {sd:.2f})")
-    ax.set_xlabel("distinct categories among the query and its 50 nearest neighbours")
+    ax.set_xlabel("distinct categories among the query and its 50 nearest neighbors")
     ax.set_ylabel("queries")
     ax.set_title(title)
     ax.legend()
@@ -77,17 +77,17 @@ def histogram(histogram: dict[int, int], mean: float, sd: float, title: str, pat
 
 
 def heatmap(mix: dict[str, dict[str, float]], counts: dict[str, int], title: str, path: Path) -> Path:
-    """Share of neighbours in each script, for query tokens of each script (paper Fig. 6)."""
+    """Share of neighbors in each script, for query tokens of each script (paper Fig. 6)."""
     rows = sorted(mix, key=lambda name: -counts.get(name, 0))[:12]
     matrix = np.array([[mix[r].get(c, 0.0) for c in rows] for r in rows])
     fig, ax = plt.subplots(figsize=(7, 6))
     image = ax.imshow(matrix, cmap="viridis", vmin=0, vmax=1)
     ax.set_xticks(range(len(rows)), rows, rotation=60, ha="right", fontsize=8)
     ax.set_yticks(range(len(rows)), rows, fontsize=8)
-    ax.set_xlabel("neighbour category")
+    ax.set_xlabel("neighbor category")
     ax.set_ylabel("query category")
     ax.set_title(title)
-    fig.colorbar(image, ax=ax, label="share of neighbours")
+    fig.colorbar(image, ax=ax, label="share of neighbors")
     return _save(fig, path)
 
 
@@ -125,7 +125,7 @@ def separability(result: Separability, title: str, path: Path) -> Path:
 
 
 def language_relations(lift: np.ndarray, names: list[str], tree: np.ndarray, title: str, path: Path) -> Path:
-    """Heat map of neighbour lift between languages, ordered by the clustering, dendrogram on top."""
+    """Heat map of neighbor lift between languages, ordered by the clustering, dendrogram on top."""
     from scipy.cluster.hierarchy import dendrogram
 
     size = max(7.0, 0.25 * len(names) + 3)
@@ -146,9 +146,9 @@ def language_relations(lift: np.ndarray, names: list[str], tree: np.ndarray, tit
     labels = [names[i] for i in order]
     ax.set_xticks(range(len(labels)), labels, rotation=90, fontsize=7)
     ax.set_yticks(range(len(labels)), labels, fontsize=7)
-    ax.set_xlabel("neighbour language")
+    ax.set_xlabel("neighbor language")
     ax.set_ylabel("query language")
-    fig.colorbar(image, cax=bar, label="log2 lift: neighbours vs chance (clipped at ±3)")
+    fig.colorbar(image, cax=bar, label="log2 lift: neighbors vs chance (clipped at ±3)")
     fig.savefig(path, dpi=110, bbox_inches="tight")
     plt.close(fig)
     return path

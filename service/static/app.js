@@ -43,7 +43,7 @@ async function showModel() {
   const name = model();
   analysis(`/v1/models/${enc(name)}/diversity`).then((d) => {
     if (name !== model()) return;
-    $("h-div").innerHTML = `distinct categories among 50 neighbours (paper: 7.61 mT5-XL, 1.64 ` +
+    $("h-div").innerHTML = `distinct categories among 50 neighbors (paper: 7.61 mT5-XL, 1.64 ` +
       `XLM-R-XL): <b>${d.mean.toFixed(2)}</b> (sd ${d.sd.toFixed(2)}, ${d.queries} queries, seed ${d.seed})`;
   }).catch((e) => { $("h-div").textContent = e.message; });
   analysis(`/v1/models/${enc(name)}/separability`).then((r) => {
@@ -103,7 +103,7 @@ async function show() {
     const items = body.neighbors || body.candidates;
     const q = body.query;
     const pieces = q.pieces && q.pieces.length > 1 ? ` = ${q.pieces.map((p) => p.display).join(" + ")}` : "";
-    $("title").textContent = `${mode === "neighbors" ? "Neighbours" : "Translation candidates"} of ` +
+    $("title").textContent = `${mode === "neighbors" ? "Neighbors" : "Translation candidates"} of ` +
       `${q.display || q.matched}${pieces} (${q.labels.unicode}${q.labels.language ? ", " + q.labels.language : ""}) in ` +
       `${body.model}${language ? " — " + language + " only" : ""}`;  // textContent: no escaping needed
     $("results").innerHTML = items.map((n) => {

@@ -75,7 +75,7 @@ async function loadMap() {
   await drawMap();
   const l = meta.layout;
   $("map-status").textContent = `${ids.length.toLocaleString()} tokens placed by ${l.method}` +
-    (l.method === "umap" ? ` (${l.n_neighbors} neighbours from the table, seed ${l.seed})` : "") +
+    (l.method === "umap" ? ` (${l.n_neighbors} neighbors from the table, seed ${l.seed})` : "") +
     `; loaded and drawn in ${Math.round(performance.now() - started)} ms`;
 }
 
@@ -111,7 +111,7 @@ async function tip(k) {
   box.hidden = false;
 }
 
-async function pick(k) {  // a clicked point: its neighbours or translations, by the form above
+async function pick(k) {  // a clicked point: its neighbors or translations, by the form above
   const id = MAP.ids[k];
   MAP.picked = id;
   const t = await tokenOf(id);

@@ -30,7 +30,7 @@ EVALUATED = (3e-11, 2.5e-9)  # a dictionary evaluation's blocked ranking: per ce
 VALUE_READ = 2e-8  # reading one stored value into float32 (cold pages included)
 GRAM = 3e-11  # one float64 multiply-add of a Gram matrix (canonical angles)
 FIT = 1e-8  # logistic regression: one sample-dimension of one fold (separability)
-LOOKUP = 2e-7  # one neighbour read from the exact table (diversity, language relations)
+LOOKUP = 2e-7  # one neighbor read from the exact table (diversity, language relations)
 QUERY = 2e-5  # one sampled query's own bookkeeping
 
 

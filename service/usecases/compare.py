@@ -1,4 +1,4 @@
-"""Neighbour overlap and canonical angles of two models over shared tokens, as a job."""
+"""Neighbor overlap and canonical angles of two models over shared tokens, as a job."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import time
 import msgspec
 
 from geometry.compare import Comparison, compare, shared_tokens
-from service import requests as r
-from service import schemas as s
+from service import request_types as r
+from service import response_types as s
 from service.errors import NothingToFit
 from service.jobs import Compute, Progress
 from service.registry import LoadedModel
@@ -16,7 +16,7 @@ from service.usecases.budget import Work
 
 
 def compared(a: LoadedModel, b: LoadedModel, request: r.CompareRequest, progress: Progress) -> Comparison:
-    """Neighbour overlap and canonical angles over the usable tokens both vocabularies hold."""
+    """Neighbor overlap and canonical angles over the usable tokens both vocabularies hold."""
     ids_a, ids_b = shared_tokens(a.raw, b.raw)
     usable = (a.space.norms[ids_a] > 0) & (b.space.norms[ids_b] > 0)
     ids_a, ids_b = ids_a[usable], ids_b[usable]
@@ -56,16 +56,16 @@ def compare_job(a: LoadedModel, b: LoadedModel, request: r.CompareRequest) -> tu
         started = time.perf_counter()
         result = compared(a, b, request, progress)
         out = s.CompareOut(
-            [a.name, b.name],
-            result.shared,
-            request.k,
-            request.sample,
-            request.seed,
-            result.queries,
-            round(result.overlap_mean, 4),
-            round(result.overlap_sd, 4),
-            result.canonical,
-            round(time.perf_counter() - started, 3),
+            models=[a.name, b.name],
+            shared_tokens=result.shared,
+            k=request.k,
+            sample=request.sample,
+            seed=request.seed,
+            queries=result.queries,
+            overlap_mean=round(result.overlap_mean, 4),
+            overlap_sd=round(result.overlap_sd, 4),
+            canonical_correlations=result.canonical,
+            took_seconds=round(time.perf_counter() - started, 3),
         )
         return msgspec.json.encode(out)
 

@@ -8,11 +8,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from geometry.neighbors import Space
-from geometry.pooling import pool
+from geometry.pooling import PoolingRule, pool
 from geometry.translation import NOTHING_COMPOSED, Composed, Pair, evaluate, parse_dictionary
 from loaders.segmenter import poolable
-from service import requests as r
-from service import schemas as s
+from service import request_types as r
+from service import response_types as s
 from service.errors import InvalidInput, NothingToFit, TooLarge, at
 from service.language_labels import base_language
 from service.registry import LoadedModel, WordPool
@@ -89,7 +89,7 @@ def _pieces(model: LoadedModel, word: str) -> list[int]:
     return poolable(model.segmenter.ids(word), model.display, model.space.norms)
 
 
-def _source_key(model: LoadedModel, gold: Gold, word: str, pooling: str) -> int | None:
+def _source_key(model: LoadedModel, gold: Gold, word: str, pooling: PoolingRule) -> int | None:
     found = model.lookup(word, prefer_word=True)
     if found is not None and model.space.norms[found[0]] > 0:
         return found[0]
@@ -100,7 +100,7 @@ def _source_key(model: LoadedModel, gold: Gold, word: str, pooling: str) -> int 
         return pieces[0]
     if not pieces:
         return None
-    gold.composed.append(pool(model.space, np.array(pieces), pooling))  # type: ignore[arg-type]
+    gold.composed.append(pool(model.space, np.array(pieces), pooling))
     gold.composed_keys[word] = -len(gold.composed)
     return gold.composed_keys[word]
 
@@ -143,13 +143,13 @@ def candidates_of(model: LoadedModel, request: r.EvaluateRequest) -> Candidates:
     return Candidates(model.space, model.csls_r, model.raw)
 
 
-def _gold(model: LoadedModel, pairs: list[Pair], pooling: str, candidates: Candidates) -> Gold:
+def _gold(model: LoadedModel, pairs: list[Pair], pooling: PoolingRule, candidates: Candidates) -> Gold:
     gold = Gold()
     for source, target, lang in pairs:
         key, wanted = _source_key(model, gold, source, pooling), candidates.targets(model, target, lang)
         if key is None or not wanted:
             reason = "source has no piece with a vector" if key is None else candidates.missing
-            gold.skipped.append(s.SkippedPair(source, target, reason))
+            gold.skipped.append(s.SkippedPair(source=source, target=target, reason=reason))
             continue
         gold.pairs.setdefault(key, set()).update(wanted)
         if lang is not None:
@@ -192,7 +192,11 @@ def _per_language(
         per_want = np.split(in_pool, np.cumsum([len(w) for w in wanted])[:-1])
         reachable = float(np.mean([part.any() for part in per_want]))
         out[lang] = s.LanguagePrecision(
-            len(sources), result.precision, request.language_pool, len(pool), round(reachable, 4)
+            queries=len(sources),
+            precision=result.precision,
+            pool=request.language_pool,
+            candidates=len(pool),
+            reachable=round(reachable, 4),
         )
     return out
 
@@ -237,25 +241,25 @@ def evaluate_dictionary(
     if request.include_misses:
         misses = [
             s.Miss(
-                gold.names[key],
-                [candidates.names[t] for t in sorted(want)],
-                [candidates.names[t] for t in result.ranks["cosine"][row]],
-                [candidates.names[t] for t in result.ranks["csls"][row]],
+                source=gold.names[key],
+                gold=[candidates.names[t] for t in sorted(want)],
+                cosine_top=[candidates.names[t] for t in result.ranks["cosine"][row]],
+                csls_top=[candidates.names[t] for t in result.ranks["csls"][row]],
             )
             for row, (key, want) in enumerate(zip(keys, wanted, strict=True))
             if not set(result.ranks["csls"][row][:1]) & want
         ]
     return s.EvaluateOut(
-        model.name,
-        len(pairs),
-        len(pairs) - len(gold.skipped),
-        len(sources),
-        targets,
-        len(allowed),
-        result.precision,
-        gold.skipped,
-        misses,
-        _per_language(model, request, gold, allowed, candidates) or None,
+        model=model.name,
+        pairs=len(pairs),
+        covered_pairs=len(pairs) - len(gold.skipped),
+        queries=len(sources),
+        target_scripts=targets,
+        candidates=len(allowed),
+        precision=result.precision,
+        skipped=gold.skipped,
+        misses=misses,
+        by_language=_per_language(model, request, gold, allowed, candidates) or None,
         single_token_queries=sum(1 for key in keys if key >= 0),
         composed_queries=sum(1 for key in keys if key < 0),
         reachable=round(float(np.mean([bool(np.isin(list(w), allowed).any()) for w in wanted])), 4),

@@ -1,4 +1,4 @@
-"""Distinct categories among each token's nearest neighbours, as a job."""
+"""Distinct categories among each token's nearest neighbors, as a job."""
 
 from __future__ import annotations
 
@@ -8,13 +8,13 @@ from collections.abc import Callable
 import msgspec
 
 from geometry.diversity import Diversity, diversity, sample_queries
-from service import requests as r
-from service import schemas as s
+from service import request_types as r
+from service import response_types as s
 from service.errors import at
 from service.jobs import Compute, Progress
 from service.registry import LoadedModel
 from service.usecases.budget import Work
-from service.usecases.vocabulary import language_tokens, neighbour_ids
+from service.usecases.token_sets import language_tokens, neighbor_ids
 
 
 def prepare(model: LoadedModel, request: r.DiversityRequest) -> Callable[[Progress], Diversity]:
@@ -27,9 +27,9 @@ def prepare(model: LoadedModel, request: r.DiversityRequest) -> Callable[[Progre
 
     def run(progress: Progress) -> Diversity:
         queries = sample_queries(pool, sample, seed)
-        neighbours = neighbour_ids(model, queries, k, progress)
+        neighbors = neighbor_ids(model, queries, k, progress)
         return diversity(
-            neighbours,
+            neighbors,
             queries,
             labels.codes,
             labels.names,
@@ -42,7 +42,7 @@ def prepare(model: LoadedModel, request: r.DiversityRequest) -> Callable[[Progre
 
 
 def diversity_job(model: LoadedModel, request: r.DiversityRequest) -> tuple[Compute, Work]:
-    """The job's computation and its work: every sampled token's k neighbours from the table (an upper
+    """The job's computation and its work: every sampled token's k neighbors from the table (an upper
     bound: the sample of all indexed rows)."""
     run = prepare(model, request)
     work = Work().lookups(max(1, round(request.sample * len(model.space.indexed))), request.k)
@@ -53,20 +53,20 @@ def diversity_job(model: LoadedModel, request: r.DiversityRequest) -> tuple[Comp
         started = time.perf_counter()
         result = run(progress)
         out = s.DiversityOut(
-            model.name,
-            scheme,
-            k,
-            sample,
-            seed,
-            include_self,
-            count,
-            result.queries,
-            round(result.mean, 6),
-            round(result.sd, 6),
-            result.histogram,
-            result.mix,
-            result.mix_queries,
-            round(time.perf_counter() - started, 3),
+            model=model.name,
+            scheme=scheme,
+            k=k,
+            sample=sample,
+            seed=seed,
+            include_self=include_self,
+            count=count,
+            queries=result.queries,
+            mean=round(result.mean, 6),
+            sd=round(result.sd, 6),
+            histogram=result.histogram,
+            mix=result.mix,
+            mix_queries=result.mix_queries,
+            took_seconds=round(time.perf_counter() - started, 3),
         )
         return msgspec.json.encode(out)
 

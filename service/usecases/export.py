@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from loaders.artifact import NOT_TEXT_KINDS, TOKEN_KINDS
-from service import requests as r
+from service import request_types as r
 from service.errors import NothingToFit, OverBudget, UnknownLabel, UnknownLanguage
 from service.registry import LoadedModel
 

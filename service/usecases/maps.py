@@ -10,7 +10,7 @@ import msgspec
 import numpy as np
 
 from loaders.artifact import TOKEN_KINDS
-from service import schemas as s
+from service import response_types as s
 from service.errors import NotFound
 from service.registry import LoadedModel
 
@@ -43,17 +43,19 @@ def map_out(model: LoadedModel) -> s.MapOut:
     found = columns(model)
     listed = [
         s.MapColumnOut(
-            name,
-            column.array.dtype.name,
-            list(column.array.shape),
-            int(column.array.nbytes),
-            f"/v1/models/{model.name}/map/{name}",
-            column.description,
+            name=name,
+            dtype=column.array.dtype.name,
+            shape=list(column.array.shape),
+            bytes=int(column.array.nbytes),
+            url=f"/v1/models/{model.name}/map/{name}",
+            description=column.description,
         )
         for name, column in found.items()
     ]
     categories = {name: c.categories for name, c in found.items() if c.categories is not None}
-    return s.MapOut(model.name, len(model.raw), layout, listed, categories)
+    return s.MapOut(
+        model=model.name, tokens=len(model.raw), layout=layout, columns=listed, categories=categories
+    )
 
 
 def column(model: LoadedModel, name: str) -> Column:

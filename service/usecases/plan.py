@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from geometry import shaping
-from service import requests as r
+from service import request_types as r
 from service.registry import LoadedModel
 from service.settings import Limits
 from service.usecases.budget import Work, check_query_work, check_rows

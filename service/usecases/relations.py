@@ -1,4 +1,4 @@
-"""Language relations: how often one language's tokens have another's among their neighbours."""
+"""Language relations: how often one language's tokens have another's among their neighbors."""
 
 from __future__ import annotations
 
@@ -7,14 +7,14 @@ import time
 import msgspec
 import numpy as np
 
-from geometry.relations import Relations, neighbour_counts, relations, sample_per_label
-from service import requests as r
-from service import schemas as s
+from geometry.relations import Relations, neighbor_counts, relations, sample_per_label
+from service import request_types as r
+from service import response_types as s
 from service.errors import NothingToFit, at
 from service.jobs import Compute, Progress
 from service.registry import LoadedModel
 from service.usecases.budget import Work
-from service.usecases.vocabulary import neighbour_ids
+from service.usecases.token_sets import neighbor_ids
 
 
 def chosen_languages(model: LoadedModel, languages: list[str] | None, min_tokens: int) -> list[str]:
@@ -38,15 +38,15 @@ def language_relations(
     samples = sample_per_label(
         np.flatnonzero(model.space.norms > 0), labels.codes, wanted, per_language, seed
     )
-    neighbours = neighbour_ids(model, np.concatenate(samples), k, progress)
+    neighbors = neighbor_ids(model, np.concatenate(samples), k, progress)
     sizes = [len(x) for x in samples]
-    found = neighbour_counts(neighbours, sizes, labels.codes, wanted)
+    found = neighbor_counts(neighbors, sizes, labels.codes, wanted)
     return relations(found, np.array([counts[c] for c in chosen], dtype=np.float64), chosen, sizes)
 
 
 def relations_job(model: LoadedModel, request: r.RelationsRequest) -> tuple[Compute, Work]:
     """The job's computation and its work: up to `sample` tokens of each chosen language, k
-    neighbours each from the table."""
+    neighbors each from the table."""
     k, per_language, seed, min_tokens = request.k, request.sample, request.seed, request.min_tokens
     chosen = chosen_languages(model, request.languages, min_tokens)
     work = Work().lookups(len(chosen) * per_language, k)
@@ -59,21 +59,23 @@ def relations_job(model: LoadedModel, request: r.RelationsRequest) -> tuple[Comp
         result = language_relations(model, chosen, k, per_language, seed, progress)
         names = model.language_table().info.names
         out = s.RelationsOut(
-            model.name,
-            k,
-            per_language,
-            seed,
-            min_tokens,
-            result.languages,
-            {c: names.get(c, c) for c in chosen},
-            result.tokens,
-            result.queries,
-            matrix(result.share),
-            matrix(result.lift),
-            matrix(result.affinity),
-            result.order,
-            [s.MergeOut(m.left, m.right, round(m.distance, 4)) for m in result.merges],
-            round(time.perf_counter() - started, 3),
+            model=model.name,
+            k=k,
+            sample=per_language,
+            seed=seed,
+            min_tokens=min_tokens,
+            languages=result.languages,
+            names={c: names.get(c, c) for c in chosen},
+            tokens=result.tokens,
+            queries=result.queries,
+            share=matrix(result.share),
+            lift=matrix(result.lift),
+            affinity=matrix(result.affinity),
+            order=result.order,
+            merges=[
+                s.MergeOut(left=m.left, right=m.right, distance=round(m.distance, 4)) for m in result.merges
+            ],
+            took_seconds=round(time.perf_counter() - started, 3),
         )
         return msgspec.json.encode(out)
 

@@ -1,21 +1,21 @@
-"""What neighbours and translations share: queries resolved against a model (tokens, ids, vectors),
+"""What neighbors and translations share: queries resolved against a model (tokens, ids, vectors),
 filter masks, the work budget, and the rows of an answer."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
 from geometry.neighbors import normalise
-from geometry.pooling import pool
+from geometry.pooling import PoolingRule, pool
 from geometry.shaping import examples_average
 from loaders import artifact
 from loaders.segmenter import poolable
-from service import requests as r
-from service import schemas as s
-from service.errors import InvalidInput, NoNeighbours, at
+from service import request_types as r
+from service import response_types as s
+from service.errors import InvalidInput, NoNeighbors, at
 from service.registry import LoadedModel
 from service.settings import Limits
 from service.usecases.tokens import language_out, languages_out
@@ -41,15 +41,15 @@ def _vector(model: LoadedModel, values: list[float], where: str) -> np.ndarray:
     return normalise((vector / largest).astype(np.float32))
 
 
-def _echo(model: LoadedModel, ident: int, kind: str, matched: str, **extra: Any) -> s.QueryOut:
+def _echo(model: LoadedModel, ident: int, kind: s.QueryKind, matched: str, **extra: Any) -> s.QueryOut:
     return s.QueryOut(
-        kind,  # type: ignore[arg-type]
-        ident,
-        model.raw[ident],
-        model.display[ident],
-        matched,
-        model.label_of(ident),
-        language_out(model, ident),
+        kind=kind,
+        id=ident,
+        token=model.raw[ident],
+        display=model.display[ident],
+        matched=matched,
+        labels=model.label_of(ident),
+        language=language_out(model, ident),
         **extra,
     )
 
@@ -63,47 +63,49 @@ def _most_common_labels(model: LoadedModel, ids: list[int]) -> dict[str, str]:
     }
 
 
-def _text(model: LoadedModel, text: str, pooling: str, field: str) -> Resolved:
+def _text(model: LoadedModel, text: str, pooling: PoolingRule, field: str) -> Resolved:
     """A text segmented by the model's tokenizer: one usable piece (`poolable`) is that token's query;
     several are pooled."""
     with at(field):
         ids = model.segment(text)
     usable = poolable(ids, model.display, model.space.norms)
     if not usable:
-        raise NoNeighbours(
+        raise NoNeighbors(
             f"{text!r} has no piece with a vector in {model.name} (only special or unknown pieces)",
             field=field,
         )
     kept = set(usable)
-    pieces = [s.PieceOut(i, model.raw[i], model.display[i], i in kept) for i in ids]
+    pieces = [s.PieceOut(id=i, token=model.raw[i], display=model.display[i], pooled=i in kept) for i in ids]
     if len(usable) == 1:
         ident = usable[0]
         return model.space.unit(np.array([ident]))[0], ident, _echo(model, ident, "text", text, pieces=pieces)
-    vector = pool(model.space, np.array(usable), pooling)  # type: ignore[arg-type]
+    vector = pool(model.space, np.array(usable), pooling)
     labels = _most_common_labels(model, usable)
-    return vector, None, s.QueryOut("text", matched=text, labels=labels, pieces=pieces, pooling=pooling)
+    return vector, None, s.QueryOut(kind="text", matched=text, labels=labels, pieces=pieces, pooling=pooling)
 
 
-def _resolve(model: LoadedModel, query: r.Query | r.QueriesRequest, where: str, pooling: str) -> Resolved:
+def _resolve(
+    model: LoadedModel, query: r.Query | r.QueriesRequest, where: str, pooling: PoolingRule
+) -> Resolved:
     """One query with exactly one of token/id/text/vector; `where` prefixes the field named by errors."""
     given = [name for name in QUERY_KINDS if getattr(query, name) is not None]
     prefix = f"{where}." if where else ""
     if len(given) != 1:
         raise InvalidInput("give exactly one of token, id, text or vector", field=where or "token")
     if query.vector is not None:
-        return _vector(model, query.vector, prefix), None, s.QueryOut("vector")
+        return _vector(model, query.vector, prefix), None, s.QueryOut(kind="vector")
     if query.text is not None:
         return _text(model, query.text, pooling, f"{prefix}text")
     if query.token is not None:
         with at(f"{prefix}token"):
             ident, matched = model.resolve(query.token)
-        kind = "token"
+        kind: s.QueryKind = "token"
     else:
         with at(f"{prefix}id"):
             ident, matched, kind = model.check_id(int(query.id or 0)), "id", "id"
     if model.space.norms[ident] == 0:
-        raise NoNeighbours(
-            f"token {ident} ({model.raw[ident]!r}) is a special or zero row and has no neighbours",
+        raise NoNeighbors(
+            f"token {ident} ({model.raw[ident]!r}) is a special or zero row and has no neighbors",
             field=f"{prefix}{kind}",
         )
     return model.space.unit(np.array([ident]))[0], ident, _echo(model, ident, kind, matched)
@@ -116,7 +118,8 @@ def example_vectors(
     (positive unit vectors, negative unit vectors, what each example resolved to)."""
     echoes: list[s.ExampleOut] = []
     vectors: dict[str, list[np.ndarray]] = {"positive": [], "negative": []}
-    for sign in ("positive", "negative"):
+    signs: tuple[Literal["positive"], Literal["negative"]] = ("positive", "negative")
+    for sign in signs:
         for i, example in enumerate(getattr(request, sign) or []):
             found = model.lookup(example)
             if found is not None and model.space.norms[found[0]] > 0:
@@ -125,7 +128,7 @@ def example_vectors(
                 vector, token, echo = _text(model, example, request.pooling, f"{sign}[{i}]")
                 ids = [token] if token is not None else [p.id for p in echo.pieces or [] if p.pooled]
             vectors[sign].append(vector)
-            echoes.append(s.ExampleOut(example, sign, ids))  # type: ignore[arg-type]
+            echoes.append(s.ExampleOut(example=example, sign=sign, ids=ids))
     positives = np.stack(vectors["positive"])
     negatives = np.stack(vectors["negative"]) if vectors["negative"] else np.empty((0, positives.shape[1]))
     return positives, negatives.astype(np.float32), echoes
@@ -137,7 +140,7 @@ def _examples(model: LoadedModel, request: r.QueriesRequest) -> Resolved:
     if any(getattr(request, name) is not None for name in (*QUERY_KINDS, "queries")):
         raise InvalidInput("give examples (positive, negative) or a query, not both", field="positive")
     positives, negatives, echoes = example_vectors(model, request)
-    echo = s.QueryOut("examples", examples=echoes, strategy=request.strategy)
+    echo = s.QueryOut(kind="examples", examples=echoes, strategy=request.strategy)
     return examples_average(positives, negatives), None, echo
 
 
@@ -164,7 +167,7 @@ def answer_rows(
     fields: Sequence[str] | None,
     first_rank: int = 1,
 ) -> list[s.NeighborOut]:
-    """The neighbour rows, each with the requested fields only (all by default); ranks count from
+    """The neighbor rows, each with the requested fields only (all by default); ranks count from
     `first_rank` (a later page)."""
     wanted = ALL_FIELDS if fields is None else set(fields)
     id_list = ids.tolist()
@@ -186,7 +189,7 @@ def answer_rows(
     if "language" in wanted:
         columns["language"] = languages_out(model, ids)
     if "anomalous" in wanted:
-        from service.usecases.health import anomalies  # computed on first use (seconds, then kept)
+        from service.usecases.vocabulary_health import anomalies  # computed on first use (seconds, then kept)
 
         columns["anomalous"] = anomalies(model).flagged[ids].tolist()
     names = list(columns)

@@ -11,13 +11,13 @@ import numpy as np
 
 from geometry.diversity import NON_SCRIPT
 from geometry.separability import Separability, separability
-from service import requests as r
-from service import schemas as s
+from service import request_types as r
+from service import response_types as s
 from service.errors import InvalidInput, NothingToFit, UnknownLabel, at
 from service.jobs import Compute, Progress
 from service.registry import LoadedModel
 from service.usecases.budget import Work
-from service.usecases.vocabulary import language_tokens
+from service.usecases.token_sets import language_tokens
 
 PROTOCOL = (
     "balanced undersampling; L2-normalised rows; logistic regression, C=1, unpenalised intercept "
@@ -116,29 +116,29 @@ def separability_job(model: LoadedModel, request: r.SeparabilityRequest) -> tupl
         result = run(progress)
         scores = [
             s.CategoryScore(
-                x.category,
-                x.tokens,
-                x.other,
-                x.samples,
-                round(x.accuracy, 6),
-                round(x.sd, 6),
-                [round(f, 6) for f in x.folds],
+                category=x.category,
+                tokens=x.tokens,
+                other=x.other,
+                samples=x.samples,
+                accuracy=round(x.accuracy, 6),
+                sd=round(x.sd, 6),
+                folds=[round(f, 6) for f in x.folds],
             )
             for x in result.scores
         ]
         out = s.SeparabilityOut(
-            model.name,
-            resolved.scheme,
-            resolved.mode,
-            resolved.min_tokens,
-            resolved.folds,
-            resolved.seed,
-            request.categories,
-            PROTOCOL,
-            scores,
-            round(result.mean, 6),
-            result.skipped,
-            round(time.perf_counter() - started, 3),
+            model=model.name,
+            scheme=resolved.scheme,
+            mode=resolved.mode,
+            min_tokens=resolved.min_tokens,
+            folds=resolved.folds,
+            seed=resolved.seed,
+            categories=request.categories,
+            protocol=PROTOCOL,
+            scores=scores,
+            mean=round(result.mean, 6),
+            skipped=result.skipped,
+            took_seconds=round(time.perf_counter() - started, 3),
             within=resolved.within,
         )
         return msgspec.json.encode(out)

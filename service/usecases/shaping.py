@@ -1,4 +1,4 @@
-"""The query options neighbours and translations share: examples with the best-score strategy,
+"""The query options neighbors and translations share: examples with the best-score strategy,
 min_similarity, mutual, MMR, group_by and paging, applied to one query's ranking."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ import numpy as np
 from geometry import shaping
 from geometry.neighbors import Hits
 from loaders import artifact
-from service import requests as r
-from service import schemas as s
+from service import request_types as r
+from service import response_types as s
 from service.errors import InvalidInput
 from service.registry import Labels, LoadedModel
 from service.usecases import plan
@@ -92,7 +92,9 @@ def shape(
             keep = keep[~np.isin(codes, left_out)]
             codes = labels.codes[ids[keep]]
         found = shaping.grouped(codes, request.group_size, request.k)
-        groups = [s.GroupOut(labels.names[code], rows(keep[members])) for code, members in found]
+        groups = [
+            s.GroupOut(group=labels.names[code], results=rows(keep[members])) for code, members in found
+        ]
         return Shaped([], groups, None)
     keep = keep[: request.k]
     offset = int(request.cursor or 0)

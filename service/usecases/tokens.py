@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from service import requests as r
-from service import schemas as s
+from service import request_types as r
+from service import response_types as s
 from service.errors import at
 from service.registry import WORD_MARK, LoadedModel
 
@@ -21,12 +21,12 @@ def language_out(model: LoadedModel, ident: int) -> s.LanguageOut | None:
 
 def token_out(model: LoadedModel, ident: int) -> s.TokenOut:
     return s.TokenOut(
-        ident,
-        model.raw[ident],
-        model.display[ident],
-        model.kind_of(ident),
-        model.label_of(ident),
-        language_out(model, ident),
+        id=ident,
+        token=model.raw[ident],
+        display=model.display[ident],
+        kind=model.kind_of(ident),
+        labels=model.label_of(ident),
+        language=language_out(model, ident),
     )
 
 
@@ -62,5 +62,9 @@ def find_tokens(model: LoadedModel, request: r.TokensRequest) -> s.TokenPage:
     page = ids[cursor : cursor + limit].tolist()
     more = cursor + limit < len(ids)
     return s.TokenPage(
-        q, matched, tried, [token_out(model, i) for i in page], str(cursor + limit) if more else None
+        query=q,
+        match=matched,
+        tried=tried,
+        items=[token_out(model, i) for i in page],
+        next_cursor=str(cursor + limit) if more else None,
     )

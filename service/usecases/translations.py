@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 
 from geometry.translation import CSLS_K, Ranked, translate_many
-from service import requests as r
-from service import schemas as s
+from service import request_types as r
+from service import response_types as s
 from service.errors import InvalidInput, at
 from service.registry import LoadedModel
 from service.settings import Limits
-from service.usecases import health, shaping
+from service.usecases import shaping, vocabulary_health
 from service.usecases.budget import Work, check_query_work
 from service.usecases.plan import plan
 from service.usecases.resolving import DEFAULT_LIMITS, Resolved, filter_mask, resolve_all
@@ -54,17 +54,17 @@ def _out(
 ) -> s.TranslationsOut:
     rows, groups, cursor = shown
     return s.TranslationsOut(
-        model.name,
-        echo,
-        request.k,
-        request.method,
-        request.scheme,
-        scripts,
-        languages,
-        CSLS_K,
-        rows,
-        groups,
-        cursor,  # fmt: skip
+        model=model.name,
+        query=echo,
+        k=request.k,
+        method=request.method,
+        scheme=request.scheme,
+        target_scripts=scripts,
+        target_languages=languages,
+        csls_k=CSLS_K,
+        candidates=rows,
+        groups=groups,
+        next_cursor=cursor,  # fmt: skip
     )
 
 
@@ -77,7 +77,7 @@ def _search_work(
     masks: dict[tuple[str, ...], np.ndarray],
 ) -> Work:
     """Each group of queries scans its targets (best_score: each example does); CSLS adds a scan of
-    the whole vocabulary for every query that is not a token (its neighbourhood mean)."""
+    the whole vocabulary for every query that is not a token (its neighborhood mean)."""
     dim = model.manifest.dim
     for names, members in groups.items():
         rows = int(masks[names].sum())
@@ -104,14 +104,14 @@ def translations(
             _out(model, request, echo, [], targets, (rows, groups, cursor))
             for (_, _, echo), (targets, rows, groups, cursor) in zip(resolved, answers, strict=True)
         ]
-        return s.TranslationsBatchOut(model.name, words) if batch else words[0]
+        return s.TranslationsBatchOut(model=model.name, results=words) if batch else words[0]
     # queries with the same targets (by default: all scripts but the query's own) share one search
     groups: dict[tuple[str, ...], list[int]] = {}
     for row, (_, _, echo) in enumerate(resolved):
         groups.setdefault(tuple(_target_names(model, request, echo)), []).append(row)
     masks = {names: _target_mask(model, request, list(names)) for names in groups}  # once per set of targets
     if request.exclude_anomalous:
-        masks = {names: health.without_anomalies(model, mask) for names, mask in masks.items()}
+        masks = {names: vocabulary_health.without_anomalies(model, mask) for names, mask in masks.items()}
     check_query_work(_search_work(model, request, steps.work, resolved, groups, masks), limits, steps.field)
     ranked: list[Ranked | None] = [None] * len(resolved)
     for names, members in groups.items():
@@ -137,4 +137,4 @@ def translations(
         shaped = shaping.shape(model, request, (vector, token), (one.ids[keep], one.cosine[keep], csls))
         shown = (shaped.rows, shaped.groups, shaped.next_cursor)
         results.append(_out(model, request, echo, names_of[row], request.target_languages, shown))
-    return s.TranslationsBatchOut(model.name, results) if batch else results[0]
+    return s.TranslationsBatchOut(model=model.name, results=results) if batch else results[0]

@@ -8,8 +8,8 @@ import numpy as np
 from geometry.neighbors import exact_search
 from geometry.shaping import above, grouped, page
 from geometry.translation import CSLS_POOL, Composed
-from service import requests as r
-from service import schemas as s
+from service import request_types as r
+from service import response_types as s
 from service.errors import InvalidInput
 from service.registry import LoadedModel, WordPool
 from service.usecases.resolving import Resolved
@@ -98,7 +98,7 @@ def _answer(
         return (
             targets,
             [],
-            [s.GroupOut(pool.languages[code], rows(keep[members])) for code, members in found],
+            [s.GroupOut(group=pool.languages[code], results=rows(keep[members])) for code, members in found],
             None,
         )
     offset = int(request.cursor or 0)

@@ -45,7 +45,7 @@ def test_diversity_paper_protocol_and_cache(client: Client) -> None:
     scripts = result_of(
         client, client.get(f"/v1/models/{USE}/diversity", params={"count": "scripts-only", "seed": 5})
     )
-    assert scripts["mean"] == 5.859375  # 7,500 / 1,280: Common/Inherited neighbours not counted
+    assert scripts["mean"] == 5.859375  # 7,500 / 1,280: Common/Inherited neighbors not counted
     assert set(first["mix"]["CYRILLIC"]) >= {"CYRILLIC"}
 
 
@@ -62,7 +62,7 @@ def test_e5_separates_scripts_better_than_use(client: Client) -> None:
 def test_compare_the_two_packaged_models(client: Client) -> None:
     body = result_of(client, client.get("/v1/compare", params={"models": f"{E5},{USE}", "sample": 0.01}))
     assert (body["shared_tokens"], body["queries"]) == (66_422, 664)  # token strings both vocabularies hold
-    assert body["overlap_mean"] == 23.4337  # of k=100 neighbours, seed 0: deterministic
+    assert body["overlap_mean"] == 23.4337  # of k=100 neighbors, seed 0: deterministic
     assert body["canonical_correlations"][:2] == [0.91807, 0.902858]
 
 

@@ -21,8 +21,8 @@ def test_model_detail_has_script_counts_for_both_schemes(client: TestClient) -> 
     assert schemes["paper"]["counts"]["LATIN"] > 50_000
     assert schemes["unicode"]["counts"]["Cyrillic"] > 10_000
     assert sum(schemes["unicode"]["counts"].values()) == 250_002
-    assert body["index"]["metric"] == "cos" and body["exact_neighbours"] == 100
-    table = body["neighbour_table"]  # the packaged models' tables are exact (issue 17: auto)
+    assert body["index"]["metric"] == "cos" and body["exact_neighbors"] == 100
+    table = body["neighbor_table"]  # the packaged models' tables are exact (issue 17: auto)
     assert (table["k"], table["method"], table["recall"], table["candidates"]) == (100, "exact", 1.0, 0)
 
 

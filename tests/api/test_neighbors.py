@@ -1,4 +1,4 @@
-"""Neighbours and translations on the real packaged artifacts, errors included."""
+"""Neighbors and translations on the real packaged artifacts, errors included."""
 
 import numpy as np
 import pytest
@@ -9,14 +9,14 @@ from service.registry import Registry
 from tests.conftest import E5, USE
 
 
-def neighbours(client: TestClient, model: str, **params: object) -> dict:  # type: ignore[type-arg]
+def neighbors(client: TestClient, model: str, **params: object) -> dict:  # type: ignore[type-arg]
     response = client.get(f"/v1/models/{model}/neighbors", params=params)
     assert response.status_code == 200, response.text
     return response.json()  # type: ignore[no-any-return]
 
 
-def test_english_token_has_neighbours_in_another_script(client: TestClient) -> None:  # type: ignore[type-arg]
-    body = neighbours(client, E5, token="▁water", k=50)
+def test_english_token_has_neighbors_in_another_script(client: TestClient) -> None:  # type: ignore[type-arg]
+    body = neighbors(client, E5, token="▁water", k=50)
     scripts = {n["labels"]["unicode"] for n in body["neighbors"]}
     assert len(body["neighbors"]) == 50 and body["method"] == "table"
     assert scripts - {"Latin", "Common", "Mixed"}, scripts
@@ -27,25 +27,25 @@ def test_english_token_has_neighbours_in_another_script(client: TestClient) -> N
 
 
 def test_include_self_puts_the_query_first(client: TestClient) -> None:  # type: ignore[type-arg]
-    body = neighbours(client, USE, token="▁water", k=3, include_self="true")
+    body = neighbors(client, USE, token="▁water", k=3, include_self="true")
     assert body["neighbors"][0]["id"] == body["query"]["id"] and body["neighbors"][0]["similarity"] == 1.0
 
 
 def test_script_filter_returns_k_of_that_script(client: TestClient) -> None:  # type: ignore[type-arg]
     for scripts in ("Cyrillic", "Georgian", "Greek,Hebrew"):
-        body = neighbours(client, E5, token="▁water", k=20, scripts=scripts)
+        body = neighbors(client, E5, token="▁water", k=20, scripts=scripts)
         wanted = set(scripts.split(","))
         assert len(body["neighbors"]) == 20
         assert {n["labels"]["unicode"] for n in body["neighbors"]} <= wanted
-    body = neighbours(client, E5, token="▁water", k=20, exclude_scripts="Latin", scheme="unicode")
+    body = neighbors(client, E5, token="▁water", k=20, exclude_scripts="Latin", scheme="unicode")
     assert "Latin" not in {n["labels"]["unicode"] for n in body["neighbors"]}
-    body = neighbours(client, E5, token="▁water", k=5, scripts="CYRILLIC", scheme="paper")
+    body = neighbors(client, E5, token="▁water", k=5, scripts="CYRILLIC", scheme="paper")
     assert {n["labels"]["paper"] for n in body["neighbors"]} == {"CYRILLIC"}
 
 
 def test_table_and_exact_agree(client: TestClient) -> None:  # type: ignore[type-arg]
-    fast = neighbours(client, USE, token="▁house", k=30)
-    exact = neighbours(client, USE, token="▁house", k=30, exact="true")
+    fast = neighbors(client, USE, token="▁house", k=30)
+    exact = neighbors(client, USE, token="▁house", k=30, exact="true")
     assert exact["method"] == "exact"
     assert [n["id"] for n in fast["neighbors"]] == [n["id"] for n in exact["neighbors"]]
 

@@ -58,7 +58,7 @@ def test_group_by_language_gives_the_best_of_each(client: TestClient) -> None:  
     )
 
 
-def test_mutual_keeps_candidates_whose_own_neighbours_hold_the_query(
+def test_mutual_keeps_candidates_whose_own_neighbors_hold_the_query(
     client: TestClient,  # type: ignore[type-arg]
     registry: Registry,
 ) -> None:

@@ -26,7 +26,7 @@ SHOTS = ROOT / "out"
 
 
 @pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed")
-def test_explorer_shows_neighbours_and_switches_model(server: str, tmp_path: Path) -> None:
+def test_explorer_shows_neighbors_and_switches_model(server: str, tmp_path: Path) -> None:
     sync_api = pytest.importorskip("playwright.sync_api")  # Playwright drives the system Chromium
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
@@ -42,7 +42,7 @@ def test_explorer_shows_neighbours_and_switches_model(server: str, tmp_path: Pat
         page.locator("#title", has_text="house").wait_for()
         scripts = page.locator("#results li").evaluate_all("items => items.map(i => i.dataset.script)")
         assert len(scripts) == 20 and all(scripts)
-        page.select_option("#language", "fr")  # French-labelled neighbours only
+        page.select_option("#language", "fr")  # French-labelled neighbors only
         page.locator("#title", has_text="fr only").wait_for()
         languages = page.locator("#results li").evaluate_all("items => items.map(i => i.dataset.language)")
         assert len(languages) == 20 and set(languages) == {"fr"}
@@ -68,7 +68,7 @@ def test_explorer_shows_neighbours_and_switches_model(server: str, tmp_path: Pat
         page.click("#go")
         page.locator("#title", has_text="больница = ▁боль + ница").wait_for()
         assert page.locator("#results li").count() == 20
-        page.select_option("#as", "token")  # a known under-trained Llama 2 token: flagged neighbours
+        page.select_option("#as", "token")  # a known under-trained Llama 2 token: flagged neighbors
         page.fill("#token", "▁Portály")
         page.click("#go")
         page.locator("#title", has_text="Portály").wait_for()
@@ -89,7 +89,7 @@ BACKGROUND = (0x10, 0x14, 0x1C)  # the map's background colour (map.js)
 
 
 @pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed")
-def test_map_draws_every_token_and_a_click_loads_the_points_neighbours(server: str) -> None:
+def test_map_draws_every_token_and_a_click_loads_the_points_neighbors(server: str) -> None:
     import matplotlib.image
     import numpy as np
 
@@ -117,7 +117,7 @@ def test_map_draws_every_token_and_a_click_loads_the_points_neighbours(server: s
         drawn = np.abs(pixels - np.array(BACKGROUND)).sum(axis=1) > 30
         assert drawn.mean() > 0.05, drawn.mean()  # the canvas is not blank: points cover part of it
         assert page.locator("#map-legend li").count() == 16
-        # a click on a point: the form shows that token's neighbours (the existing endpoint)
+        # a click on a point: the form shows that token's neighbors (the existing endpoint)
         k = page.evaluate("Math.floor(MAP.ids.length / 2)")
         x, y = page.evaluate(f"MAP.plot.getScreenPosition({k})")
         box = page.locator("#map-canvas").bounding_box()

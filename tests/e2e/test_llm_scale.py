@@ -21,7 +21,7 @@ def test_llm_scale_bench_builds_serves_and_analyses_a_small_shape(tmp_path: Path
     command = [sys.executable, "bench/llm_scale.py", "--rows", "6000", "--dim", "64", "--table", "hnsw"]
     command += ["--work", str(tmp_path), "--requests", "8", "--sample", "50"]
     out = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600, check=True).stdout
-    for line in ("| rows |", "| index |", "| neighbour table (hnsw) |", "| word pool |", "| **total** |"):
+    for line in ("| rows |", "| index |", "| neighbor table (hnsw) |", "| word pool |", "| **total** |"):
         assert line in out, out
     assert "2 worker(s): ready" in out and "| batch of 16 ids (k=10) |" in out and "| i8 |" in out
     art = tmp_path / "artifacts" / "llm"
@@ -38,16 +38,16 @@ def test_llm_scale_bench_builds_serves_and_analyses_a_small_shape(tmp_path: Path
     out = subprocess.run(
         [*again, "hnsw"], cwd=ROOT, capture_output=True, text=True, timeout=600, check=True
     ).stdout
-    assert "| neighbour table (hnsw, 2 threads), alone |" in out and "on 1000 rows |" in out
+    assert "| neighbor table (hnsw, 2 threads), alone |" in out and "on 1000 rows |" in out
     out = subprocess.run(
         [*again, "exact"], cwd=ROOT, capture_output=True, text=True, timeout=600, check=True
     ).stdout
-    assert "| neighbour table (exact, 2 threads), alone |" in out and "| 1.0000 on 200 rows |" in out
+    assert "| neighbor table (exact, 2 threads), alone |" in out and "| 1.0000 on 200 rows |" in out
     check = [sys.executable, "bench/llm_scale.py", "--work", str(tmp_path), "--recall"]
     out = subprocess.run(check, cwd=ROOT, capture_output=True, text=True, timeout=600, check=True).stdout
     assert "| stored rows (f16), float32 cosine |" in out and "| the index's f16 vectors |" in out
     with TestClient(create_app(Settings(artifacts=(art,)))) as client:
-        shown = client.get(f"/v1/models/{manifest['name']}").json()["neighbour_table"]
+        shown = client.get(f"/v1/models/{manifest['name']}").json()["neighbor_table"]
     assert shown == {k: table[k] for k in ("method", "backend", "candidates", "recall", "sample")} | {
         "k": 100
     }

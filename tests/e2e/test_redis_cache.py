@@ -14,7 +14,7 @@ from litestar.testing import TestClient
 
 from service.app import create_app
 from service.cache import cache_key
-from service.requests import NeighborsRequest
+from service.request_types import NeighborsRequest
 from service.settings import Settings
 from tests.conftest import E5, USE
 from tests.e2e.conftest import free_port

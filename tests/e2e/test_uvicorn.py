@@ -26,7 +26,7 @@ def test_ready_lists_the_packaged_models(server: str) -> None:
     assert status == 200 and body["models"] == sorted([E5, USE, LLAMA])
 
 
-def test_neighbours_over_http(server: str) -> None:
+def test_neighbors_over_http(server: str) -> None:
     status, body = get(f"{server}/v1/models/{E5}/neighbors?token=water&k=10&scripts=Cyrillic")
     assert status == 200 and len(body["neighbors"]) == 10
     status, body = get(f"{server}/v1/models/{E5}/neighbors?token=water&k=100000")
@@ -115,8 +115,11 @@ def token_requests_counted(server: str) -> float:
 
 def test_two_workers_metrics_add_up(server: str) -> None:
     before = token_requests_counted(server)
-    for _ in range(40):
+    workers = set()
+    for _ in range(40):  # each request on a connection of its own: the kernel spreads them over both
         assert get(f"{server}/v1/models/{USE}/tokens/5")[0] == 200
+        workers.add(get(f"{server}/ready")[1]["worker"])  # /ready names the worker that answered
+    assert len(workers) == 2  # two workers answered (one alone would make any sum trivially right)
     # both workers served some; a scrape sums them. A worker counts a request once its response is
     # sent, so the last increment may land just after the client has its answer: wait for it briefly.
     deadline = time.monotonic() + 5

@@ -9,7 +9,7 @@ from collections.abc import Callable
 import pytest
 
 from geometry.interrupt import checkpoint
-from service.cache import Gate, MemoryStore, ResponseCache
+from service.cache import Gate, MemoryAnswers, ResponseCache
 from service.errors import ClientGone, Overloaded, TookTooLong
 
 
@@ -40,8 +40,8 @@ def test_gate_runs_its_workers_queues_its_queue_and_refuses_the_rest() -> None:
 
 
 def test_memory_store_is_bounded_in_bytes_and_skips_oversized_values() -> None:
-    async def scenario() -> MemoryStore:
-        store = MemoryStore(max_entries=100, max_bytes=1000)
+    async def scenario() -> MemoryAnswers:
+        store = MemoryAnswers(max_entries=100, max_bytes=1000)
         for i in range(5):
             await store.set(f"k{i}", b"x" * 300, 60)
         await store.set("huge", b"y" * 1001, 60)
@@ -53,7 +53,7 @@ def test_memory_store_is_bounded_in_bytes_and_skips_oversized_values() -> None:
 
 def test_cache_hits_return_stored_bytes_and_a_damaged_value_is_a_miss() -> None:
     async def scenario() -> list[tuple[bytes, bool]]:
-        store = MemoryStore()
+        store = MemoryAnswers()
         cache = ResponseCache(store, 60)
         calls: list[int] = []
 
@@ -86,7 +86,7 @@ def test_work_stops_within_a_block_once_its_only_client_disconnects() -> None:
     blocks: list[int] = []
 
     async def scenario() -> None:
-        cache = ResponseCache(MemoryStore(), 60)
+        cache = ResponseCache(MemoryAnswers(), 60)
         with pytest.raises(ClientGone):
             await cache.get_or_compute("e", "key", slow_blocks(blocks), gone=lambda: asyncio.sleep(0.1))
         await asyncio.sleep(0.2)  # the thread notices at its next checkpoint
@@ -101,7 +101,7 @@ def test_work_past_its_deadline_is_stopped() -> None:
     blocks: list[int] = []
 
     async def scenario() -> None:
-        cache = ResponseCache(MemoryStore(), 60, deadline=0.1)
+        cache = ResponseCache(MemoryAnswers(), 60, deadline=0.1)
         with pytest.raises(TookTooLong):
             await cache.get_or_compute("e", "key", slow_blocks(blocks))
 
@@ -113,7 +113,7 @@ def test_a_request_arriving_after_every_earlier_client_left_gets_a_fresh_computa
     blocks: list[int] = []
 
     async def scenario() -> bytes:
-        cache = ResponseCache(MemoryStore(), 60)
+        cache = ResponseCache(MemoryAnswers(), 60)
         with pytest.raises(ClientGone):  # the only client leaves: that computation is stopping
             await cache.get_or_compute("e", "key", slow_blocks(blocks), gone=lambda: asyncio.sleep(0.05))
         body, hit = await cache.get_or_compute("e", "key", lambda: b'{"fresh":1}')  # not the stopping one

@@ -64,15 +64,15 @@ def test_logistic_regression_matches_scikit_learn() -> None:
 
 
 def test_diversity_counts_scripts_by_hand() -> None:
-    # token 0 (Latin) has neighbours 1 (Latin), 2 (Cyrillic), 3 (punctuation)
+    # token 0 (Latin) has neighbors 1 (Latin), 2 (Cyrillic), 3 (punctuation)
     codes = np.array([0, 0, 1, 2], dtype=np.uint16)
     names = ["LATIN", "CYRILLIC", "P"]
-    neighbours = np.array([[1, 2, 3], [0, 0, 0]])
+    neighbors = np.array([[1, 2, 3], [0, 0, 0]])
     queries = np.array([0, 1])
-    result = diversity(neighbours, queries, codes, names, include_self=True, count="all", scheme="paper")
+    result = diversity(neighbors, queries, codes, names, include_self=True, count="all", scheme="paper")
     assert result.histogram == {1: 1, 3: 1} and result.mean == 2.0
     only = diversity(
-        neighbours, queries, codes, names, include_self=True, count="scripts-only", scheme="paper"
+        neighbors, queries, codes, names, include_self=True, count="scripts-only", scheme="paper"
     )
     assert only.histogram == {1: 1, 2: 1}
     assert result.mix["LATIN"] == {

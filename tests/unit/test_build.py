@@ -11,6 +11,8 @@ from loaders.__main__ import main
 from loaders.errors import ArtifactError
 from tests import checkpoints
 
+pytestmark = pytest.mark.build  # each test builds an artifact end to end
+
 FAST = ["--quiet", "--connectivity", "8", "--expansion-add", "32", "--knn", "5"]
 
 
@@ -203,7 +205,7 @@ def test_the_map_is_seeded_reused_by_a_relabelling_build_and_optional(
     assert reseeded.layout is not None and reseeded.layout.seed == 1
     assert again.tobytes() != positions.tobytes()
     assert main(["inspect", str(tmp_path / "c")]) == 0
-    assert "map: umap (seed 1, 15 neighbours, epochs default), 596 tokens placed" in capsys.readouterr().out
+    assert "map: umap (seed 1, 15 neighbors, epochs default), 596 tokens placed" in capsys.readouterr().out
     import loaders.layout
 
     monkeypatch.setattr(loaders.layout, "CHILD_FROM", 1)  # as for the packaged models: a child process
@@ -230,8 +232,8 @@ def test_norms_and_the_table_are_of_the_stored_rows(tmp_path: Path) -> None:
     ids, sims = np.load(out / artifact.KNN_IDS)[indexed], np.load(out / artifact.KNN_SIMS)[indexed]
     where = np.flatnonzero(indexed)
     brute = unit @ unit.T
-    for row, (neighbours, values) in enumerate(zip(ids, sims, strict=True)):
-        expected = brute[row, np.searchsorted(where, neighbours)]
+    for row, (neighbors, values) in enumerate(zip(ids, sims, strict=True)):
+        expected = brute[row, np.searchsorted(where, neighbors)]
         np.testing.assert_allclose(values, expected, rtol=0, atol=2e-7)
 
 
@@ -240,7 +242,7 @@ def test_knn_0_stores_the_csls_means_and_a_negative_knn_is_refused(
 ) -> None:
     """Without a table the build computes the CSLS means once (all pairs) and stores them: the service
     never computes them at start (before: 311 s before the port opened for 128,000 rows)."""
-    from geometry.translation import neighbourhood_means
+    from geometry.translation import neighborhood_means
     from service import registry
 
     checkpoints.vec_file(tmp_path / "v.vec")
@@ -248,9 +250,9 @@ def test_knn_0_stores_the_csls_means_and_a_negative_knn_is_refused(
     assert main(["build", f"vec:{tmp_path / 'v.vec'}", "--out", str(out), "--quiet", "--knn", "0"]) == 0
     manifest = artifact.read_manifest(out)
     assert manifest.knn_k == 0 and artifact.CSLS_R in manifest.files
-    monkeypatch.setattr(registry, "neighbourhood_means", lambda space: pytest.fail("computed at load"))
+    monkeypatch.setattr(registry, "neighborhood_means", lambda space: pytest.fail("computed at load"))
     model = registry.load_model(out, verify_checksums=True)
-    np.testing.assert_array_equal(model.csls_r, neighbourhood_means(model.space))
+    np.testing.assert_array_equal(model.csls_r, neighborhood_means(model.space))
     with pytest.raises(SystemExit) as refused:
         main(["build", f"vec:{tmp_path / 'v.vec'}", "--out", str(tmp_path / "b"), "--knn", "-1"])
     assert refused.value.code == 2 and "must be >= 0" in capsys.readouterr().err

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from geometry.health import (
+from geometry.table_statistics import (
     Transformed,
     isoscore,
     mean_pair_cosine,

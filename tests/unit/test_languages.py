@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from loaders.artifact import AMBIGUOUS, TOKEN_KINDS, UNLABELLED
-from loaders.languages import label_languages, language_scripts, word_form
+from loaders.language_labels import label_languages, language_scripts, word_form
 from service.errors import UnknownLanguage, at
 from service.language_labels import LanguageTable, base_language
 

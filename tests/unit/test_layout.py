@@ -9,7 +9,7 @@ from geometry.layout import knn_graph, layout, pca_coordinates, scaled
 
 
 def _exact_table(unit: np.ndarray, rows: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Brute-force cosine neighbours of `rows` among `rows`, query excluded (the artifact's table)."""
+    """Brute-force cosine neighbors of `rows` among `rows`, query excluded (the artifact's table)."""
     ids = np.full((len(unit), k), -1, dtype=np.int32)
     sims = np.full((len(unit), k), np.nan, dtype=np.float32)
     scores = unit[rows] @ unit[rows].T

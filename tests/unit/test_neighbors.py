@@ -1,4 +1,4 @@
-"""Neighbour search on tiny matrices with answers known by hand, and against brute force."""
+"""Neighbor search on tiny matrices with answers known by hand, and against brute force."""
 
 import numpy as np
 import pytest
@@ -39,7 +39,7 @@ CIRCLE = np.array([[np.cos(np.radians(a)), np.sin(np.radians(a))] for a in ANGLE
 
 @pytest.mark.parametrize("table_k", [0, 3])
 @pytest.mark.parametrize("exact", [False, True])
-def test_neighbours_on_a_circle(table_k: int, exact: bool) -> None:
+def test_neighbors_on_a_circle(table_k: int, exact: bool) -> None:
     space = make_space(CIRCLE, table_k=table_k)
     hits = search(space, space.unit(np.array([0]))[0], 3, token=0, exact=exact)
     assert hits.ids.tolist() == [1, 2, 3]  # 10, 30, 60 degrees away; the query itself excluded

@@ -1,19 +1,19 @@
-"""Language relations on tiny hand-made neighbourhoods with known answers."""
+"""Language relations on tiny hand-made neighborhoods with known answers."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from geometry.relations import neighbour_counts, relations, sample_per_label
+from geometry.relations import neighbor_counts, relations, sample_per_label
 
 # Token codes: 0 = a, 1 = b, 2 = c, 3 = not a language.
 CODES = np.array([0, 0, 1, 1, 2, 2, 3, 3])
 
 
 def test_counts_per_language_pair_ignore_unlabelled_and_padding() -> None:
-    # queries: tokens 0 (a), 2 (b); neighbours, -1 = padding
-    neighbours = np.array([[1, 2, 6, -1], [3, 0, 4, 7]])
-    counts = neighbour_counts(neighbours, [1, 1, 0], CODES, [0, 1, 2])
+    # queries: tokens 0 (a), 2 (b); neighbors, -1 = padding
+    neighbors = np.array([[1, 2, 6, -1], [3, 0, 4, 7]])
+    counts = neighbor_counts(neighbors, [1, 1, 0], CODES, [0, 1, 2])
     assert counts.tolist() == [[1, 1, 0], [1, 1, 1], [0, 0, 0]]
 
 
@@ -32,7 +32,7 @@ def test_lift_normalises_for_size_and_affinity_is_symmetric() -> None:
 
 
 def test_block_structure_is_recovered() -> None:
-    # two families {a, b} and {c, d}: neighbours stay within the family
+    # two families {a, b} and {c, d}: neighbors stay within the family
     counts = np.array([[5, 5, 0, 0], [5, 5, 0, 0], [0, 0, 5, 5], [0, 0, 5, 5]]) + np.eye(4, dtype=int)
     out = relations(counts, np.ones(4), ["a", "b", "c", "d"], [10] * 4)
     first_two = [sorted(m.left + m.right) for m in out.merges[:2]]

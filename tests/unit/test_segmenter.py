@@ -100,6 +100,7 @@ def test_unigram_viterbi_on_a_hand_built_table() -> None:
     assert segmenter.ids("aẞ") == [2, 0]  # an unknown character is <unk>
 
 
+@pytest.mark.build
 def test_a_plain_unigram_tokenizer_json_is_stored_compactly_and_segments_the_same(tmp_path: Path) -> None:
     import msgspec
     from tokenizers import normalizers
@@ -132,6 +133,7 @@ def test_a_plain_unigram_tokenizer_json_is_stored_compactly_and_segments_the_sam
     assert compact_unigram(with_normalizer.to_str().encode(), tokens, texts) is None
 
 
+@pytest.mark.build
 def test_an_mt5_checkpoint_keeps_its_sentencepiece_model(tmp_path: Path) -> None:
     """The checkpoint ships spiece.model: the artifact keeps it, so characters the model does not know
     are <unk> (0) as SentencePiece says (before, the artifact kept transformers' conversion, which

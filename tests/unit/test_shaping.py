@@ -50,7 +50,7 @@ def test_mutual_keeps_candidates_that_rank_the_query_among_their_own_k() -> None
     # 1's nearest are 0 then 2; 2's are 1 then 0; 3's nearest is 4; 4's is 3
     for token in (None, 0):  # the vector of token 0, or token 0 itself (its table rows)
         kept = mutual(SPACE, query, hits.ids, 1, token)
-        assert hits.ids[kept].tolist() == [1]  # only 1 has 0 as its single nearest neighbour
+        assert hits.ids[kept].tolist() == [1]  # only 1 has 0 as its single nearest neighbor
         kept = mutual(SPACE, query, hits.ids, 2, token)
         assert hits.ids[kept].tolist() == [1, 2]
 

@@ -106,6 +106,7 @@ def test_gguf_reads_back_within_quantisation_error(tmp_path: Path, qtype: str, t
     assert got.original_dtype == qtype.lower()
 
 
+@pytest.mark.build
 def test_gguf_token_types_each_land_in_their_kind(tmp_path: Path) -> None:
     """NORMAL, UNKNOWN, CONTROL, USER_DEFINED, UNUSED and BYTE, with no unknown_token_id key: the
     UNKNOWN <unk> must still be special (it used to be read as a normal token)."""

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from geometry.translation import evaluate, neighbourhood_means, parse_dictionary, translate
+from geometry.translation import evaluate, neighborhood_means, parse_dictionary, translate
 from tests.unit.test_neighbors import make_space
 
 # Source words 0, 1 and their translations 2, 3; token 4 is a hub close to everything.
@@ -18,9 +18,9 @@ HUB_MATRIX = np.array(
 )
 
 
-def test_neighbourhood_means_by_hand() -> None:
+def test_neighborhood_means_by_hand() -> None:
     space = make_space(HUB_MATRIX, with_index=False)
-    r = neighbourhood_means(space, k=1)
+    r = neighborhood_means(space, k=1)
     unit = space.unit(np.arange(5))
     sims = unit @ unit.T
     np.fill_diagonal(sims, -np.inf)
@@ -29,11 +29,11 @@ def test_neighbourhood_means_by_hand() -> None:
 
 def test_csls_demotes_the_hub() -> None:
     # The hub is now the cosine-nearest target of "dog" (0.85 > 0.8), and it sits in a crowd (rows
-    # 5 and 6 almost equal to it), so its neighbourhood mean r is high and CSLS discounts it.
+    # 5 and 6 almost equal to it), so its neighborhood mean r is high and CSLS discounts it.
     matrix = np.vstack([HUB_MATRIX, [[0.85, 0.5, 0.17], [0.85, 0.52, 0.17], [0.86, 0.5, 0.16]]])
     matrix[4] = [0.85, 0.5, 0.17]
     space = make_space(matrix, with_index=False)
-    r = neighbourhood_means(space, k=2)
+    r = neighborhood_means(space, k=2)
     unit = space.unit(np.arange(5))
     targets = np.zeros(len(matrix), dtype=bool)
     targets[[2, 3, 4]] = True
@@ -47,7 +47,7 @@ def test_csls_demotes_the_hub() -> None:
 
 def test_precision_at_k() -> None:
     space = make_space(HUB_MATRIX, with_index=False)
-    r = neighbourhood_means(space, k=1)
+    r = neighborhood_means(space, k=1)
     result = evaluate(space, np.array([0, 1]), [{2}, {3}], np.array([2, 3, 4]), r)
     assert result.precision["cosine"]["p@1"] == 1.0
     assert result.ranks["cosine"][0][0] == 2
@@ -69,7 +69,7 @@ def test_evaluation_in_blocks_equals_the_dense_ranking(monkeypatch: pytest.Monke
 
     rng = np.random.default_rng(5)
     space = make_space(rng.standard_normal((300, 6)), table_k=10, with_index=False)
-    r = neighbourhood_means(space)
+    r = neighborhood_means(space)
     sources = np.arange(0, 40)
     allowed = np.arange(20, 300, 2)
     gold = [{int(allowed[i % len(allowed)])} for i in range(len(sources))]
@@ -93,7 +93,7 @@ def test_a_composed_query_ranks_like_the_token_with_its_vector() -> None:
 
     rng = np.random.default_rng(7)
     space = make_space(rng.standard_normal((200, 6)), table_k=10, with_index=False)
-    r = neighbourhood_means(space)
+    r = neighborhood_means(space)
     allowed = np.arange(50, 200)
     gold = [{60}, {70}, {80}]
     as_tokens = evaluate(space, np.array([3, 4, 5]), gold, allowed, r)

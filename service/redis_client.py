@@ -2,7 +2,7 @@
 
 Short timeouts and no retries: a down or hung Redis costs a request at most `timeout` seconds once,
 after which Redis is skipped for `cooldown` seconds. Every failure is counted in a metric; the first
-failure of an outage is logged (once), and so is the recovery. `FallbackStore` keeps a local
+failure of an outage is logged (once), and so is the recovery. `FallbackAnswers` keeps a local
 in-process copy of everything written, so job state and results keep working on this replica
 while Redis is away.
 """
@@ -19,13 +19,13 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
-from service.cache import MemoryStore
+from service.cache import MemoryAnswers
 
 log = logging.getLogger("service.redis")
 T = TypeVar("T")
 
 
-class RedisStore:
+class ResilientRedis:
     name = "redis"
 
     def __init__(
@@ -93,12 +93,12 @@ class RedisStore:
         await self.client.aclose()
 
 
-class FallbackStore:
+class FallbackAnswers:
     """Redis first, with a local copy of every write used while Redis is unreachable."""
 
     name = "redis"
 
-    def __init__(self, redis: RedisStore, local: MemoryStore) -> None:
+    def __init__(self, redis: ResilientRedis, local: MemoryAnswers) -> None:
         self.redis = redis
         self.local = local
 

@@ -1,9 +1,9 @@
-"""The exact neighbour table's kernel on a real artifact, one run: the first ROWS indexed rows taken
+"""The exact neighbor table's kernel on a real artifact, one run: the first ROWS indexed rows taken
 as the whole table, built by the kernel before this one (row blocks of full score rows into reused
 buffers, top-k by geometry.topk; both cores on the product) and by loaders/table_kernel.py (each pair
 once, selection fused; 1 and 2 threads), with the answers compared and the ratios printed.
 
-Usage: python bench/neighbour_table.py [artifacts/NAME] [--rows 65536]
+Usage: python bench/neighbor_table.py [artifacts/NAME] [--rows 65536]
 """
 
 from __future__ import annotations

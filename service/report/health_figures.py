@@ -8,19 +8,19 @@ from pathlib import Path
 
 import numpy as np
 
-from geometry.health import row_norms
+from geometry.table_statistics import row_norms
 from loaders import artifact
 from service.registry import LoadedModel
 from service.report import figures
 from service.report.page import img, table
-from service.requests import AnomaliesRequest, FootprintRequest, GeometryRequest
-from service.usecases import health
+from service.request_types import AnomaliesRequest, FootprintRequest, GeometryRequest
+from service.usecases import vocabulary_health
 
 TOP = 10
 
 
 def _norm_groups(model: LoadedModel) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
-    text = np.flatnonzero(~np.isin(model.kinds, health.NOT_TEXT))
+    text = np.flatnonzero(~np.isin(model.kinds, vocabulary_health.NOT_TEXT))
     norms = row_norms(model.space.matrix, text)
     kinds = model.kinds[text]
     by_kind = {
@@ -42,7 +42,7 @@ def health_section(model: LoadedModel, out: Path) -> tuple[str, dict[str, str]]:
     script_fig = figures.norm_histograms(
         by_script, f"{name}: row norms by script", out / f"{name}-norms-script.png"
     )
-    found = health.anomalies_out(model, AnomaliesRequest(limit=TOP))
+    found = vocabulary_health.anomalies_out(model, AnomaliesRequest(limit=TOP))
     rows = [
         [
             item.token.display,
@@ -55,9 +55,9 @@ def health_section(model: LoadedModel, out: Path) -> tuple[str, dict[str, str]]:
         ]
         for item in found.items
     ]
-    raw = health.geometry_out(model, GeometryRequest())
-    centred = health.geometry_out(model, GeometryRequest(postprocess="centred-top", components=1))
-    foot = health.footprint_out(model, FootprintRequest())
+    raw = vocabulary_health.geometry_out(model, GeometryRequest())
+    centred = vocabulary_health.geometry_out(model, GeometryRequest(postprocess="centred-top", components=1))
+    foot = vocabulary_health.footprint_out(model, FootprintRequest())
     top = list(foot.by_script.items())[:TOP]
     bars = figures.bars(
         [k for k, _ in top],

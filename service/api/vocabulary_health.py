@@ -12,28 +12,28 @@ from litestar import Request, Response, Router
 from litestar.enums import HttpMethod
 from litestar.handlers import HTTPRouteHandler, route
 
-from service import requests as r
-from service import schemas as s
-from service.api.answers import CACHED_HEADERS, NOT_MODIFIED, cached_json
+from service import request_types as r
+from service import response_types as s
+from service.api.answers import CACHED, CACHED_HEADERS, NOT_MODIFIED, cached_json, json_answer
 from service.api.decoding import decoder
 from service.api.documented import described, operation
 from service.api.params import ERRORS, SERVICES, ModelName, Svc, query_items
 from service.errors import InvalidInput
-from service.usecases import health
+from service.usecases import vocabulary_health
 
 GET_HEAD = [HttpMethod.GET, HttpMethod.HEAD]
 
 
-def _get(path: str, kind: type[r.Request], summary: str) -> Callable[[Any], HTTPRouteHandler]:
+def _get(path: str, kind: type[r.Request], summary: str, out: Any) -> Callable[[Any], HTTPRouteHandler]:
     return route(
         path,
         http_method=GET_HEAD,
-        responses={**ERRORS, **NOT_MODIFIED},
+        responses={**ERRORS, **NOT_MODIFIED, **json_answer(out)},
         response_headers=CACHED_HEADERS,
         summary=summary,
         description=described(kind),
         status_code=200,
-        operation_class=operation(kind, body=False),
+        operation_class=operation(kind, body=False, headers=CACHED),
     )
 
 
@@ -53,28 +53,37 @@ async def _cached(
     )
 
 
-@_get("/{model:str}/tokens/anomalies", r.AnomaliesRequest, "Under-trained token candidates (not verified)")
-async def get_anomalies(
-    request: Request[Any, Any, Any], svc: Svc, model: ModelName
-) -> Response[s.AnomaliesOut]:
+@_get(
+    "/{model:str}/tokens/anomalies",
+    r.AnomaliesRequest,
+    "Under-trained token candidates (not verified)",
+    s.AnomaliesOut,
+)
+async def get_anomalies(request: Request[Any, Any, Any], svc: Svc, model: ModelName) -> Response[bytes]:
     query = decoder(r.AnomaliesRequest).from_query(query_items(request))
-    return await _cached(request, svc, model, "anomalies", query, health.anomalies_out)  # type: ignore[return-value]
+    return await _cached(request, svc, model, "anomalies", query, vocabulary_health.anomalies_out)
 
 
-@_get("/{model:str}/geometry", r.GeometryRequest, "Geometry statistics: isotropy, rogue dimensions, norms")
-async def get_geometry(
-    request: Request[Any, Any, Any], svc: Svc, model: ModelName
-) -> Response[s.GeometryOut]:
+@_get(
+    "/{model:str}/geometry",
+    r.GeometryRequest,
+    "Geometry statistics: isotropy, rogue dimensions, norms",
+    s.GeometryOut,
+)
+async def get_geometry(request: Request[Any, Any, Any], svc: Svc, model: ModelName) -> Response[bytes]:
     query = decoder(r.GeometryRequest).from_query(query_items(request))
-    return await _cached(request, svc, model, "geometry", query, health.geometry_out)  # type: ignore[return-value]
+    return await _cached(request, svc, model, "geometry", query, vocabulary_health.geometry_out)
 
 
-@_get("/{model:str}/footprint", r.FootprintRequest, "Tokens and parameters per script and language; trimming")
-async def get_footprint(
-    request: Request[Any, Any, Any], svc: Svc, model: ModelName
-) -> Response[s.FootprintOut]:
+@_get(
+    "/{model:str}/footprint",
+    r.FootprintRequest,
+    "Tokens and parameters per script and language; trimming",
+    s.FootprintOut,
+)
+async def get_footprint(request: Request[Any, Any, Any], svc: Svc, model: ModelName) -> Response[bytes]:
     query = decoder(r.FootprintRequest).from_query(query_items(request))
-    return await _cached(request, svc, model, "footprint", query, health.footprint_out)  # type: ignore[return-value]
+    return await _cached(request, svc, model, "footprint", query, vocabulary_health.footprint_out)
 
 
 @route(
@@ -92,7 +101,7 @@ async def get_kept_ids(request: Request[Any, Any, Any], svc: Svc, model: ModelNa
     if not query.keep_languages:
         raise InvalidInput("name the languages to keep", field="keep_languages")
     found = svc.registry.get(model)
-    text = await anyio.to_thread.run_sync(health.kept_ids_text, found, query)
+    text = await anyio.to_thread.run_sync(vocabulary_health.kept_ids_text, found, query)
     name = f"{found.name}-{'-'.join(query.keep_languages)}-ids.txt"
     return Response(
         text, media_type="text/plain", headers={"Content-Disposition": f'attachment; filename="{name}"'}

@@ -1,4 +1,4 @@
-"""The neighbour table's methods against brute force on small seeded matrices with known answers."""
+"""The neighbor table's methods against brute force on small seeded matrices with known answers."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 
 from loaders import rows as rows_module
 from loaders.index import unit_rows
-from loaders.neighbour_table import UnitRows, brute_force, choose, exact_table, hnsw_table, recall_at_k
+from loaders.neighbor_table import UnitRows, brute_force, choose, exact_table, hnsw_table, recall_at_k
 from loaders.rows import MappedRows
 from tests.checkpoints import write_safetensors
 
@@ -116,7 +116,7 @@ def test_hnsw_recall_is_measured_against_brute_force(data: tuple[np.ndarray, np.
     ids, _ = truth(unit, 50)
     assert table.candidates == 60 and table.sample == 3000
     assert table.recall == pytest.approx(recall_at_k(table.ids, ids))  # the whole table is the sample
-    assert table.recall < 1.0  # a starved graph misses neighbours, and the recall says so
+    assert table.recall < 1.0  # a starved graph misses neighbors, and the recall says so
     found = table.sims[np.isfinite(table.sims)]
     assert np.all(np.diff(table.sims, axis=1)[np.isfinite(table.sims[:, 1:])] <= 0) and found.size
 

@@ -1,4 +1,4 @@
-"""The neighbour table: top-k cosine neighbours (query excluded) of every indexed row, in token ids.
+"""The neighbor table: top-k cosine neighbors (query excluded) of every indexed row, in token ids.
 
 Two methods, recorded in the manifest (artifact.TableInfo) and shown by /v1/models:
 
@@ -153,7 +153,7 @@ def _ranked(
     order = np.argsort(-scores, axis=1, kind="stable")[:, :k]
     ids = np.take_along_axis(candidates, order, axis=1).astype(np.int32)
     sims = np.take_along_axis(scores, order, axis=1).astype(np.float32)
-    missing = ~np.isfinite(sims)  # fewer than k candidates: the table's "no neighbour" marks
+    missing = ~np.isfinite(sims)  # fewer than k candidates: the table's "no neighbor" marks
     ids[missing], sims[missing] = -1, np.nan
     return ids, sims
 

@@ -1,4 +1,4 @@
-"""Token sets and neighbour lists the analyses start from."""
+"""Token sets and neighbor lists the analyses start from."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ def labelled_share(model: LoadedModel) -> float:
     return float((labelled & word_initial).sum() / word_initial.sum())
 
 
-def neighbour_ids(model: LoadedModel, queries: np.ndarray, k: int, progress: Progress) -> np.ndarray:
+def neighbor_ids(model: LoadedModel, queries: np.ndarray, k: int, progress: Progress) -> np.ndarray:
     space = model.space
     if space.knn_ids is not None and space.table_k >= k:
         return np.asarray(space.knn_ids[queries, :k], dtype=np.int64)

@@ -27,19 +27,12 @@ from importlib.metadata import version
 import numpy as np
 
 from loaders.artifact import AMBIGUOUS, TOKEN_KINDS, UNLABELLED, LanguageLabelling
-from loaders.labels import script_name
+from loaders.labels import language_scripts
 from loaders.vocab import WORD_MARK
 
 WORDLIST = "best"
 MIN_SHARE = 0.6
 PRIOR = "CLDR writing population (language_data)"
-# ISO 15924 codes of writing systems that combine scripts, as the unicode scheme names them.
-_SCRIPT_FAMILIES = {
-    "Hans": ("Hani",),
-    "Hant": ("Hani",),
-    "Jpan": ("Jpan", "Hani", "Hira", "Kana"),
-    "Kore": ("Kore", "Hang", "Hani"),
-}
 
 
 @dataclass(frozen=True)
@@ -54,14 +47,6 @@ def word_form(display: str) -> str | None:
     """The case-folded word a word-initial token spells, or None when it is not all letters."""
     word = display.removeprefix(WORD_MARK).casefold()
     return word if word.isalpha() else None
-
-
-def language_scripts(lang: str) -> set[str]:
-    """Unicode-scheme script names a language is written in (its CLDR likely script)."""
-    import langcodes
-
-    code = langcodes.Language.get(lang).maximize().script or "Zyyy"
-    return {script_name(c) for c in _SCRIPT_FAMILIES.get(code, (code,))}
 
 
 def word_frequencies(words: list[str], languages: list[str]) -> np.ndarray:

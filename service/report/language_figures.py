@@ -10,7 +10,7 @@ from geometry.separability import Separability
 from service.registry import LoadedModel
 from service.report import figures
 from service.report.page import img
-from service.requests import SeparabilityRequest
+from service.request_types import SeparabilityRequest
 from service.usecases import separability as separability_use
 from service.usecases.relations import chosen_languages, language_relations
 
@@ -39,16 +39,16 @@ def language_section(model: LoadedModel, args: argparse.Namespace, out: Path) ->
         rel.lift,
         rel.languages,
         rel.tree,
-        f"{name}: how languages neighbour each other",
+        f"{name}: how languages neighbor each other",
         out / f"{name}-languages.png",
     )
     first = "; ".join(
         f"{'+'.join(m.left)} with {'+'.join(m.right)} ({m.distance:.3f})" for m in rel.merges[:3]
     )
     parts = [
-        "<h3>Languages: neighbour relations and clustering</h3>",
+        "<h3>Languages: neighbor relations and clustering</h3>",
         f"<p>{len(chosen)} languages with at least 200 labelled tokens; {per_language} tokens per "
-        f"language, 10 neighbours each; lift = share of a language among the neighbours / its share of "
+        f"language, 10 neighbors each; lift = share of a language among the neighbors / its share of "
         f"labelled tokens; average linkage on 1/(1+symmetric lift). First merges: {html.escape(first)}.</p>",
         img(fig),
     ]

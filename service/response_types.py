@@ -1,4 +1,4 @@
-"""msgspec Structs for every response body (requests: `service/requests.py`)."""
+"""msgspec Structs for every response body (requests: `service/request_types.py`)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,9 @@ from service.language_labels import LanguageDetail
 Method = Literal["cosine", "csls"]
 
 
+QueryKind = Literal["token", "id", "text", "vector", "examples"]
+
+
 class Response(msgspec.Struct):
     pass
 
@@ -19,12 +22,12 @@ class Response(msgspec.Struct):
 # ------------------------------------------------------------------ models
 
 
-class SourceOut(Response):
+class SourceOut(Response, kw_only=True):
     kind: str
     location: str
 
 
-class IndexOut(Response):
+class IndexOut(Response, kw_only=True):
     metric: str
     dtype: str
     connectivity: int
@@ -33,8 +36,8 @@ class IndexOut(Response):
     count: int
 
 
-class NeighbourTableOut(Response):
-    k: int  # neighbours per token
+class NeighborTableOut(Response, kw_only=True):
+    k: int  # neighbors per token
     method: str  # exact | hnsw (the index's candidates re-ranked by exact cosine)
     backend: str  # numpy | torch:<device> | usearch
     candidates: int  # hnsw: candidates per token before the re-rank (0 for exact)
@@ -42,13 +45,13 @@ class NeighbourTableOut(Response):
     sample: int
 
 
-class LabelSchemeOut(Response):
+class LabelSchemeOut(Response, kw_only=True):
     unicode_version: str
     description: str
     counts: dict[str, int]
 
 
-class LanguagesInfoOut(Response):
+class LanguagesInfoOut(Response, kw_only=True):
     """How the model's language labels were made (see the 'language' label scheme for counts)."""
 
     supported: list[str]  # ISO 639 codes with labelled tokens, most tokens first
@@ -59,7 +62,7 @@ class LanguagesInfoOut(Response):
     min_share: float
 
 
-class ModelOut(Response):
+class ModelOut(Response, kw_only=True):
     name: str
     family: str
     source: SourceOut
@@ -70,7 +73,7 @@ class ModelOut(Response):
     original_dtype: str
     byte_level: bool
     index: IndexOut
-    exact_neighbours: int  # the neighbour table's k (kept for clients; see neighbour_table)
+    exact_neighbors: int  # the neighbor table's k (kept for clients; see neighbor_table)
     label_schemes: dict[str, LabelSchemeOut]
     checksum: str
     vocabulary: str  # how the vocabulary segments text (see vocabulary_description)
@@ -78,16 +81,16 @@ class ModelOut(Response):
     kinds: dict[str, int]  # tokens per kind: special, byte, word-initial, continuation, unused
     description: str  # what the table is, in the source's terms ("" when the source does not say)
     languages: LanguagesInfoOut | None = None
-    neighbour_table: NeighbourTableOut | None = None  # None when the artifact has no table
+    neighbor_table: NeighborTableOut | None = None  # None when the artifact has no table
 
 
-class DimensionShare(Response):
+class DimensionShare(Response, kw_only=True):
     dimension: int
     share: float  # of the expected cosine between random rows
     rogue: bool
 
 
-class GeometryStats(Response):
+class GeometryStats(Response, kw_only=True):
     tokens: int
     mean_norm: float
     mean_pair_cosine: float  # over 20,000 seeded random pairs
@@ -99,12 +102,12 @@ class GeometryStats(Response):
     norm_frequency_spearman: float | None = None  # rank correlation of the norm with the frequency proxy
 
 
-class NormFrequency(Response):
+class NormFrequency(Response, kw_only=True):
     proxy: str
     spearman: float  # rank correlation of the row norm with the frequency proxy (text tokens)
 
 
-class GeometryOut(Response):
+class GeometryOut(Response, kw_only=True):
     model: str
     postprocess: str
     components_removed: int
@@ -114,13 +117,13 @@ class GeometryOut(Response):
     groups: dict[str, GeometryStats]
 
 
-class FootprintRow(Response):
+class FootprintRow(Response, kw_only=True):
     tokens: int
     share: float  # of the vocabulary, and so of the embedding parameters
     parameters: int
 
 
-class TrimOut(Response):
+class TrimOut(Response, kw_only=True):
     languages: list[str]
     scripts: list[str]  # the languages' scripts (and Common) whose tokens are kept
     kept_tokens: int
@@ -129,7 +132,7 @@ class TrimOut(Response):
     saved_parameters: int
 
 
-class FootprintOut(Response):
+class FootprintOut(Response, kw_only=True):
     model: str
     tokens: int
     dim: int
@@ -139,7 +142,7 @@ class FootprintOut(Response):
     trimmed: TrimOut | None
 
 
-class ModelsOut(Response):
+class ModelsOut(Response, kw_only=True):
     models: list[ModelOut]
 
 
@@ -149,7 +152,7 @@ class ModelsOut(Response):
 LanguageOut = LanguageDetail  # encoded as the loaded model holds it
 
 
-class TokenOut(Response):
+class TokenOut(Response, kw_only=True):
     id: int
     token: str
     display: str
@@ -158,14 +161,14 @@ class TokenOut(Response):
     language: LanguageOut | None = None
 
 
-class AnomalyReference(Response):
+class AnomalyReference(Response, kw_only=True):
     """The rows the untrained indicator compares with."""
 
     described: str
     tokens: int
 
 
-class AnomalyOut(Response):
+class AnomalyOut(Response, kw_only=True):
     token: TokenOut
     norm: float
     norm_percentile: float  # among the table's text tokens (0: the smallest)
@@ -173,7 +176,7 @@ class AnomalyOut(Response):
     reachable: bool | None  # can the tokenizer produce it (None: not checked)
 
 
-class AnomaliesOut(Response):
+class AnomaliesOut(Response, kw_only=True):
     model: str
     caveat: str
     reference: AnomalyReference
@@ -184,7 +187,7 @@ class AnomaliesOut(Response):
     items: list[AnomalyOut]
 
 
-class TokenPage(Response):
+class TokenPage(Response, kw_only=True):
     query: str
     match: str
     tried: list[str]
@@ -192,10 +195,10 @@ class TokenPage(Response):
     next_cursor: str | None = None
 
 
-# ------------------------------------------------------------------ neighbours
+# ------------------------------------------------------------------ neighbors
 
 
-class PieceOut(Response):
+class PieceOut(Response, kw_only=True):
     """A piece of a text query as the model's tokenizer segmented it."""
 
     id: int
@@ -204,7 +207,7 @@ class PieceOut(Response):
     pooled: bool  # False: special, unknown or a bare '▁', left out of the pool
 
 
-class ExampleOut(Response):
+class ExampleOut(Response, kw_only=True):
     """A positive or negative example as resolved: its token, or the pieces of a pooled text."""
 
     example: str
@@ -212,8 +215,8 @@ class ExampleOut(Response):
     ids: list[int]
 
 
-class QueryOut(Response):
-    kind: Literal["token", "id", "text", "vector", "examples"]
+class QueryOut(Response, kw_only=True):
+    kind: QueryKind
     id: int | None = None  # the token searched for (a text of one usable piece included)
     token: str | None = None
     display: str | None = None
@@ -227,7 +230,8 @@ class QueryOut(Response):
 
 
 class NeighborOut(Response):
-    """A neighbour or candidate; fields not asked for with `fields=` are left out."""
+    """A neighbor or candidate; fields not asked for with `fields=` are left out. Positional: up to
+    25,000 rows are built per answer, and positional construction is the fastest (the one place)."""
 
     rank: int
     id: int
@@ -241,12 +245,12 @@ class NeighborOut(Response):
     anomalous: bool | UnsetType = UNSET  # only with fields=...,anomalous: an under-trained candidate
 
 
-class GroupOut(Response):
+class GroupOut(Response, kw_only=True):
     group: str  # the script or language
     results: list[NeighborOut]
 
 
-class NeighborsOut(Response):
+class NeighborsOut(Response, kw_only=True):
     model: str
     query: QueryOut
     k: int
@@ -255,13 +259,13 @@ class NeighborsOut(Response):
     exclude_scripts: list[str] | None
     include_self: bool
     languages: list[str] | None
-    method: str  # "table" (exact neighbour table), "exact" (brute force) or "ann" (HNSW + exact re-rank)
+    method: str  # "table" (exact neighbor table), "exact" (brute force) or "ann" (HNSW + exact re-rank)
     neighbors: list[NeighborOut]  # empty when grouped
     groups: list[GroupOut] | None = None  # group_by
     next_cursor: str | None = None  # paging: the cursor of the next page (None: the last page)
 
 
-class NeighborsBatchOut(Response):
+class NeighborsBatchOut(Response, kw_only=True):
     model: str
     results: list[NeighborsOut]
 
@@ -269,7 +273,7 @@ class NeighborsBatchOut(Response):
 # ------------------------------------------------------------------ translations
 
 
-class TranslationsOut(Response):
+class TranslationsOut(Response, kw_only=True):
     model: str
     query: QueryOut
     k: int
@@ -283,25 +287,25 @@ class TranslationsOut(Response):
     next_cursor: str | None = None
 
 
-class TranslationsBatchOut(Response):
+class TranslationsBatchOut(Response, kw_only=True):
     model: str
     results: list[TranslationsOut]
 
 
-class SkippedPair(Response):
+class SkippedPair(Response, kw_only=True):
     source: str
     target: str
     reason: str
 
 
-class Miss(Response):
+class Miss(Response, kw_only=True):
     source: str
     gold: list[str]
     cosine_top: list[str]
     csls_top: list[str]
 
 
-class LanguagePrecision(Response):
+class LanguagePrecision(Response, kw_only=True):
     queries: int
     precision: dict[str, dict[str, float]]
     pool: str  # "scripts" or "language"
@@ -309,7 +313,7 @@ class LanguagePrecision(Response):
     reachable: float  # share of queries with a gold target among the candidates (P@k's ceiling)
 
 
-class EvaluateOut(Response):
+class EvaluateOut(Response, kw_only=True):
     model: str
     pairs: int
     covered_pairs: int
@@ -328,16 +332,16 @@ class EvaluateOut(Response):
 # ------------------------------------------------------------------ the vocabulary map
 
 
-class MapLayoutOut(Response):
-    method: str  # umap (over the neighbour table, started from PCA) | pca
+class MapLayoutOut(Response, kw_only=True):
+    method: str  # umap (over the neighbor table, started from PCA) | pca
     seed: int
-    n_neighbors: int  # umap: neighbours per token in its graph, the token itself included
+    n_neighbors: int  # umap: neighbors per token in its graph, the token itself included
     epochs: int  # umap: optimisation epochs (0: umap-learn's default for the size)
     placed: int  # tokens with a position: the indexed ones (special and zero rows are NaN)
     seconds: float  # time to compute it at build time
 
 
-class MapColumnOut(Response):
+class MapColumnOut(Response, kw_only=True):
     name: str
     dtype: str  # little-endian numpy dtype: float16 | uint16 | uint8
     shape: list[int]
@@ -346,7 +350,7 @@ class MapColumnOut(Response):
     description: str
 
 
-class MapOut(Response):
+class MapOut(Response, kw_only=True):
     """The vocabulary map of one model: where to fetch each column and what its codes mean."""
 
     model: str
@@ -359,7 +363,7 @@ class MapOut(Response):
 # ------------------------------------------------------------------ analyses
 
 
-class JobOut(Response):
+class JobOut(Response, kw_only=True):
     id: str
     kind: str
     status: str
@@ -369,7 +373,7 @@ class JobOut(Response):
     error: dict[str, str | int] | None = None
 
 
-class CategoryScore(Response):
+class CategoryScore(Response, kw_only=True):
     category: str
     tokens: int
     other: int
@@ -379,7 +383,7 @@ class CategoryScore(Response):
     folds: list[float]
 
 
-class SeparabilityOut(Response):
+class SeparabilityOut(Response, kw_only=True):
     model: str
     scheme: str
     mode: str
@@ -396,7 +400,7 @@ class SeparabilityOut(Response):
     within: str | None = None
 
 
-class DiversityOut(Response):
+class DiversityOut(Response, kw_only=True):
     model: str
     scheme: str
     k: int
@@ -414,14 +418,14 @@ class DiversityOut(Response):
     cached: bool = False
 
 
-class MergeOut(Response):
+class MergeOut(Response, kw_only=True):
     left: list[str]
     right: list[str]
     distance: float
 
 
-class RelationsOut(Response):
-    """Language relations: matrices are indexed [query language][neighbour language] in `languages` order."""
+class RelationsOut(Response, kw_only=True):
+    """Language relations: matrices are indexed [query language][neighbor language] in `languages` order."""
 
     model: str
     k: int
@@ -441,7 +445,7 @@ class RelationsOut(Response):
     cached: bool = False
 
 
-class CompareOut(Response):
+class CompareOut(Response, kw_only=True):
     models: list[str]
     shared_tokens: int
     k: int
@@ -455,7 +459,7 @@ class CompareOut(Response):
     cached: bool = False
 
 
-class Problem(Response):
+class Problem(Response, kw_only=True):
     """RFC 9457 problem details (media type application/problem+json)."""
 
     type: str

@@ -17,11 +17,17 @@ from typing import Annotated, Literal, TypeVar
 import msgspec
 from msgspec import Meta
 
+from geometry.pooling import PoolingRule
+
+# The wire format's maxima: the only place they are set (settings.Limits takes its defaults from here
+# and may lower them; the OpenAPI spec states them).
 MAX_K = 1000
 MAX_BATCH = 1024
 MAX_VECTOR_DIM = 16_384
 MAX_TOKEN_CHARS = 256
 MAX_LIST_ITEMS = 200
+MAX_QUERY_FIELDS = 200  # parameters of one query string
+MAX_LIST_CHARS = 2000  # a comma-separated list in a query string
 
 K = Annotated[int, Meta(ge=1, le=MAX_K, description="number of results (1..1000)")]
 TokenText = Annotated[
@@ -46,7 +52,7 @@ Text = Annotated[
     ),
 ]
 Pooling = Annotated[
-    Literal["mean", "first", "last"],
+    PoolingRule,
     Meta(
         description="how a text of several pieces becomes one vector: the mean of the pieces' input rows "
         "(default), or the first or last piece's row"
@@ -73,13 +79,13 @@ AnalysisScheme = Annotated[
         "as queries)"
     ),
 ]
-# A neighbour's fields that `fields=` may select (rank and id are always present).
-NeighbourField = Literal["token", "display", "similarity", "kind", "labels", "language", "csls", "anomalous"]
+# A neighbor's fields that `fields=` may select (rank and id are always present).
+NeighborField = Literal["token", "display", "similarity", "kind", "labels", "language", "csls", "anomalous"]
 Fields = Annotated[
-    list[NeighbourField],
+    list[NeighborField],
     Meta(
         max_length=8,
-        description="neighbour fields to return besides rank and id (default: all but 'anomalous', which "
+        description="neighbor fields to return besides rank and id (default: all but 'anomalous', which "
         "flags under-trained token candidates); e.g. 'token,similarity' for a lean answer",
     ),
 ]
@@ -170,7 +176,7 @@ class QueriesRequest(Request):
     ) = None
     group_size: Annotated[int, Meta(ge=1, le=100, description="results per group")] = 3
     mutual: Annotated[
-        bool, Meta(description="keep only results that have the query among their own k nearest neighbours")
+        bool, Meta(description="keep only results that have the query among their own k nearest neighbors")
     ] = False
     mmr: (
         Annotated[
@@ -184,7 +190,7 @@ class QueriesRequest(Request):
 
 
 class NeighborsRequest(QueriesRequest):
-    """Nearest neighbours of one query or of a batch, optionally filtered by script or language.
+    """Nearest neighbors of one query or of a batch, optionally filtered by script or language.
 
     Exactly one of `token`, `id`, `text`, `vector` or `queries` (a query string carries `token`, `id`
     or `text`; a body any of them; each batch entry exactly one of token, id, text, vector). The answer
@@ -212,7 +218,7 @@ class NeighborsRequest(QueriesRequest):
         bool,
         Meta(
             description="vector queries through HNSW (refined over the exact table) instead of brute "
-            "force: much faster, but a vector far from every token loses neighbours (recall@10 ~0.35 on "
+            "force: much faster, but a vector far from every token loses neighbors (recall@10 ~0.35 on "
             "random vectors); token queries are exact either way"
         ),
     ] = False
@@ -240,7 +246,7 @@ class TranslationsRequest(QueriesRequest):
         | None
     ) = None
     method: Annotated[
-        Method, Meta(description="rank by cosine or by CSLS (k=10 neighbourhood, as in MUSE)")
+        Method, Meta(description="rank by cosine or by CSLS (k=10 neighborhood, as in MUSE)")
     ] = "csls"
     scheme: Scheme = "unicode"
     pool: Annotated[
@@ -382,7 +388,7 @@ class SeparabilityRequest(Request):
 
 
 class DiversityRequest(Request):
-    k: Annotated[int, Meta(ge=1, le=100, description="neighbours per query")] = 50
+    k: Annotated[int, Meta(ge=1, le=100, description="neighbors per query")] = 50
     sample: Sample = 0.01
     seed: Seed = 0
     scheme: AnalysisScheme = "paper"
@@ -397,7 +403,7 @@ class DiversityRequest(Request):
 
 
 class RelationsRequest(Request):
-    k: Annotated[int, Meta(ge=1, le=100, description="neighbours per sampled token")] = 10
+    k: Annotated[int, Meta(ge=1, le=100, description="neighbors per sampled token")] = 10
     sample: Annotated[
         int, Meta(ge=1, le=100_000, description="tokens sampled per language (all when fewer)")
     ] = 1000
@@ -413,7 +419,7 @@ class RelationsRequest(Request):
 
 class CompareRequest(Request):
     models: Annotated[list[str], Meta(min_length=2, max_length=2, description="two model names")]
-    k: Annotated[int, Meta(ge=1, le=1000, description="neighbours compared per token")] = 100
+    k: Annotated[int, Meta(ge=1, le=1000, description="neighbors compared per token")] = 100
     sample: Annotated[float, Meta(gt=0, le=1, description="share of shared tokens used as queries")] = 0.05
     seed: Seed = 0
 

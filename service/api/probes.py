@@ -11,7 +11,7 @@ from litestar.enums import HttpMethod
 from litestar.handlers import route
 from litestar.response import File
 
-from service.redis_store import RedisStore
+from service.redis_client import ResilientRedis
 from service.registry import Registry
 
 STATIC = Path(__file__).parents[1] / "static"  # the explorer page: plain HTML/JS/CSS, no CDN
@@ -37,7 +37,7 @@ async def health() -> dict[str, str]:
 )
 async def ready(state: State) -> Response[dict[str, object]]:
     registry: Registry = state.registry
-    redis: list[RedisStore] = state.redis  # the cache's, then the jobs' when that is another instance
+    redis: list[ResilientRedis] = state.redis  # the cache's, then the jobs' when that is another instance
     states = ["up" if await client.ping() else "down" for client in redis]
     redis_state = "not configured" if not redis else "up" if all(x == "up" for x in states) else "down"
     warm = state.warm.is_set()

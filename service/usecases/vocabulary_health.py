@@ -9,13 +9,13 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.stats import spearmanr
 
-from geometry import health as h
+from geometry import table_statistics as h
 from loaders import artifact
-from loaders.languages import language_scripts
+from loaders.labels import language_scripts
 from loaders.reachability import UNREACHABLE
 from loaders.segmenter import SentencePieceSegmenter, UnigramSegmenter
-from service import requests as r
-from service import schemas as s
+from service import request_types as r
+from service import response_types as s
 from service.errors import at
 from service.registry import LoadedModel
 from service.usecases.tokens import token_out
@@ -85,7 +85,7 @@ def _anomalies(model: LoadedModel) -> Anomalies:
         None if similarity is None else similarity[rank],
         norms[rank],
         percentile[rank],
-        s.AnomalyReference(described, len(reference)),
+        s.AnomalyReference(described=described, tokens=len(reference)),
         threshold,
         flagged,
     )
@@ -121,22 +121,22 @@ def anomalies_out(model: LoadedModel, request: r.AnomaliesRequest) -> s.Anomalie
         )
         items.append(
             s.AnomalyOut(
-                token_out(model, ident),
-                round(float(found.norms[p]), 6),
-                round(float(found.norm_percentile[p]), 2),
-                None if found.similarity is None else round(float(found.similarity[p]), 6),
-                reachable,
+                token=token_out(model, ident),
+                norm=round(float(found.norms[p]), 6),
+                norm_percentile=round(float(found.norm_percentile[p]), 2),
+                unused_similarity=None if found.similarity is None else round(float(found.similarity[p]), 6),
+                reachable=reachable,
             )
         )
     return s.AnomaliesOut(
-        model.name,
-        CAVEAT,
-        found.reference,
-        round(found.threshold, 6),
-        len(found.ids),
-        dict(sorted(by_script.items(), key=lambda kv: -kv[1])),
-        len(positions),
-        items,
+        model=model.name,
+        caveat=CAVEAT,
+        reference=found.reference,
+        threshold=round(found.threshold, 6),
+        candidates=len(found.ids),
+        by_script=dict(sorted(by_script.items(), key=lambda kv: -kv[1])),
+        matching=len(positions),
+        items=items,
     )
 
 
@@ -177,15 +177,20 @@ def _stats(
     share, expected = h.rogue_dimensions(matrix, rows)  # type: ignore[arg-type]
     top = np.argsort(-share)[:3]
     return s.GeometryStats(
-        len(rows),
-        round(float(norms.mean()), 6),
-        round(h.mean_pair_cosine(matrix, rows, pairs, seed), 6),  # type: ignore[arg-type]
-        round(h.isoscore(moments.eigenvalues), 6),
-        round(float(variance[0]), 6),
-        round(float(variance[:10].sum()), 6),
-        round(expected, 6),
-        [s.DimensionShare(int(d), round(float(share[d]), 6), bool(share[d] >= h.ROGUE_SHARE)) for d in top],
-        _spearman(norms, None if proxy is None else proxy[rows]),
+        tokens=len(rows),
+        mean_norm=round(float(norms.mean()), 6),
+        mean_pair_cosine=round(h.mean_pair_cosine(matrix, rows, pairs, seed), 6),  # type: ignore[arg-type]
+        isoscore=round(h.isoscore(moments.eigenvalues), 6),
+        variance_top1=round(float(variance[0]), 6),
+        variance_top10=round(float(variance[:10].sum()), 6),
+        expected_cosine=round(expected, 6),
+        top_dimensions=[
+            s.DimensionShare(
+                dimension=int(d), share=round(float(share[d]), 6), rogue=bool(share[d] >= h.ROGUE_SHARE)
+            )
+            for d in top
+        ],
+        norm_frequency_spearman=_spearman(norms, None if proxy is None else proxy[rows]),
     )
 
 
@@ -213,9 +218,17 @@ def geometry_out(model: LoadedModel, request: r.GeometryRequest) -> s.GeometryOu
     if proxy is not None:
         words = rows[model.kinds[rows] != artifact.TOKEN_KINDS.index("byte")]
         rho = _spearman(h.row_norms(model.space.matrix, words), proxy[1][words])
-        correlation = s.NormFrequency(proxy[0], rho or 0.0)
+        correlation = s.NormFrequency(proxy=proxy[0], spearman=rho or 0.0)
     overall = _stats(matrix, rows, request.seed, values)
-    return s.GeometryOut(model.name, request.postprocess, removed, request.seed, overall, correlation, groups)
+    return s.GeometryOut(
+        model=model.name,
+        postprocess=request.postprocess,
+        components_removed=removed,
+        seed=request.seed,
+        overall=overall,
+        norm_frequency=correlation,
+        groups=groups,
+    )
 
 
 # ------------------------------------------------------------------ footprint
@@ -241,7 +254,9 @@ def _shares(labels_codes: np.ndarray, names: list[str], dim: int) -> dict[str, s
     total = max(int(counts.sum()), 1)
     order = np.argsort(-counts, kind="stable")
     return {
-        names[c]: s.FootprintRow(int(counts[c]), round(float(counts[c]) / total, 6), int(counts[c]) * dim)
+        names[c]: s.FootprintRow(
+            tokens=int(counts[c]), share=round(float(counts[c]) / total, 6), parameters=int(counts[c]) * dim
+        )
         for c in order
         if counts[c]
     }
@@ -254,24 +269,24 @@ def footprint_out(model: LoadedModel, request: r.FootprintRequest) -> s.Footprin
         keep, scripts = kept_mask(model, request.keep_languages)
         kept = int(keep.sum())
         trimmed = s.TrimOut(
-            request.keep_languages,
-            scripts,
-            kept,
-            total - kept,
-            round(1 - kept / total, 6),
-            (total - kept) * dim,
+            languages=request.keep_languages,
+            scripts=scripts,
+            kept_tokens=kept,
+            dropped_tokens=total - kept,
+            saved_share=round(1 - kept / total, 6),
+            saved_parameters=(total - kept) * dim,
         )
     by_language = None
     if "language" in model.labels:
         by_language = _shares(model.labels["language"].codes, model.labels["language"].names, dim)
     return s.FootprintOut(
-        model.name,
-        total,
-        dim,
-        total * dim,
-        _shares(model.labels["unicode"].codes, model.labels["unicode"].names, dim),
-        by_language,
-        trimmed,
+        model=model.name,
+        tokens=total,
+        dim=dim,
+        parameters=total * dim,
+        by_script=_shares(model.labels["unicode"].codes, model.labels["unicode"].names, dim),
+        by_language=by_language,
+        trimmed=trimmed,
     )
 
 

@@ -10,8 +10,8 @@ from litestar.handlers import HTTPRouteHandler
 from litestar.params import Parameter
 
 from loaders import artifact
-from service import requests as r
-from service import schemas as s
+from service import request_types as r
+from service import response_types as s
 from service.api.decoding import decoder
 from service.api.documented import get_route
 from service.api.params import ERRORS, SERVICES, ModelName, Svc, examples, query_items
@@ -20,24 +20,35 @@ from service.registry import LoadedModel
 from service.usecases.tokens import find_tokens, token_out
 
 
-def table_out(m: artifact.Manifest) -> s.NeighbourTableOut | None:
+def table_out(m: artifact.Manifest) -> s.NeighborTableOut | None:
     if m.knn_k == 0:
         return None
     t = m.table or artifact.TableInfo("exact", "numpy")  # artifacts before TableInfo: exact
-    return s.NeighbourTableOut(m.knn_k, t.method, t.backend, t.candidates, t.recall, t.sample)
+    return s.NeighborTableOut(
+        k=m.knn_k,
+        method=t.method,
+        backend=t.backend,
+        candidates=t.candidates,
+        recall=t.recall,
+        sample=t.sample,
+    )
 
 
 def model_out(model: LoadedModel) -> s.ModelOut:
     m = model.manifest
     schemes = {
-        name: s.LabelSchemeOut(info.unicode_version, info.description, model.labels[name].counts())
+        name: s.LabelSchemeOut(
+            unicode_version=info.unicode_version,
+            description=info.description,
+            counts=model.labels[name].counts(),
+        )
         for name, info in m.labels.items()
     }
     index = m.index
     return s.ModelOut(
         name=m.name,
         family=m.family,
-        source=s.SourceOut(m.source.kind, m.source.location),
+        source=s.SourceOut(kind=m.source.kind, location=m.source.location),
         vocab_size=m.vocab_size,
         source_rows=m.source_rows,
         dim=m.dim,
@@ -45,14 +56,14 @@ def model_out(model: LoadedModel) -> s.ModelOut:
         original_dtype=m.original_dtype,
         byte_level=m.byte_level,
         index=s.IndexOut(
-            index.metric,
-            index.dtype,
-            index.connectivity,
-            index.expansion_add,
-            index.expansion_search,
-            index.count,
+            metric=index.metric,
+            dtype=index.dtype,
+            connectivity=index.connectivity,
+            expansion_add=index.expansion_add,
+            expansion_search=index.expansion_search,
+            count=index.count,
         ),
-        exact_neighbours=m.knn_k,
+        exact_neighbors=m.knn_k,
         label_schemes=schemes,
         checksum=model.checksum,
         vocabulary=m.vocabulary,
@@ -62,14 +73,14 @@ def model_out(model: LoadedModel) -> s.ModelOut:
         languages=None
         if m.languages is None or model.languages is None
         else s.LanguagesInfoOut(
-            model.languages.supported,
-            m.languages.names,
-            m.languages.wordfreq_version,
-            m.languages.wordlist,
-            m.languages.prior,
-            m.languages.min_share,
+            supported=model.languages.supported,
+            names=m.languages.names,
+            wordfreq_version=m.languages.wordfreq_version,
+            wordlist=m.languages.wordlist,
+            prior=m.languages.prior,
+            min_share=m.languages.min_share,
         ),
-        neighbour_table=table_out(m),
+        neighbor_table=table_out(m),
     )
 
 
@@ -80,7 +91,7 @@ def _get(path: str, summary: str, kind: type[r.Request] = r.NoParams) -> HTTPRou
 @_get("/", "List the loaded models")
 async def list_models(request: Request[Any, Any, Any], svc: Svc) -> s.ModelsOut:
     decoder(r.NoParams).from_query(query_items(request))
-    return s.ModelsOut([model_out(m) for m in svc.registry.models.values()])
+    return s.ModelsOut(models=[model_out(m) for m in svc.registry.models.values()])
 
 
 @_get("/{model:str}", "Describe one model: sizes, index, label schemes and token counts per script")

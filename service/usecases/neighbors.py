@@ -1,4 +1,4 @@
-"""Nearest neighbours of one query or a batch (`requests.NeighborsRequest` taken whole)."""
+"""Nearest neighbors of one query or a batch (`request_types.NeighborsRequest` taken whole)."""
 
 from __future__ import annotations
 
@@ -7,12 +7,12 @@ import time
 import numpy as np
 
 from geometry.neighbors import BATCH_EXACT, search_many
-from service import requests as r
-from service import schemas as s
+from service import request_types as r
+from service import response_types as s
 from service.metrics import metrics
 from service.registry import LoadedModel
 from service.settings import Limits
-from service.usecases import health, shaping
+from service.usecases import shaping, vocabulary_health
 from service.usecases.budget import check_query_work
 from service.usecases.plan import Plan, plan
 from service.usecases.resolving import DEFAULT_LIMITS, filter_mask, resolve_all
@@ -29,7 +29,7 @@ def neighbors(
     resolved, batch = resolve_all(model, request)
     mask = filter_mask(model, request.scheme, request.scripts, request.exclude_scripts, request.languages)
     if request.exclude_anomalous:
-        mask = health.without_anomalies(model, mask)
+        mask = vocabulary_health.without_anomalies(model, mask)
     tokens = [token for _, token, _ in resolved]
     depth = steps.depth
     table_may_answer = not request.exact and depth <= model.space.table_k
@@ -75,18 +75,18 @@ def neighbors(
         shaped = shaping.shape(model, request, (vector, token), (ids, sims, None))
         results.append(
             s.NeighborsOut(
-                model.name,
-                echo,
-                request.k,
-                request.scheme,
-                request.scripts,
-                request.exclude_scripts,
-                request.include_self,
-                request.languages,
-                hits.method,
-                shaped.rows,
-                shaped.groups,
-                shaped.next_cursor,
+                model=model.name,
+                query=echo,
+                k=request.k,
+                scheme=request.scheme,
+                scripts=request.scripts,
+                exclude_scripts=request.exclude_scripts,
+                include_self=request.include_self,
+                languages=request.languages,
+                method=hits.method,
+                neighbors=shaped.rows,
+                groups=shaped.groups,
+                next_cursor=shaped.next_cursor,
             )
         )
-    return s.NeighborsBatchOut(model.name, results) if batch else results[0]
+    return s.NeighborsBatchOut(model=model.name, results=results) if batch else results[0]
