@@ -1,31 +1,57 @@
-# polyglot-geometry: the API with the packaged real models built into artifacts at image build time.
-# Stage 1 installs the project into a virtual environment and builds the artifacts (the same script
-# `make artifacts` and CI run); stage 2 copies both onto a slim base and runs as a non-root user.
+# polyglot-geometry: the API serving the packaged real models.
+#   make image        builds it from prebuilt artifacts (the ones `make artifacts` made: seconds of
+#                     copying); without them in deploy/artifacts/ the image builds them (~10 min).
+# Stages: `runtime-venv` installs what serving imports (no build-only package, no compiler);
+# `artifacts` takes the prebuilt artifacts or builds them with the build extra; the final stage is
+# the runtime venv, the artifacts and the code, run as a non-root user.
 
-FROM python:3.11-slim AS build
+FROM python:3.11-slim AS runtime-venv
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /app
-COPY pyproject.toml README.md ./
+# the dependencies first, from pyproject.toml alone: a code change does not reinstall them
+COPY pyproject.toml ./
+RUN python -m venv /opt/venv \
+    && python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" > requirements.txt \
+    && /opt/venv/bin/pip install -r requirements.txt
+COPY README.md ./
 COPY geometry ./geometry
 COPY loaders ./loaders
 COPY service ./service
+RUN /opt/venv/bin/pip install --no-deps . && rm -rf /app/build /app/*.egg-info
+
+FROM runtime-venv AS runtime-lean
+# what serving never runs: the packages' own test suites, and pip itself (~70 MB)
+RUN find /opt/venv/lib -depth -type d -name tests -path "*/site-packages/*" -exec rm -rf {} + \
+    && /opt/venv/bin/python -m pip uninstall -q -y pip setuptools
+
+FROM runtime-venv AS artifacts
 COPY deploy/build-artifacts.sh ./deploy/build-artifacts.sh
-RUN python -m venv /opt/venv \
-    && /opt/venv/bin/pip install . \
-    && sh deploy/build-artifacts.sh /opt/venv/bin/python /app/artifacts
+# make image links the artifacts `make artifacts` built into deploy/artifacts/ (else: only its README)
+COPY deploy/artifacts/ /app/prebuilt/
+RUN if [ -f /app/prebuilt/multilingual-e5-small/manifest.json ] \
+        && [ -f /app/prebuilt/use-multilingual-v3/manifest.json ] \
+        && [ -f /app/prebuilt/llama2-vocab-wordllama/manifest.json ]; then \
+        mkdir -p /app/artifacts \
+        && mv /app/prebuilt/multilingual-e5-small /app/prebuilt/use-multilingual-v3 \
+              /app/prebuilt/llama2-vocab-wordllama /app/artifacts/ \
+        && for m in /app/artifacts/*; do /opt/venv/bin/python -m loaders verify "$m"; done; \
+    else \
+        /opt/venv/bin/pip install ".[build]" \
+        && sh deploy/build-artifacts.sh /opt/venv/bin/python /app/artifacts; \
+    fi
 
 FROM python:3.11-slim
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     POLYGLOT_ARTIFACTS=/app/artifacts \
+    POLYGLOT_JOBS_DB=/tmp/polyglot/jobs.sqlite \
     POLYGLOT_WORKERS=2
 RUN useradd --system --uid 10001 --home-dir /app polyglot
 WORKDIR /app
-COPY --from=build /opt/venv /opt/venv
-COPY --from=build --chown=polyglot:polyglot /app/artifacts /app/artifacts
-COPY deploy/build-artifacts.sh /app/deploy/build-artifacts.sh
+COPY --from=runtime-lean /opt/venv /opt/venv
+COPY --from=artifacts --chown=polyglot:polyglot /app/artifacts /app/artifacts
 USER 10001
 EXPOSE 8000
-HEALTHCHECK --interval=15s --timeout=3s --start-period=30s --retries=3 \
-    CMD ["python", "-c", "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8000/health', timeout=2).status == 200 else 1)"]
+HEALTHCHECK --interval=5s --timeout=3s --start-period=30s --retries=3 \
+    CMD ["python", "-c", "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8000/ready', timeout=2).status == 200 else 1)"]
 CMD ["sh", "-c", "exec python -m service --host 0.0.0.0 --port 8000 --workers ${POLYGLOT_WORKERS}"]

@@ -9,7 +9,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 1
 
-.PHONY: setup artifacts run test test-fast lint openapi bench deploy-check clean
+.PHONY: setup artifacts run test test-fast lint openapi bench deploy-check image compose-smoke clean
 
 setup: $(VENV)/.installed
 
@@ -40,6 +40,14 @@ lint: setup
 
 openapi: setup
 	$(PY) -m service.openapi > openapi/openapi.json
+
+# The API image from the artifacts built above (seconds when they are; deploy/image.sh).
+image: artifacts
+	sh deploy/image.sh $(ARTIFACTS)
+
+# docker compose up for real: build, up, check what a user relies on, down (deploy/compose-smoke.sh).
+compose-smoke: artifacts
+	sh deploy/compose-smoke.sh $(ARTIFACTS)
 
 # Deployment files, checked without a Docker engine (see deploy/check.sh).
 deploy-check: setup

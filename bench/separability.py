@@ -9,7 +9,6 @@ from __future__ import annotations
 import sys
 import time
 import warnings
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -19,20 +18,11 @@ from service.registry import load_model
 
 
 def sklearn_cross_validate(
-    unit: Callable[[np.ndarray], np.ndarray],
-    pos: np.ndarray,
-    neg: np.ndarray,
-    folds: int,
-    rng: np.random.Generator,
+    unit: sep.UnitRows, pos: np.ndarray, neg: np.ndarray, folds: int, rng: np.random.Generator
 ) -> list[float]:
     from sklearn.linear_model import LogisticRegression
 
-    size = min(len(pos), len(neg))
-    pos = pos[np.sort(rng.choice(len(pos), size, replace=False))] if len(pos) > size else pos
-    neg = neg[np.sort(rng.choice(len(neg), size, replace=False))] if len(neg) > size else neg
-    x = np.vstack([unit(pos), unit(neg)])
-    y = np.concatenate([np.ones(size), np.zeros(size)])
-    train = sep.fold_masks(size, size, folds, rng)
+    x, y, train = sep.balanced_folds(unit, pos, neg, folds, rng)  # the same sample and folds as ours
     scores = []
     for f in range(folds):
         fit = train[:, f] == 1

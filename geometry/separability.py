@@ -45,21 +45,28 @@ def fold_masks(n_pos: int, n_neg: int, folds: int, rng: np.random.Generator) -> 
     return (assignment[:, None] != np.arange(folds)[None, :]).astype(np.float32)
 
 
-def cross_validate(
-    unit: Callable[[np.ndarray], np.ndarray],
-    pos: np.ndarray,
-    neg: np.ndarray,
-    folds: int,
-    rng: np.random.Generator,
-) -> list[float]:
-    """Balanced k-fold accuracy of the `pos` ids' rows against the `neg` ids' (`unit(ids)`: their unit
-    rows). Only the balanced sample's rows are gathered: memory grows with the smaller side."""
+UnitRows = Callable[[np.ndarray], np.ndarray]  # token ids -> their L2-normalised rows
+
+
+def balanced_folds(
+    unit: UnitRows, pos: np.ndarray, neg: np.ndarray, folds: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(x, y, training masks) of the `pos` ids' rows against the `neg` ids', the larger side randomly
+    undersampled to the smaller. Only the sample's rows are gathered: memory grows with the smaller
+    side."""
     size = min(len(pos), len(neg))
     pos = pos[np.sort(rng.choice(len(pos), size, replace=False))] if len(pos) > size else pos
     neg = neg[np.sort(rng.choice(len(neg), size, replace=False))] if len(neg) > size else neg
     x = np.vstack([unit(pos), unit(neg)]).astype(np.float32)
     y = np.concatenate([np.ones(size), np.zeros(size)]).astype(np.float32)
-    train = fold_masks(size, size, folds, rng)
+    return x, y, fold_masks(size, size, folds, rng)
+
+
+def cross_validate(
+    unit: UnitRows, pos: np.ndarray, neg: np.ndarray, folds: int, rng: np.random.Generator
+) -> list[float]:
+    """Balanced k-fold accuracy of the `pos` ids' rows against the `neg` ids'."""
+    x, y, train = balanced_folds(unit, pos, neg, folds, rng)
     weights = fit_folds(x, y, train)
     correct = predict(x, weights) == y[:, None].astype(np.int8)
     test = train == 0

@@ -31,7 +31,7 @@ import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import msgspec
 
@@ -45,6 +45,7 @@ log = logging.getLogger("service.jobs")
 Progress = Callable[[float], None]
 Compute = Callable[[Progress], bytes]  # a job's work: reports progress, returns the encoded result
 Status = Literal["running", "done", "failed", "cancelled"]
+T = TypeVar("T")
 
 
 class JobRequest(msgspec.Struct):
@@ -88,6 +89,18 @@ class Work:
     stop: threading.Event = field(default_factory=threading.Event)
     lost: bool = False  # the lease went to another replica: write nothing more
     deadline: float = float("inf")  # monotonic; set when a worker picks the job up
+
+
+def timed(run: Callable[[Progress], T], answer: Callable[[T, float], msgspec.Struct]) -> Compute:
+    """A job's work from its computation and its answer: `run(progress)`, then `answer(result,
+    seconds)` encoded as JSON (the seconds the computation took, for the answer's took_seconds)."""
+
+    def compute(progress: Progress) -> bytes:
+        started = time.perf_counter()
+        result = run(progress)
+        return msgspec.json.encode(answer(result, round(time.perf_counter() - started, 3)))
+
+    return compute
 
 
 def job_id(key: str) -> str:

@@ -130,6 +130,8 @@ async def _run(
     return await _begin(svc, name, {"model": model} if model is not None else {}, query, client)
 
 
+# One small handler per route (`duplicates` pairs them by shape): Litestar documents each operation from
+# its own function and decorator; what they share is one call (`_run`).
 @_analysis(
     "/models/{model:str}/separability",
     r.SeparabilityRequest,

@@ -86,6 +86,8 @@ def _route(
     )
 
 
+# One small handler per route (`duplicates` pairs them by shape): Litestar documents each operation from
+# its own function and decorator; what they share is one call (`_answer`).
 @_route(
     NEIGHBORS, GET_HEAD, r.NeighborsRequest, "Nearest neighbors of one token (by token or id)", s.NeighborsOut
 )

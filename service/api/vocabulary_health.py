@@ -53,6 +53,8 @@ async def _cached(
     )
 
 
+# One small handler per route (`duplicates` pairs them by shape): Litestar documents each operation from
+# its own function and decorator; what they share is one call (`_cached`).
 @_get(
     "/{model:str}/tokens/anomalies",
     r.AnomaliesRequest,

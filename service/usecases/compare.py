@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import time
-
-import msgspec
-
 from geometry.compare import Comparison, compare, shared_tokens
 from service import request_types as r
 from service import response_types as s
 from service.errors import NothingToFit
-from service.jobs import Compute, Progress
+from service.jobs import Compute, Progress, timed
 from service.registry import LoadedModel
 from service.usecases.budget import Work
 
@@ -52,10 +48,8 @@ def compare_work(a: LoadedModel, b: LoadedModel, request: r.CompareRequest) -> W
 def compare_job(a: LoadedModel, b: LoadedModel, request: r.CompareRequest) -> tuple[Compute, Work]:
     """The job's computation and its work (`compare_work`)."""
 
-    def compute(progress: Progress) -> bytes:
-        started = time.perf_counter()
-        result = compared(a, b, request, progress)
-        out = s.CompareOut(
+    def answer(result: Comparison, took: float) -> s.CompareOut:
+        return s.CompareOut(
             models=[a.name, b.name],
             shared_tokens=result.shared,
             k=request.k,
@@ -65,8 +59,7 @@ def compare_job(a: LoadedModel, b: LoadedModel, request: r.CompareRequest) -> tu
             overlap_mean=round(result.overlap_mean, 4),
             overlap_sd=round(result.overlap_sd, 4),
             canonical_correlations=result.canonical,
-            took_seconds=round(time.perf_counter() - started, 3),
+            took_seconds=took,
         )
-        return msgspec.json.encode(out)
 
-    return compute, compare_work(a, b, request)
+    return timed(lambda progress: compared(a, b, request, progress), answer), compare_work(a, b, request)

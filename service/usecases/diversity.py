@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
-
-import msgspec
 
 from geometry.diversity import Diversity, diversity, sample_queries
 from service import request_types as r
 from service import response_types as s
 from service.errors import at
-from service.jobs import Compute, Progress
+from service.jobs import Compute, Progress, timed
 from service.registry import LoadedModel
 from service.usecases.budget import Work
 from service.usecases.token_sets import language_tokens, neighbor_ids
@@ -46,28 +43,23 @@ def diversity_job(model: LoadedModel, request: r.DiversityRequest) -> tuple[Comp
     bound: the sample of all indexed rows)."""
     run = prepare(model, request)
     work = Work().lookups(max(1, round(request.sample * len(model.space.indexed))), request.k)
-    scheme, k, sample, seed = request.scheme, request.k, request.sample, request.seed
-    include_self, count = request.include_self, request.count
 
-    def compute(progress: Progress) -> bytes:
-        started = time.perf_counter()
-        result = run(progress)
-        out = s.DiversityOut(
+    def answer(result: Diversity, took: float) -> s.DiversityOut:
+        return s.DiversityOut(
             model=model.name,
-            scheme=scheme,
-            k=k,
-            sample=sample,
-            seed=seed,
-            include_self=include_self,
-            count=count,
+            scheme=request.scheme,
+            k=request.k,
+            sample=request.sample,
+            seed=request.seed,
+            include_self=request.include_self,
+            count=request.count,
             queries=result.queries,
             mean=round(result.mean, 6),
             sd=round(result.sd, 6),
             histogram=result.histogram,
             mix=result.mix,
             mix_queries=result.mix_queries,
-            took_seconds=round(time.perf_counter() - started, 3),
+            took_seconds=took,
         )
-        return msgspec.json.encode(out)
 
-    return compute, work
+    return timed(run, answer), work

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import time
-
-import msgspec
 import numpy as np
 
 from geometry.relations import Relations, neighbor_counts, relations, sample_per_label
 from service import request_types as r
 from service import response_types as s
 from service.errors import NothingToFit, at
-from service.jobs import Compute, Progress
+from service.jobs import Compute, Progress, timed
 from service.registry import LoadedModel
 from service.usecases.budget import Work
 from service.usecases.token_sets import neighbor_ids
@@ -54,11 +51,9 @@ def relations_job(model: LoadedModel, request: r.RelationsRequest) -> tuple[Comp
     def matrix(values: np.ndarray) -> list[list[float]]:
         return [[round(float(v), 4) for v in row] for row in values]
 
-    def compute(progress: Progress) -> bytes:
-        started = time.perf_counter()
-        result = language_relations(model, chosen, k, per_language, seed, progress)
+    def answer(result: Relations, took: float) -> s.RelationsOut:
         names = model.language_table().info.names
-        out = s.RelationsOut(
+        return s.RelationsOut(
             model=model.name,
             k=k,
             sample=per_language,
@@ -75,8 +70,9 @@ def relations_job(model: LoadedModel, request: r.RelationsRequest) -> tuple[Comp
             merges=[
                 s.MergeOut(left=m.left, right=m.right, distance=round(m.distance, 4)) for m in result.merges
             ],
-            took_seconds=round(time.perf_counter() - started, 3),
+            took_seconds=took,
         )
-        return msgspec.json.encode(out)
 
-    return compute, work
+    return timed(
+        lambda progress: language_relations(model, chosen, k, per_language, seed, progress), answer
+    ), work

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from itertools import combinations
 
@@ -14,7 +13,7 @@ from geometry.separability import Separability, separability
 from service import request_types as r
 from service import response_types as s
 from service.errors import InvalidInput, NothingToFit, UnknownLabel, at
-from service.jobs import Compute, Progress
+from service.jobs import Compute, Progress, timed
 from service.registry import LoadedModel
 from service.usecases.budget import Work
 from service.usecases.token_sets import language_tokens
@@ -111,9 +110,7 @@ def separability_job(model: LoadedModel, request: r.SeparabilityRequest) -> tupl
     """The job's computation (the encoded answer) and its predicted work."""
     resolved, run, work = _prepared(model, request)
 
-    def compute(progress: Progress) -> bytes:
-        started = time.perf_counter()
-        result = run(progress)
+    def answer(result: Separability, took: float) -> s.SeparabilityOut:
         scores = [
             s.CategoryScore(
                 category=x.category,
@@ -126,7 +123,7 @@ def separability_job(model: LoadedModel, request: r.SeparabilityRequest) -> tupl
             )
             for x in result.scores
         ]
-        out = s.SeparabilityOut(
+        return s.SeparabilityOut(
             model=model.name,
             scheme=resolved.scheme,
             mode=resolved.mode,
@@ -138,9 +135,8 @@ def separability_job(model: LoadedModel, request: r.SeparabilityRequest) -> tupl
             scores=scores,
             mean=round(result.mean, 6),
             skipped=result.skipped,
-            took_seconds=round(time.perf_counter() - started, 3),
+            took_seconds=took,
             within=resolved.within,
         )
-        return msgspec.json.encode(out)
 
-    return compute, work
+    return timed(run, answer), work

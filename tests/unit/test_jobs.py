@@ -15,7 +15,7 @@ import msgspec
 from service.cache import MemoryAnswers
 from service.errors import Overloaded
 from service.job_records import LocalJobRecords
-from service.jobs import Compute, JobRequest, Jobs, Progress
+from service.jobs import Compute, JobRequest, Jobs, JobState, Progress
 
 REQUEST = JobRequest("diversity", {"model": "m"}, {"seed": 1})
 
@@ -38,6 +38,16 @@ def slow_job(count: int, blocks: list[int], result: bytes) -> Compute:
         return result
 
     return compute
+
+
+async def settled(jobs: Jobs, ident: str) -> JobState:
+    """The job's state once it no longer runs (2 s at most)."""
+    for _ in range(100):
+        state = await jobs.state(ident)
+        if state.status != "running":
+            break
+        await asyncio.sleep(0.02)
+    return state
 
 
 def test_a_dead_replicas_job_is_taken_over_once_its_lease_lapses(tmp_path: Path) -> None:
@@ -155,11 +165,7 @@ def test_cancel_stops_a_job_between_blocks(tmp_path: Path) -> None:
         started = await jobs.run("key", "separability", slow_job(200, blocks, b"{}"), REQUEST)
         ident = started.body.id  # type: ignore[union-attr]
         await jobs.cancel(ident)
-        for _ in range(100):
-            await asyncio.sleep(0.02)
-            if (await jobs.state(ident)).status != "running":
-                break
-        state = await jobs.state(ident)
+        state = await settled(jobs, ident)
         jobs.close()
         return state.status, len(blocks)
 
@@ -213,12 +219,7 @@ def test_a_job_past_its_deadline_fails(tmp_path: Path) -> None:
                 time.sleep(0.01)
 
         started = await jobs.run("key", "separability", endless, REQUEST)
-        ident = started.body.id  # type: ignore[union-attr]
-        for _ in range(100):
-            await asyncio.sleep(0.02)
-            if (await jobs.state(ident)).status != "running":
-                break
-        state = await jobs.state(ident)
+        state = await settled(jobs, started.body.id)  # type: ignore[union-attr]
         jobs.close()
         return state.status, state.error  # type: ignore[return-value]
 

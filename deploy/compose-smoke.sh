@@ -1,0 +1,53 @@
+#!/usr/bin/env sh
+# `docker compose up` for real, as a user would run it, checked, and taken down again:
+#   1. a Docker engine (started here when none runs, stopped again at the end);
+#   2. the base images (deploy/base-images.sh: stand-ins from Debian packages when no registry answers);
+#   3. the API image from the prebuilt artifacts (deploy/image.sh);
+#   4. `up`, then deploy/compose_checks.py: healthy, three models, a cache hit through Redis on either
+#      worker, a job started on one worker and polled on the other, Prometheus scraping the API;
+#   5. `down`, with nothing left running: containers, networks, dangling images, the daemon it started.
+#   deploy/compose-smoke.sh [ARTIFACTS_DIR]
+# Uses `docker-compose` (Debian 12's 1.29) or `docker compose` where that plugin exists.
+set -eu
+cd "$(dirname "$0")/.."
+artifacts="${1:-artifacts}"
+project=polyglot-smoke
+export API_PORT="${API_PORT:-18000}" PROMETHEUS_PORT="${PROMETHEUS_PORT:-19090}"
+started=$(date +%s)
+daemon=""
+
+if docker compose version >/dev/null 2>&1; then compose="docker compose"; else compose="docker-compose"; fi
+
+finish() {
+    status=$?
+    if [ "$status" -ne 0 ]; then
+        $compose -p "$project" ps || true
+        $compose -p "$project" logs --tail 40 api || true
+    fi
+    $compose -p "$project" down --volumes --remove-orphans >/dev/null 2>&1 || true
+    docker image prune -f >/dev/null 2>&1 || true
+    if [ -n "$daemon" ]; then
+        kill "$daemon" 2>/dev/null || true
+        while kill -0 "$daemon" 2>/dev/null; do sleep 0.5; done
+        ip link delete docker0 2>/dev/null || true
+        echo "compose smoke: stopped the Docker engine it started"
+    fi
+    echo "compose smoke: $([ "$status" -eq 0 ] && echo passed || echo FAILED) in $(( $(date +%s) - started )) s"
+    exit "$status"
+}
+trap finish EXIT
+
+if ! docker info >/dev/null 2>&1; then
+    dockerd >"${TMPDIR:-/tmp}/polyglot-dockerd.log" 2>&1 &
+    daemon=$!
+    for _ in $(seq 60); do docker info >/dev/null 2>&1 && break; sleep 1; done
+    docker info >/dev/null 2>&1 || { tail -20 "${TMPDIR:-/tmp}/polyglot-dockerd.log" >&2; exit 1; }
+fi
+
+sh deploy/base-images.sh
+build_started=$(date +%s)
+sh deploy/image.sh "$artifacts"
+echo "compose smoke: image built in $(( $(date +%s) - build_started )) s," \
+    "$(docker image inspect polyglot-geometry:latest --format '{{.Size}}' | awk '{printf "%.2f GB", $1 / 1e9}')"
+$compose -p "$project" up -d
+python3 deploy/compose_checks.py "$project" "http://127.0.0.1:$API_PORT" "http://127.0.0.1:$PROMETHEUS_PORT"

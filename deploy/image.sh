@@ -1,0 +1,16 @@
+#!/usr/bin/env sh
+# Build the API image from the packaged artifacts `make artifacts` built: they are linked (hard links:
+# no copy, no extra disk) into deploy/artifacts/, which the Dockerfile copies instead of building
+# them again. Without them the image builds them itself (~10 minutes on 2 cores).
+#   deploy/image.sh [ARTIFACTS_DIR] [COMPOSE_FILE]
+set -eu
+artifacts="${1:-artifacts}"
+compose="${2:-docker-compose.yml}"
+for model in multilingual-e5-small use-multilingual-v3 llama2-vocab-wordllama; do
+    rm -rf "deploy/artifacts/$model"
+    if [ -f "$artifacts/$model/manifest.json" ]; then
+        cp -rL --link "$artifacts/$model" deploy/artifacts/ 2>/dev/null \
+            || { rm -rf "deploy/artifacts/$model"; cp -rL "$artifacts/$model" deploy/artifacts/; }
+    fi
+done
+docker-compose -f "$compose" build api
