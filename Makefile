@@ -22,8 +22,10 @@ $(VENV)/.installed: pyproject.toml
 artifacts: setup
 	sh deploy/build-artifacts.sh $(PY) $(ARTIFACTS) $(CACHE)
 
-run: artifacts
-	$(PY) -m service --host $(HOST) --port $(PORT) --workers $(WORKERS) --artifacts $(ARTIFACTS)
+# Serves each packaged model as soon as its artifact is built (smallest first), building the rest behind.
+run: setup
+	$(PY) -m service --host $(HOST) --port $(PORT) --workers $(WORKERS) --artifacts $(ARTIFACTS) \
+		--build-missing $(CACHE)
 
 test: artifacts
 	$(PY) -m pytest -q

@@ -6,7 +6,7 @@ set -eu
 python="${1:-python}"
 out="${2:-artifacts}"
 cache="${3:-}"
-MODELS="multilingual-e5-small use-multilingual-v3 llama2-vocab-wordllama"
+MODELS="llama2-vocab-wordllama use-multilingual-v3 multilingual-e5-small"  # smallest first
 for name in $MODELS; do
     if [ -n "$cache" ]; then
         "$python" -m loaders build "packaged:$name" --out "$out/$name" --cache "$cache"

@@ -166,6 +166,16 @@ def build_cached(
     return result
 
 
+def current_build(spec: str, out: Path, options: BuildOptions) -> tuple[str, bool]:
+    """The build key of `spec` with `options`, and whether `out` already holds that build (nothing
+    to build then). Cheap: the source's fingerprint and the manifest, no extraction."""
+    key = options.key(parse_source(spec, tensor=options.tensor).fingerprint())
+    try:
+        return key, artifact.read_manifest(out).build_key == key
+    except ArtifactError:
+        return key, False
+
+
 def build(spec: str, out: Path, options: BuildOptions, progress: Stage = silent) -> tuple[Manifest, bool]:
     """Build the artifact of `spec` into `out`. Returns (manifest, False) when it was already built."""
     source = parse_source(spec, tensor=options.tensor)

@@ -1,11 +1,17 @@
-"""`python -m service [--host H] [--port P] [--workers N] [--artifacts DIR ...]`: run under uvicorn."""
+"""`python -m service [--host H] [--port P] [--workers N] [--artifacts DIR ...] [--build-missing CACHE]`:
+run under uvicorn. With --build-missing (what `make run` does), the packaged models whose artifacts
+are missing or out of date are built in the background, smallest first, into the first artifacts
+folder (cached in CACHE), and each is served as soon as it is built."""
 
 from __future__ import annotations
 
 import argparse
 import logging
 import os
+import shlex
 import shutil
+import signal
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -19,13 +25,23 @@ def main(argv: list[str] | None = None) -> int:
     cli.add_argument("--port", type=int, default=8000)
     cli.add_argument("--workers", type=int, default=None, help=f"worker processes (env {PREFIX}WORKERS)")
     cli.add_argument("--artifacts", nargs="+", help=f"artifact directories (env {PREFIX}ARTIFACTS)")
+    cli.add_argument(
+        "--build-missing",
+        metavar="CACHE",
+        type=Path,
+        help="build the packaged models' missing artifacts in the background (cached in CACHE), "
+        "serving each as soon as it is ready",
+    )
     args = cli.parse_args(argv)
     # The app factory reads settings from the environment in each worker: pass CLI choices through it.
     if args.artifacts:
         os.environ[PREFIX + "ARTIFACTS"] = os.pathsep.join(args.artifacts)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    builder = (
+        start_builds(Settings.from_env().artifacts[0], args.build_missing) if args.build_missing else None
+    )
     settings = Settings.from_env()
     workers = args.workers or settings.workers
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     from loaders.errors import ArtifactError
     from service.registry import check_artifacts
 
@@ -34,6 +50,52 @@ def main(argv: list[str] | None = None) -> int:
     except ArtifactError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    try:
+        return serve(args, settings, workers)
+    finally:
+        if builder is not None and builder.poll() is None:
+            os.killpg(builder.pid, signal.SIGTERM)  # the shell and the build it runs
+            builder.wait(timeout=30)
+
+
+def start_builds(folder: Path, cache: Path) -> subprocess.Popen[bytes] | None:
+    """Start building the packaged artifacts `folder` lacks (or holds out of date), smallest first, in
+    a child process; name them in the environment (POLYGLOT_BUILDING) so that every worker serves each
+    as soon as its artifact is in place. None when every artifact is current."""
+    from loaders.build import BuildOptions, current_build
+    from loaders.sources.packaged import BUILD_ORDER
+
+    pending = []
+    for name in BUILD_ORDER:
+        key, current = current_build(f"packaged:{name}", folder / name, BuildOptions())
+        if not current:
+            pending.append((name, key))
+    if not pending:
+        return None
+    os.environ[PREFIX + "BUILDING"] = ",".join(f"{name}:{key}" for name, key in pending)
+    logging.getLogger("service").info(
+        "building %s in the background; each is served as soon as it is ready",
+        ", ".join(n for n, _ in pending),
+    )
+    steps = [
+        [
+            sys.executable,
+            "-m",
+            "loaders",
+            "build",
+            f"packaged:{n}",
+            "--out",
+            str(folder / n),
+            "--cache",
+            str(cache),
+        ]
+        for n, _ in pending
+    ]
+    script = " && ".join(" ".join(shlex.quote(part) for part in step) for step in steps)
+    return subprocess.Popen(["sh", "-c", script], start_new_session=True)  # its own group: stopped whole
+
+
+def serve(args: argparse.Namespace, settings: Settings, workers: int) -> int:
     if workers > 1 and "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
         # Each worker writes its metrics to files here; a scrape of any worker sums them. Set before
         # any worker imports prometheus_client, and emptied so a previous run's counts do not leak in.

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 import numpy as np
 from litestar import Litestar
@@ -43,7 +45,7 @@ from service.job_records import (
 from service.jobs import Jobs
 from service.metrics import metrics
 from service.redis_client import FallbackAnswers, ResilientRedis
-from service.registry import Registry, load_registry
+from service.registry import LoadedModel, Registry, built_artifact, load_model, load_registry
 from service.settings import Settings
 
 log = logging.getLogger("service")
@@ -103,6 +105,40 @@ def start_warm_up(registry: Registry) -> threading.Event:
     done = threading.Event()
     threading.Thread(target=warm_up, args=(registry, done), name="warm-up", daemon=True).start()
     return done
+
+
+BUILD_POLL = 2.0  # seconds between looks for the artifacts still being built
+
+
+async def serve_as_built(settings: Settings, registry: Registry) -> None:
+    """Load each model still being built as soon as its artifact is in place (its pages read once,
+    off the event loop), then serve it: `make run` answers from the first model built while it
+    builds the others."""
+    while registry.building:
+        await asyncio.sleep(BUILD_POLL)
+        for name, key in list(registry.building.items()):
+            folder = built_artifact(settings, name, key)
+            if folder is None:
+                continue
+            model = await asyncio.to_thread(_loaded_and_warm, folder, settings.verify_checksums)
+            registry.add(model)
+            record_models(registry)
+            log.info(
+                "built and loaded %s in %.2f s; still building: %s",
+                name,
+                model.load_seconds,
+                ", ".join(sorted(registry.building)) or "none",
+            )
+
+
+def _loaded_and_warm(folder: Path, verify: bool) -> LoadedModel:
+    model = load_model(folder, verify)
+    for table in (model.space.matrix, model.space.knn_ids, model.space.knn_sims):
+        if table is not None:
+            touch_pages(table)
+    gc.collect()
+    gc.freeze()
+    return model
 
 
 def build_services(settings: Settings, registry: Registry) -> tuple[Services, list[ResilientRedis]]:
@@ -166,9 +202,12 @@ def create_app(settings: Settings, registry: Registry | None = None) -> Litestar
             redis=redis,
             jobs=services.jobs,
         )
+        arrivals = asyncio.ensure_future(serve_as_built(settings, loaded)) if loaded.building else None
         try:
             yield
         finally:
+            if arrivals is not None:
+                arrivals.cancel()
             services.jobs.close()
             for client in redis:
                 await client.close()

@@ -15,6 +15,7 @@
     ├── TooLarge                 over a configured limit
     │   └── OverBudget           more work than one request may cost (says the budget)
     ├── Overloaded               every worker busy and the queue full: come back after `retry_after` s
+    │   └── StillBuilding        the model's artifact is being built (make run serves the others)
     ├── TookTooLong              a computation passed its deadline (stopped between blocks)
     ├── ClientGone               every client waiting for an answer disconnected (nobody reads it)
     └── SlowClient               a request body that stalls longer than the body timeout
@@ -107,6 +108,10 @@ class Overloaded(DomainError):
     def __init__(self, detail: str, *, retry_after: int = 1, **extra: Any) -> None:
         super().__init__(detail, **extra)
         self.retry_after = retry_after
+
+
+class StillBuilding(Overloaded):
+    pass
 
 
 @contextmanager

@@ -9,7 +9,7 @@ from __future__ import annotations
 import difflib
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -24,11 +24,20 @@ from loaders.errors import ArtifactError
 from loaders.rows import return_freed_memory
 from loaders.segmenter import Segmenter, load_segmenter
 from loaders.strings import StringIndex, TokenStrings
-from service.errors import InvalidInput, MissingLabels, OutOfRange, UnknownLabel, UnknownModel, UnknownToken
+from service.errors import (
+    InvalidInput,
+    MissingLabels,
+    OutOfRange,
+    StillBuilding,
+    UnknownLabel,
+    UnknownModel,
+    UnknownToken,
+)
 from service.language_labels import LanguageDetail, LanguageTable
 from service.settings import Settings
 
 WORD_MARK = "\u2581"
+BUILDING_RETRY = 15  # seconds a client is asked to wait for a model still being built
 T = TypeVar("T")
 
 
@@ -259,18 +268,40 @@ class LoadedModel:
 
 
 class Registry:
-    """The loaded models by name."""
+    """The loaded models by name, and the models still being built (name -> the build key their
+    artifact will carry), which `add` moves over as they arrive."""
 
-    def __init__(self, models: list[LoadedModel]) -> None:
+    def __init__(self, models: list[LoadedModel], building: dict[str, str] | None = None) -> None:
         self.models = {m.name: m for m in models}
+        self.building = {k: v for k, v in (building or {}).items() if k not in self.models}
 
     def get(self, name: str) -> LoadedModel:
-        if name not in self.models:
-            raise UnknownModel(f"no model {name!r} is loaded", known=sorted(self.models))
-        return self.models[name]
+        if name in self.models:
+            return self.models[name]
+        if name in self.building:
+            raise StillBuilding(
+                f"{name}'s artifact is still being built ({len(self.building)} of the models are); it is "
+                "served as soon as it is ready",
+                retry_after=BUILDING_RETRY,
+                building=sorted(self.building),
+            )
+        raise UnknownModel(f"no model {name!r} is loaded", known=sorted(self.models))
+
+    def add(self, model: LoadedModel) -> None:
+        self.models[model.name] = model
+        self.building.pop(model.name, None)
 
 
-def artifact_dirs(entries: tuple[Path, ...]) -> list[Path]:
+def building(settings: Settings) -> dict[str, str]:
+    """The models being built (name -> build key), from settings.building."""
+    pairs = [item.split(":", 1) for item in settings.building.split(",") if ":" in item]
+    return {name: key for name, key in pairs}
+
+
+def artifact_dirs(entries: tuple[Path, ...], pending: Iterable[str] = ()) -> list[Path]:
+    """The artifact directories of `entries` (an artifact, or a folder of them), less the models still
+    being built (their folder may hold an older artifact); none found is an error unless some are."""
+    pending = set(pending)
     found: list[Path] = []
     for entry in entries:
         if (entry / artifact.MANIFEST).is_file():
@@ -281,7 +312,8 @@ def artifact_dirs(entries: tuple[Path, ...]) -> list[Path]:
             raise ArtifactError(
                 f"{entry}: artifact directory does not exist (build it with `python -m loaders build`)"
             )
-    if not found:
+    found = [p for p in found if p.name not in pending]
+    if not found and not pending:
         raise ArtifactError(f"no artifacts found in {', '.join(map(str, entries))}")
     return found
 
@@ -289,7 +321,7 @@ def artifact_dirs(entries: tuple[Path, ...]) -> list[Path]:
 def check_artifacts(settings: Settings) -> list[Manifest]:
     """Cheap start-up checks before any worker starts: manifests, format versions, file sizes."""
     manifests = []
-    for directory in artifact_dirs(settings.artifacts):
+    for directory in artifact_dirs(settings.artifacts, building(settings)):
         manifest = artifact.read_manifest(directory)
         artifact.verify(directory, manifest, checksums=settings.verify_checksums)
         manifests.append(manifest)
@@ -365,10 +397,23 @@ def load_model(directory: Path, verify_checksums: bool) -> LoadedModel:
 
 
 def load_registry(settings: Settings) -> Registry:
-    models = [load_model(d, settings.verify_checksums) for d in artifact_dirs(settings.artifacts)]
+    pending = building(settings)
+    models = [load_model(d, settings.verify_checksums) for d in artifact_dirs(settings.artifacts, pending)]
     names = [m.name for m in models]
     duplicated = {n for n in names if names.count(n) > 1}
     if duplicated:
         raise ArtifactError(f"two artifacts are both named {', '.join(sorted(duplicated))}")
     return_freed_memory()  # what decoding the vocabularies freed
-    return Registry(models)
+    return Registry(models, pending)
+
+
+def built_artifact(settings: Settings, name: str, key: str) -> Path | None:
+    """The folder of `name`'s artifact once the build with `key` has put it in place, else None."""
+    for entry in settings.artifacts:
+        folder = entry / name
+        try:
+            if artifact.read_manifest(folder).build_key == key:
+                return folder
+        except ArtifactError:
+            continue
+    return None

@@ -144,6 +144,7 @@ class FootprintOut(Response, kw_only=True):
 
 class ModelsOut(Response, kw_only=True):
     models: list[ModelOut]
+    building: list[str] = []  # models whose artifacts are still being built: served once ready
 
 
 # ------------------------------------------------------------------ tokens

@@ -71,6 +71,9 @@ class Settings:
     job_lease_seconds: float = field(default=30.0, metadata=env_name("JOB_LEASE"))
     http_max_age: int = 3600  # Cache-Control max-age of GET answers (ETags revalidate after a rebuild)
     workers: int = 1
+    # models whose artifacts are being built (`python -m service --build-missing`): name:build key,
+    # comma-separated; served as soon as their artifact with that key appears in the artifacts folder
+    building: str = ""
     reports: Path = Path("reports")  # served at /reports/ (python -m service.report writes there)
     limits: Limits = field(default_factory=Limits)
 

@@ -91,7 +91,10 @@ def _get(path: str, summary: str, kind: type[r.Request] = r.NoParams) -> HTTPRou
 @_get("/", "List the loaded models")
 async def list_models(request: Request[Any, Any, Any], svc: Svc) -> s.ModelsOut:
     decoder(r.NoParams).from_query(query_items(request))
-    return s.ModelsOut(models=[model_out(m) for m in svc.registry.models.values()])
+    registry = svc.registry
+    return s.ModelsOut(
+        models=[model_out(m) for m in registry.models.values()], building=sorted(registry.building)
+    )
 
 
 @_get("/{model:str}", "Describe one model: sizes, index, label schemes and token counts per script")

@@ -31,8 +31,9 @@ async def health() -> dict[str, str]:
 @route(
     "/ready",
     http_method=GET_HEAD,
-    summary="Ready once the artifacts are loaded and their tables paged in (503 'warming' before); "
-    "Redis is reported, never fails readiness",
+    summary="Ready once the artifacts are loaded and their tables paged in (503 'warming' before), and "
+    "at least one model is served ('building' lists those whose artifacts are still being built); Redis "
+    "is reported, never fails readiness",
     tags=["health"],
 )
 async def ready(state: State) -> Response[dict[str, object]]:
@@ -40,10 +41,11 @@ async def ready(state: State) -> Response[dict[str, object]]:
     redis: list[ResilientRedis] = state.redis  # the cache's, then the jobs' when that is another instance
     states = ["up" if await client.ping() else "down" for client in redis]
     redis_state = "not configured" if not redis else "up" if all(x == "up" for x in states) else "down"
-    warm = state.warm.is_set()
+    warm = state.warm.is_set() and bool(registry.models)  # ready to answer for at least one model
     body: dict[str, object] = {
-        "status": "ready" if warm else "warming",
+        "status": "ready" if warm else "building" if registry.building else "warming",
         "models": sorted(registry.models),
+        "building": sorted(registry.building),  # served as each artifact is built (make run)
         "redis": redis_state,
         "worker": os.getpid(),  # which of several workers answered (each warms up on its own)
     }
