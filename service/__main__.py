@@ -47,11 +47,10 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         check_artifacts(settings)
+        return serve(args, settings, workers)
     except ArtifactError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    try:
-        return serve(args, settings, workers)
     finally:
         if builder is not None and builder.poll() is None:
             os.killpg(builder.pid, signal.SIGTERM)  # the shell and the build it runs

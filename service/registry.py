@@ -308,6 +308,8 @@ def artifact_dirs(entries: tuple[Path, ...], pending: Iterable[str] = ()) -> lis
             found.append(entry)
         elif entry.is_dir():
             found.extend(sorted(p for p in entry.iterdir() if p.is_dir() and not p.name.startswith(".")))
+        elif pending:  # the first artifact being built will create the folder
+            continue
         else:
             raise ArtifactError(
                 f"{entry}: artifact directory does not exist (build it with `python -m loaders build`)"

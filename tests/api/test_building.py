@@ -40,3 +40,19 @@ def test_a_model_being_built_is_503_until_its_artifact_appears_then_served(tmp_p
         assert served.status_code == 200 and len(served.json()["neighbors"]) == 2
         assert client.get("/ready").json()["building"] == []
     assert current_build(f"vec:{tmp_path / 'later.vec'}", folder / "later", OPTIONS) == (key, True)
+
+
+def test_a_first_run_starts_with_no_artifacts_folder_yet(tmp_path: Path) -> None:
+    """`make run` on a fresh machine: the artifacts folder does not exist until the first build
+    makes it; the service starts, building, and is not ready until a model is served."""
+    checkpoints.vec_file(tmp_path / "first.vec")
+    folder = tmp_path / "artifacts"
+    key, _ = current_build(f"vec:{tmp_path / 'first.vec'}", folder / "first", OPTIONS)
+    with TestClient(create_app(Settings(artifacts=(folder,), building=f"first:{key}"))) as client:
+        waiting = client.get("/ready")
+        assert waiting.status_code == 503 and waiting.json()["status"] == "building"
+        build(f"vec:{tmp_path / 'first.vec'}", folder / "first", OPTIONS)
+        deadline = time.monotonic() + 20
+        while client.get("/ready").status_code != 200 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert client.get("/ready").json()["models"] == ["first"]
