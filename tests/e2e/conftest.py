@@ -11,6 +11,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -41,6 +42,18 @@ def server(packaged: dict[str, Path]) -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+def answering_workers(base: str) -> set[int]:
+    """The workers that answer /ready, asked 16 at a time (asked one after another, the kernel may
+    hand every connection to the same idle worker), in rounds until two have answered."""
+    seen: set[int] = set()
+    with ThreadPoolExecutor(16) as pool:
+        for _ in range(20):
+            seen.update(pool.map(lambda _: int(get(f"{base}/ready")[1]["worker"]), range(16)))
+            if len(seen) >= 2:
+                break
+    return seen
 
 
 def replica(

@@ -9,6 +9,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ import redis
 import yaml
 
 from tests.conftest import E5, ROOT
-from tests.e2e.conftest import get, replica
+from tests.e2e.conftest import answering_workers, get, replica
 from tests.e2e.test_redis_cache import RedisServer
 
 pytestmark = pytest.mark.e2e
@@ -124,8 +125,9 @@ def test_two_workers_without_redis_share_their_jobs(server: str) -> None:
     held its own job state, and about half the polls answered 404)."""
     status, started = get(server + LONG_JOB + "503")
     assert status == 202, started
-    answers = [get(server + started["url"])[0] for _ in range(40)]
-    workers = {get(server + "/ready")[1]["worker"] for _ in range(40)}
+    with ThreadPoolExecutor(8) as pool:  # 8 at a time: both workers answer polls
+        answers = list(pool.map(lambda _: get(server + started["url"])[0], range(40)))
+    workers = answering_workers(server)
     _cancel(server, started["url"])
     assert len(workers) == 2  # both workers answered
     assert answers == [200] * 40
