@@ -73,7 +73,7 @@ bench: artifacts
 	$(PY) bench/text_queries.py multilingual-e5-small
 	$(PY) bench/text_queries.py llama2-vocab-wordllama
 	$(PY) bench/vocabulary_health.py
-	$(PY) bench/word_pool.py en ru de
+	$(PY) bench/lexicon.py en ru de
 	$(PY) bench/languages.py
 	$(PY) bench/load.py --seconds 60 --connections 50
 	$(PY) bench/growth.py

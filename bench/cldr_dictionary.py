@@ -7,8 +7,9 @@ overall and per target language. `--reverse` evaluates TARGET -> English instead
 are words the tokenizer splits: it prints P@k with single-token sources only (what the service could
 ask before text queries) and with the split words composed from their pieces as well.
 `--pools` compares the candidates: the target language's tokens (`pool=tokens`,
-`language_pool=language`) against the artifact's word pool (`pool=words`), per language: pairs
+`language_pool=language`) against the artifact's lexicon (`pool=words`), per language: pairs
 covered (target reachable), P@1 / P@10 among them, and pairs answered within 10 of all pairs.
+`--pools` without languages takes LOOKUP_LANGUAGES (24 languages in 12 scripts).
 Usage: python bench/cldr_dictionary.py [--reverse | --pools] [ru [es fr ...]]
 """
 
@@ -21,6 +22,13 @@ from litestar.testing import TestClient
 
 from service.app import create_app
 from service.settings import Settings
+
+# 24 languages in 12 scripts: Latin, Cyrillic, Greek, Arabic, Hebrew, Devanagari, Bengali, Tamil, Han,
+# Japanese, Hangul, Thai (Thai has no wordfreq list: its lexicon is the vocabulary's own pieces)
+LOOKUP_LANGUAGES = [
+    "de", "es", "fr", "it", "pt", "nl", "pl", "sv", "tr", "vi", "ru", "uk", "bg", "el",
+    "ar", "fa", "he", "hi", "bn", "ta", "zh", "ja", "ko", "th",
+]  # fmt: skip
 
 
 def cldr_pairs(target: str) -> list[tuple[str, str]]:
@@ -45,7 +53,7 @@ def main() -> None:
         reverse([a for a in args if a != "--reverse"] or ["ru"])
         return
     if "--pools" in args:
-        pools([a for a in args if a != "--pools"] or ["ru"])
+        pools([a for a in args if a != "--pools"] or LOOKUP_LANGUAGES)
         return
     targets = args or ["ru"]
     lines = [f"{a} {b} {target}" for target in targets for a, b in cldr_pairs(target)]
@@ -113,7 +121,7 @@ def reverse(languages: list[str]) -> None:
 
 
 def pools(languages: list[str]) -> None:
-    """en -> X among the target language's tokens vs among the word pool's words of X (CSLS)."""
+    """en -> X among the target language's tokens vs among the lexicon's words of X (CSLS)."""
     lines = [f"{a} {b} {lang}" for lang in languages for a, b in cldr_pairs(lang)]
     per_language = {lang: sum(1 for line in lines if line.endswith(f" {lang}")) for lang in languages}
     app = create_app(Settings(artifacts=(Path("artifacts"),)))
@@ -126,12 +134,15 @@ def pools(languages: list[str]) -> None:
         for model in sorted(client.app.state.registry.models):
             cells: dict[str, list[str]] = {lang: [] for lang in languages}
             for pool in ("tokens", "words"):
-                body = client.post(
+                response = client.post(
                     f"/v1/models/{model}/translations/evaluate",
                     json={"dictionary": "\n".join(lines), "pool": pool, "language_pool": "language"},
-                ).json()
+                )
+                body = response.json()
+                if response.status_code != 200:  # code before lexicons: one unknown language, a 400
+                    print(f"{model}, pool={pool}: {response.status_code} {body.get('detail', '')[:160]}")
                 for lang in languages:
-                    part = body["by_language"].get(lang)
+                    part = (body.get("by_language") or {}).get(lang)
                     if part is None:
                         cells[lang] += ["0", "-", "0"]
                         continue

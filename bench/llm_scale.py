@@ -42,7 +42,7 @@ STAGE_FILES = {  # which stage writes which files (bytes on disk per stage)
     "reachability": (artifact.REACHABLE,),
     "index": (artifact.INDEX,),
     "neighbor table": (artifact.KNN_IDS, artifact.KNN_SIMS),
-    "word pool": (artifact.WORD_POOL, artifact.WORD_POOL_R, artifact.WORD_POOL_WORDS),
+    "lexicon": (artifact.LEXICON, artifact.LEXICON_R, artifact.LEXICON_WORDS),
 }
 
 

@@ -8,6 +8,7 @@ that sit close to everything. r is computed once per model from the exact neighb
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -38,6 +39,52 @@ def neighborhood_means(space: Space, k: int = CSLS_K) -> np.ndarray:
         scores[np.arange(len(scores)), np.arange(start, start + len(scores))] = -np.inf
         r[space.indexed[start : start + EVAL_BLOCK]] = top_k_rows(scores, k)[1].mean(axis=1)
     return r
+
+
+TABLE_PIECES = 8  # a composed word's r looks at its first pieces ...
+TABLE_NEIGHBORS = 10  # ... and at each one's nearest tokens in the exact table
+MEANS_BLOCK = 1024
+
+
+def table_means(
+    unit: Callable[[np.ndarray], np.ndarray],
+    knn_ids: np.ndarray | None,
+    csls_r: np.ndarray,
+    vectors: np.ndarray,
+    pieces: Sequence[Sequence[int]],
+    k: int = CSLS_K,
+) -> np.ndarray:
+    """r of each row (its mean cosine to its k nearest vocabulary tokens) without searching the
+    vocabulary: a one-piece word's is its token's; a composed word's is taken over its pieces and
+    their nearest tokens in the exact table (without a table: over its pieces), the tokens its own
+    nearest ones are among. Whole blocks of words at a time."""
+    out = np.empty(len(vectors), dtype=np.float32)
+    single = np.array([len(ids) == 1 for ids in pieces], dtype=bool)
+    out[single] = csls_r[[ids[0] for ids, one in zip(pieces, single.tolist(), strict=True) if one]]
+    several = np.flatnonzero(~single)
+    width = TABLE_PIECES * (1 + (TABLE_NEIGHBORS if knn_ids is not None else 0))
+    for lo in range(0, len(several), MEANS_BLOCK):
+        rows = several[lo : lo + MEANS_BLOCK]
+        near = np.full((len(rows), width), -1, dtype=np.int64)
+        for i, row in enumerate(rows.tolist()):
+            ids = np.asarray(pieces[row][:TABLE_PIECES], dtype=np.int64)
+            found = (
+                ids
+                if knn_ids is None
+                else np.concatenate([ids, np.asarray(knn_ids[ids, :TABLE_NEIGHBORS], dtype=np.int64).ravel()])
+            )
+            near[i, : len(found)] = found
+        near.sort(axis=1)
+        near[:, 1:][near[:, 1:] == near[:, :-1]] = -1  # each token once
+        distinct, index = np.unique(near, return_inverse=True)
+        index = index.reshape(near.shape)
+        tokens = unit(np.maximum(distinct, 0))
+        sims = np.einsum("wcd,wd->wc", tokens[index], vectors[rows])
+        sims[near < 0] = -np.inf
+        top = -np.sort(-sims, axis=1)[:, :k]
+        finite = np.isfinite(top)
+        out[rows] = np.where(finite, top, 0.0).sum(axis=1) / np.maximum(finite.sum(axis=1), 1)
+    return out
 
 
 @dataclass(frozen=True)

@@ -2,5 +2,6 @@
 
 # 0.2: languages; 0.3: kinds; 0.4: tokenizers; 0.5: reachability; 0.6: string tables; 0.7: the map;
 # 0.8: the map from the stored rows (in a child process beside the index), the symmetric exact table;
-# 0.9: norms, table, index and word pool from the stored (float16) rows; CSLS means stored (csls_r.npy)
-LOADER_VERSION = "0.9.0"
+# 0.9: norms, table, index and lexicon from the stored (float16) rows; CSLS means stored (csls_r.npy)
+# 0.10: lexicons of every language (lists, the scripts no list covers, users' lists), matched by key
+LOADER_VERSION = "0.10.0"

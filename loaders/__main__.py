@@ -96,15 +96,24 @@ def parser() -> argparse.ArgumentParser:
     )
     b.add_argument("--tensor", help="hf: name of the input-embedding tensor")
     b.add_argument(
-        "--word-pool-languages",
-        default=",".join(BuildOptions().word_pool_languages),
-        help="languages (ISO 639, wordfreq's) whose frequent words are composed into the word pool",
+        "--lexicon-languages",
+        default="",
+        help="languages (ISO 639, wordfreq's) whose word lists make the lexicon (default: every list,"
+        " and the scripts no list covers, from the vocabulary's own pieces)",
     )
     b.add_argument(
-        "--word-pool-size",
-        type=int,
-        default=BuildOptions().word_pool_size,
-        help="words per language in the word pool (0: no pool)",
+        "--lexicon-size",
+        type=_non_negative,
+        default=None,
+        help="most frequent words of each language's list (default: as many as 256 MB of float16 rows"
+        " allow, at most 20,000; 0: no lexicon)",
+    )
+    b.add_argument(
+        "--lexicon-words",
+        action="append",
+        default=[],
+        metavar="LANG=FILE",
+        help="add a word list (one word per line, UTF-8) to a language's lexicon; repeatable",
     )
     b.add_argument("--quiet", action="store_true", help="no progress bars")
     b.add_argument(
@@ -120,14 +129,24 @@ def parser() -> argparse.ArgumentParser:
     return cli
 
 
-def _pool_languages(text: str) -> tuple[str, ...]:
+def _lexicon_languages(text: str) -> tuple[str, ...]:
     import wordfreq
 
     codes = tuple(sorted({c.strip() for c in text.split(",") if c.strip()}))
     unknown = [c for c in codes if c not in wordfreq.available_languages("best")]
     if unknown:
-        raise LoaderError(f"--word-pool-languages: wordfreq has no list for {', '.join(unknown)}")
+        raise LoaderError(f"--lexicon-languages: wordfreq has no list for {', '.join(unknown)}")
     return codes
+
+
+def _lexicon_words(items: list[str]) -> tuple[tuple[str, str], ...]:
+    out = []
+    for item in items:
+        lang, _, path = item.partition("=")
+        if not lang or not path or not Path(path).is_file():
+            raise LoaderError(f"--lexicon-words {item!r}: give LANG=FILE with an existing file")
+        out.append((lang.strip(), str(Path(path).resolve())))
+    return tuple(out)
 
 
 def cmd_build(args: argparse.Namespace) -> None:
@@ -141,8 +160,9 @@ def cmd_build(args: argparse.Namespace) -> None:
         ),
         knn=args.knn,
         tensor=args.tensor,
-        word_pool_languages=_pool_languages(args.word_pool_languages),
-        word_pool_size=max(0, args.word_pool_size),
+        lexicon_languages=_lexicon_languages(args.lexicon_languages),
+        lexicon_size=args.lexicon_size,
+        lexicon_words=_lexicon_words(args.lexicon_words),
         table=args.table,
         candidates=max(0, args.candidates),
         workers=args.workers,
@@ -196,11 +216,11 @@ def cmd_inspect(args: argparse.Namespace) -> None:
             f"  language labels: wordfreq {lang.wordfreq_version} '{lang.wordlist}' lists for "
             f"{len(lang.languages)} languages, prior {lang.prior}, labelled from share {lang.min_share}"
         )
-    if manifest.word_pool is not None:
-        pool = manifest.word_pool
+    if manifest.lexicon is not None:
+        lexicon = manifest.lexicon
         print(
-            f"  word pool: {pool.rows} words ({pool.composed} composed of several pieces), "
-            f"{pool.per_language} most frequent of each of {', '.join(pool.languages)}"
+            f"  lexicon: {lexicon.rows} words ({lexicon.composed} composed of several pieces) of "
+            f"{len(lexicon.languages)} languages: {', '.join(lexicon.languages)}"
         )
     print("  files:")
     for name, entry in sorted(manifest.files.items()):

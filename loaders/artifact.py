@@ -5,7 +5,7 @@ An artifact is a directory:
     manifest.json        Manifest below: what the files are, with sha256 and size of each
     matrix.npy           vocab_size x dim embedding rows (float16 or float32), memory-mappable
     norms.npy            float32 L2 norm of every stored row (0 for rows the index leaves out); every
-                         cosine (index, table, CSLS means, word pool) is of the stored rows
+                         cosine (index, table, CSLS means, lexicon) is of the stored rows
     vocab.json           {"raw": [...], "display": [...]} token strings in id order
     strings.bin          the same strings as one UTF-8 buffer (display forms only where they differ),
     string_offsets.npy   int64 2 x (vocab_size + 1): raw and display offsets into it, and
@@ -27,9 +27,9 @@ An artifact is a directory:
     tokenizer.json | tokenizer.model | tokenizer_unigram.json
                          the model's own tokenizer (optional; TOKENIZER_FILES, loaders/segmenter.py)
     reachable.npy        int8 per token: can the tokenizer produce it (loaders/reachability.py; optional)
-    word_pool.npy        float16 unit rows of frequent words composed from their pieces (optional,
-    word_pool.json       WordPoolWords: each row's word and language;   loaders/word_pool.py)
-    word_pool_r.npy      float32 CSLS neighborhood mean of each row
+    lexicon.npy        float16 unit rows of frequent words composed from their pieces (optional,
+    lexicon.json       LexiconWords: each row's word and language;   loaders/lexicon.py)
+    lexicon_r.npy      float32 CSLS neighborhood mean of each row
     layout.npy           float16 vocab_size x 2: the vocabulary map's position of each token in [-1, 1]
                          (NaN outside the index), as manifest.layout says (geometry/layout.py; optional)
 
@@ -69,12 +69,12 @@ KNN_SIMS = "knn_sims.npy"
 LANGUAGE_GUESS = "language_guess.npy"
 LANGUAGE_SCORES = "language_scores.npy"
 REACHABLE = "reachable.npy"  # int8 per token: 1 reachable, 0 unreachable, -1 not checked (optional)
-WORD_POOL = "word_pool.npy"
+LEXICON = "lexicon.npy"
 STRINGS = "strings.bin"
 STRING_OFFSETS = "string_offsets.npy"
 STRING_ORDER = "string_order.npy"
-WORD_POOL_WORDS = "word_pool.json"
-WORD_POOL_R = "word_pool_r.npy"
+LEXICON_WORDS = "lexicon.json"
+LEXICON_R = "lexicon_r.npy"
 CSLS_R = "csls_r.npy"  # optional: artifacts of loader 0.8 and earlier compute it at load
 LAYOUT = "layout.npy"
 # The model's tokenizer, by kind (Manifest.tokenizer); read by loaders/segmenter.py.
@@ -163,8 +163,8 @@ class LanguageLabelling(msgspec.Struct, frozen=True):
     min_share: float  # a token is labelled with its top language from this share of its distribution
 
 
-class WordPoolWords(msgspec.Struct, frozen=True):
-    """word_pool.json: row i of the pool is words[i] of languages[language[i]]."""
+class LexiconWords(msgspec.Struct, frozen=True):
+    """lexicon.json: row i of the lexicon is words[i] of languages[language[i]]."""
 
     languages: list[str]
     words: list[str]
@@ -172,10 +172,23 @@ class WordPoolWords(msgspec.Struct, frozen=True):
     pieces: list[int]  # pieces each word was composed from (1: a token of the vocabulary)
 
 
-class PoolInfo(msgspec.Struct, frozen=True):
-    """The manifest's account of the word pool."""
+class LexiconLanguage(msgspec.Struct, frozen=True, kw_only=True):
+    """One language of the lexicon: where its entries come from and what composing them cost."""
 
-    languages: list[str]
+    origin: str  # "wordfreq best", "vocabulary" (the script's own word-initial pieces), "user list"...
+    entries: int  # entries taken from the source
+    words: int  # of them composed (rows of the lexicon)
+    one_piece: int  # words that are one token of the vocabulary
+    not_composed: int  # entries with no usable piece (only unknown or special pieces): not stored
+    not_composed_examples: list[str]
+    pieces_mean: float  # pieces per word
+    pieces_weighted: float | None  # pieces per word weighted by the word's frequency (lists only)
+
+
+class LexiconInfo(msgspec.Struct, frozen=True):
+    """The manifest's account of the lexicon (rows grouped by language, in this order)."""
+
+    languages: dict[str, LexiconLanguage]
     per_language: int  # words asked of each language's list
     rows: int
     composed: int  # rows made of several pieces
@@ -210,7 +223,7 @@ class Manifest(msgspec.Struct, frozen=True):
     vocabulary: str = "unknown"  # a key of VOCABULARIES
     description: str = ""  # what the table is, in the source's own terms (shown by /v1/models)
     tokenizer: str = ""  # a key of TOKENIZER_FILES; "" when the artifact carries no tokenizer
-    word_pool: PoolInfo | None = None  # frequent words composed from pieces (needs the tokenizer)
+    lexicon: LexiconInfo | None = None  # frequent words composed from pieces (needs the tokenizer)
     table: TableInfo | None = None  # how the neighbor table was made; None: no table, or exact (older)
     layout: LayoutInfo | None = None  # the vocabulary map (layout.npy); None: built without one
 

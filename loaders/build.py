@@ -16,8 +16,9 @@ import msgspec
 import numpy as np
 
 from geometry.neighbors import Space
-from geometry.translation import neighborhood_means
+from geometry.translation import neighborhood_means, table_means
 from loaders import LOADER_VERSION, artifact
+from loaders import lexicon as lx
 from loaders.artifact import IndexParams, LabelScheme, Manifest
 from loaders.errors import ArtifactError, SourceError
 from loaders.index import build_index, unit_rows
@@ -26,6 +27,7 @@ from loaders.labels import (
     encode_labels,
     fonttools_unicode_version,
     label_tokens,
+    language_scripts,
     token_kinds,
 )
 from loaders.language_labels import LanguageLabels, label_languages
@@ -36,7 +38,6 @@ from loaders.rows import MappedRows, return_freed_memory
 from loaders.segmenter import Segmenter, check_texts, compact_unigram, segmenter_from
 from loaders.sources import Extracted, Source, parse_source
 from loaders.vocab import display_forms, looks_byte_level
-from loaders.word_pool import DEFAULT_LANGUAGES, DEFAULT_SIZE, WORDLIST, compose_words, pool_means
 
 # A table may carry padding rows past the tokenizer (mT5: 250,112 rows for 250,100 pieces), but
 # not more than this: beyond it the vocabulary and the matrix belong to different models.
@@ -64,14 +65,21 @@ class BuildOptions:
     candidates: int = 0  # hnsw: candidates per row before the re-rank (0: twice knn)
     workers: int = 1  # threads sharing the exact table (same result: not part of the key)
     tensor: str | None = None  # hf: override the embedding tensor name
-    word_pool_languages: tuple[str, ...] = DEFAULT_LANGUAGES  # word pools (needs a tokenizer)
-    word_pool_size: int = DEFAULT_SIZE  # words per language; 0 builds no pool
+    # the lexicon (needs a tokenizer): the languages of lists (empty: every wordfreq list, and the
+    # scripts no list covers), words per list language (0: no lexicon), users' lists (language, file)
+    lexicon_languages: tuple[str, ...] = ()
+    lexicon_size: int | None = None  # None: lexicon.default_size (a budget of bytes); 0: no lexicon
+    lexicon_words: tuple[tuple[str, str], ...] = ()
     layout: str = "umap"  # the vocabulary map (loaders/layout.py): umap | pca | none
     layout_seed: int = 0
     layout_epochs: int = 0  # umap optimisation epochs; 0: umap-learn's default for the size
 
     def key(self, fingerprint: str) -> str:
         params = {**asdict(self), "index": msgspec.to_builtins(self.index), "loader": LOADER_VERSION}
+        # a user's word list counts by its content, not its path
+        params["lexicon_words"] = [
+            (lang, hashlib.sha256(Path(path).read_bytes()).hexdigest()) for lang, path in self.lexicon_words
+        ]
         params.pop("workers")
         payload = msgspec.json.encode({"source": fingerprint, "params": params})
         return hashlib.sha256(payload).hexdigest()
@@ -426,48 +434,70 @@ def _write_tokenizer_checks(
     return segmenter
 
 
-def _write_word_pool(
+def _lexicon_sources(made: Labelled, options: BuildOptions) -> tuple[list[lx.Source], int]:
+    """Users' lists first (merged with the language's wordfreq list), then the lists, then the scripts
+    no list covers (from the vocabulary's own word-initial pieces)."""
+    import wordfreq
+
+    listed = sorted(wordfreq.available_languages(lx.WORDLIST))
+    chosen = list(options.lexicon_languages) or listed
+    size = options.lexicon_size or lx.default_size(int(made.rows.shape[1]), len(chosen))
+    user = {lang: lx.user_source(lang, Path(path).read_text(encoding="utf-8").splitlines())
+            for lang, path in options.lexicon_words}  # fmt: skip
+    sources = []
+    for source in lx.list_sources([lang for lang in chosen if lang in listed], size):
+        if source.language in user:
+            own = user.pop(source.language)
+            words = own.words + [w for w in source.words if w not in set(own.words)]
+            source = lx.Source(source.language, words, f"user list + {source.origin}")
+        sources.append(source)
+    if not options.lexicon_languages:
+        covered = {name for lang in listed for name in language_scripts(lang)}
+        word_initial = made.kinds == artifact.TOKEN_KINDS.index("word-initial")
+        sources += lx.script_sources(made.display, made.labels["unicode"], word_initial, covered, size)
+    return [*user.values(), *sources], size
+
+
+def _write_lexicon(
     writer: artifact.ArtifactWriter,
     made: Labelled,
     segmenter: Segmenter | None,
     norms: np.ndarray,
+    knn_k: int,
     options: BuildOptions,
     progress: Stage,
-) -> artifact.PoolInfo | None:
-    """The frequent words of the chosen languages composed from their pieces (loaders/word_pool.py);
-    None without a tokenizer or with word_pool_size 0."""
-    if segmenter is None or options.word_pool_size <= 0 or not options.word_pool_languages:
+) -> artifact.LexiconInfo | None:
+    """The words of every language the model serves, composed from their pieces (loaders/lexicon.py),
+    grouped by language; None without a tokenizer or with lexicon_size 0."""
+    if segmenter is None or options.lexicon_size == 0:
         return None
     from importlib.metadata import version
 
-    from usearch.index import Index
-
-    languages = list(options.word_pool_languages)
-    index = Index.restore(str(writer.path(artifact.INDEX)), view=True)
-    words = artifact.WordPoolWords(languages, [], [], [])
-    parts: list[np.ndarray] = []
+    sources, size = _lexicon_sources(made, options)
+    knn = np.load(writer.path(artifact.KNN_IDS), mmap_mode="r") if knn_k else None
+    csls_r = np.load(writer.path(artifact.CSLS_R))
+    composed: list[tuple[str, lx.Composed]] = []
+    stats: dict[str, artifact.LexiconLanguage] = {}
     means: list[np.ndarray] = []
-    with stage(progress, "word pool", len(languages)) as bar:
-        for j, lang in enumerate(languages):  # one language at a time: float32 rows of 5,000 words at most
-            matrix, got = compose_words(
-                made.rows, norms, made.display, segmenter, [lang], options.word_pool_size
-            )
-            means.append(pool_means(index, matrix))
-            parts.append(matrix.astype(np.float16))
-            words.words.extend(got.words)
-            words.language.extend([j] * len(got.words))
-            words.pieces.extend(got.pieces)
-            bar.update(j + 1, len(languages))
-    rows = sum(len(p) for p in parts)
-    writer.save_blocks(artifact.WORD_POOL, (rows, int(made.rows.shape[1])), np.float16, parts)
-    writer.save_array(artifact.WORD_POOL_R, np.concatenate(means))
-    writer.path(artifact.WORD_POOL_WORDS).write_bytes(msgspec.json.encode(words))
-    return artifact.PoolInfo(
-        languages,
-        options.word_pool_size,
+    with stage(progress, "lexicon", len(sources)) as bar:
+        for i, source in enumerate(sources):  # a language at a time: float32 rows of one language at most
+            made_words = lx.compose(made.rows, norms, made.display, segmenter, source)
+            unit = lambda ids: unit_rows(made.rows, norms, ids)  # noqa: E731
+            means.append(table_means(unit, knn, csls_r, made_words.rows, made_words.pieces))
+            composed.append((source.language, made_words))
+            stats[source.language] = lx.language_stats(source, made_words)
+            bar.update(i + 1, len(sources))
+    words = lx.words_of(composed)
+    parts = [c.rows.astype(np.float16) for _, c in composed]
+    writer.save_blocks(artifact.LEXICON, (len(words.words), int(made.rows.shape[1])), np.float16, parts)
+    writer.save_array(artifact.LEXICON_R, np.concatenate(means) if means else np.empty(0, np.float32))
+    writer.path(artifact.LEXICON_WORDS).write_bytes(msgspec.json.encode(words))
+    return artifact.LexiconInfo(
+        stats,
+        size,
         len(words.words),
         sum(1 for n in words.pieces if n > 1),
-        WORDLIST,
+        lx.WORDLIST,
         version("wordfreq"),
     )
 
@@ -515,7 +545,7 @@ def _build(
                 writer, made, norms, keys, options, progress, donors or [], mapping.start
             )
             _write_csls_means(writer, norms, knn_k, progress)
-            word_pool = _write_word_pool(writer, made, segmenter, norms, options, progress)
+            lexicon = _write_lexicon(writer, made, segmenter, norms, knn_k, options, progress)
             with stage(progress, f"map layout ({options.layout})", 1) as bar:
                 layout = mapping.result()  # the rest of its time, when it ran beside the index
                 bar.update(1, 1)
@@ -536,7 +566,7 @@ def _build(
             "vocabulary": made.vocabulary,
             "description": made.extracted.description,
             "tokenizer": segmenter.kind if segmenter is not None else "",  # as stored (compact_unigram)
-            "word_pool": word_pool,
+            "lexicon": lexicon,
             "special_ids": made.extracted.special_ids,
             "labels": schemes,
             "index": index,

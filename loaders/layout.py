@@ -80,7 +80,7 @@ def compute_layout(
 class LayoutRun:
     """The map stage, started once the neighbor table is written and collected before the manifest:
     linked from an earlier artifact with the same inputs, else computed (in a child process for
-    large maps, so that it overlaps the index build and word pool)."""
+    large maps, so that it overlaps the index build and lexicon)."""
 
     def __init__(
         self,
@@ -133,6 +133,6 @@ class LayoutRun:
         """Stop a running child (the build failed elsewhere)."""
         if self.pool is not None:
             self.pool.shutdown(wait=False, cancel_futures=True)
-            for process in list(getattr(self.pool, "_processes", {}).values()):
+            for process in list((getattr(self.pool, "_processes", None) or {}).values()):
                 process.terminate()
             self.pool = None

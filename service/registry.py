@@ -24,6 +24,7 @@ from loaders.errors import ArtifactError
 from loaders.rows import return_freed_memory
 from loaders.segmenter import Segmenter, load_segmenter
 from loaders.strings import StringIndex, TokenStrings
+from loaders.word_forms import match_key
 from service.errors import (
     InvalidInput,
     MissingLabels,
@@ -52,41 +53,50 @@ class Labels:
 
 
 @dataclass(frozen=True)
-class WordPool:
-    """Frequent words of some languages composed from the model's pieces (loaders/word_pool.py)."""
+class Lexicon:
+    """The words of the model's languages composed from its pieces (loaders/lexicon.py), rows grouped
+    by language."""
 
-    space: Space  # the pool's unit rows (float16), all of them candidates
+    space: Space  # the lexicon's unit rows (float16), all of them candidates
     r: np.ndarray  # CSLS neighborhood mean of each row over the vocabulary
-    words: list[str]
+    words: list[str]  # as the source spells them (answers show this form)
     language: np.ndarray  # int per row into `languages`
     languages: list[str]
     pieces: np.ndarray
-    rows_of: dict[str, list[int]]  # word -> its rows (one per language that lists it)
+    rows_of: dict[str, list[int]]  # match key (loaders/word_forms.py) -> its rows, one per language
 
     @classmethod
-    def open(cls, directory: Path, info: artifact.PoolInfo) -> WordPool:
+    def open(cls, directory: Path, info: artifact.LexiconInfo) -> Lexicon:
         import msgspec
 
         stored = msgspec.json.decode(
-            (directory / artifact.WORD_POOL_WORDS).read_bytes(), type=artifact.WordPoolWords
+            (directory / artifact.LEXICON_WORDS).read_bytes(), type=artifact.LexiconWords
         )
-        matrix = artifact.open_array(directory, artifact.WORD_POOL, info.rows)
+        matrix = artifact.open_array(directory, artifact.LEXICON, info.rows)
         norms = np.empty(len(matrix), dtype=np.float32)
         for lo in range(0, len(matrix), 8192):  # blocks: at 4,096 dimensions the pool is 800 MB in float32
             block = np.asarray(matrix[lo : lo + 8192], dtype=np.float32)
             norms[lo : lo + 8192] = np.sqrt(np.einsum("ij,ij->i", block, block))  # no squared copy
         rows_of: dict[str, list[int]] = {}
         for row, word in enumerate(stored.words):
-            rows_of.setdefault(word, []).append(row)
+            rows_of.setdefault(match_key(word), []).append(row)
         return cls(
             Space(matrix, norms, None, None, None, np.arange(info.rows)),
-            np.asarray(artifact.open_array(directory, artifact.WORD_POOL_R, info.rows)),
+            np.asarray(artifact.open_array(directory, artifact.LEXICON_R, info.rows)),
             stored.words,
             np.asarray(stored.language, dtype=np.int16),
             stored.languages,
             np.asarray(stored.pieces, dtype=np.int16),
             rows_of,
         )
+
+    def find(self, word: str, language: str | None = None) -> list[int]:
+        """The rows of `word` written any way people write it (case, Unicode form, Turkish i,
+        apostrophes, dashes), in `language` when given."""
+        rows = self.rows_of.get(match_key(word), [])
+        if language is None:
+            return rows
+        return [row for row in rows if self.languages[int(self.language[row])] == language]
 
     def language_rows(self, codes: list[str]) -> np.ndarray:
         wanted = [i for i, code in enumerate(self.languages) if code in codes]
@@ -108,7 +118,7 @@ class LoadedModel:
     load_seconds: float
     languages: LanguageTable | None = None  # None: an artifact built before language labels
     segmenter: Segmenter | None = None  # the model's tokenizer (None: the artifact carries none)
-    word_pool: WordPool | None = None
+    lexicon: Lexicon | None = None
     reachable: np.ndarray | None = None  # int8 per token (loaders/reachability.py); None: not checked
     layout: np.ndarray | None = None  # float16 vocab x 2, the vocabulary map (mapped); None: not built
     derived: dict[str, Any] = field(default_factory=dict)  # computed on first use: `derive`
@@ -170,14 +180,14 @@ class LoadedModel:
             )
         return self.segmenter.ids(text)
 
-    def pool(self) -> WordPool:
-        if self.word_pool is None:
+    def pool(self) -> Lexicon:
+        if self.lexicon is None:
             raise InvalidInput(
-                f"{self.name}'s artifact has no word pool (it needs a tokenizer and a build with"
-                " --word-pool-size > 0)",
+                f"{self.name}'s artifact has no lexicon (it needs a tokenizer and a build with"
+                " --lexicon-size > 0)",
                 field="pool",
             )
-        return self.word_pool
+        return self.lexicon
 
     def prefix(self, text: str) -> np.ndarray:
         """Ids of tokens whose raw/display form starts with `text`, in string order: one slice of the
@@ -383,7 +393,7 @@ def load_model(directory: Path, verify_checksums: bool) -> LoadedModel:
             else neighborhood_means(space)  # an artifact of loader 0.8 or earlier: from its table
         ),
         segmenter=load_segmenter(directory, manifest, raw),
-        word_pool=None if manifest.word_pool is None else WordPool.open(directory, manifest.word_pool),
+        lexicon=None if manifest.lexicon is None else Lexicon.open(directory, manifest.lexicon),
         reachable=(
             np.asarray(artifact.open_array(directory, artifact.REACHABLE, rows))
             if artifact.REACHABLE in manifest.files

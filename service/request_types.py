@@ -252,10 +252,11 @@ class TranslationsRequest(QueriesRequest):
     pool: Annotated[
         CandidatePool,
         Meta(
-            description="candidates: the vocabulary's tokens, or the artifact's word pool (frequent words of "
+            description="candidates: the vocabulary's tokens, or the artifact's lexicon (frequent words of "
             "its languages composed from their pieces; chosen by target_languages)"
         ),
     ] = "tokens"
+    candidates: GivenCandidates | None = None
 
 
 class AnomaliesRequest(Request):
@@ -301,7 +302,20 @@ class FootprintRequest(Request):
 
 
 MAX_DICTIONARY_PAIRS = 100_000
+MAX_CANDIDATES = 1000
 Word = Annotated[str, Meta(min_length=1, max_length=MAX_TOKEN_CHARS)]  # a dictionary entry's word
+
+
+GivenCandidates = Annotated[
+    list[Word],
+    Meta(
+        min_length=1,
+        max_length=MAX_CANDIDATES,
+        description="rank among these only: words or tokens an application already has (each a vocabulary "
+        "token, else a lexicon word, else a text composed from its pieces); replaces pool, target_scripts "
+        "and target_languages",
+    ),
+]
 
 
 class DictionaryPair(Request):
@@ -330,7 +344,8 @@ class EvaluateRequest(Request):
     # labelled with the pair's target language ("language": "the French translation of water")
     language_pool: Literal["scripts", "language"] = "scripts"
     pooling: Pooling = "mean"  # sources the tokenizer splits are composed from their pieces so
-    pool: CandidatePool = "tokens"  # targets: tokens, or the word pool (multi-piece targets reachable)
+    pool: CandidatePool = "tokens"  # targets: tokens, or the lexicon (multi-piece targets reachable)
+    candidates: GivenCandidates | None = None  # targets ranked among these words or tokens only
 
 
 class TokensRequest(Request):

@@ -62,6 +62,32 @@ class LanguagesInfoOut(Response, kw_only=True):
     min_share: float
 
 
+class LexiconLanguageOut(Response, kw_only=True):
+    """One language of the model's lexicon, and what a lookup in it costs."""
+
+    origin: str  # wordfreq's list, the vocabulary's own word-initial pieces of the script, a user list
+    entries: int  # entries taken from the source
+    words: int  # of them composed from the model's pieces (the lexicon's rows)
+    composable: float  # words / entries
+    one_token: float  # share of the words that are one token of the vocabulary
+    pieces_per_word: float
+    pieces_per_word_weighted: float | None  # weighted by the word's frequency (lists only)
+    parity: float | None  # pieces_per_word_weighted against English's (Petrov et al. 2023, on word lists)
+    not_composed_examples: list[str]  # entries with no usable piece (only unknown or special pieces)
+
+
+class LexiconOut(Response, kw_only=True):
+    """A model's lexicon by language: sizes and what a lookup costs (pieces per word)."""
+
+    model: str
+    words: int
+    composed: int  # words made of several pieces
+    per_language: int  # most frequent words taken from each language's list
+    wordlist: str
+    reference: str  # the language parity is measured against
+    languages: dict[str, LexiconLanguageOut]
+
+
 class ModelOut(Response, kw_only=True):
     name: str
     family: str
@@ -82,6 +108,7 @@ class ModelOut(Response, kw_only=True):
     description: str  # what the table is, in the source's terms ("" when the source does not say)
     languages: LanguagesInfoOut | None = None
     neighbor_table: NeighborTableOut | None = None  # None when the artifact has no table
+    lexicon: dict[str, LexiconLanguageOut] | None = None  # by language, in the lexicon's order
 
 
 class DimensionShare(Response, kw_only=True):
@@ -307,6 +334,8 @@ class Miss(Response, kw_only=True):
 
 
 class LanguagePrecision(Response, kw_only=True):
+    pairs: int  # pairs naming this target language
+    covered: int  # of them with a source that has a vector and a target among the candidates
     queries: int
     precision: dict[str, dict[str, float]]
     pool: str  # "scripts" or "language"
@@ -328,6 +357,10 @@ class EvaluateOut(Response, kw_only=True):
     single_token_queries: int = 0  # sources that are one token of the vocabulary
     composed_queries: int = 0  # sources the tokenizer splits, pooled from their pieces (mean)
     reachable: float = 0.0  # share of queries with a gold target among the candidates
+    # languages named by pairs that have no candidates here (no lexicon, no labelled tokens): why
+    skipped_languages: dict[str, str] | None = None
+    # P@k by the pieces of the query's closest gold target: "1", "2", "3+" (a lookup's cost)
+    by_pieces: dict[str, dict[str, dict[str, float]]] | None = None
 
 
 # ------------------------------------------------------------------ the vocabulary map

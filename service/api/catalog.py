@@ -17,6 +17,7 @@ from service.api.documented import get_route
 from service.api.params import ERRORS, SERVICES, ModelName, Svc, examples, query_items
 from service.errors import at
 from service.registry import LoadedModel
+from service.usecases.lexicon_costs import lexicon_languages, lexicon_out
 from service.usecases.tokens import find_tokens, token_out
 
 
@@ -70,6 +71,7 @@ def model_out(model: LoadedModel) -> s.ModelOut:
         vocabulary_description=artifact.VOCABULARIES.get(m.vocabulary, ""),
         kinds=model.kind_counts,
         description=m.description,
+        lexicon=lexicon_languages(model),
         languages=None
         if m.languages is None or model.languages is None
         else s.LanguagesInfoOut(
@@ -127,9 +129,18 @@ async def get_token(
         return token_out(found, found.check_id(token_id))
 
 
+@_get(
+    "/{model:str}/lexicon",
+    "The model's lexicon by language: sizes, and what a lookup costs (pieces per word, parity with English)",
+)
+async def get_lexicon(request: Request[Any, Any, Any], svc: Svc, model: ModelName) -> s.LexiconOut:
+    decoder(r.NoParams).from_query(query_items(request))
+    return lexicon_out(svc.registry.get(model))
+
+
 router = Router(
     path="/v1/models",
-    route_handlers=[list_models, get_model, search_tokens, get_token],
+    route_handlers=[list_models, get_model, search_tokens, get_token, get_lexicon],
     dependencies=SERVICES,
     tags=["models"],
 )

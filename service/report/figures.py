@@ -166,3 +166,18 @@ def norm_histograms(groups: dict[str, np.ndarray], title: str, path: Path) -> Pa
     ax.legend(fontsize=7)
     ax.set_title(title)
     return _save(fig, path)
+
+
+def grouped_bars(
+    names: list[str], series: dict[str, list[float]], title: str, ylabel: str, path: Path
+) -> Path:
+    """One group of bars per name, one bar per series (a model), side by side."""
+    fig, ax = plt.subplots(figsize=(max(7, 0.45 * len(names) + 2), 4))
+    width = 0.8 / max(len(series), 1)
+    for number, (label, values) in enumerate(series.items()):
+        ax.bar(np.arange(len(names)) + number * width, values, width, label=label)
+    ax.set_xticks(np.arange(len(names)) + 0.4 - width / 2, names, rotation=70, ha="right", fontsize=8)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.legend(fontsize=8)
+    return _save(fig, path)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -9,15 +10,24 @@ import numpy as np
 
 from geometry.neighbors import Space
 from geometry.pooling import PoolingRule, pool
-from geometry.translation import NOTHING_COMPOSED, Composed, Pair, evaluate, parse_dictionary
+from geometry.translation import (
+    NOTHING_COMPOSED,
+    PRECISION_AT,
+    Composed,
+    Evaluation,
+    Pair,
+    evaluate,
+    parse_dictionary,
+)
 from loaders.segmenter import poolable
 from service import request_types as r
 from service import response_types as s
-from service.errors import InvalidInput, NothingToFit, TooLarge, at
+from service.errors import DomainError, InvalidInput, NothingToFit, TooLarge, at
 from service.language_labels import base_language
-from service.registry import LoadedModel, WordPool
+from service.registry import Lexicon, LoadedModel
 from service.settings import Limits
 from service.usecases.budget import Work, check_work
+from service.usecases.given import Given, given
 from service.usecases.resolving import DEFAULT_LIMITS
 
 ADVICE = "send fewer pairs, or name target_scripts to rank among fewer candidates"
@@ -64,10 +74,11 @@ class Gold:
     skipped: list[s.SkippedPair] = field(default_factory=list)
     composed: list[np.ndarray] = field(default_factory=list)
     composed_keys: dict[str, int] = field(default_factory=dict)
+    covered: list[Pair] = field(default_factory=list)  # the pairs evaluated
 
     def queries(self, model: LoadedModel, keys: list[int], words: bool) -> tuple[np.ndarray, Composed]:
         """Evaluation sources for `keys` (-1 for composed ones) and the composed queries' vectors.
-        Against the word pool every source is a vector of another space: all are "composed"."""
+        Against the lexicon every source is a vector of another space: all are "composed"."""
         vectors = [self.composed[-(key + 1)] for key in keys if key < 0]
         composed = Composed.of(model.space, np.stack(vectors)) if vectors else NOTHING_COMPOSED
         sources = np.array([max(key, -1) for key in keys], dtype=np.int64)
@@ -107,20 +118,30 @@ def _source_key(model: LoadedModel, gold: Gold, word: str, pooling: PoolingRule)
 
 @dataclass(frozen=True)
 class Candidates:
-    """What the targets are ranked among: the vocabulary's tokens, or the word pool's words."""
+    """What the targets are ranked among: the vocabulary's tokens, the lexicon's words, or the
+    candidates the request gives."""
 
     space: Space
     r: np.ndarray
     names: Sequence[str]  # candidate id -> its string
-    pool: WordPool | None = None  # None: tokens
+    pool: Lexicon | None = None  # None: tokens (or the given candidates)
+    given: Given | None = None
+
+    @property
+    def other_space(self) -> bool:
+        """Candidates that are not the vocabulary's rows: every source is a vector of another space."""
+        return self.pool is not None or self.given is not None
+
+    def pieces(self, row: int) -> int:
+        if self.pool is not None:
+            return int(self.pool.pieces[row])
+        return self.given.pieces[row] if self.given is not None else 1
 
     def targets(self, model: LoadedModel, word: str, lang: str | None) -> set[int]:
+        if self.given is not None:
+            return self.given.rows_of(word)
         if self.pool is not None:
-            rows = self.pool.rows_of.get(word.casefold(), [])
-            code = base_language(lang) if lang else None
-            return {
-                i for i in rows if code is None or self.pool.languages[int(self.pool.language[i])] == code
-            }
+            return set(self.pool.find(word, base_language(lang) if lang else None))
         found = model.lookup(word, prefer_word=True)
         if found is not None and model.space.norms[found[0]] > 0:
             return {found[0]}
@@ -129,12 +150,19 @@ class Candidates:
 
     @property
     def missing(self) -> str:
+        if self.given is not None:
+            return "target is not among the candidates"
         if self.pool is not None:
-            return "target is not in the word pool"
+            return "target is not in the lexicon"
         return "target is not a single token (a composed target needs pool=words)"
 
 
 def candidates_of(model: LoadedModel, request: r.EvaluateRequest) -> Candidates:
+    if request.candidates is not None:
+        if request.pool == "words" or request.target_scripts:
+            raise InvalidInput("candidates replace pool and target_scripts: give one", field="candidates")
+        chosen = given(model, request.candidates)
+        return Candidates(chosen.space, chosen.r, chosen.names, given=chosen)
     if request.pool == "words":
         pool = model.pool()
         if request.target_scripts:
@@ -151,6 +179,7 @@ def _gold(model: LoadedModel, pairs: list[Pair], pooling: PoolingRule, candidate
             reason = "source has no piece with a vector" if key is None else candidates.missing
             gold.skipped.append(s.SkippedPair(source=source, target=target, reason=reason))
             continue
+        gold.covered.append((source, target, lang))
         gold.pairs.setdefault(key, set()).update(wanted)
         if lang is not None:
             by_source = gold.by_language.setdefault(base_language(lang) or lang, {})
@@ -170,28 +199,59 @@ def _language_pool(
 ) -> np.ndarray:
     if candidates.pool is not None:
         return candidates.pool.language_rows([lang])
+    if candidates.given is not None:
+        return allowed
     if request.language_pool == "language":
-        with at("dictionary"):
-            return np.flatnonzero(model.language_mask([lang]) & (model.space.norms > 0))
+        return np.flatnonzero(model.language_mask([lang]) & (model.space.norms > 0))
     return allowed
 
 
+def _skipped_languages(
+    model: LoadedModel, request: r.EvaluateRequest, pairs: list[Pair], candidates: Candidates
+) -> dict[str, str]:
+    """Target languages the pairs name that have no candidates here, and why: they are left out of
+    the per-language results (their pairs count as not covered), the rest is evaluated."""
+    named = sorted({base_language(lang) or lang for _, _, lang in pairs if lang})
+    out = {}
+    for lang in named:
+        if candidates.pool is not None and lang not in candidates.pool.languages:
+            out[lang] = f"{model.name}'s lexicon has no words of {lang}"
+        elif not candidates.other_space and request.language_pool == "language":
+            try:
+                model.language_mask([lang])
+            except DomainError as exc:
+                out[lang] = exc.detail
+    return out
+
+
 def _per_language(
-    model: LoadedModel, request: r.EvaluateRequest, gold: Gold, allowed: np.ndarray, candidates: Candidates
+    model: LoadedModel,
+    request: r.EvaluateRequest,
+    gold: Gold,
+    allowed: np.ndarray,
+    candidates: Candidates,
+    pairs: list[Pair],
 ) -> dict[str, s.LanguagePrecision]:
     """P@k per target language, among the target scripts' tokens or that language's (language_pool);
-    against the word pool, among that language's words."""
+    against the lexicon, among that language's words."""
+    named = Counter(base_language(lang) or lang for _, _, lang in pairs if lang)
+    covered = Counter(base_language(lang) or lang for _, _, lang in gold.covered if lang)
+    skipped = _skipped_languages(model, request, pairs, candidates)
     out = {}
     for lang, lang_gold in sorted(gold.by_language.items()):
+        if lang in skipped:
+            continue
         pool = _language_pool(model, request, candidates, lang, allowed)
         keys = sorted(lang_gold)
         wanted = [lang_gold[key] for key in keys]
-        sources, composed = gold.queries(model, keys, candidates.pool is not None)
+        sources, composed = gold.queries(model, keys, candidates.other_space)
         result = evaluate(candidates.space, sources, wanted, pool, candidates.r, composed)
         in_pool = np.isin(np.array([t for want in wanted for t in want]), pool)
         per_want = np.split(in_pool, np.cumsum([len(w) for w in wanted])[:-1])
         reachable = float(np.mean([part.any() for part in per_want]))
         out[lang] = s.LanguagePrecision(
+            pairs=named[lang],
+            covered=covered[lang],
             queries=len(sources),
             precision=result.precision,
             pool=request.language_pool,
@@ -209,6 +269,8 @@ def _allowed(
         pool = candidates.pool
         named = sorted(gold.by_language) or pool.languages
         return named, pool.language_rows(named)
+    if candidates.given is not None:
+        return ["(the given candidates)"], np.arange(len(candidates.names))
     targets = request.target_scripts
     if not targets:
         with at("scheme"):
@@ -216,6 +278,29 @@ def _allowed(
         targets = sorted({labels.names[int(labels.codes[t])] for want in gold.pairs.values() for t in want})
     with at("target_scripts"):
         return targets, model.label_ids(request.scheme, targets)
+
+
+def _by_pieces(
+    result: Evaluation, wanted: list[set[int]], candidates: Candidates
+) -> dict[str, dict[str, dict[str, float]]]:
+    """P@1/5/10 by the pieces of each query's closest gold target (1, 2, 3+): what a lookup of a word
+    the vocabulary splits costs in precision. Token candidates are one piece each."""
+    pieces = [min(candidates.pieces(t) for t in want) for want in wanted]
+    buckets = {name: [i for i, n in enumerate(pieces) if n == low or (name == "3+" and n >= 3)]
+               for name, low in (("1", 1), ("2", 2), ("3+", 3))}  # fmt: skip
+    out: dict[str, dict[str, dict[str, float]]] = {}
+    for name, rows in buckets.items():
+        if not rows:
+            continue
+        out[name] = {
+            method: {
+                f"p@{k}": round(float(np.mean([bool(set(ranks[i][:k]) & wanted[i]) for i in rows])), 4)
+                for k in PRECISION_AT
+            }
+            | {"queries": float(len(rows))}
+            for method, ranks in result.ranks.items()
+        }
+    return out
 
 
 def evaluate_dictionary(
@@ -235,7 +320,7 @@ def evaluate_dictionary(
     scans = len(keys) + sum(len(sources_of) for sources_of in gold.by_language.values())
     work = work.ranking(scans, max(len(allowed), 1), model.manifest.dim)
     check_work(work, limits.max_evaluation_seconds, "max_evaluation_seconds", "dictionary", ADVICE)
-    sources, composed = gold.queries(model, keys, candidates.pool is not None)
+    sources, composed = gold.queries(model, keys, candidates.other_space)
     result = evaluate(candidates.space, sources, wanted, allowed, candidates.r, composed)
     misses = None
     if request.include_misses:
@@ -259,7 +344,9 @@ def evaluate_dictionary(
         precision=result.precision,
         skipped=gold.skipped,
         misses=misses,
-        by_language=_per_language(model, request, gold, allowed, candidates) or None,
+        by_language=_per_language(model, request, gold, allowed, candidates, pairs) or None,
+        skipped_languages=_skipped_languages(model, request, pairs, candidates) or None,
+        by_pieces=_by_pieces(result, wanted, candidates),
         single_token_queries=sum(1 for key in keys if key >= 0),
         composed_queries=sum(1 for key in keys if key < 0),
         reachable=round(float(np.mean([bool(np.isin(list(w), allowed).any()) for w in wanted])), 4),

@@ -48,9 +48,13 @@ def _table_lookup(model: LoadedModel, request: r.QueriesRequest, depth: int) -> 
 
 
 def text_characters(request: r.QueriesRequest) -> int:
-    """Characters the model's tokenizer will segment: texts, and examples that may be texts."""
+    """Characters the model's tokenizer may segment: texts, examples, candidates."""
     texts = [request.text, *(q.text for q in request.queries or [])]
-    texts += [*(request.positive or []), *(request.negative or [])]
+    texts += [
+        *(request.positive or []),
+        *(request.negative or []),
+        *(getattr(request, "candidates", None) or []),
+    ]
     return sum(len(text) for text in texts if text)
 
 

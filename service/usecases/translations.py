@@ -12,6 +12,7 @@ from service.registry import LoadedModel
 from service.settings import Limits
 from service.usecases import shaping, vocabulary_health
 from service.usecases.budget import Work, check_query_work
+from service.usecases.given import check_given, given, given_translations
 from service.usecases.plan import plan
 from service.usecases.resolving import DEFAULT_LIMITS, Resolved, filter_mask, resolve_all
 from service.usecases.words import word_translations
@@ -96,6 +97,17 @@ def translations(
     steps = plan(model, request, limits)
     resolved, batch = resolve_all(model, request)
     depth, dim = steps.depth, model.manifest.dim
+    if request.candidates is not None:
+        check_given(request)
+        free = sum(1 for _, token, _ in resolved if token is None) if request.method == "csls" else 0
+        check_query_work(steps.work.scans(free, len(model.space.indexed), dim), limits, steps.field)
+        chosen = given(model, request.candidates)
+        given_rows = given_translations(model, request, resolved, chosen)
+        ranked_given = [
+            _out(model, request, echo, [], None, (rows, None, None))
+            for (_, _, echo), rows in zip(resolved, given_rows, strict=True)
+        ]
+        return s.TranslationsBatchOut(model=model.name, results=ranked_given) if batch else ranked_given[0]
     if request.pool == "words":  # each query against the pool's words, one at a time
         words_work = steps.work.scans(len(resolved), len(model.pool().words), dim, batched=False)
         check_query_work(words_work, limits, steps.field)

@@ -1,4 +1,4 @@
-"""Translations into the artifact's word pool (`pool=words`): candidates are frequent words of the
+"""Translations into the artifact's lexicon (`pool=words`): candidates are frequent words of the
 target languages composed from their pieces, so a translation the vocabulary splits can be found."""
 
 from __future__ import annotations
@@ -11,12 +11,12 @@ from geometry.translation import CSLS_POOL, Composed
 from service import request_types as r
 from service import response_types as s
 from service.errors import InvalidInput
-from service.registry import LoadedModel, WordPool
+from service.registry import Lexicon, LoadedModel
 from service.usecases.resolving import Resolved
 from service.usecases.shaping import NOT_LANGUAGES
 
 
-def check_words_request(model: LoadedModel, request: r.TranslationsRequest) -> WordPool:
+def check_words_request(model: LoadedModel, request: r.TranslationsRequest) -> Lexicon:
     pool = model.pool()
     for option in ("target_scripts", "mutual", "mmr", "positive"):
         if getattr(request, option):
@@ -26,13 +26,13 @@ def check_words_request(model: LoadedModel, request: r.TranslationsRequest) -> W
     unknown = sorted(set(request.target_languages or []) - set(pool.languages))
     if unknown:
         raise InvalidInput(
-            f"the word pool holds {', '.join(pool.languages)}, not {', '.join(unknown)}",
+            f"the lexicon holds {', '.join(pool.languages)}, not {', '.join(unknown)}",
             field="target_languages",
         )
     return pool
 
 
-def _targets(pool: WordPool, request: r.TranslationsRequest, echo: s.QueryOut) -> list[str]:
+def _targets(pool: Lexicon, request: r.TranslationsRequest, echo: s.QueryOut) -> list[str]:
     """The target languages: as named, else every pool language but the query's own."""
     if request.target_languages:
         return request.target_languages
@@ -41,7 +41,7 @@ def _targets(pool: WordPool, request: r.TranslationsRequest, echo: s.QueryOut) -
 
 
 def _rows(
-    pool: WordPool, ids: np.ndarray, cos: np.ndarray, csls: np.ndarray | None, first: int
+    pool: Lexicon, ids: np.ndarray, cos: np.ndarray, csls: np.ndarray | None, first: int
 ) -> list[s.NeighborOut]:
     """Answer rows of pool words: id is the word's row in the pool, kind says how many pieces."""
     out = []
@@ -66,7 +66,7 @@ Answer = tuple[list[str], list[s.NeighborOut], list[s.GroupOut] | None, str | No
 
 
 def _ranked(
-    model: LoadedModel, pool: WordPool, request: r.TranslationsRequest, query: Resolved, depth: int
+    model: LoadedModel, pool: Lexicon, request: r.TranslationsRequest, query: Resolved, depth: int
 ) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray | None]:
     """(target languages, word rows best first, cosine, CSLS or None) of one query."""
     vector, token, echo = query
@@ -83,7 +83,7 @@ def _ranked(
 
 
 def _answer(
-    model: LoadedModel, pool: WordPool, request: r.TranslationsRequest, query: Resolved, depth: int
+    model: LoadedModel, pool: Lexicon, request: r.TranslationsRequest, query: Resolved, depth: int
 ) -> Answer:
     targets, ids, cos, csls = _ranked(model, pool, request, query, depth)
     keep = np.arange(len(ids))

@@ -21,7 +21,7 @@ def test_llm_scale_bench_builds_serves_and_analyses_a_small_shape(tmp_path: Path
     command = [sys.executable, "bench/llm_scale.py", "--rows", "6000", "--dim", "64", "--table", "hnsw"]
     command += ["--work", str(tmp_path), "--requests", "8", "--sample", "50"]
     out = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600, check=True).stdout
-    for line in ("| rows |", "| index |", "| neighbor table (hnsw) |", "| word pool |", "| **total** |"):
+    for line in ("| rows |", "| index |", "| neighbor table (hnsw) |", "| lexicon |", "| **total** |"):
         assert line in out, out
     assert "2 worker(s): ready" in out and "| batch of 16 ids (k=10) |" in out and "| i8 |" in out
     art = tmp_path / "artifacts" / "llm"

@@ -187,7 +187,7 @@ def test_the_map_is_seeded_reused_by_a_relabelling_build_and_optional(
 
     checkpoints.llm_checkpoint(tmp_path / "hf", rows=600, dim=32)
     spec, cache = f"hf:{tmp_path / 'hf'}", tmp_path / "cache"
-    options = builder.BuildOptions(knn=20, word_pool_size=0)
+    options = builder.BuildOptions(knn=20, lexicon_size=0)
     first, _ = builder.build_cached(spec, tmp_path / "a", cache, options)
     assert first.layout is not None
     assert (first.layout.method, first.layout.seed, first.layout.n_neighbors) == ("umap", 0, 15)
@@ -199,7 +199,7 @@ def test_the_map_is_seeded_reused_by_a_relabelling_build_and_optional(
     builder.build_cached(spec, tmp_path / "b", cache, options)
     assert (tmp_path / "a" / artifact.LAYOUT).samefile(tmp_path / "b" / artifact.LAYOUT)
     reseeded, _ = builder.build_cached(
-        spec, tmp_path / "c", cache, builder.BuildOptions(knn=20, word_pool_size=0, layout_seed=1)
+        spec, tmp_path / "c", cache, builder.BuildOptions(knn=20, lexicon_size=0, layout_seed=1)
     )
     again = np.load(tmp_path / "c" / artifact.LAYOUT)
     assert reseeded.layout is not None and reseeded.layout.seed == 1

@@ -1,0 +1,84 @@
+"""The lexicon as a lookup backend (issue 29): words in every lexicon language on the three packaged
+models, matched however they are written, given candidates, and what a lookup costs per language."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar.testing import TestClient
+
+from tests.conftest import E5, LLAMA, USE
+
+Client = TestClient[Any]
+
+
+def words(client: Client, model: str, text: str, language: str, k: int = 5) -> list[str]:
+    response = client.get(
+        f"/v1/models/{model}/translations",
+        params={"text": text, "target_languages": language, "pool": "words", "k": k},
+    )
+    assert response.status_code == 200, response.text
+    return [c["token"] for c in response.json()["candidates"]]
+
+
+def test_water_is_found_in_scripts_the_word_pool_never_had(client: Client) -> None:
+    # every one of these languages had no word pool before: the lexicon covers them on all three models
+    assert words(client, E5, "water", "el") == ["νερό", "θάλασσα", "νερού", "air", "νερά"]
+    assert words(client, E5, "water", "hi") == ["water", "पानी", "जल", "पानीपत", "जलती"]
+    assert words(client, USE, "water", "ar") == ["المياه", "الماء", "المائية", "مياه", "ماء"]
+    assert words(client, USE, "water", "ko") == ["물", "물고기", "물질", "물체", "물건"]
+    assert words(client, USE, "water", "tr") == ["suyu", "suyun", "suya", "suda", "damla"]
+    assert words(client, LLAMA, "water", "ja") == ["水", "水曜", "水着", "海水", "洪水"]
+    # Thai has no word list: e5's Thai words are its own word-initial Thai pieces; น้ำ is held in the
+    # NFKC form (SARA AM decomposed) and found as people type it
+    assert words(client, E5, "water", "th")[0] == "น้ํา"
+
+
+def test_targets_match_whatever_their_case_and_form(client: Client) -> None:
+    dictionary = "water Wasser de\nwater WASSER de\nistanbul İstanbul tr\nwater νερό el\nwater น้ำ th\n"
+    body = client.post(
+        f"/v1/models/{E5}/translations/evaluate", json={"dictionary": dictionary, "pool": "words"}
+    ).json()
+    assert body["skipped"] == [] and body["covered_pairs"] == 5 and body["reachable"] == 1.0
+    assert sorted(body["by_language"]) == ["de", "el", "th", "tr"]
+    assert body["by_language"]["de"]["precision"]["csls"]["p@1"] == 1.0
+
+
+def test_a_language_without_a_lexicon_is_skipped_with_its_reason(client: Client) -> None:
+    # Llama 2's vocabulary has too few Thai pieces for a Thai lexicon and wordfreq has no Thai list
+    body = client.post(
+        f"/v1/models/{LLAMA}/translations/evaluate",
+        json={"dictionary": "water น้ำ th\nwater Wasser de\n", "pool": "words"},
+    )
+    assert body.status_code == 200, body.text
+    answer = body.json()
+    assert list(answer["by_language"]) == ["de"] and list(answer["skipped_languages"]) == ["th"]
+
+
+def test_given_candidates_are_ranked_on_translations_batches_and_evaluate(client: Client) -> None:
+    given = ["Wasser", "feu", "вода", "огонь"]
+    one = client.get(
+        f"/v1/models/{USE}/translations", params={"text": "water", "candidates": ",".join(given)}
+    )
+    assert [(c["token"], c["id"]) for c in one.json()["candidates"]][:2] == [("Wasser", 0), ("вода", 2)]
+    batch = client.post(
+        f"/v1/models/{USE}/translations",
+        json={"queries": [{"text": "water"}, {"text": "fire"}], "candidates": given, "k": 2},
+    ).json()
+    ranked = [[c["token"] for c in answer["candidates"]] for answer in batch["results"]]
+    assert ranked == [["Wasser", "вода"], ["огонь", "feu"]]
+    evaluated = client.post(
+        f"/v1/models/{USE}/translations/evaluate",
+        json={"dictionary": "water Wasser de\nfire feu fr\n", "candidates": given},
+    ).json()
+    assert evaluated["candidates"] == 4 and evaluated["covered_pairs"] == 2
+
+
+def test_lexicon_costs_per_language(client: Client) -> None:
+    body = client.get(f"/v1/models/{LLAMA}/lexicon").json()
+    assert (body["words"], body["per_language"], body["reference"]) == (518135, 12400, "en")
+    assert "th" not in body["languages"] and len(body["languages"]) == 42
+    english, hindi = body["languages"]["en"], body["languages"]["hi"]
+    assert english["parity"] == 1.0 and hindi["parity"] > 2 * english["parity"]
+    use = client.get(f"/v1/models/{USE}/lexicon").json()["languages"]
+    assert use["th"]["origin"] == "vocabulary" and use["en"]["origin"].startswith("wordfreq")
