@@ -11,12 +11,13 @@ WORKDIR /app
 # the dependencies first, from pyproject.toml alone: a code change does not reinstall them
 COPY pyproject.toml ./
 RUN python -m venv /opt/venv \
-    && python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" > requirements.txt \
+    && python -c "import tomllib; p = tomllib.load(open('pyproject.toml', 'rb'))['project']; print('\n'.join(p['dependencies'] + p['optional-dependencies']['server']))" > requirements.txt \
     && /opt/venv/bin/pip install -r requirements.txt
 COPY README.md ./
 COPY geometry ./geometry
 COPY loaders ./loaders
 COPY service ./service
+COPY polyglot_client ./polyglot_client
 RUN /opt/venv/bin/pip install --no-deps . && rm -rf /app/build /app/*.egg-info
 
 FROM runtime-venv AS runtime-lean

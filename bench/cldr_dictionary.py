@@ -9,13 +9,25 @@ ask before text queries) and with the split words composed from their pieces as 
 `--pools` compares the candidates: the target language's tokens (`pool=tokens`,
 `language_pool=language`) against the artifact's lexicon (`pool=words`), per language: pairs
 covered (target reachable), P@1 / P@10 among them, and pairs answered within 10 of all pairs.
-`--pools` without languages takes LOOKUP_LANGUAGES (24 languages in 12 scripts).
-Usage: python bench/cldr_dictionary.py [--reverse | --pools] [ru [es fr ...]]
+`--pools` without languages takes LOOKUP_LANGUAGES (24 languages in 12 scripts). `--everyday` (with
+`--pools`) takes everyday nouns instead of names: CLDR's emoji short names (npm package
+cldr-annotations-full, fetched once with `npm pack` into ~/.cache/polyglot-geometry), the pairs where
+both names are one word (dog Hund, nose нос, bone กระดูก): about 450 per language, held out from the
+lexicons (which come from wordfreq and the vocabulary).
+`--sizes` prints, per language, the share of the everyday targets a wordfreq list of N words holds
+(matched as the lexicon matches: loaders/word_forms.py), for N from 5,000 to 300,000: the lexicon size
+a reachable share needs, whatever the model.
+Usage: python bench/cldr_dictionary.py [--reverse | --pools [--everyday] | --sizes] [ru [es fr ...]]
 """
 
 from __future__ import annotations
 
+import json
+import subprocess
 import sys
+import tarfile
+import unicodedata
+from collections.abc import Callable
 from pathlib import Path
 
 from litestar.testing import TestClient
@@ -47,13 +59,49 @@ def cldr_pairs(target: str) -> list[tuple[str, str]]:
     return [(a, b) for a, b in pairs if " " not in a and " " not in b and "-" not in a and "-" not in b]
 
 
+ANNOTATIONS = "cldr-annotations-full@48.2.0"
+CACHE = Path.home() / ".cache" / "polyglot-geometry" / ANNOTATIONS.replace("@", "-")
+
+
+def _annotations(language: str) -> dict[str, dict[str, list[str]]]:
+    if not CACHE.exists():
+        CACHE.mkdir(parents=True)
+        subprocess.run(["npm", "pack", ANNOTATIONS, "--silent"], cwd=CACHE, check=True, capture_output=True)
+        with tarfile.open(next(CACHE.glob("*.tgz"))) as packed:
+            packed.extractall(CACHE, filter="data")
+    path = CACHE / "package" / "annotations" / language / "annotations.json"
+    found: dict[str, dict[str, list[str]]] = json.loads(path.read_text())["annotations"]["annotations"]
+    return found
+
+
+def _one_word(text: str) -> bool:
+    return bool(text) and all(unicodedata.category(c)[0] in "LM" for c in text)
+
+
+def everyday_pairs(target: str) -> list[tuple[str, str]]:
+    """English -> target emoji short names (tts) where both are one word: everyday nouns."""
+    english, other = _annotations("en"), _annotations(target)
+    pairs = []
+    for char, names in english.items():
+        if not any(ord(c) >= 0x1F000 for c in char):  # emoji, not punctuation and symbols
+            continue
+        source, dest = names["tts"][0], other.get(char, {}).get("tts", [""])[0]
+        if source.islower() and _one_word(source) and _one_word(dest):
+            pairs.append((source, dest))
+    return pairs
+
+
 def main() -> None:
     args = sys.argv[1:]
     if "--reverse" in args:
         reverse([a for a in args if a != "--reverse"] or ["ru"])
         return
+    if "--sizes" in args:
+        sizes([a for a in args if not a.startswith("--")] or LOOKUP_LANGUAGES)
+        return
     if "--pools" in args:
-        pools([a for a in args if a != "--pools"] or LOOKUP_LANGUAGES)
+        source = everyday_pairs if "--everyday" in args else cldr_pairs
+        pools([a for a in args if not a.startswith("--")] or LOOKUP_LANGUAGES, source)
         return
     targets = args or ["ru"]
     lines = [f"{a} {b} {target}" for target in targets for a, b in cldr_pairs(target)]
@@ -120,19 +168,51 @@ def reverse(languages: list[str]) -> None:
                 print(f"| {model} | {lang} | {counts} | {' | '.join(cells)} |", flush=True)
 
 
-def pools(languages: list[str]) -> None:
+SIZES = (5_000, 10_000, 20_000, 50_000, 100_000, 300_000)
+
+
+def sizes(languages: list[str]) -> None:
+    import wordfreq
+
+    from loaders.word_forms import match_key
+
+    print("Everyday targets (CLDR emoji names) held by wordfreq's 'best' list cut at N words")
+    print("| language | pairs | list words | " + " | ".join(f"{n:,}" for n in SIZES) + " |")
+    print("| --- | --- | --- |" + " --- |" * len(SIZES))
+    held_total = [0] * len(SIZES)
+    total = 0
+    for lang in languages:
+        targets = [match_key(b) for _, b in everyday_pairs(lang)]
+        total += len(targets)
+        if lang not in wordfreq.available_languages("best"):
+            print(f"| {lang} | {len(targets)} | no list |" + " - |" * len(SIZES))
+            continue
+        rank: dict[str, int] = {}
+        words = wordfreq.top_n_list(lang, max(SIZES), wordlist="best")
+        for i, word in enumerate(words):
+            rank.setdefault(match_key(word), i)
+        held = [sum(rank.get(t, max(SIZES)) < n for t in targets) for n in SIZES]
+        held_total = [a + b for a, b in zip(held_total, held, strict=True)]
+        cells = " | ".join(f"{h / len(targets):.0%}" for h in held)
+        print(f"| {lang} | {len(targets)} | {len(words):,} | {cells} |")
+    print(f"| all | {total} | |" + "".join(f" {h / total:.0%} |" for h in held_total))
+
+
+def pools(languages: list[str], source: Callable[[str], list[tuple[str, str]]]) -> None:
     """en -> X among the target language's tokens vs among the lexicon's words of X (CSLS)."""
-    lines = [f"{a} {b} {lang}" for lang in languages for a, b in cldr_pairs(lang)]
+    lines = [f"{a} {b} {lang}" for lang in languages for a, b in source(lang)]
     per_language = {lang: sum(1 for line in lines if line.endswith(f" {lang}")) for lang in languages}
     app = create_app(Settings(artifacts=(Path("artifacts"),)))
-    print(f"CLDR en -> {', '.join(languages)}: {len(lines)} pairs; CSLS; cells: covered pairs, P@1 / P@10")
-    print("among them, and pairs answered within 10 of all the language's pairs")
+    kind = "emoji names (everyday nouns)" if source is everyday_pairs else "names"
+    print(f"CLDR {kind} en -> {', '.join(languages)}: {len(lines)} pairs; CSLS; cells: covered pairs,")
+    print("P@1 / P@10 among them, and pairs answered within 10 of all the language's pairs")
     head = "tokens: covered | P@1 / P@10 | answered | words: covered | P@1 / P@10 | answered"
     print(f"| model | language | pairs | {head} |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     with TestClient(app) as client:
         for model in sorted(client.app.state.registry.models):
             cells: dict[str, list[str]] = {lang: [] for lang in languages}
+            reached: dict[str, int] = {}
             for pool in ("tokens", "words"):
                 response = client.post(
                     f"/v1/models/{model}/translations/evaluate",
@@ -141,6 +221,7 @@ def pools(languages: list[str]) -> None:
                 body = response.json()
                 if response.status_code != 200:  # code before lexicons: one unknown language, a 400
                     print(f"{model}, pool={pool}: {response.status_code} {body.get('detail', '')[:160]}")
+                reached[pool] = sum(p["covered"] for p in (body.get("by_language") or {}).values())
                 for lang in languages:
                     part = (body.get("by_language") or {}).get(lang)
                     if part is None:
@@ -149,12 +230,15 @@ def pools(languages: list[str]) -> None:
                     at = part["precision"]["csls"]
                     answered = round(at["p@10"] * part["queries"])
                     cells[lang] += [
-                        str(part["queries"]),
+                        str(part["covered"]),
                         f"{at['p@1']:.3f} / {at['p@10']:.3f}",
                         str(answered),
                     ]
             for lang in languages:
                 print(f"| {model} | {lang} | {per_language[lang]} | {' | '.join(cells[lang])} |", flush=True)
+            total = len(lines)
+            shares = ", ".join(f"pool={pool} {n / total:.1%} ({n}/{total})" for pool, n in reached.items())
+            print(f"| {model} | all | {total} | reachable: {shares} |", flush=True)
 
 
 if __name__ == "__main__":

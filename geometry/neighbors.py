@@ -97,7 +97,10 @@ def exact_search(space: Space, query: np.ndarray, k: int, allowed: np.ndarray | 
         checkpoint()
         chunk = candidates[start : start + CHUNK_ROWS]
         if len(chunk) > want:
-            rows = np.ascontiguousarray(space.matrix[chunk])
+            lo, hi = int(chunk[0]), int(chunk[-1]) + 1
+            # a run of consecutive rows (a lexicon language, the whole table) is scanned in place
+            contiguous = hi - lo == len(chunk) and bool(np.all(np.diff(chunk) == 1))
+            rows = space.matrix[lo:hi] if contiguous else np.ascontiguousarray(space.matrix[chunk])
             found = scan(rows, stored_query, want, "cos", exact=True, threads=1)
             keys = np.asarray(found.keys, dtype=np.int64)
             chunk = chunk[keys[(keys >= 0) & (keys < len(chunk))]]

@@ -6,25 +6,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import langcodes
-import msgspec
 import numpy as np
 
 from loaders import artifact
 from loaders.artifact import AMBIGUOUS, UNLABELLED, LanguageLabelling
 from service.errors import UnknownLanguage
-
-
-class LanguageDetail(msgspec.Struct, frozen=True):
-    """A token's language label with its evidence (word-frequency distribution over languages).
-
-    Encoded as it is in answers (built for up to 50k tokens a second)."""
-
-    label: str  # ISO 639 code, "ambiguous" or "unlabelled"
-    guess: str | None  # top language (also for ambiguous tokens); None: not a word in any list
-    share: float | None
-    runner_up: str | None
-    runner_up_share: float | None
-    entropy_bits: float | None
+from service.response_types import LanguageDetail
 
 
 @dataclass(frozen=True)

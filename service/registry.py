@@ -34,7 +34,8 @@ from service.errors import (
     UnknownModel,
     UnknownToken,
 )
-from service.language_labels import LanguageDetail, LanguageTable
+from service.language_labels import LanguageTable
+from service.response_types import LanguageDetail
 from service.settings import Settings
 
 WORD_MARK = "\u2581"

@@ -8,6 +8,9 @@ parameters share one key); the use-cases take the Struct whole.
 Fields typed `list[str]` are comma-separated in a query string (`scripts=Latin,Cyrillic`, or the
 parameter repeated). Cross-field rules (exactly one of token/id/vector/queries, ...) are checked by
 the use-cases and answered 400 naming the field.
+
+This module and `response_types` import msgspec only: the Python client (`polyglot_client`) decodes
+answers into these Structs without the server's dependencies.
 """
 
 from __future__ import annotations
@@ -17,7 +20,8 @@ from typing import Annotated, Literal, TypeVar
 import msgspec
 from msgspec import Meta
 
-from geometry.pooling import PoolingRule
+# how a text's pieces become one query vector (geometry/pooling.py implements the same three)
+PoolingRule = Literal["mean", "first", "last"]
 
 # The wire format's maxima: the only place they are set (settings.Limits takes its defaults from here
 # and may lower them; the OpenAPI spec states them).

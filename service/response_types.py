@@ -7,12 +7,23 @@ from typing import Any, Literal
 import msgspec
 from msgspec import UNSET, UnsetType
 
-from service.language_labels import LanguageDetail
-
 Method = Literal["cosine", "csls"]
 
 
 QueryKind = Literal["token", "id", "text", "vector", "examples"]
+
+
+class LanguageDetail(msgspec.Struct, frozen=True):
+    """A token's language label with its evidence (word-frequency distribution over languages).
+
+    Encoded as it is in answers (built for up to 50k tokens a second)."""
+
+    label: str  # ISO 639 code, "ambiguous" or "unlabelled"
+    guess: str | None  # top language (also for ambiguous tokens); None: not a word in any list
+    share: float | None
+    runner_up: str | None
+    runner_up_share: float | None
+    entropy_bits: float | None
 
 
 class Response(msgspec.Struct):
