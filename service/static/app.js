@@ -32,6 +32,10 @@ async function showModel() {
   const counts = Object.entries(m.label_schemes.unicode.counts).sort((a, b) => b[1] - a[1]).slice(0, 12);
   $("scripts").innerHTML = counts.map(([name, n]) =>
     `<li><span class="script" style="background:${colour(name)}">${esc(name)}</span> ${n.toLocaleString()}</li>`).join("");
+  // the lexicon's languages: pool=words finds words the vocabulary splits into pieces
+  const lexicon = m.lexicon ? Object.keys(m.lexicon) : [];
+  $("pool").querySelector('option[value="words"]').disabled = lexicon.length === 0;
+  if (lexicon.length === 0) $("pool").value = "tokens";
   const languages = m.languages ? m.languages.supported : [];
   const perLanguage = m.label_schemes.language ? m.label_schemes.language.counts : {};
   $("language").innerHTML = '<option value="">any</option>' + languages.map((code) =>
@@ -90,9 +94,11 @@ async function show() {
   let path = `/v1/models/${enc(model())}/${mode}?${kind}=${enc(token)}&k=${enc($("k").value)}` +
     "&fields=token,display,similarity,kind,labels,language,anomalous";
   const language = $("language").value;
+  const words = mode === "translations" && $("pool").value === "words";
   if (mode === "translations") {
     path += `&method=${$("method").value}`;
-    if ($("targets").value.trim()) path += `&target_scripts=${enc($("targets").value.trim())}`;
+    if (words) path += "&pool=words";  // rows are lexicon words: script filters do not apply
+    else if ($("targets").value.trim()) path += `&target_scripts=${enc($("targets").value.trim())}`;
     if (language) path += `&target_languages=${enc(language)}`;
   } else if (language) {
     path += `&languages=${enc(language)}`;
@@ -105,15 +111,15 @@ async function show() {
     const pieces = q.pieces && q.pieces.length > 1 ? ` = ${q.pieces.map((p) => p.display).join(" + ")}` : "";
     $("title").textContent = `${mode === "neighbors" ? "Neighbors" : "Translation candidates"} of ` +
       `${q.display || q.matched}${pieces} (${q.labels.unicode}${q.labels.language ? ", " + q.labels.language : ""}) in ` +
-      `${body.model}${language ? " — " + language + " only" : ""}`;  // textContent: no escaping needed
+      `${body.model}${language ? " — " + language + " only" : ""}${words ? ", lexicon words" : ""}`;
     $("results").innerHTML = items.map((n) => {
-      const script = n.labels.unicode;
+      const script = n.labels.unicode || (words ? "word" : "");  // a lexicon word has a language only
       const lang = n.labels.language || "";
       const width = Math.max(0, n.similarity) * 100;
       const share = n.language && n.language.share !== null ? ` (${n.language.guess} ${n.language.share})` : "";
       const flag = n.anomalous ? '<span class="flag" title="under-trained token candidate (not verified)">⚠</span>' : "";
       return `<li data-script="${esc(script)}" data-language="${esc(lang)}" data-anomalous="${n.anomalous ? 1 : 0}">` +
-        `<span class="token" title="id ${n.id}">${esc(n.display)}</span>${flag}` +
+        `<span class="token" title="${words ? esc(n.kind) : "id " + n.id}">${esc(n.display)}</span>${flag}` +
         `<span class="script" style="background:${colour(script)}">${esc(script)}</span>` +
         `<span class="lang" title="language label${esc(share)}">${esc(lang)}</span>` +
         `<span class="bar" style="width:${width}%;background:${colour(script)}"></span>` +
@@ -129,6 +135,7 @@ $("go").addEventListener("click", show);
 $("token").addEventListener("input", suggest);
 $("token").addEventListener("keydown", (e) => { if (e.key === "Enter") show(); });
 $("mode").addEventListener("change", show);
+$("pool").addEventListener("change", show);
 $("language").addEventListener("change", show);
 $("model").addEventListener("change", async () => { await showModel(); await show(); });
 // map.js (loaded after this script, perhaps after the models are listed) waits on this promise.

@@ -54,6 +54,16 @@ def test_explorer_shows_neighbors_and_switches_model(server: str, tmp_path: Path
         page.locator("#title", has_text="Translation").wait_for()
         translated = page.locator("#results li").evaluate_all("items => items.map(i => i.dataset.script)")
         assert translated and "Latin" not in translated
+        page.select_option("#pool", "words")  # the lexicon: words the vocabulary splits are candidates too
+        page.select_option("#language", "ru")
+        page.locator("#title", has_text="ru only, lexicon words").wait_for()
+        rows = page.locator("#results li").evaluate_all(
+            "items => items.map(i => [i.dataset.language, i.querySelector('.token').textContent])"
+        )
+        assert len(rows) == 20 and {language for language, _ in rows} == {"ru"}
+        assert [word for _, word in rows][:2] == ["дом", "дома"]  # ▁house
+        page.select_option("#pool", "tokens")
+        page.select_option("#language", "")
         page.locator("#h-div", has_text="distinct").wait_for()
         page.locator("#h-sep", has_text="categories").wait_for(timeout=120_000)
         SHOTS.mkdir(exist_ok=True)
