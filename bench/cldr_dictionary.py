@@ -22,6 +22,7 @@ Usage: python bench/cldr_dictionary.py [--reverse | --pools [--everyday] | --siz
 
 from __future__ import annotations
 
+import functools
 import json
 import subprocess
 import sys
@@ -63,6 +64,7 @@ ANNOTATIONS = "cldr-annotations-full@48.2.0"
 CACHE = Path.home() / ".cache" / "polyglot-geometry" / ANNOTATIONS.replace("@", "-")
 
 
+@functools.cache  # English's is read once, not once per target language
 def _annotations(language: str) -> dict[str, dict[str, list[str]]]:
     if not CACHE.exists():
         CACHE.mkdir(parents=True)

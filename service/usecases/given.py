@@ -14,14 +14,14 @@ import numpy as np
 from geometry.neighbors import Space
 from geometry.pooling import pool
 from geometry.shaping import above
-from geometry.translation import Composed, table_means
+from geometry.translation import table_means
 from loaders.segmenter import poolable
 from loaders.word_forms import match_key
 from service import request_types as r
 from service import response_types as s
 from service.errors import InvalidInput, NoNeighbors
 from service.registry import LoadedModel
-from service.usecases.resolving import Resolved
+from service.usecases.resolving import Resolved, query_r
 
 
 @dataclass(frozen=True)
@@ -81,12 +81,9 @@ def ranked(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """(candidate rows best first, cosine, CSLS or None): all of them scored exactly, ties by row."""
     cosine = candidates.space.matrix @ vector
-    if r_query is None:
-        order = np.lexsort((np.arange(len(cosine)), -cosine))[:k]
-        return order, cosine[order], None
-    csls = 2 * cosine - r_query - candidates.r
-    order = np.lexsort((np.arange(len(csls)), -csls))[:k]
-    return order, cosine[order], csls[order].astype(np.float32)
+    csls = None if r_query is None else 2 * cosine - r_query - candidates.r
+    order = np.argsort(-(cosine if csls is None else csls), kind="stable")[:k]  # stable: ties by row
+    return order, cosine[order], None if csls is None else csls[order].astype(np.float32)
 
 
 def rows(
@@ -125,13 +122,7 @@ def given_translations(
     """Each query's ranking of the candidates (cosine, or CSLS with the query's r over the vocabulary)."""
     out = []
     for vector, token, _ in resolved:
-        r_query = None
-        if request.method == "csls":
-            r_query = (
-                float(model.csls_r[token])
-                if token is not None
-                else float(Composed.of(model.space, vector[None, :]).r[0])
-            )
+        r_query = query_r(model, vector, token) if request.method == "csls" else None
         order, cosine, csls = ranked(candidates, vector, r_query, request.k)
         keep = np.arange(len(order))
         if request.min_similarity is not None:

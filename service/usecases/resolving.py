@@ -11,6 +11,7 @@ import numpy as np
 from geometry.neighbors import normalise
 from geometry.pooling import PoolingRule, pool
 from geometry.shaping import examples_average
+from geometry.translation import Composed
 from loaders import artifact
 from loaders.segmenter import poolable
 from service import request_types as r
@@ -24,6 +25,14 @@ DEFAULT_LIMITS = Limits()
 QUERY_KINDS = r.QUERY_KINDS
 
 Resolved = tuple[np.ndarray, int | None, s.QueryOut]  # unit vector, token id (None: a vector), echo
+
+
+def query_r(model: LoadedModel, vector: np.ndarray, token: int | None) -> float:
+    """A query's CSLS neighborhood mean over the vocabulary: its token's, else the vector's (a text,
+    a vector) over its nearest tokens."""
+    if token is not None:
+        return float(model.csls_r[token])
+    return float(Composed.of(model.space, vector[None, :]).r[0])
 
 
 def _vector(model: LoadedModel, values: list[float], where: str) -> np.ndarray:

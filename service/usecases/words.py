@@ -7,12 +7,12 @@ import numpy as np
 
 from geometry.neighbors import exact_search
 from geometry.shaping import above, grouped, page
-from geometry.translation import CSLS_POOL, Composed
+from geometry.translation import CSLS_POOL
 from service import request_types as r
 from service import response_types as s
 from service.errors import InvalidInput
 from service.registry import Lexicon, LoadedModel
-from service.usecases.resolving import Resolved
+from service.usecases.resolving import Resolved, query_r
 from service.usecases.shaping import NOT_LANGUAGES
 
 
@@ -76,8 +76,7 @@ def _ranked(
     hits = exact_search(pool.space, vector, min(shortlist, len(allowed)), allowed)
     if request.method != "csls":
         return targets, hits.ids, hits.sims, None
-    r_query = model.csls_r[token] if token is not None else Composed.of(model.space, vector[None, :]).r[0]
-    scores = 2 * hits.sims - float(r_query) - pool.r[hits.ids]
+    scores = 2 * hits.sims - query_r(model, vector, token) - pool.r[hits.ids]
     order = np.lexsort((hits.ids, -scores))[:depth]
     return targets, hits.ids[order], hits.sims[order], scores[order].astype(np.float32)
 
