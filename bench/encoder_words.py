@@ -58,6 +58,12 @@ def ranks(queries: np.ndarray, candidates: np.ndarray, gold: list[int]) -> list[
     return [int((row > row[g]).sum()) for row, g in zip(scores, gold, strict=True)]
 
 
+def table_row(label: str, pairs: int, found: dict[str, list[int]]) -> str:
+    """A markdown row: P@1 / P@10 of each column's ranks."""
+    cells = " | ".join(f"{at(ranks, 1):.3f} / {at(ranks, 10):.3f}" for ranks in found.values())
+    return f"| {label} | {pairs} | {cells} |"
+
+
 def main() -> None:
     args = sys.argv[1:]
     per_language = int(args[0]) if args and args[0].isdigit() else 1000
@@ -99,10 +105,8 @@ def main() -> None:
                 found[prefix] = ranks(queries, candidates, gold)
             for key, value in found.items():
                 totals[key] += value
-            cells = " | ".join(f"{at(found[k], 1):.3f} / {at(found[k], 10):.3f}" for k in found)
-            print(f"| {lang} | {len(pairs)} | {cells} |", flush=True)
-        cells = " | ".join(f"{at(totals[k], 1):.3f} / {at(totals[k], 10):.3f}" for k in totals)
-        print(f"| all | {len(totals['input'])} | {cells} |")
+            print(table_row(lang, len(pairs), found), flush=True)
+        print(table_row("all", len(totals["input"]), totals))
         print(f"{name}: {encoded / seconds:.0f} words/s through the package's batch call ({encoded:,} words)")
 
 

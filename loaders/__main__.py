@@ -17,6 +17,7 @@ import numpy as np
 from loaders import artifact
 from loaders.artifact import IndexParams
 from loaders.build import BuildOptions, StageBar, build, build_cached, silent
+from loaders.encoder_space import PER_LANGUAGE
 from loaders.errors import LoaderError
 from loaders.layout import CHOICES as LAYOUTS
 from loaders.neighbor_table import METHODS
@@ -122,6 +123,16 @@ def parser() -> argparse.ArgumentParser:
         help="build into this cache folder (keyed by source and parameters)"
         " and make --out a symlink to the cached artifact",
     )
+    e = sub.add_parser(
+        "encoder-space",
+        help="encode the lexicon's words with the model's whole encoder (the encoder space, on demand)",
+    )
+    e.add_argument("dir", type=Path, help="the artifact")
+    e.add_argument(
+        "--per-language", type=_positive, default=PER_LANGUAGE, help="first words of each language encoded"
+    )
+    e.add_argument("--threads", type=_positive, default=2)
+    e.add_argument("--quiet", action="store_true")
     i = sub.add_parser("inspect", help="summary of an artifact")
     i.add_argument("dir", type=Path)
     v = sub.add_parser("verify", help="check an artifact's files, checksums, shapes and index")
@@ -180,6 +191,18 @@ def cmd_build(args: argparse.Namespace) -> None:
     size = sum(f.size for f in manifest.files.values())
     verb = f"built in {took:.1f} s" if built else "already built (no-op)"
     print(f"{args.out}: {manifest.name} {manifest.vocab_size} x {manifest.dim}, {size / 1e6:.1f} MB, {verb}")
+
+
+def cmd_encoder_space(args: argparse.Namespace) -> None:
+    from loaders.encoder_space import build_encoder_space
+
+    progress = silent if args.quiet else TqdmBar
+    built, now = build_encoder_space(args.dir, args.per_language, args.threads, progress)
+    size = sum(f.size for f in built.files.values())
+    verb = (
+        f"built in {built.seconds:.1f} s ({built.words_per_second:.0f} words/s)" if now else "already built"
+    )
+    print(f"{args.dir}: encoder space {built.rows:,} words x {built.dim}, {size / 1e6:.1f} MB, {verb}")
 
 
 def cmd_inspect(args: argparse.Namespace) -> None:
@@ -248,7 +271,8 @@ def cmd_verify(args: argparse.Namespace) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
-        {"build": cmd_build, "inspect": cmd_inspect, "verify": cmd_verify}[args.command](args)
+        commands = {"build": cmd_build, "encoder-space": cmd_encoder_space, "inspect": cmd_inspect}
+        {**commands, "verify": cmd_verify}[args.command](args)
     except LoaderError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -33,6 +33,12 @@ An artifact is a directory:
     layout.npy           float16 vocab_size x 2: the vocabulary map's position of each token in [-1, 1]
                          (NaN outside the index), as manifest.layout says (geometry/layout.py; optional)
 
+    encoder/             the encoder space (optional, built on demand: `python -m loaders encoder-space`),
+                         a sub-artifact with its own manifest.json (EncoderSpaceManifest):
+      rows.npy           float16 unit rows: the model's encoder output for each word below
+      words.npy          int32 lexicon row of each encoded word (the lexicon's first words per language)
+      r.npy              float32 CSLS neighborhood mean of each row among the encoded words
+
 Writes go to a sibling temporary directory that is renamed into place at the end, so a crash
 never leaves a half-written artifact behind.
 """
@@ -46,15 +52,51 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, TypeVar
 
 import msgspec
 import numpy as np
 
 from loaders.errors import ArtifactError
-
-if TYPE_CHECKING:
-    from loaders.strings import StringIndex, TokenStrings
+from loaders.manifest import (  # the format's types, named here as artifact.X
+    EncoderSpaceManifest as EncoderSpaceManifest,
+)
+from loaders.manifest import (
+    FileEntry as FileEntry,
+)
+from loaders.manifest import (
+    IndexParams as IndexParams,
+)
+from loaders.manifest import (
+    LabelScheme as LabelScheme,
+)
+from loaders.manifest import (
+    LanguageLabelling as LanguageLabelling,
+)
+from loaders.manifest import (
+    LayoutInfo as LayoutInfo,
+)
+from loaders.manifest import (
+    LexiconInfo as LexiconInfo,
+)
+from loaders.manifest import (
+    LexiconLanguage as LexiconLanguage,
+)
+from loaders.manifest import (
+    LexiconWords as LexiconWords,
+)
+from loaders.manifest import (
+    Manifest as Manifest,
+)
+from loaders.manifest import (
+    SourceInfo as SourceInfo,
+)
+from loaders.manifest import (
+    TableInfo as TableInfo,
+)
+from loaders.manifest import (
+    Vocab as Vocab,
+)
 
 FORMAT_VERSION = 1
 
@@ -104,141 +146,15 @@ VOCABULARIES = {
 }
 
 
+ENCODER_DIR = "encoder"
+ENCODER_ROWS = "rows.npy"
+ENCODER_WORDS = "words.npy"
+ENCODER_R = "r.npy"
+M = TypeVar("M")
+
+
 def labels_file(scheme: str) -> str:
     return f"labels_{scheme}.npy"
-
-
-class SourceInfo(msgspec.Struct, frozen=True):
-    kind: str
-    location: str
-    fingerprint: str  # sha256 over the source bytes that the artifact was made from
-
-
-class IndexParams(msgspec.Struct, frozen=True):
-    metric: str = "cos"
-    dtype: str = "f16"
-    connectivity: int = 16
-    expansion_add: int = 128
-    expansion_search: int = 128
-    count: int = 0  # vectors in the index (vocabulary minus special and zero rows)
-
-
-class TableInfo(msgspec.Struct, frozen=True):
-    """How the neighbor table was made (loaders/neighbor_table.py)."""
-
-    method: str  # exact | hnsw (the index's candidates re-ranked by exact cosine)
-    backend: str  # numpy | torch:<device> | usearch
-    candidates: int = 0  # hnsw: candidates per row before the re-rank
-    recall: float = 1.0  # recall@knn_k against exact brute force on `sample` seeded rows (exact: 1.0)
-    sample: int = 0
-    workers: int = 1
-    seconds: float = 0.0  # build time of the table alone
-
-
-class LayoutInfo(msgspec.Struct, frozen=True):
-    """How the vocabulary map was made (geometry/layout.py)."""
-
-    method: str  # umap (over the neighbor table, started from PCA) | pca
-    seed: int = 0
-    n_neighbors: int = 0  # umap: neighbors per token in its graph (self included)
-    epochs: int = 0  # umap: optimisation epochs (0: umap-learn's default for the size)
-    placed: int = 0  # tokens with a position (the indexed ones)
-    seconds: float = 0.0
-
-
-class LabelScheme(msgspec.Struct, frozen=True):
-    names: list[str]
-    unicode_version: str  # "" for the language scheme (see Manifest.languages)
-    description: str
-
-
-class LanguageLabelling(msgspec.Struct, frozen=True):
-    """How the language scheme was made (artifacts without it have no language labels)."""
-
-    languages: list[str]  # ISO 639 codes of the word lists, the index space of language_guess
-    names: dict[str, str]  # code -> English name
-    wordfreq_version: str
-    wordlist: str
-    prior: str
-    min_share: float  # a token is labelled with its top language from this share of its distribution
-
-
-class LexiconWords(msgspec.Struct, frozen=True):
-    """lexicon.json: row i of the lexicon is words[i] of languages[language[i]]."""
-
-    languages: list[str]
-    words: list[str]
-    language: list[int]
-    pieces: list[int]  # pieces each word was composed from (1: a token of the vocabulary)
-
-
-class LexiconLanguage(msgspec.Struct, frozen=True, kw_only=True):
-    """One language of the lexicon: where its entries come from and what composing them cost."""
-
-    origin: str  # "wordfreq best", "vocabulary" (the script's own word-initial pieces), "user list"...
-    entries: int  # entries taken from the source
-    words: int  # of them composed (rows of the lexicon)
-    one_piece: int  # words that are one token of the vocabulary
-    not_composed: int  # entries with no usable piece (only unknown or special pieces): not stored
-    not_composed_examples: list[str]
-    pieces_mean: float  # pieces per word
-    pieces_weighted: float | None  # pieces per word weighted by the word's frequency (lists only)
-
-
-class LexiconInfo(msgspec.Struct, frozen=True):
-    """The manifest's account of the lexicon (rows grouped by language, in this order)."""
-
-    languages: dict[str, LexiconLanguage]
-    per_language: int  # words asked of each language's list
-    rows: int
-    composed: int  # rows made of several pieces
-    wordlist: str
-    wordfreq_version: str
-
-
-class FileEntry(msgspec.Struct, frozen=True):
-    size: int
-    sha256: str
-
-
-class Manifest(msgspec.Struct, frozen=True):
-    format_version: int
-    name: str
-    family: str
-    source: SourceInfo
-    vocab_size: int  # tokenizer vocabulary: the rows stored and served
-    source_rows: int  # rows of the source table; rows past vocab_size are padding, not stored
-    dim: int
-    dtype: str  # stored: float16 | float32
-    original_dtype: str
-    byte_level: bool  # GPT-2 style byte-level vocabulary (display forms are decoded)
-    special_ids: dict[str, int]
-    labels: dict[str, LabelScheme]
-    index: IndexParams
-    knn_k: int  # neighbors per token in the exact table
-    loader_version: str
-    build_key: str  # hash of source fingerprint + build parameters: same key -> rebuilding is a no-op
-    files: dict[str, FileEntry]
-    languages: LanguageLabelling | None = None
-    vocabulary: str = "unknown"  # a key of VOCABULARIES
-    description: str = ""  # what the table is, in the source's own terms (shown by /v1/models)
-    tokenizer: str = ""  # a key of TOKENIZER_FILES; "" when the artifact carries no tokenizer
-    lexicon: LexiconInfo | None = None  # frequent words composed from pieces (needs the tokenizer)
-    table: TableInfo | None = None  # how the neighbor table was made; None: no table, or exact (older)
-    layout: LayoutInfo | None = None  # the vocabulary map (layout.npy); None: built without one
-
-    @property
-    def checksum(self) -> str:
-        """One hash for the whole artifact, used to key caches."""
-        digest = hashlib.sha256()
-        for name in sorted(self.files):
-            digest.update(f"{name}:{self.files[name].sha256};".encode())
-        return digest.hexdigest()[:32]
-
-
-class Vocab(msgspec.Struct, frozen=True):
-    raw: list[str]
-    display: list[str]
 
 
 _manifest_decoder = msgspec.json.Decoder(Manifest)
@@ -302,13 +218,13 @@ class ArtifactWriter:
         self.save_array(STRING_OFFSETS, offsets)
         self.save_array(STRING_ORDER, order)
 
-    def finish(self, manifest_without_files: dict[str, Any]) -> Manifest:
+    def finish(self, manifest_without_files: dict[str, Any], kind: type[M]) -> M:
         files = {
             entry.name: FileEntry(size=entry.stat().st_size, sha256=self.sha256(entry.name))
             for entry in sorted(self.dir.iterdir())
-            if entry.name != MANIFEST
+            if entry.name != MANIFEST and entry.is_file()
         }
-        manifest = msgspec.convert({**manifest_without_files, "files": files}, Manifest)
+        manifest = msgspec.convert({**manifest_without_files, "files": files}, kind)
         (self.dir / MANIFEST).write_bytes(msgspec.json.format(msgspec.json.encode(manifest)))
         return manifest
 
@@ -360,7 +276,21 @@ def read_manifest(directory: Path) -> Manifest:
         raise ArtifactError(f"{directory}: {MANIFEST} does not match the format: {exc}") from exc
 
 
-def verify(directory: Path, manifest: Manifest, checksums: bool = True) -> None:
+def read_encoder_manifest(directory: Path) -> EncoderSpaceManifest | None:
+    """The artifact's encoder space (None: not built)."""
+    path = directory / ENCODER_DIR / MANIFEST
+    if not path.is_file():
+        return None
+    try:
+        manifest = msgspec.json.decode(path.read_bytes(), type=EncoderSpaceManifest)
+    except msgspec.DecodeError as exc:
+        raise ArtifactError(f"{path}: not an encoder space manifest ({exc})") from exc
+    if manifest.format_version != FORMAT_VERSION:
+        raise ArtifactError(f"{path}: format version {manifest.format_version}, rebuild the encoder space")
+    return manifest
+
+
+def verify(directory: Path, manifest: Manifest | EncoderSpaceManifest, checksums: bool = True) -> None:
     """Check every listed file exists with its recorded size, then (when asked) its sha256."""
     for name, entry in manifest.files.items():
         path = directory / name
@@ -386,23 +316,6 @@ def open_array(directory: Path, name: str, rows: int | None) -> np.ndarray[Any, 
     if rows is not None and array.shape[0] != rows:
         raise ArtifactError(f"{directory}: {name} has {array.shape[0]} rows, expected {rows}")
     return array
-
-
-def open_strings(directory: Path, manifest: Manifest) -> tuple[TokenStrings, TokenStrings, StringIndex]:
-    """The vocabulary as mapped string tables (raw, display, lookup); artifacts built before them get
-    the same tables from vocab.json."""
-    from loaders.strings import mapped, pack, tables
-
-    if STRINGS not in manifest.files:
-        vocab = read_vocab(directory, manifest)
-        return tables(*pack(vocab.raw, vocab.display))
-    offsets = open_array(directory, STRING_OFFSETS, 2)
-    if offsets.shape != (2, manifest.vocab_size + 1):
-        raise ArtifactError(f"{directory}: {STRING_OFFSETS} does not hold {manifest.vocab_size} tokens")
-    try:
-        return tables(mapped(directory / STRINGS), offsets, open_array(directory, STRING_ORDER, None))
-    except (OSError, ValueError) as exc:
-        raise ArtifactError(f"{directory}: {STRINGS} cannot be read ({exc})") from exc
 
 
 def read_vocab(directory: Path, manifest: Manifest) -> Vocab:

@@ -577,5 +577,5 @@ def _build(
             "build_key": key,
             "languages": made.languages.info,
         }
-        manifest = writer.finish(fields)
+        manifest = writer.finish(fields, artifact.Manifest)
     return manifest, True

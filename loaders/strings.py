@@ -15,9 +15,12 @@ import operator
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any, overload
+from typing import TYPE_CHECKING, Any, overload
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from loaders import artifact
 
 ENCODING = ("utf-8", "surrogatepass")  # vocabularies may hold lone surrogates; UTF-8 keeps code-point order
 
@@ -142,3 +145,26 @@ def tables(
     same = np.array_equal(offsets[0], offsets[1])
     display = raw if same else TokenStrings(buffer, np.asarray(offsets[1]))
     return raw, display, StringIndex(raw, display, np.asarray(order))
+
+
+def open_strings(
+    directory: Path, manifest: artifact.Manifest
+) -> tuple[TokenStrings, TokenStrings, StringIndex]:
+    """The vocabulary as mapped string tables (raw, display, lookup); artifacts built before them get
+    the same tables from vocab.json."""
+    from loaders import artifact
+    from loaders.errors import ArtifactError
+
+    if artifact.STRINGS not in manifest.files:
+        vocab = artifact.read_vocab(directory, manifest)
+        return tables(*pack(vocab.raw, vocab.display))
+    offsets = artifact.open_array(directory, artifact.STRING_OFFSETS, 2)
+    if offsets.shape != (2, manifest.vocab_size + 1):
+        raise ArtifactError(
+            f"{directory}: {artifact.STRING_OFFSETS} does not hold {manifest.vocab_size} tokens"
+        )
+    try:
+        order = artifact.open_array(directory, artifact.STRING_ORDER, None)
+        return tables(mapped(directory / artifact.STRINGS), offsets, order)
+    except (OSError, ValueError) as exc:
+        raise ArtifactError(f"{directory}: {artifact.STRINGS} cannot be read ({exc})") from exc

@@ -53,11 +53,13 @@ def progress(job: s.JobOut) -> None:
 # command -> its named options: (flag, request field, help); lists are comma-separated
 NAMED: dict[str, list[tuple[str, str, str]]] = {
     "neighbors": [("--k", "k", "results per query"), ("--languages", "languages", "ISO 639 codes"),
-                  ("--scripts", "scripts", "script names"), ("--fields", "fields", "answer fields")],
+                  ("--scripts", "scripts", "script names"), ("--fields", "fields", "answer fields"),
+                  ("--space", "space", "input or encoder")],
     "translate": [("--k", "k", "results per query"), ("--to", "target_languages", "ISO 639 codes"),
                   ("--scripts", "target_scripts", "script names"), ("--pool", "pool", "tokens or words"),
-                  ("--method", "method", "csls or cosine"), ("--candidates", "candidates", "only these")],
-    "evaluate": [("--pool", "pool", "tokens or words"),
+                  ("--method", "method", "csls or cosine"), ("--candidates", "candidates", "only these"),
+                  ("--space", "space", "input or encoder")],
+    "evaluate": [("--pool", "pool", "tokens or words"), ("--space", "space", "input or encoder"),
                  ("--language-pool", "language_pool", "scripts or language")],
     "tokens": [("--limit", "limit", "tokens listed"), ("--match", "match", "exact or prefix")],
     "separability": [("--scheme", "scheme", "paper, unicode or language"), ("--within", "within", "a script"),
@@ -65,6 +67,7 @@ NAMED: dict[str, list[tuple[str, str, str]]] = {
     "diversity": [("--sample", "sample", "share of tokens"), ("--seed", "seed", "sampling seed")],
     "relations": [("--k", "k", "neighbors per token"), ("--sample", "sample", "tokens per language"),
                   ("--seed", "seed", "sampling seed")],
+    "spaces": [("--sample", "sample", "words sampled"), ("--seed", "seed", "sampling seed")],
 }  # fmt: skip
 HELP = {
     "models": "the models served",
@@ -76,6 +79,7 @@ HELP = {
     "separability": "how well a linear classifier separates each script or language (a job)",
     "diversity": "writing systems among each token's nearest neighbors (a job)",
     "relations": "which languages' tokens neighbor which (a job)",
+    "spaces": "the input and encoder spaces side by side: overlap, diversity, separability (a job)",
 }
 
 
@@ -142,7 +146,11 @@ def answer_of(client: Client, args: argparse.Namespace) -> Any:
         return client.evaluate(model, args.dictionary, **given)
     if sys.stderr.isatty():
         client.on_progress = progress
-    analysis = {"separability": client.separability, "diversity": client.diversity}.get(args.command)
+    analysis = {
+        "separability": client.separability,
+        "diversity": client.diversity,
+        "spaces": client.compare_spaces,
+    }.get(args.command)
     return (analysis or client.relations)(model, **given)
 
 

@@ -83,6 +83,7 @@ class Endpoints(Generic[H]):
     diversity = Endpoint(e.diversity)
     relations = Endpoint(e.relations)
     compare = Endpoint(e.compare)
+    compare_spaces = Endpoint(e.compare_spaces)
     job = Endpoint(e.job)
     cancel = Endpoint(e.cancel)
 

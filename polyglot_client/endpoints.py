@@ -151,6 +151,11 @@ def compare(models: Sequence[str], **options: Any) -> Call[s.CompareOut]:
     return get("/v1/compare", s.CompareOut, r.CompareRequest(models=list(models), **options))
 
 
+def compare_spaces(model: str, **options: Any) -> Call[s.CompareSpacesOut]:
+    """The model's input and encoder spaces side by side (a job)."""
+    return get(_model(model, "/compare-spaces"), s.CompareSpacesOut, r.CompareSpacesRequest(**options))
+
+
 def job(job_id: str) -> Call[s.JobOut]:
     return get(f"/v1/jobs/{quote(job_id, safe='')}", s.JobOut)
 

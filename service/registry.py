@@ -23,8 +23,8 @@ from loaders.artifact import Manifest
 from loaders.errors import ArtifactError
 from loaders.rows import return_freed_memory
 from loaders.segmenter import Segmenter, load_segmenter
-from loaders.strings import StringIndex, TokenStrings
-from loaders.word_forms import match_key
+from loaders.strings import StringIndex, TokenStrings, open_strings
+from service.encoder_spaces import EncoderSpace, open_encoder_space
 from service.errors import (
     InvalidInput,
     MissingLabels,
@@ -35,6 +35,7 @@ from service.errors import (
     UnknownToken,
 )
 from service.language_labels import LanguageTable
+from service.lexicons import Lexicon
 from service.response_types import LanguageDetail
 from service.settings import Settings
 
@@ -53,57 +54,6 @@ class Labels:
         return {name: int(per_code[i]) for i, name in enumerate(self.names)}
 
 
-@dataclass(frozen=True)
-class Lexicon:
-    """The words of the model's languages composed from its pieces (loaders/lexicon.py), rows grouped
-    by language."""
-
-    space: Space  # the lexicon's unit rows (float16), all of them candidates
-    r: np.ndarray  # CSLS neighborhood mean of each row over the vocabulary
-    words: list[str]  # as the source spells them (answers show this form)
-    language: np.ndarray  # int per row into `languages`
-    languages: list[str]
-    pieces: np.ndarray
-    rows_of: dict[str, list[int]]  # match key (loaders/word_forms.py) -> its rows, one per language
-
-    @classmethod
-    def open(cls, directory: Path, info: artifact.LexiconInfo) -> Lexicon:
-        import msgspec
-
-        stored = msgspec.json.decode(
-            (directory / artifact.LEXICON_WORDS).read_bytes(), type=artifact.LexiconWords
-        )
-        matrix = artifact.open_array(directory, artifact.LEXICON, info.rows)
-        norms = np.empty(len(matrix), dtype=np.float32)
-        for lo in range(0, len(matrix), 8192):  # blocks: at 4,096 dimensions the pool is 800 MB in float32
-            block = np.asarray(matrix[lo : lo + 8192], dtype=np.float32)
-            norms[lo : lo + 8192] = np.sqrt(np.einsum("ij,ij->i", block, block))  # no squared copy
-        rows_of: dict[str, list[int]] = {}
-        for row, word in enumerate(stored.words):
-            rows_of.setdefault(match_key(word), []).append(row)
-        return cls(
-            Space(matrix, norms, None, None, None, np.arange(info.rows)),
-            np.asarray(artifact.open_array(directory, artifact.LEXICON_R, info.rows)),
-            stored.words,
-            np.asarray(stored.language, dtype=np.int16),
-            stored.languages,
-            np.asarray(stored.pieces, dtype=np.int16),
-            rows_of,
-        )
-
-    def find(self, word: str, language: str | None = None) -> list[int]:
-        """The rows of `word` written any way people write it (case, Unicode form, Turkish i,
-        apostrophes, dashes), in `language` when given."""
-        rows = self.rows_of.get(match_key(word), [])
-        if language is None:
-            return rows
-        return [row for row in rows if self.languages[int(self.language[row])] == language]
-
-    def language_rows(self, codes: list[str]) -> np.ndarray:
-        wanted = [i for i, code in enumerate(self.languages) if code in codes]
-        return np.flatnonzero(np.isin(self.language, wanted))
-
-
 @dataclass
 class LoadedModel:
     name: str
@@ -120,6 +70,8 @@ class LoadedModel:
     languages: LanguageTable | None = None  # None: an artifact built before language labels
     segmenter: Segmenter | None = None  # the model's tokenizer (None: the artifact carries none)
     lexicon: Lexicon | None = None
+    encoder_space: EncoderSpace | None = None  # the encoded lexicon words (None: see encoder_missing)
+    encoder_missing: str = ""  # why space=encoder is not available
     reachable: np.ndarray | None = None  # int8 per token (loaders/reachability.py); None: not checked
     layout: np.ndarray | None = None  # float16 vocab x 2, the vocabulary map (mapped); None: not built
     derived: dict[str, Any] = field(default_factory=dict)  # computed on first use: `derive`
@@ -130,6 +82,8 @@ class LoadedModel:
 
     def __post_init__(self) -> None:
         self.checksum = self.manifest.checksum
+        if self.encoder_space is not None:  # answers in either space change when it is rebuilt
+            self.checksum += self.encoder_space.info.checksum
         # one integer per token naming its labels in every scheme (mixed radix over the schemes)
         combination = np.zeros(len(self.raw), dtype=np.int64)
         for labels in self.labels.values():
@@ -189,6 +143,16 @@ class LoadedModel:
                 field="pool",
             )
         return self.lexicon
+
+    def encoded(self) -> EncoderSpace:
+        """The encoder space, or a 400 that says why there is none (no network, not built yet)."""
+        if self.encoder_space is None:
+            raise InvalidInput(self.encoder_missing, field="space")
+        return self.encoder_space
+
+    def words_in(self, space: str) -> Lexicon:
+        """The lexicon's words in the input space, or the encoded ones."""
+        return self.pool() if space == "input" else self.encoded().words
 
     def prefix(self, text: str) -> np.ndarray:
         """Ids of tokens whose raw/display form starts with `text`, in string order: one slice of the
@@ -354,7 +318,7 @@ def load_model(directory: Path, verify_checksums: bool) -> LoadedModel:
             f"{directory}: matrix has dimension {matrix.shape[1]}, the manifest says {manifest.dim}"
         )
     norms = np.asarray(artifact.open_array(directory, artifact.NORMS, rows))
-    raw, display, strings = artifact.open_strings(directory, manifest)
+    raw, display, strings = open_strings(directory, manifest)
     knn_ids = knn_sims = None
     if manifest.knn_k:
         knn_ids = artifact.open_array(directory, artifact.KNN_IDS, rows)
@@ -373,6 +337,8 @@ def load_model(directory: Path, verify_checksums: bool) -> LoadedModel:
         )
         for scheme, info in manifest.labels.items()
     }
+    lexicon = None if manifest.lexicon is None else Lexicon.open(directory, manifest.lexicon)
+    encoder_space, encoder_missing = open_encoder_space(directory, manifest, lexicon)
     return LoadedModel(
         name=manifest.name,
         directory=directory,
@@ -394,7 +360,9 @@ def load_model(directory: Path, verify_checksums: bool) -> LoadedModel:
             else neighborhood_means(space)  # an artifact of loader 0.8 or earlier: from its table
         ),
         segmenter=load_segmenter(directory, manifest, raw),
-        lexicon=None if manifest.lexicon is None else Lexicon.open(directory, manifest.lexicon),
+        lexicon=lexicon,
+        encoder_space=encoder_space,
+        encoder_missing=encoder_missing,
         reachable=(
             np.asarray(artifact.open_array(directory, artifact.REACHABLE, rows))
             if artifact.REACHABLE in manifest.files

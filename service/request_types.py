@@ -73,6 +73,16 @@ Scheme = Annotated[
 ]
 Method = Literal["cosine", "csls"]
 CandidatePool = Literal["tokens", "words"]
+SpaceName = Annotated[
+    Literal["input", "encoder"],
+    Meta(
+        description="the geometry asked: 'input', the input-embedding table (the paper's; a word is its "
+        "pieces' mean row), or 'encoder', what the whole model makes of each word (the lexicon's first "
+        "words per language encoded by the model's own encoder; queries are encoded at request time; "
+        "candidates are those words, as with pool=words; a model without an encoder, or whose encoder "
+        "space is not built, answers 400 saying why)"
+    ),
+]
 Seed = Annotated[int, Meta(ge=0, le=2**32 - 1, description="random seed (echoed; same seed, same numbers)")]
 Sample = Annotated[float, Meta(gt=0, le=1, description="share of the vocabulary used as queries (1.0 = all)")]
 AnalysisScheme = Annotated[
@@ -162,6 +172,7 @@ class QueriesRequest(Request):
     k: K = 10
     fields: Fields | None = None
     pooling: Pooling = "mean"
+    space: SpaceName = "input"
     exclude_anomalous: Annotated[
         bool,
         Meta(description="leave out under-trained token candidates (GET /models/{model}/tokens/anomalies)"),
@@ -350,6 +361,7 @@ class EvaluateRequest(Request):
     pooling: Pooling = "mean"  # sources the tokenizer splits are composed from their pieces so
     pool: CandidatePool = "tokens"  # targets: tokens, or the lexicon (multi-piece targets reachable)
     candidates: GivenCandidates | None = None  # targets ranked among these words or tokens only
+    space: SpaceName = "input"  # encoder: sources encoded, targets among the encoded lexicon words
 
 
 class TokensRequest(Request):
@@ -419,6 +431,18 @@ class DiversityRequest(Request):
             "not 'ambiguous' or 'unlabelled')"
         ),
     ] = "all"
+
+
+class CompareSpacesRequest(Request):
+    """The input and encoder spaces of one model over the same words (the encoded lexicon words)."""
+
+    sample: Annotated[int, Meta(ge=10, le=5000, description="words sampled as queries (seeded)")] = 500
+    k: Annotated[int, Meta(ge=1, le=50, description="neighbors compared per word (overlap@k)")] = 10
+    seed: Seed = 0
+    separability_words: Annotated[
+        int,
+        Meta(ge=0, le=50_000, description="words sampled for the script classifiers (0: leave them out)"),
+    ] = 20_000
 
 
 class RelationsRequest(Request):

@@ -8,6 +8,7 @@ import msgspec
 from msgspec import UNSET, UnsetType
 
 Method = Literal["cosine", "csls"]
+SpaceName = Literal["input", "encoder"]
 
 
 QueryKind = Literal["token", "id", "text", "vector", "examples"]
@@ -99,6 +100,20 @@ class LexiconOut(Response, kw_only=True):
     languages: dict[str, LexiconLanguageOut]
 
 
+class EncoderSpaceOut(Response, kw_only=True):
+    """The model's encoder space (space=encoder): ready, or why not."""
+
+    ready: bool
+    reason: str | None = None  # why it is not ready (no encoder, not built yet: with the command)
+    encoder: str | None = None  # what encodes: engine, pooling, prefix
+    words: int | None = None  # encoded lexicon words
+    per_language: int | None = None
+    languages: dict[str, int] | None = None  # words encoded per language
+    dim: int | None = None
+    build_seconds: float | None = None
+    words_per_second: float | None = None  # the encoder's rate at build time (predicts query costs)
+
+
 class ModelOut(Response, kw_only=True):
     name: str
     family: str
@@ -120,6 +135,8 @@ class ModelOut(Response, kw_only=True):
     languages: LanguagesInfoOut | None = None
     neighbor_table: NeighborTableOut | None = None  # None when the artifact has no table
     lexicon: dict[str, LexiconLanguageOut] | None = None  # by language, in the lexicon's order
+    spaces: list[SpaceName] = msgspec.field(default_factory=lambda: ["input"])  # those ready to answer
+    encoder_space: EncoderSpaceOut | None = None
 
 
 class DimensionShare(Response, kw_only=True):
@@ -302,6 +319,7 @@ class NeighborsOut(Response, kw_only=True):
     neighbors: list[NeighborOut]  # empty when grouped
     groups: list[GroupOut] | None = None  # group_by
     next_cursor: str | None = None  # paging: the cursor of the next page (None: the last page)
+    space: SpaceName = "input"  # encoder: neighbors among the encoded lexicon words
 
 
 class NeighborsBatchOut(Response, kw_only=True):
@@ -324,6 +342,7 @@ class TranslationsOut(Response, kw_only=True):
     candidates: list[NeighborOut]  # empty when grouped
     groups: list[GroupOut] | None = None
     next_cursor: str | None = None
+    space: SpaceName = "input"
 
 
 class TranslationsBatchOut(Response, kw_only=True):
@@ -443,6 +462,36 @@ class SeparabilityOut(Response, kw_only=True):
     took_seconds: float
     cached: bool = False
     within: str | None = None
+
+
+class SpaceAgreementOut(Response, kw_only=True):
+    queries: int
+    overlap: float  # mean share of the k nearest words the two spaces share
+    rank_correlation: float  # mean Spearman of a word's cosines to 1,000 reference words
+
+
+class SpaceGeometryOut(Response, kw_only=True):
+    """The paper's two measures over the encoded words in one space."""
+
+    diversity_languages: float  # distinct languages among each sampled word and its 50 nearest words
+    diversity_scripts: float  # distinct writing systems among them (the paper's measure, over words)
+    separability: float | None  # mean one-vs-rest accuracy of script classifiers (None: not asked)
+    separability_by_script: dict[str, float]
+
+
+class CompareSpacesOut(Response, kw_only=True):
+    model: str
+    encoder: str
+    words: int  # the encoded lexicon words both spaces hold (candidates of every search here)
+    sample: int
+    k: int
+    seed: int
+    overlap: float
+    rank_correlation: float
+    by_language: dict[str, SpaceAgreementOut]  # by the sampled word's language
+    spaces: dict[str, SpaceGeometryOut]  # "input", "encoder"
+    took_seconds: float
+    cached: bool = False
 
 
 class DiversityOut(Response, kw_only=True):

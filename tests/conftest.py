@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 from litestar.testing import TestClient
 
+from loaders import artifact
 from loaders.build import BuildOptions, build_cached
+from loaders.encoder_space import build_encoder_space
 from service import settings as settings_module
 from service.app import create_app
 from service.registry import Registry, load_registry
@@ -23,7 +25,8 @@ USE = "use-multilingual-v3"
 LLAMA = "llama2-vocab-wordllama"
 
 
-REAL_FIXTURES = {"packaged", "real_settings", "registry", "client", "server"}
+REAL_FIXTURES = {"packaged", "real_settings", "registry", "client", "server", "encoded", "encoder_client"}
+ENCODER_WORDS = 40  # words per language in the tests' encoder spaces (e5: 2,238 words, ~11 s to encode)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -70,4 +73,29 @@ def registry(real_settings: Settings) -> Registry:
 def client(real_settings: Settings) -> Iterator[TestClient]:  # type: ignore[type-arg]
     """A test client whose lifespan loads the real artifacts."""
     with TestClient(create_app(real_settings)) as test_client:
+        yield test_client
+
+
+@pytest.fixture(scope="session")
+def encoded(packaged: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The packaged artifacts with small encoder spaces of their own (files linked, not copied): the
+    figures the tests pin do not depend on an encoder space a developer built with other sizes."""
+    root = tmp_path_factory.mktemp("encoded")
+    out = {}
+    for name, directory in packaged.items():
+        copy = root / name
+        copy.mkdir()
+        for entry in directory.iterdir():
+            if entry.name != artifact.ENCODER_DIR:
+                (copy / entry.name).symlink_to(entry.resolve())
+        if name != LLAMA:  # a static table: no encoder
+            build_encoder_space(copy, ENCODER_WORDS)
+        out[name] = copy
+    return out
+
+
+@pytest.fixture(scope="session")
+def encoder_client(encoded: dict[str, Path]) -> Iterator[TestClient]:  # type: ignore[type-arg]
+    """A test client over the artifacts with encoder spaces (the lifespan loads them)."""
+    with TestClient(create_app(Settings(artifacts=tuple(encoded.values())))) as test_client:
         yield test_client

@@ -26,7 +26,7 @@ from service.cache import cache_key
 from service.errors import InvalidInput
 from service.jobs import Compute, JobRequest, Jobs, JobState
 from service.registry import LoadedModel
-from service.usecases import compare, diversity, relations, separability
+from service.usecases import compare, diversity, relations, separability, spaces
 from service.usecases.budget import Work, check_work
 
 T = TypeVar("T", bound=msgspec.Struct)
@@ -83,18 +83,21 @@ OUT: dict[str, type[msgspec.Struct]] = {
     "diversity": s.DiversityOut,
     "language-relations": s.RelationsOut,
     "compare": s.CompareOut,
+    "compare-spaces": s.CompareSpacesOut,
 }
 KINDS: dict[str, type[r.Request]] = {
     "separability": r.SeparabilityRequest,
     "diversity": r.DiversityRequest,
     "language-relations": r.RelationsRequest,
     "compare": r.CompareRequest,
+    "compare-spaces": r.CompareSpacesRequest,
 }
 Job = Callable[[LoadedModel, Any], tuple[Compute, Work]]  # the computation and its predicted work
 MODEL_JOBS: dict[str, Job] = {
     "separability": separability.separability_job,
     "diversity": diversity.diversity_job,
     "language-relations": relations.relations_job,
+    "compare-spaces": spaces.compare_spaces_job,
 }
 
 
@@ -172,6 +175,17 @@ async def get_compare(request: Request[Any, Any, Any], svc: Svc) -> Response[s.C
     return await _run(request, svc, "compare")
 
 
+@_analysis(
+    "/models/{model:str}/compare-spaces",
+    r.CompareSpacesRequest,
+    "The input and encoder spaces side by side: neighbor overlap, rank correlation, diversity, separability",
+)
+async def get_compare_spaces(
+    request: Request[Any, Any, Any], svc: Svc, model: ModelName
+) -> Response[s.CompareSpacesOut]:
+    return await _run(request, svc, "compare-spaces", model)
+
+
 def recorded_query(recorded: JobRequest) -> r.Request:
     """The request a job record carries, as a replica restarting the job decodes it."""
     return msgspec.convert(recorded.query, KINDS[recorded.endpoint]).canonical()
@@ -215,6 +229,7 @@ router = Router(
         get_diversity,
         get_language_relations,
         get_compare,
+        get_compare_spaces,
         get_job,
         cancel_job,
     ],

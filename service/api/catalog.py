@@ -35,6 +35,22 @@ def table_out(m: artifact.Manifest) -> s.NeighborTableOut | None:
     )
 
 
+def encoder_out(model: LoadedModel) -> s.EncoderSpaceOut:
+    if model.encoder_space is None:
+        return s.EncoderSpaceOut(ready=False, reason=model.encoder_missing)
+    info = model.encoder_space.info
+    return s.EncoderSpaceOut(
+        ready=True,
+        encoder=info.encoder.describe(),
+        words=info.rows,
+        per_language=info.per_language,
+        languages=info.languages,
+        dim=info.dim,
+        build_seconds=info.seconds,
+        words_per_second=info.words_per_second,
+    )
+
+
 def model_out(model: LoadedModel) -> s.ModelOut:
     m = model.manifest
     schemes = {
@@ -83,6 +99,8 @@ def model_out(model: LoadedModel) -> s.ModelOut:
             min_share=m.languages.min_share,
         ),
         neighbor_table=table_out(m),
+        spaces=["input", "encoder"] if model.encoder_space is not None else ["input"],
+        encoder_space=encoder_out(model),
     )
 
 

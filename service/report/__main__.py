@@ -26,6 +26,7 @@ from service.report.health_figures import health_section
 from service.report.language_figures import language_section
 from service.report.lexicon_figures import lexicon_section
 from service.report.page import img, table
+from service.report.space_figures import spaces_section
 from service.request_types import CompareRequest, DiversityRequest, SeparabilityRequest
 from service.settings import Settings
 from service.usecases import diversity as diversity_use
@@ -257,6 +258,7 @@ def main(argv: list[str] | None = None) -> int:
         headline.append(headline_row(model, stats))
     sections.extend(compare_section(a, b, args) for a, b in itertools.combinations(models, 2))
     sections.append(lexicon_section(models, args.out))
+    sections.append(spaces_section(models, args.out, args.seed))
     side_by_side = table(["model", *SIDE_BY_SIDE.values()], headline)
     page = f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
 <title>polyglot-geometry report</title><style>{STYLE}</style></head><body>

@@ -36,6 +36,11 @@ async function showModel() {
   const lexicon = m.lexicon ? Object.keys(m.lexicon) : [];
   $("pool").querySelector('option[value="words"]').disabled = lexicon.length === 0;
   if (lexicon.length === 0) $("pool").value = "tokens";
+  // the encoder space: ready, or why not (no encoder, or not built yet: the reason names the command)
+  const encoder = $("space").querySelector('option[value="encoder"]');
+  encoder.disabled = !m.spaces.includes("encoder");
+  encoder.title = m.encoder_space && m.encoder_space.reason ? m.encoder_space.reason : "";
+  if (encoder.disabled) $("space").value = "input";
   const languages = m.languages ? m.languages.supported : [];
   const perLanguage = m.label_schemes.language ? m.label_schemes.language.counts : {};
   $("language").innerHTML = '<option value="">any</option>' + languages.map((code) =>
@@ -94,7 +99,9 @@ async function show() {
   let path = `/v1/models/${enc(model())}/${mode}?${kind}=${enc(token)}&k=${enc($("k").value)}` +
     "&fields=token,display,similarity,kind,labels,language,anomalous";
   const language = $("language").value;
-  const words = mode === "translations" && $("pool").value === "words";
+  const encoder = $("space").value === "encoder";  // candidates are the encoded lexicon words
+  const words = encoder || (mode === "translations" && $("pool").value === "words");
+  if (encoder) path += "&space=encoder";
   if (mode === "translations") {
     path += `&method=${$("method").value}`;
     if (words) path += "&pool=words";  // rows are lexicon words: script filters do not apply
@@ -111,7 +118,8 @@ async function show() {
     const pieces = q.pieces && q.pieces.length > 1 ? ` = ${q.pieces.map((p) => p.display).join(" + ")}` : "";
     $("title").textContent = `${mode === "neighbors" ? "Neighbors" : "Translation candidates"} of ` +
       `${q.display || q.matched}${pieces} (${q.labels.unicode}${q.labels.language ? ", " + q.labels.language : ""}) in ` +
-      `${body.model}${language ? " — " + language + " only" : ""}${words ? ", lexicon words" : ""}`;
+      `${body.model}${language ? " — " + language + " only" : ""}${words ? ", lexicon words" : ""}` +
+      `${encoder ? ", encoder space" : ""}`;
     $("results").innerHTML = items.map((n) => {
       const script = n.labels.unicode || (words ? "word" : "");  // a lexicon word has a language only
       const lang = n.labels.language || "";
@@ -136,6 +144,7 @@ $("token").addEventListener("input", suggest);
 $("token").addEventListener("keydown", (e) => { if (e.key === "Enter") show(); });
 $("mode").addEventListener("change", show);
 $("pool").addEventListener("change", show);
+$("space").addEventListener("change", show);
 $("language").addEventListener("change", show);
 $("model").addEventListener("change", async () => { await showModel(); await show(); });
 // map.js (loaded after this script, perhaps after the models are listed) waits on this promise.

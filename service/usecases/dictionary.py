@@ -22,11 +22,14 @@ from geometry.translation import (
 from loaders.segmenter import poolable
 from service import request_types as r
 from service import response_types as s
+from service.encoder_spaces import EncoderSpace
 from service.errors import DomainError, InvalidInput, NothingToFit, TooLarge, at
 from service.language_labels import base_language
-from service.registry import Lexicon, LoadedModel
+from service.lexicons import Lexicon
+from service.registry import LoadedModel
 from service.settings import Limits
 from service.usecases.budget import Work, check_work
+from service.usecases.encoded import encoded_given, encoding_work
 from service.usecases.given import Given, given
 from service.usecases.resolving import DEFAULT_LIMITS
 
@@ -75,10 +78,23 @@ class Gold:
     composed: list[np.ndarray] = field(default_factory=list)
     composed_keys: dict[str, int] = field(default_factory=dict)
     covered: list[Pair] = field(default_factory=list)  # the pairs evaluated
+    encoded: dict[int, int] = field(default_factory=dict)  # space=encoder: source key -> row of `in_encoder`
+    in_encoder: Composed = field(default_factory=lambda: NOTHING_COMPOSED)
+
+    def encode(self, space: EncoderSpace) -> None:
+        """Every source encoded by the model's encoder, with its r among the encoded words."""
+        keys = sorted(self.pairs)
+        vectors = space.encode([self.names[key] for key in keys])
+        self.in_encoder = Composed(vectors, space.r_of(vectors))
+        self.encoded = {key: row for row, key in enumerate(keys)}
 
     def queries(self, model: LoadedModel, keys: list[int], words: bool) -> tuple[np.ndarray, Composed]:
         """Evaluation sources for `keys` (-1 for composed ones) and the composed queries' vectors.
         Against the lexicon every source is a vector of another space: all are "composed"."""
+        if self.encoded:
+            rows = [self.encoded[key] for key in keys]
+            encoded = Composed(self.in_encoder.vectors[rows], self.in_encoder.r[rows])
+            return np.full(len(keys), -1, dtype=np.int64), encoded
         vectors = [self.composed[-(key + 1)] for key in keys if key < 0]
         composed = Composed.of(model.space, np.stack(vectors)) if vectors else NOTHING_COMPOSED
         sources = np.array([max(key, -1) for key in keys], dtype=np.int64)
@@ -126,6 +142,7 @@ class Candidates:
     names: Sequence[str]  # candidate id -> its string
     pool: Lexicon | None = None  # None: tokens (or the given candidates)
     given: Given | None = None
+    encoded: bool = False  # the pool is the encoder space's words
 
     @property
     def other_space(self) -> bool:
@@ -152,22 +169,25 @@ class Candidates:
     def missing(self) -> str:
         if self.given is not None:
             return "target is not among the candidates"
+        if self.encoded:
+            return "target is not among the encoded words (the first words of each lexicon language)"
         if self.pool is not None:
             return "target is not in the lexicon"
         return "target is not a single token (a composed target needs pool=words)"
 
 
 def candidates_of(model: LoadedModel, request: r.EvaluateRequest) -> Candidates:
+    encoder = request.space == "encoder"
     if request.candidates is not None:
         if request.pool == "words" or request.target_scripts:
             raise InvalidInput("candidates replace pool and target_scripts: give one", field="candidates")
-        chosen = given(model, request.candidates)
+        chosen = encoded_given(model, request.candidates) if encoder else given(model, request.candidates)
         return Candidates(chosen.space, chosen.r, chosen.names, given=chosen)
-    if request.pool == "words":
-        pool = model.pool()
+    if request.pool == "words" or encoder:
+        pool = model.words_in(request.space)
         if request.target_scripts:
             raise InvalidInput("pool=words ranks the words of the pairs' languages", field="target_scripts")
-        return Candidates(pool.space, pool.r, pool.words, pool)
+        return Candidates(pool.space, pool.r, pool.words, pool, encoded=encoder)
     return Candidates(model.space, model.csls_r, model.raw)
 
 
@@ -308,18 +328,24 @@ def evaluate_dictionary(
 ) -> s.EvaluateOut:
     pairs = _dictionary_pairs(request, limits.max_dictionary_pairs)
     work = Work().pairs(len(pairs))  # resolving them comes first: refused before, if too many
+    if request.space == "encoder":  # every distinct source and given candidate is encoded
+        texts = len({source for source, _, _ in pairs}) + len(request.candidates or [])
+        work = encoding_work(model, texts, work)
     check_work(work, limits.max_evaluation_seconds, "max_evaluation_seconds", "dictionary", ADVICE)
     candidates = candidates_of(model, request)
     gold = _gold(model, pairs, request.pooling, candidates)
     targets, allowed = _allowed(model, request, gold, candidates)
     keys = sorted(gold.pairs)
     wanted = [gold.pairs[key] for key in keys]
-    composed_count = sum(1 for key in keys if key < 0)  # their CSLS means: a scan of the vocabulary
+    # their CSLS means: a scan of the vocabulary (in the encoder space: of the encoded words, fewer)
+    composed_count = len(keys) if request.space == "encoder" else sum(1 for key in keys if key < 0)
     work = work.scans(composed_count, len(model.space.indexed), model.manifest.dim)
     # all sources against the pool, then each language's sources again (against at most the pool)
     scans = len(keys) + sum(len(sources_of) for sources_of in gold.by_language.values())
     work = work.ranking(scans, max(len(allowed), 1), model.manifest.dim)
     check_work(work, limits.max_evaluation_seconds, "max_evaluation_seconds", "dictionary", ADVICE)
+    if request.space == "encoder":
+        gold.encode(model.encoded())
     sources, composed = gold.queries(model, keys, candidates.other_space)
     result = evaluate(candidates.space, sources, wanted, allowed, candidates.r, composed)
     misses = None

@@ -21,7 +21,8 @@ from service import request_types as r
 from service import response_types as s
 from service.errors import InvalidInput, NoNeighbors
 from service.registry import LoadedModel
-from service.usecases.resolving import Resolved, query_r
+from service.usecases.resolving import Resolved
+from service.usecases.words import query_means
 
 
 @dataclass(frozen=True)
@@ -121,8 +122,7 @@ def given_translations(
 ) -> list[list[s.NeighborOut]]:
     """Each query's ranking of the candidates (cosine, or CSLS with the query's r over the vocabulary)."""
     out = []
-    for vector, token, _ in resolved:
-        r_query = query_r(model, vector, token) if request.method == "csls" else None
+    for (vector, _, _), r_query in zip(resolved, query_means(model, request, resolved), strict=True):
         order, cosine, csls = ranked(candidates, vector, r_query, request.k)
         keep = np.arange(len(order))
         if request.min_similarity is not None:

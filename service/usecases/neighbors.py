@@ -14,6 +14,7 @@ from service.registry import LoadedModel
 from service.settings import Limits
 from service.usecases import shaping, vocabulary_health
 from service.usecases.budget import check_query_work
+from service.usecases.encoded import encoded_neighbors
 from service.usecases.plan import Plan, plan
 from service.usecases.resolving import DEFAULT_LIMITS, filter_mask, resolve_all
 
@@ -24,6 +25,8 @@ def neighbors(
     limits: Limits = DEFAULT_LIMITS,
     steps: Plan | None = None,
 ) -> s.NeighborsOut | s.NeighborsBatchOut:
+    if request.space == "encoder":
+        return encoded_neighbors(model, request, limits)
     shaping.check_options(request)
     steps = steps or plan(model, request, limits)
     resolved, batch = resolve_all(model, request)
@@ -73,20 +76,6 @@ def neighbors(
             own = shaping.without_examples(echo, ids)
             ids, sims = ids[own], sims[own]
         shaped = shaping.shape(model, request, (vector, token), (ids, sims, None))
-        results.append(
-            s.NeighborsOut(
-                model=model.name,
-                query=echo,
-                k=request.k,
-                scheme=request.scheme,
-                scripts=request.scripts,
-                exclude_scripts=request.exclude_scripts,
-                include_self=request.include_self,
-                languages=request.languages,
-                method=hits.method,
-                neighbors=shaped.rows,
-                groups=shaped.groups,
-                next_cursor=shaped.next_cursor,
-            )
-        )
+        shown = (shaped.rows, shaped.groups, shaped.next_cursor)
+        results.append(shaping.neighbors_out(model, request, echo, hits.method, shown))
     return s.NeighborsBatchOut(model=model.name, results=results) if batch else results[0]

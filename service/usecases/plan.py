@@ -40,7 +40,7 @@ def _table_lookup(model: LoadedModel, request: r.QueriesRequest, depth: int) -> 
     if not isinstance(request, r.NeighborsRequest):  # translations rank a filtered pool: never a lookup
         return False
     single = request.queries is None and request.vector is None and request.text is None
-    plain = single and not request.positive and not request.exact
+    plain = single and not request.positive and not request.exact and request.space == "input"
     unfiltered = not (
         request.scripts or request.exclude_scripts or request.languages or request.exclude_anomalous
     )

@@ -35,13 +35,12 @@ def query_r(model: LoadedModel, vector: np.ndarray, token: int | None) -> float:
     return float(Composed.of(model.space, vector[None, :]).r[0])
 
 
-def _vector(model: LoadedModel, values: list[float], where: str) -> np.ndarray:
+def normalised_vector(values: list[float], dim: int, name: str, where: str) -> np.ndarray:
     """The unit vector of `values`: scaled by its largest magnitude first, so that any finite, non-zero
     vector normalises (1e30 or 1e-30 components would overflow or underflow a plain norm)."""
-    if len(values) != model.manifest.dim:
+    if len(values) != dim:
         raise InvalidInput(
-            f"vector has {len(values)} values, {model.name} has dimension {model.manifest.dim}",
-            field=f"{where}vector",
+            f"vector has {len(values)} values, {name} has dimension {dim}", field=f"{where}vector"
         )
     vector = np.asarray(values, dtype=np.float64)
     largest = float(np.abs(vector).max()) if np.isfinite(vector).all() else np.inf
@@ -93,7 +92,7 @@ def _text(model: LoadedModel, text: str, pooling: PoolingRule, field: str) -> Re
     return vector, None, s.QueryOut(kind="text", matched=text, labels=labels, pieces=pieces, pooling=pooling)
 
 
-def _resolve(
+def resolve_one(
     model: LoadedModel, query: r.Query | r.QueriesRequest, where: str, pooling: PoolingRule
 ) -> Resolved:
     """One query with exactly one of token/id/text/vector; `where` prefixes the field named by errors."""
@@ -102,7 +101,8 @@ def _resolve(
     if len(given) != 1:
         raise InvalidInput("give exactly one of token, id, text or vector", field=where or "token")
     if query.vector is not None:
-        return _vector(model, query.vector, prefix), None, s.QueryOut(kind="vector")
+        vector = normalised_vector(query.vector, model.manifest.dim, model.name, prefix)
+        return vector, None, s.QueryOut(kind="vector")
     if query.text is not None:
         return _text(model, query.text, pooling, f"{prefix}text")
     if query.token is not None:
@@ -160,12 +160,14 @@ def resolve_all(model: LoadedModel, request: r.QueriesRequest) -> tuple[list[Res
     if request.positive:
         return [_examples(model, request)], False
     if request.queries is None:
-        return [_resolve(model, request, "", request.pooling)], False
+        return [resolve_one(model, request, "", request.pooling)], False
     if any(getattr(request, name) is not None for name in QUERY_KINDS):
         raise InvalidInput(
             "give either one query (token, id, text or vector) or a batch of queries", field="queries"
         )
-    return [_resolve(model, q, f"queries[{i}]", request.pooling) for i, q in enumerate(request.queries)], True
+    return [
+        resolve_one(model, q, f"queries[{i}]", request.pooling) for i, q in enumerate(request.queries)
+    ], True
 
 
 def answer_rows(

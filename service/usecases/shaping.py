@@ -100,3 +100,29 @@ def shape(
     offset = int(request.cursor or 0)
     page, after = shaping.page(keep, offset, request.limit)
     return Shaped(rows(page, offset + 1), None, None if after is None else str(after))
+
+
+def neighbors_out(
+    model: LoadedModel,
+    request: r.NeighborsRequest,
+    echo: s.QueryOut,
+    method: str,
+    shown: tuple[list[s.NeighborOut], list[s.GroupOut] | None, str | None],
+) -> s.NeighborsOut:
+    """One query's answer: the request's filters echoed with the rows (or groups) and the next cursor."""
+    rows, groups, cursor = shown
+    return s.NeighborsOut(
+        model=model.name,
+        query=echo,
+        k=request.k,
+        scheme=request.scheme,
+        scripts=request.scripts,
+        exclude_scripts=request.exclude_scripts,
+        include_self=request.include_self,
+        languages=request.languages,
+        method=method,
+        neighbors=rows,
+        groups=groups,
+        next_cursor=cursor,
+        space=request.space,
+    )

@@ -12,8 +12,9 @@ from service.registry import LoadedModel
 from service.settings import Limits
 from service.usecases import shaping, vocabulary_health
 from service.usecases.budget import Work, check_query_work
+from service.usecases.encoded import check_encoder_request, encoded_given, encoded_queries, encoding_work
 from service.usecases.given import check_given, given, given_translations
-from service.usecases.plan import plan
+from service.usecases.plan import Plan, plan
 from service.usecases.resolving import DEFAULT_LIMITS, Resolved, filter_mask, resolve_all
 from service.usecases.words import word_translations
 
@@ -66,6 +67,7 @@ def _out(
         candidates=rows,
         groups=groups,
         next_cursor=cursor,  # fmt: skip
+        space=request.space,
     )
 
 
@@ -90,11 +92,44 @@ def _search_work(
     return work.scans(free, len(model.space.indexed), dim) if request.method == "csls" else work
 
 
+def _encoded_translations(
+    model: LoadedModel, request: r.TranslationsRequest, limits: Limits, steps: Plan
+) -> s.TranslationsOut | s.TranslationsBatchOut:
+    """space=encoder: queries encoded, ranked among the encoded words (or the given candidates,
+    encoded too); CSLS means among the encoded words."""
+    check_encoder_request(model, request)
+    words = model.encoded().words
+    queries = len(request.queries or [request])
+    texts = queries + len(request.candidates or [])
+    scans = queries * (2 if request.method == "csls" else 1)
+    work = encoding_work(model, texts, steps.work).scans(scans, len(words.words), words.space.matrix.shape[1])
+    check_query_work(work, limits, steps.field)
+    resolved, batch = encoded_queries(model, request)
+    if request.candidates is not None:
+        check_given(request)
+        chosen = encoded_given(model, request.candidates)
+        ranked = given_translations(model, request, resolved, chosen)
+        shown: list[tuple[list[s.NeighborOut], list[s.GroupOut] | None, str | None]]
+        shown = [(rows, None, None) for rows in ranked]
+        targets: list[list[str] | None] = [None] * len(resolved)
+    else:
+        answers = word_translations(model, request, resolved, steps.depth)
+        shown = [(rows, groups, cursor) for _, rows, groups, cursor in answers]
+        targets = [languages for languages, *_ in answers]
+    results = [
+        _out(model, request, echo, [], languages, one)
+        for (_, _, echo), languages, one in zip(resolved, targets, shown, strict=True)
+    ]
+    return s.TranslationsBatchOut(model=model.name, results=results) if batch else results[0]
+
+
 def translations(
     model: LoadedModel, request: r.TranslationsRequest, limits: Limits = DEFAULT_LIMITS
 ) -> s.TranslationsOut | s.TranslationsBatchOut:
     shaping.check_options(request)
     steps = plan(model, request, limits)
+    if request.space == "encoder":
+        return _encoded_translations(model, request, limits, steps)
     resolved, batch = resolve_all(model, request)
     depth, dim = steps.depth, model.manifest.dim
     if request.candidates is not None:

@@ -11,13 +11,14 @@ from geometry.translation import CSLS_POOL
 from service import request_types as r
 from service import response_types as s
 from service.errors import InvalidInput
-from service.registry import Lexicon, LoadedModel
+from service.lexicons import Lexicon
+from service.registry import LoadedModel
 from service.usecases.resolving import Resolved, query_r
 from service.usecases.shaping import NOT_LANGUAGES
 
 
 def check_words_request(model: LoadedModel, request: r.TranslationsRequest) -> Lexicon:
-    pool = model.pool()
+    pool = model.words_in(request.space)
     for option in ("target_scripts", "mutual", "mmr", "positive"):
         if getattr(request, option):
             raise InvalidInput(f"{option} is not available with pool=words", field=option)
@@ -65,26 +66,27 @@ def _rows(
 Answer = tuple[list[str], list[s.NeighborOut], list[s.GroupOut] | None, str | None]
 
 
-def _ranked(
-    model: LoadedModel, pool: Lexicon, request: r.TranslationsRequest, query: Resolved, depth: int
-) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray | None]:
-    """(target languages, word rows best first, cosine, CSLS or None) of one query."""
-    vector, token, echo = query
-    targets = _targets(pool, request, echo)
-    allowed = pool.language_rows(targets)
-    shortlist = max(CSLS_POOL * depth, 100) if request.method == "csls" else depth
+def ranked_words(
+    pool: Lexicon, vector: np.ndarray, r_query: float | None, allowed: np.ndarray, depth: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """(word rows best first, cosine, CSLS or None) of one query among the `allowed` rows: by cosine,
+    or (given the query's r) by CSLS over a cosine shortlist."""
+    shortlist = depth if r_query is None else max(CSLS_POOL * depth, 100)
     hits = exact_search(pool.space, vector, min(shortlist, len(allowed)), allowed)
-    if request.method != "csls":
-        return targets, hits.ids, hits.sims, None
-    scores = 2 * hits.sims - query_r(model, vector, token) - pool.r[hits.ids]
+    if r_query is None:
+        return hits.ids[:depth], hits.sims[:depth], None
+    scores = 2 * hits.sims - r_query - pool.r[hits.ids]
     order = np.lexsort((hits.ids, -scores))[:depth]
-    return targets, hits.ids[order], hits.sims[order], scores[order].astype(np.float32)
+    return hits.ids[order], hits.sims[order], scores[order].astype(np.float32)
 
 
-def _answer(
-    model: LoadedModel, pool: Lexicon, request: r.TranslationsRequest, query: Resolved, depth: int
-) -> Answer:
-    targets, ids, cos, csls = _ranked(model, pool, request, query, depth)
+def shaped_words(
+    pool: Lexicon,
+    request: r.QueriesRequest,
+    ranked: tuple[np.ndarray, np.ndarray, np.ndarray | None],
+) -> tuple[list[s.NeighborOut], list[s.GroupOut] | None, str | None]:
+    """(rows, groups, next cursor) of ranked words: min_similarity, group_by language, a page."""
+    ids, cos, csls = ranked
     keep = np.arange(len(ids))
     if request.min_similarity is not None:
         keep = keep[above(cos[keep], request.min_similarity)]
@@ -94,15 +96,23 @@ def _answer(
 
     if request.group_by == "language":
         found = grouped(pool.language[ids[keep]], request.group_size, request.k)
-        return (
-            targets,
-            [],
-            [s.GroupOut(group=pool.languages[code], results=rows(keep[members])) for code, members in found],
-            None,
-        )
+        return [], [s.GroupOut(group=pool.languages[c], results=rows(keep[m])) for c, m in found], None
     offset = int(request.cursor or 0)
     shown, after = page(keep[: request.k], offset, request.limit)
-    return targets, rows(shown, offset + 1), None, None if after is None else str(after)
+    return rows(shown, offset + 1), None, None if after is None else str(after)
+
+
+def query_means(
+    model: LoadedModel, request: r.TranslationsRequest, resolved: list[Resolved]
+) -> list[float | None]:
+    """Each query's CSLS neighborhood mean in the space asked (encoder: among the encoded words);
+    None for each when the method is cosine."""
+    if request.method != "csls":
+        return [None] * len(resolved)
+    if request.space == "encoder" and resolved:
+        means: list[float | None] = model.encoded().r_of(np.stack([v for v, _, _ in resolved])).tolist()
+        return means
+    return [query_r(model, vector, token) for vector, token, _ in resolved]
 
 
 def word_translations(
@@ -111,4 +121,9 @@ def word_translations(
     """Per query: (target languages, rows, groups, next cursor), ranked among the pool's words of the
     target languages (exact cosine; CSLS re-ranks a cosine shortlist as for tokens)."""
     pool = check_words_request(model, request)
-    return [_answer(model, pool, request, query, depth) for query in resolved]
+    means, out = query_means(model, request, resolved), []
+    for (vector, _, echo), r_query in zip(resolved, means, strict=True):
+        targets = _targets(pool, request, echo)
+        ranked = ranked_words(pool, vector, r_query, pool.language_rows(targets), depth)
+        out.append((targets, *shaped_words(pool, request, ranked)))
+    return out

@@ -1,0 +1,94 @@
+"""A model's encoder space as the service holds it: the encoded lexicon words (a Lexicon whose rows
+are the encoder's outputs) and the encoder itself, which encodes queries at request time.
+
+The encoder is loaded on the first query that needs it (e5's engine maps ~100 MB), in the worker
+thread that runs the computation, never on the event loop.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from geometry.neighbors import Space
+from geometry.translation import Composed
+from loaders import artifact
+from loaders.encoders import Encoder, EncoderSpec, NoEncoder, load_encoder, unit_rows
+from loaders.errors import ArtifactError
+from loaders.word_forms import match_key
+from service.errors import InvalidInput
+from service.lexicons import Lexicon, row_norms
+
+SPACES = ("input", "encoder")
+
+
+@dataclass
+class EncoderSpace:
+    info: artifact.EncoderSpaceManifest
+    words: Lexicon  # rows: the encoder's unit output for each encoded lexicon word
+    lexicon_rows: np.ndarray  # the input lexicon's row of each encoded word
+    _encoder: Encoder | None = None
+    _loading: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def spec(self) -> EncoderSpec:
+        return self.info.encoder
+
+    def encoder(self) -> Encoder:
+        with self._loading:
+            if self._encoder is None:
+                try:
+                    self._encoder = load_encoder(self.spec)
+                except NoEncoder as exc:
+                    raise InvalidInput(str(exc), field="space") from exc
+            return self._encoder
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """Unit rows (float32) of the texts as the encoder space's words were made."""
+        return unit_rows(self.encoder()(list(texts)))
+
+    def r_of(self, vectors: np.ndarray) -> np.ndarray:
+        """CSLS neighborhood means of query vectors among the encoded words."""
+        return Composed.of(self.words.space, vectors).r
+
+
+def open_encoder_space(
+    directory: Path, manifest: artifact.Manifest, lexicon: Lexicon | None
+) -> tuple[EncoderSpace | None, str]:
+    """(the artifact's encoder space, or None with the reason a request for it is told)."""
+    try:
+        spec = EncoderSpec.of(manifest.source.kind, manifest.source.location)
+    except NoEncoder as exc:
+        return None, str(exc)
+    build = f"python -m loaders encoder-space {directory} (or make encoder-spaces)"
+    info = artifact.read_encoder_manifest(directory)
+    if lexicon is None:
+        return None, f"{manifest.name}'s artifact has no lexicon, so no encoder space"
+    if info is None:
+        return None, f"{manifest.name}'s encoder space ({spec.describe()}) is not built: {build}"
+    if info.artifact_build_key != manifest.build_key:
+        return None, f"{manifest.name}'s encoder space belongs to an earlier build of the artifact: {build}"
+    folder = directory / artifact.ENCODER_DIR
+    artifact.verify(folder, info, checksums=False)
+    rows = artifact.open_array(folder, artifact.ENCODER_ROWS, info.rows)
+    if rows.shape[1] != info.dim:
+        raise ArtifactError(f"{folder}: rows have dimension {rows.shape[1]}, the manifest says {info.dim}")
+    chosen = np.asarray(artifact.open_array(folder, artifact.ENCODER_WORDS, info.rows), dtype=np.int64)
+    words = [lexicon.words[int(i)] for i in chosen]
+    rows_of: dict[str, list[int]] = {}
+    for row, word in enumerate(words):
+        rows_of.setdefault(match_key(word), []).append(row)
+    encoded = Lexicon(
+        Space(rows, row_norms(rows), None, None, None, np.arange(info.rows)),
+        np.asarray(artifact.open_array(folder, artifact.ENCODER_R, info.rows)),
+        words,
+        lexicon.language[chosen],
+        lexicon.languages,
+        lexicon.pieces[chosen],
+        rows_of,
+    )
+    return EncoderSpace(info, encoded, chosen), ""

