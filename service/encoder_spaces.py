@@ -14,8 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from geometry.neighbors import Space
-from geometry.translation import Composed
+from geometry.neighbors import BATCH_EXACT, Space, exact_search
+from geometry.translation import CSLS_K, Composed
 from loaders import artifact
 from loaders.encoders import Encoder, EncoderSpec, NoEncoder, load_encoder, unit_rows
 from loaders.errors import ArtifactError
@@ -52,8 +52,12 @@ class EncoderSpace:
         return unit_rows(self.encoder()(list(texts)))
 
     def r_of(self, vectors: np.ndarray) -> np.ndarray:
-        """CSLS neighborhood means of query vectors among the encoded words."""
-        return Composed.of(self.words.space, vectors).r
+        """CSLS neighborhood means of query vectors among the encoded words: a few queries scan the
+        float16 rows as stored (USearch's SIMD kernel), a batch converts each block once for all."""
+        if len(vectors) >= BATCH_EXACT:
+            return Composed.of(self.words.space, vectors).r
+        hits = [exact_search(self.words.space, vector, CSLS_K, None) for vector in vectors]
+        return np.array([float(h.sims.mean()) for h in hits], dtype=np.float32)
 
 
 def open_encoder_space(
