@@ -11,6 +11,8 @@ for model in multilingual-e5-small use-multilingual-v3 llama2-vocab-wordllama; d
     if [ -f "$artifacts/$model/manifest.json" ]; then
         cp -rL --link "$artifacts/$model" deploy/artifacts/ 2>/dev/null \
             || { rm -rf "deploy/artifacts/$model"; cp -rL "$artifacts/$model" deploy/artifacts/; }
+        # the image serves the input space: its encoders (the encoders extra) are not installed there
+        rm -rf "deploy/artifacts/$model/encoder"
     fi
 done
 docker-compose -f "$compose" build api

