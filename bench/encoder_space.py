@@ -20,8 +20,6 @@ import sys
 import time
 from pathlib import Path
 
-import msgspec
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
@@ -33,8 +31,8 @@ from encoder_words import table_row  # noqa: E402
 from loaders.word_forms import match_key  # noqa: E402
 from service import request_types as r  # noqa: E402
 from service.registry import LoadedModel, load_model  # noqa: E402
+from service.report.space_figures import compared  # noqa: E402
 from service.usecases.given import given  # noqa: E402
-from service.usecases.spaces import compare_spaces_job  # noqa: E402
 from service.usecases.translations import translations  # noqa: E402
 
 MODELS = ("multilingual-e5-small", "use-multilingual-v3")
@@ -97,18 +95,16 @@ def latency(model: LoadedModel, count: int) -> None:
 
 
 def spaces(model: LoadedModel) -> None:
-    compute, _ = compare_spaces_job(model, r.CompareSpacesRequest(sample=1000))
-    out = msgspec.json.decode(compute(lambda _share: None))
+    out = compared(model, seed=0)  # as the report computes it: sample 1,000
     print(
-        f"{model.name}: overlap@10 {out['overlap']:.3f}, rank correlation {out['rank_correlation']:.3f}"
-        f" ({out['words']:,} words, sample {out['sample']}, {out['took_seconds']:.1f} s)"
+        f"{model.name}: overlap@10 {out.overlap:.3f}, rank correlation {out.rank_correlation:.3f}"
+        f" ({out.words:,} words, sample {out.sample}, {out.took_seconds:.1f} s)"
     )
-    for name, one in out["spaces"].items():
-        scripts, languages = one["diversity_scripts"], one["diversity_languages"]
+    for name, one in out.spaces.items():
+        by_script = ", ".join(f"{k} {v:.3f}" for k, v in one.separability_by_script.items())
         print(
-            f"  {name:>7}: diversity {scripts:.2f} scripts / {languages:.2f} languages among 50 nearest"
-            f" + self; script separability {one['separability']:.4f}"
-            f" ({', '.join(f'{k} {v:.3f}' for k, v in one['separability_by_script'].items())})"
+            f"  {name:>7}: diversity {one.diversity_scripts:.2f} scripts / {one.diversity_languages:.2f}"
+            f" languages among 50 nearest + self; script separability {one.separability:.4f} ({by_script})"
         )
 
 

@@ -26,6 +26,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from cldr_dictionary import LOOKUP_LANGUAGES, everyday_pairs  # noqa: E402
 
+from loaders.encoders import unit_rows  # noqa: E402
 from loaders.word_forms import match_key  # noqa: E402
 from service.registry import load_model  # noqa: E402
 from service.usecases.given import given  # noqa: E402
@@ -42,11 +43,6 @@ def encoders() -> dict[str, dict[str, Encode]]:
         "multilingual-e5-small": {"query: ": e5.query, "passage: ": e5.passage},
         "use-multilingual-v3": {"(none)": lambda texts: np.asarray(use.encode(texts), dtype=np.float32)},
     }
-
-
-def unit(rows: np.ndarray) -> np.ndarray:
-    rows = np.asarray(rows, dtype=np.float32)
-    return rows / np.maximum(np.linalg.norm(rows, axis=1, keepdims=True), 1e-12)
 
 
 def at(ranks: list[int], k: int) -> float:
@@ -94,12 +90,12 @@ def main() -> None:
             gold = [g for _, g in pairs]
             found = {
                 "input": ranks(
-                    unit(given(model, sources).space.matrix), unit(lexicon.space.matrix[rows]), gold
+                    unit_rows(given(model, sources).space.matrix), unit_rows(lexicon.space.matrix[rows]), gold
                 )
             }
             for prefix, encode in variants.items():
                 started = time.perf_counter()
-                candidates, queries = unit(encode(words)), unit(encode(sources))
+                candidates, queries = unit_rows(encode(words)), unit_rows(encode(sources))
                 seconds += time.perf_counter() - started
                 encoded += len(words) + len(sources)
                 found[prefix] = ranks(queries, candidates, gold)

@@ -51,6 +51,13 @@ class Space:
     knn_sims: np.ndarray | None
     indexed: np.ndarray  # sorted ids of the rows that can be returned (norm > 0)
 
+    @classmethod
+    def of_rows(cls, matrix: np.ndarray, norms: np.ndarray | None = None) -> Space:
+        """Rows that are all candidates, with no index or table (a lexicon, given words); without
+        `norms` the rows are unit vectors."""
+        norms = np.ones(len(matrix), dtype=np.float32) if norms is None else norms
+        return cls(matrix, norms, None, None, None, np.arange(len(matrix)))
+
     @property
     def table_k(self) -> int:
         return 0 if self.knn_ids is None else int(self.knn_ids.shape[1])

@@ -47,18 +47,26 @@ def spearman_rows(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 class Agreement:
     overlap: np.ndarray  # per query: shared share of the k nearest neighbors in the two spaces
     rank_correlation: np.ndarray  # per query: Spearman of its similarities to the reference rows
-    neighbors_a: np.ndarray  # len(queries) x k
+    neighbors_a: np.ndarray  # len(queries) x depth
     neighbors_b: np.ndarray
 
 
 def agreement(
-    unit_a: UnitRows, unit_b: UnitRows, count: int, queries: np.ndarray, reference: np.ndarray, k: int
+    unit_a: UnitRows,
+    unit_b: UnitRows,
+    count: int,
+    queries: np.ndarray,
+    reference: np.ndarray,
+    k: int,
+    depth: int | None = None,
 ) -> Agreement:
-    """The same `count` rows in spaces a and b: each query's k nearest in both (overlap@k), and the
-    rank correlation of its cosines to the `reference` rows (itself left out)."""
-    near_a, near_b = nearest(unit_a, count, queries, k), nearest(unit_b, count, queries, k)
+    """The same `count` rows in spaces a and b: each query's `depth` (default k) nearest in both, the
+    share of the first k they have in common (overlap@k), and the rank correlation of its cosines to
+    the `reference` rows (itself left out)."""
+    depth = k if depth is None else depth
+    near_a, near_b = nearest(unit_a, count, queries, depth), nearest(unit_b, count, queries, depth)
     overlap = np.array(
-        [len(set(x.tolist()) & set(y.tolist())) / k for x, y in zip(near_a, near_b, strict=True)]
+        [len(set(x[:k].tolist()) & set(y[:k].tolist())) / k for x, y in zip(near_a, near_b, strict=True)]
     )
     sims_a = unit_a(queries) @ unit_a(reference).T
     sims_b = unit_b(queries) @ unit_b(reference).T

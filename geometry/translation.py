@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from geometry.interrupt import checkpoint
-from geometry.neighbors import Space, exact_many, search_many
+from geometry.neighbors import Space, search_many
 from geometry.topk import top_k_rows
 
 CSLS_K = 10
@@ -145,8 +145,10 @@ class Composed:
 
     @classmethod
     def of(cls, space: Space, vectors: np.ndarray, k: int = CSLS_K) -> Composed:
-        """r(v) of each vector over the whole vocabulary: one blocked exact pass for all of them."""
-        hits = exact_many(space, vectors, k, space.indexed, [None] * len(vectors)) if len(vectors) else []
+        """r(v) of each vector over the whole vocabulary, exactly: a few vectors each scan the stored rows
+        as they are (USearch's kernel), more share one blocked pass (`search_many` chooses)."""
+        tokens: list[int | None] = [None] * len(vectors)
+        hits = search_many(space, vectors, k, tokens=tokens, exact=True) if len(vectors) else []
         r = np.array([float(h.sims.mean()) if len(h.sims) else 0.0 for h in hits], dtype=np.float32)
         return cls(np.asarray(vectors, dtype=np.float32), r)
 

@@ -24,7 +24,7 @@ from loaders.build import Stage, silent, stage
 from loaders.encoders import Encoder, EncoderSpec, encode_all, load_encoder
 from loaders.errors import ArtifactError
 
-PER_LANGUAGE = 2000  # e5: 56 languages, 112k words, ~9 min on 2 cores; USE: 43 languages, ~15 s
+PER_LANGUAGE = 2000  # e5: 102,344 words in 442 s on 2 cores; USE: 80,683 in 44 s (bench/encoder_space.py)
 
 
 def chosen_rows(words: artifact.LexiconWords, per_language: int) -> np.ndarray:
@@ -35,13 +35,10 @@ def chosen_rows(words: artifact.LexiconWords, per_language: int) -> np.ndarray:
     ).astype(np.int32)
 
 
-def _space(rows: np.ndarray) -> Space:
-    return Space(rows, np.ones(len(rows), dtype=np.float32), None, None, None, np.arange(len(rows)))
-
-
-def current(directory: Path, spec: EncoderSpec, per_language: int) -> artifact.EncoderSpaceManifest | None:
+def current(
+    directory: Path, manifest: artifact.Manifest, spec: EncoderSpec, per_language: int
+) -> artifact.EncoderSpaceManifest | None:
     """The artifact's encoder space when it is the one these parameters build (else None)."""
-    manifest = artifact.read_manifest(directory)
     found = artifact.read_encoder_manifest(directory)
     same = found is not None and (found.artifact_build_key, found.encoder, found.per_language) == (
         manifest.build_key,
@@ -59,7 +56,7 @@ def build_encoder_space(
     encoder: Encoder | None = None,
 ) -> tuple[artifact.EncoderSpaceManifest, bool]:
     """(the encoder space of the artifact at `directory`, whether it was built now). A no-op when it
-        exists for these parameters. Artifacts built with --cache are links into the cache, so the space
+    exists for these parameters. Artifacts built with --cache are links into the cache, so the space
     is kept there with its artifact (and goes when the artifact is rebuilt)."""
     manifest = artifact.read_manifest(directory)
     if manifest.lexicon is None:
@@ -67,7 +64,7 @@ def build_encoder_space(
             f"{directory}: no lexicon to encode (it needs a tokenizer and --lexicon-size > 0)"
         )
     spec = EncoderSpec.of(manifest.source.kind, manifest.source.location)
-    found = current(directory, spec, per_language)
+    found = current(directory, manifest, spec, per_language)
     if found is not None:
         return found, False
     words = msgspec.json.decode((directory / artifact.LEXICON_WORDS).read_bytes(), type=artifact.LexiconWords)
@@ -87,7 +84,7 @@ def build_encoder_space(
     encoding = time.perf_counter() - started
     stored = unit.astype(np.float16)
     with stage(progress, "neighborhood means", 1) as bar:
-        r = neighborhood_means(_space(stored))
+        r = neighborhood_means(Space.of_rows(stored))
         bar.update(1, 1)
     counts = np.bincount(np.asarray(words.language)[rows], minlength=len(words.languages))
     with artifact.writing(directory / artifact.ENCODER_DIR) as writer:

@@ -14,16 +14,12 @@ from pathlib import Path
 
 import numpy as np
 
-from geometry.neighbors import BATCH_EXACT, Space, exact_search
-from geometry.translation import CSLS_K, Composed
+from geometry.translation import Composed
 from loaders import artifact
 from loaders.encoders import Encoder, EncoderSpec, NoEncoder, load_encoder, missing_package, unit_rows
 from loaders.errors import ArtifactError
-from loaders.word_forms import match_key
 from service.errors import InvalidInput
-from service.lexicons import Lexicon, row_norms
-
-SPACES = ("input", "encoder")
+from service.lexicons import Lexicon
 
 
 @dataclass
@@ -52,12 +48,8 @@ class EncoderSpace:
         return unit_rows(self.encoder()(list(texts)))
 
     def r_of(self, vectors: np.ndarray) -> np.ndarray:
-        """CSLS neighborhood means of query vectors among the encoded words: a few queries scan the
-        float16 rows as stored (USearch's SIMD kernel), a batch converts each block once for all."""
-        if len(vectors) >= BATCH_EXACT:
-            return Composed.of(self.words.space, vectors).r
-        hits = [exact_search(self.words.space, vector, CSLS_K, None) for vector in vectors]
-        return np.array([float(h.sims.mean()) for h in hits], dtype=np.float32)
+        """CSLS neighborhood means of query vectors among the encoded words."""
+        return Composed.of(self.words.space, vectors).r
 
 
 def open_encoder_space(
@@ -85,17 +77,12 @@ def open_encoder_space(
     if rows.shape[1] != info.dim:
         raise ArtifactError(f"{folder}: rows have dimension {rows.shape[1]}, the manifest says {info.dim}")
     chosen = np.asarray(artifact.open_array(folder, artifact.ENCODER_WORDS, info.rows), dtype=np.int64)
-    words = [lexicon.words[int(i)] for i in chosen]
-    rows_of: dict[str, list[int]] = {}
-    for row, word in enumerate(words):
-        rows_of.setdefault(match_key(word), []).append(row)
-    encoded = Lexicon(
-        Space(rows, row_norms(rows), None, None, None, np.arange(info.rows)),
+    encoded = Lexicon.of_rows(
+        rows,
         np.asarray(artifact.open_array(folder, artifact.ENCODER_R, info.rows)),
-        words,
+        [lexicon.words[int(i)] for i in chosen],
         lexicon.language[chosen],
         lexicon.languages,
         lexicon.pieces[chosen],
-        rows_of,
     )
     return EncoderSpace(info, encoded, chosen), ""

@@ -42,20 +42,30 @@ class Lexicon:
         stored = msgspec.json.decode(
             (directory / artifact.LEXICON_WORDS).read_bytes(), type=artifact.LexiconWords
         )
-        matrix = artifact.open_array(directory, artifact.LEXICON, info.rows)
-        norms = row_norms(matrix)
-        rows_of: dict[str, list[int]] = {}
-        for row, word in enumerate(stored.words):
-            rows_of.setdefault(match_key(word), []).append(row)
-        return cls(
-            Space(matrix, norms, None, None, None, np.arange(info.rows)),
+        return cls.of_rows(
+            artifact.open_array(directory, artifact.LEXICON, info.rows),
             np.asarray(artifact.open_array(directory, artifact.LEXICON_R, info.rows)),
             stored.words,
             np.asarray(stored.language, dtype=np.int16),
             stored.languages,
             np.asarray(stored.pieces, dtype=np.int16),
-            rows_of,
         )
+
+    @classmethod
+    def of_rows(
+        cls,
+        matrix: np.ndarray,
+        r: np.ndarray,
+        words: list[str],
+        language: np.ndarray,
+        languages: list[str],
+        pieces: np.ndarray,
+    ) -> Lexicon:
+        """Words with their stored rows (norms measured) and each word's rows by its match key."""
+        rows_of: dict[str, list[int]] = {}
+        for row, word in enumerate(words):
+            rows_of.setdefault(match_key(word), []).append(row)
+        return cls(Space.of_rows(matrix, row_norms(matrix)), r, words, language, languages, pieces, rows_of)
 
     def find(self, word: str, language: str | None = None) -> list[int]:
         """The rows of `word` written any way people write it (case, Unicode form, Turkish i,

@@ -73,8 +73,7 @@ def given(model: LoadedModel, words: Sequence[str], field: str = "candidates") -
         pieces.append(len(ids))
         kinds.append("composed")
     matrix = np.stack(vectors).astype(np.float32)
-    space = Space(matrix, np.ones(len(matrix), dtype=np.float32), None, None, None, np.arange(len(matrix)))
-    return Given(space, np.asarray(r, dtype=np.float32), list(words), pieces, kinds)
+    return Given(Space.of_rows(matrix), np.asarray(r, dtype=np.float32), list(words), pieces, kinds)
 
 
 def ranked(

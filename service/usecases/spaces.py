@@ -73,15 +73,10 @@ def compare_spaces_job(model: LoadedModel, request: r.CompareSpacesRequest) -> t
         reference = np.sort(rng.choice(count, min(REFERENCE, count), replace=False))
         separable = np.sort(rng.choice(count, fits, replace=False)) if fits else np.empty(0, dtype=np.int64)
         scripts = encode_labels([unicode_label(word) for word in words.words])
-        k = min(max(request.k, DIVERSITY_K), count - 1)
-        found = agreement(input_unit, encoder_unit, count, queries, reference, k)
+        depth = min(max(request.k, DIVERSITY_K), count - 1)  # the diversity needs 50
+        found = agreement(input_unit, encoder_unit, count, queries, reference, request.k, depth)
         progress(0.4)
-        overlap = np.array(
-            [
-                len(set(a[: request.k].tolist()) & set(b[: request.k].tolist())) / request.k
-                for a, b in zip(found.neighbors_a, found.neighbors_b, strict=True)
-            ]
-        )
+        overlap = found.overlap
         language = words.language[queries]
         by_language = {
             words.languages[code]: s.SpaceAgreementOut(

@@ -98,6 +98,8 @@ def _encoded_translations(
     """space=encoder: queries encoded, ranked among the encoded words (or the given candidates,
     encoded too); CSLS means among the encoded words."""
     check_encoder_request(model, request)
+    if request.candidates is not None:
+        check_given(request)  # refused before anything is encoded
     words = model.encoded().words
     queries = len(request.queries or [request])
     texts = queries + len(request.candidates or [])
@@ -106,7 +108,6 @@ def _encoded_translations(
     check_query_work(work, limits, steps.field)
     resolved, batch = encoded_queries(model, request)
     if request.candidates is not None:
-        check_given(request)
         chosen = encoded_given(model, request.candidates)
         ranked = given_translations(model, request, resolved, chosen)
         shown: list[tuple[list[s.NeighborOut], list[s.GroupOut] | None, str | None]]
