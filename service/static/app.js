@@ -90,6 +90,10 @@ async function suggest() {
   $("suggestions").innerHTML = page.items.map((t) => `<option value="${esc(t.token)}">`).join("");
 }
 
+// Requests overlap (a mode change, then a click): only the latest one's answer is shown, whatever
+// order they finish in.
+let latest = 0;
+
 async function show() {
   const mode = $("mode").value;
   document.body.classList.toggle("translations", mode === "translations");
@@ -111,8 +115,10 @@ async function show() {
     path += `&languages=${enc(language)}`;
   }
   $("status").textContent = "";
+  const ticket = ++latest;
   try {
     const body = await api(path);
+    if (ticket !== latest) return;  // a later request replaced this one
     const items = body.neighbors || body.candidates;
     const q = body.query;
     const pieces = q.pieces && q.pieces.length > 1 ? ` = ${q.pieces.map((p) => p.display).join(" + ")}` : "";
@@ -134,6 +140,7 @@ async function show() {
         `<span class="sim">${n.similarity.toFixed(3)}</span></li>`;
     }).join("");
   } catch (error) {
+    if (ticket !== latest) return;
     $("results").innerHTML = "";
     $("status").textContent = error.message;
   }
