@@ -32,9 +32,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.request_path import free_port, serve  # noqa: E402
-from geometry.neighbors import exact_search, normalise, search  # noqa: E402
+from geometry.neighbors import exact_search, normalize, search  # noqa: E402
+from service.queries.filters import filter_mask  # noqa: E402
 from service.registry import load_model  # noqa: E402
-from service.usecases.resolving import filter_mask  # noqa: E402
 
 E5 = "multilingual-e5-small"
 
@@ -76,7 +76,7 @@ def recall_table(artifact: Path) -> None:
     for approximate in (False, True):
         recalls, took = [], 0.0
         for _ in range(12):
-            query = normalise(rng.standard_normal(space.matrix.shape[1]).astype(np.float32))
+            query = normalize(rng.standard_normal(space.matrix.shape[1]).astype(np.float32))
             started = time.perf_counter()
             hits = search(space, query, 10, approximate=approximate)
             took += time.perf_counter() - started
@@ -94,7 +94,7 @@ import numpy as np
 from pathlib import Path
 from service.registry import load_model
 from service.request_types import EvaluateRequest
-from service.usecases.dictionary import evaluate_dictionary
+from service.queries.evaluation import evaluate_dictionary
 model = load_model(Path(sys.argv[1]), verify_checksums=False)
 rng = np.random.default_rng(0)
 words = [t for t in model.raw if t.startswith("\u2581") and t[1:].isalpha() and t[1:].isascii()]

@@ -21,7 +21,7 @@ sys.path.insert(0, str(ROOT))
 
 from geometry.layout import knn_graph, pca_coordinates, umap_coordinates  # noqa: E402
 from loaders import artifact  # noqa: E402
-from loaders.index import unit_rows  # noqa: E402
+from loaders.build.index import unit_rows  # noqa: E402
 
 
 def index_trade(directory: Path, keys: np.ndarray, unit: np.ndarray, table: np.ndarray) -> None:

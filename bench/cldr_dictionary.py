@@ -15,7 +15,7 @@ cldr-annotations-full, fetched once with `npm pack` into ~/.cache/polyglot-geome
 both names are one word (dog Hund, nose нос, bone กระดูก): about 450 per language, held out from the
 lexicons (which come from wordfreq and the vocabulary).
 `--sizes` prints, per language, the share of the everyday targets a wordfreq list of N words holds
-(matched as the lexicon matches: loaders/word_forms.py), for N from 5,000 to 300,000: the lexicon size
+(matched as the lexicon matches: loaders.artifact.match_key), for N from 5,000 to 300,000: the lexicon size
 a reachable share needs, whatever the model.
 Usage: python bench/cldr_dictionary.py [--reverse | --pools [--everyday] | --sizes] [ru [es fr ...]]
 """
@@ -176,7 +176,7 @@ SIZES = (5_000, 10_000, 20_000, 50_000, 100_000, 300_000)
 def sizes(languages: list[str]) -> None:
     import wordfreq
 
-    from loaders.word_forms import match_key
+    from loaders.artifact import match_key
 
     print("Everyday targets (CLDR emoji names) held by wordfreq's 'best' list cut at N words")
     print("| language | pairs | list words | " + " | ".join(f"{n:,}" for n in SIZES) + " |")

@@ -28,12 +28,13 @@ from cldr_dictionary import LOOKUP_LANGUAGES, everyday_pairs  # noqa: E402
 from encoder_words import ranks as ranks_of  # noqa: E402
 from encoder_words import table_row  # noqa: E402
 
-from loaders.word_forms import match_key  # noqa: E402
+from loaders.artifact import match_key  # noqa: E402
 from service import request_types as r  # noqa: E402
+from service.queries import answer  # noqa: E402
+from service.queries.given_candidates import given  # noqa: E402
 from service.registry import LoadedModel, load_model  # noqa: E402
 from service.report.space_figures import compared  # noqa: E402
-from service.usecases.given import given  # noqa: E402
-from service.usecases.translations import translations  # noqa: E402
+from service.settings import Limits  # noqa: E402
 
 MODELS = ("multilingual-e5-small", "use-multilingual-v3")
 
@@ -85,7 +86,7 @@ def latency(model: LoadedModel, count: int) -> None:
         for space in ("input", "encoder"):
             request = r.TranslationsRequest(text=word, target_languages=["ru"], pool="words", space=space)
             started = time.perf_counter()
-            translations(model, request)
+            answer(model, request, Limits())
             timings[space].append(time.perf_counter() - started)
     p50 = {space: statistics.median(values) * 1000 for space, values in timings.items()}
     print(

@@ -26,10 +26,9 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from cldr_dictionary import LOOKUP_LANGUAGES, everyday_pairs  # noqa: E402
 
-from loaders.encoders import unit_rows  # noqa: E402
-from loaders.word_forms import match_key  # noqa: E402
+from loaders.artifact import match_key, unit_rows  # noqa: E402
+from service.queries.given_candidates import given  # noqa: E402
 from service.registry import load_model  # noqa: E402
-from service.usecases.given import given  # noqa: E402
 
 Encode = Callable[[list[str]], np.ndarray]
 

@@ -16,10 +16,11 @@ import numpy as np
 
 from loaders.artifact import AMBIGUOUS, UNLABELLED
 from service import request_types as r
+from service.analyses import relations as relations_use
+from service.analyses import separability as separability_use
+from service.queries import answer
 from service.registry import LoadedModel, load_model
-from service.usecases import neighbors
-from service.usecases import relations as relations_use
-from service.usecases import separability as separability_use
+from service.settings import Limits
 
 LATIN = ["de", "es", "fr", "it", "nl", "pt"]
 CYRILLIC = ["bg", "ru", "uk"]
@@ -37,7 +38,7 @@ def separability(model: LoadedModel, mode: str, chosen: list[str] | None, within
 def per_query_ms(model: LoadedModel, words: list[str], languages: list[str] | None) -> float:
     started = time.perf_counter()
     for word in words:
-        neighbors.neighbors(model, r.NeighborsRequest(token=word, k=10, languages=languages))
+        answer(model, r.NeighborsRequest(token=word, k=10, languages=languages), Limits())
     return (time.perf_counter() - started) * 1000 / len(words)
 
 

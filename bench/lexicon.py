@@ -22,7 +22,7 @@ sys.path.insert(0, str(ROOT))
 
 from geometry.neighbors import exact_many  # noqa: E402
 from geometry.translation import CSLS_K, table_means  # noqa: E402
-from loaders import lexicon as lx  # noqa: E402
+from loaders.build import lexicon as lx  # noqa: E402
 from service.registry import load_model  # noqa: E402
 
 MODELS = ("llama2-vocab-wordllama", "use-multilingual-v3", "multilingual-e5-small")

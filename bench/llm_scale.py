@@ -33,8 +33,8 @@ from load import Service  # noqa: E402
 
 from loaders import artifact  # noqa: E402
 from loaders.build import BuildOptions, StageBar, build  # noqa: E402
-from loaders.neighbor_table import METHODS, UnitRows, brute_force, recall_at_k  # noqa: E402
-from loaders.rows import MappedRows  # noqa: E402
+from loaders.build.neighbor_table import METHODS, UnitRows, brute_force, recall_at_k  # noqa: E402
+from loaders.build.rows import MappedRows  # noqa: E402
 
 STAGE_FILES = {  # which stage writes which files (bytes on disk per stage)
     "rows": (artifact.MATRIX, artifact.NORMS),
@@ -210,8 +210,8 @@ def index_dtypes(art: Path, sample: int, seed: int = 0) -> None:
 def table_again(art: Path, options: BuildOptions, sample: int = 200) -> None:
     """The build's table stage alone, by the same function, on the artifact already built; an exact
     table's recall checked against brute force on seeded rows."""
-    from loaders.build import _table
-    from loaders.neighbor_table import choose
+    from loaders.build.neighbor_table import choose
+    from loaders.build.pipeline import _table
 
     norms = np.load(art / artifact.NORMS)
     keys = np.flatnonzero(norms > 0).astype(np.uint64)
@@ -242,7 +242,7 @@ def recall_check(art: Path, sample: int = 1000, seed: int = 0) -> None:
     (b) the index's own f16 vectors, and how far apart the k-th and (k+1)-th true neighbors are."""
     from usearch.index import Index
 
-    from loaders.neighbor_table import IndexRows
+    from loaders.build.neighbor_table import IndexRows
 
     manifest = artifact.read_manifest(art)
     k = manifest.knn_k

@@ -20,8 +20,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from geometry.layout import N_NEIGHBORS, knn_graph, pca_coordinates, umap_coordinates  # noqa: E402
+from service.analyses import export, maps  # noqa: E402
 from service.registry import load_model  # noqa: E402
-from service.usecases import export, maps  # noqa: E402
 
 PACKAGED = ("multilingual-e5-small", "use-multilingual-v3", "llama2-vocab-wordllama")
 

@@ -1,6 +1,6 @@
 """The exact neighbor table's kernel on a real artifact, one run: the first ROWS indexed rows taken
 as the whole table, built by the kernel before this one (row blocks of full score rows into reused
-buffers, top-k by geometry.topk; both cores on the product) and by loaders/table_kernel.py (each pair
+buffers, top-k by geometry.topk; both cores on the product) and by loaders/build/table_kernel.py (each pair
 once, selection fused; 1 and 2 threads), with the answers compared and the ratios printed.
 
 Usage: python bench/neighbor_table.py [artifacts/NAME] [--rows 65536]
@@ -20,8 +20,8 @@ sys.path.insert(0, str(ROOT))
 
 from geometry.topk import top_k_rows  # noqa: E402
 from loaders import artifact  # noqa: E402
-from loaders.index import unit_rows  # noqa: E402
-from loaders.table_kernel import symmetric_table  # noqa: E402
+from loaders.build.index import unit_rows  # noqa: E402
+from loaders.build.table_kernel import symmetric_table  # noqa: E402
 
 K = 100
 

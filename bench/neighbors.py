@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from geometry.neighbors import exact_search, normalise, search
+from geometry.neighbors import exact_search, normalize, search
 from service.registry import load_model
 
 
@@ -45,7 +45,7 @@ def main() -> None:
     batch = space.index.search(unit, 51, threads=0)
     rate("raw USearch HNSW, one batch", n, time.perf_counter() - started)
 
-    noisy = [normalise(u + 0.2 * rng.standard_normal(len(u)) / np.sqrt(len(u))) for u in unit]
+    noisy = [normalize(u + 0.2 * rng.standard_normal(len(u)) / np.sqrt(len(u))) for u in unit]
     started = time.perf_counter()
     ann = [search(space, q, 50, approximate=True) for q in noisy]
     ann_rate = rate("vector queries (HNSW + table refinement)", n, time.perf_counter() - started)

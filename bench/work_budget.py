@@ -1,6 +1,6 @@
 """What the work budget predicts against what the work takes, on e5 (in-process, one run).
 
-The budget (service/usecases/budget.py) predicts a request's seconds from unit costs before the work
+The budget (service/budget.py) predicts a request's seconds from unit costs before the work
 starts and refuses a request predicted over POLYGLOT_MAX_WORK_SECONDS. This prints, for requests of
 each kind at a few sizes (run with no budget), the whole prediction and the measured seconds and
 their ratio (above 1: the budget is conservative here, so an accepted request finishes within it).
@@ -21,10 +21,12 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from service import budget  # noqa: E402
 from service import request_types as r  # noqa: E402
+from service.analyses import compare  # noqa: E402
+from service.queries import answer, evaluate_dictionary  # noqa: E402
 from service.registry import LoadedModel, load_model  # noqa: E402
 from service.settings import Limits  # noqa: E402
-from service.usecases import budget, compare, dictionary, neighbors, translations  # noqa: E402
 
 E5, USE = "multilingual-e5-small", "use-multilingual-v3"
 UNBOUNDED = Limits(max_work_seconds=1e9, max_answer_rows=10**9, max_job_seconds=1e9)
@@ -53,21 +55,21 @@ def main() -> None:
     for n in (1, 2, 64, 1024):
         vectors = [r.Query(vector=rng.standard_normal(384).tolist()) for _ in range(n)]
         request = r.NeighborsRequest(queries=vectors, k=24)
-        row(f"{n} exact vectors, k=24", partial(neighbors.neighbors, e5, request))
+        row(f"{n} exact vectors, k=24", partial(answer, e5, request))
     for n in (16, 128):
         texts = [r.Query(text=" ".join(rng.choice(words, 150))[:1000]) for _ in range(n)]
         request = r.NeighborsRequest(queries=texts, k=10)
-        row(f"{n} texts of 1,000 characters", partial(neighbors.neighbors, e5, request))
+        row(f"{n} texts of 1,000 characters", partial(answer, e5, request))
     for n in (16, 128):
         queries = [r.Query(id=int(i)) for i in ids[:n]]
         translate = r.TranslationsRequest(queries=queries, k=10)
-        row(f"{n} CSLS translations", partial(translations.translations, e5, translate))
+        row(f"{n} CSLS translations", partial(answer, e5, translate))
     request = r.NeighborsRequest(id=int(ids[0]), k=100, group_by="script", group_size=100)
-    row("group_by=script, k=100, group_size=100", partial(neighbors.neighbors, e5, request))
+    row("group_by=script, k=100, group_size=100", partial(answer, e5, request))
     for n in (1000, 5000):
         pairs = "\n".join(f"{a} {b}" for a, b in zip(rng.choice(words, n), rng.choice(words, n), strict=True))
         evaluate = r.EvaluateRequest(dictionary=pairs, target_scripts=["Latin"])
-        row(f"evaluate {n:,} pairs, Latin", partial(dictionary.evaluate_dictionary, e5, evaluate))
+        row(f"evaluate {n:,} pairs, Latin", partial(evaluate_dictionary, e5, evaluate))
     for sample in (0.002, 0.01):
         pair = r.CompareRequest(models=[E5, USE], k=100, sample=sample)
         row(f"compare e5 / USE, sample {sample}, k=100", partial(_compare, e5, use, pair))

@@ -63,7 +63,7 @@ class Space:
         return 0 if self.knn_ids is None else int(self.knn_ids.shape[1])
 
     def unit(self, ids: np.ndarray) -> np.ndarray:
-        """float32 L2-normalised rows for `ids` (unindexed rows come back as zeros)."""
+        """float32 L2-normalized rows for `ids` (unindexed rows come back as zeros)."""
         rows = np.asarray(self.matrix[ids], dtype=np.float32)
         norms = self.norms[ids]
         return rows / np.where(norms > 0, norms, np.inf)[:, None]
@@ -76,7 +76,7 @@ class Hits:
     method: str  # "table" | "exact" | "ann"
 
 
-def normalise(vector: np.ndarray) -> np.ndarray:
+def normalize(vector: np.ndarray) -> np.ndarray:
     vector = np.asarray(vector, dtype=np.float32)
     norm = float(np.linalg.norm(vector))
     return vector / norm if norm > 0 else vector

@@ -6,7 +6,7 @@ from typing import Literal
 
 import numpy as np
 
-from geometry.neighbors import Space, normalise
+from geometry.neighbors import Space, normalize
 
 PoolingRule = Literal["mean", "first", "last"]
 
@@ -25,4 +25,4 @@ def pool(space: Space, ids: np.ndarray, how: PoolingRule = "mean") -> np.ndarray
         rows = np.asarray(space.matrix[ids[-1:]], dtype=np.float32)
     else:
         rows = np.asarray(space.matrix[ids], dtype=np.float32)
-    return normalise(rows.mean(axis=0))
+    return normalize(rows.mean(axis=0))

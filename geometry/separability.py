@@ -1,7 +1,7 @@
 """Writing-system separability (seed paper, "99.2%"): can a linear classifier tell one category's
 tokens from the rest?
 
-Protocol (defaults = the paper's): rows L2-normalised; for each category with at least
+Protocol (defaults = the paper's): rows L2-normalized; for each category with at least
 `min_tokens` tokens, its tokens against all others (one-vs-rest) or against each other category
 (pairwise); the larger side randomly undersampled to the size of the smaller; logistic regression
 with scikit-learn's default regularisation (C = 1); `folds`-fold stratified cross-validation
@@ -45,7 +45,7 @@ def fold_masks(n_pos: int, n_neg: int, folds: int, rng: np.random.Generator) -> 
     return (assignment[:, None] != np.arange(folds)[None, :]).astype(np.float32)
 
 
-UnitRows = Callable[[np.ndarray], np.ndarray]  # token ids -> their L2-normalised rows
+UnitRows = Callable[[np.ndarray], np.ndarray]  # token ids -> their L2-normalized rows
 
 
 def balanced_folds(

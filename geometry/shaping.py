@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from geometry.interrupt import checkpoint
-from geometry.neighbors import CHUNK_ROWS, Space, normalise
+from geometry.neighbors import CHUNK_ROWS, Space, normalize
 
 MMR_POOL_FACTOR = 4  # maximal marginal relevance re-ranks this many times k candidates ...
 MMR_MIN_POOL = 100  # ... and at least this many
@@ -89,9 +89,9 @@ def page(positions: np.ndarray, offset: int, limit: int | None) -> tuple[np.ndar
 
 def examples_average(positives: np.ndarray, negatives: np.ndarray) -> np.ndarray:
     """One query from examples: the sum of the positive unit vectors minus the sum of the negative
-    ones, normalised (3CosAdd: king - man + woman)."""
+    ones, normalized (3CosAdd: king - man + woman)."""
     total = positives.sum(axis=0) - (negatives.sum(axis=0) if len(negatives) else 0.0)
-    return normalise(total)
+    return normalize(total)
 
 
 def squash(x: np.ndarray) -> np.ndarray:

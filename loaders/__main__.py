@@ -15,12 +15,11 @@ from pathlib import Path
 import numpy as np
 
 from loaders import artifact
-from loaders.artifact import IndexParams
+from loaders.artifact import IndexParams, LoaderError
 from loaders.build import BuildOptions, StageBar, build, build_cached, silent
-from loaders.encoder_space import PER_LANGUAGE
-from loaders.errors import LoaderError
-from loaders.layout import CHOICES as LAYOUTS
-from loaders.neighbor_table import METHODS
+from loaders.build.encoder_rows import PER_LANGUAGE
+from loaders.build.neighbor_table import METHODS
+from loaders.build.vocabulary_map import CHOICES as LAYOUTS
 
 
 class TqdmBar(StageBar):
@@ -194,7 +193,7 @@ def cmd_build(args: argparse.Namespace) -> None:
 
 
 def cmd_encoder_space(args: argparse.Namespace) -> None:
-    from loaders.encoder_space import build_encoder_space
+    from loaders.build.encoder_rows import build_encoder_space
 
     progress = silent if args.quiet else TqdmBar
     built, now = build_encoder_space(args.dir, args.per_language, args.threads, progress)

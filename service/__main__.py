@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     settings = Settings.from_env()
     workers = args.workers or settings.workers
-    from loaders.errors import ArtifactError
+    from loaders.artifact import ArtifactError
     from service.registry import check_artifacts
 
     try:
@@ -62,7 +62,7 @@ def start_builds(folder: Path, cache: Path) -> subprocess.Popen[bytes] | None:
     a child process; name them in the environment (POLYGLOT_BUILDING) so that every worker serves each
     as soon as its artifact is in place. None when every artifact is current."""
     from loaders.build import BuildOptions, current_build
-    from loaders.sources.packaged import BUILD_ORDER
+    from loaders.build.sources.packaged import BUILD_ORDER
 
     pending = []
     for name in BUILD_ORDER:

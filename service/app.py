@@ -20,6 +20,7 @@ from service.api import analyses as analyses_api
 from service.api import catalog as models_api
 from service.api import maps as maps_api
 from service.api import neighbors as neighbors_api
+from service.api import translations as translations_api
 from service.api import vocabulary_health as vocabulary_api
 from service.api.answers import COMPRESSION
 from service.api.files import NoSymlinks
@@ -34,19 +35,23 @@ from service.api.middleware import (
 from service.api.params import Services
 from service.api.probes import STATIC, explorer, health, ready
 from service.api.problems import EXCEPTION_HANDLERS
-from service.cache import AnswerStore, Gate, MemoryAnswers, ResponseCache
-from service.job_records import (
-    FallbackJobRecords,
-    JobRecords,
-    LocalJobRecords,
-    RedisJobRecords,
-    warn_if_evicting,
-)
+from service.cache import Gate, ResponseCache
 from service.jobs import Jobs
 from service.metrics import metrics
-from service.redis_client import FallbackAnswers, ResilientRedis
 from service.registry import LoadedModel, Registry, built_artifact, load_model, load_registry
 from service.settings import Settings
+from service.stores import (
+    AnswerStore,
+    FallbackAnswers,
+    FallbackJobRecords,
+    JobRecords,
+    MemoryAnswers,
+    RedisAnswers,
+    RedisJobRecords,
+    ResilientRedis,
+    SqliteJobRecords,
+    warn_if_evicting,
+)
 
 log = logging.getLogger("service")
 API_VERSION = "0.1.0"
@@ -149,7 +154,7 @@ def build_services(settings: Settings, registry: Registry) -> tuple[Services, li
     store: AnswerStore = local
     if settings.redis_url:
         redis.append(ResilientRedis(settings.redis_url, on_error=lambda: count("redis", "error").inc()))
-        store = FallbackAnswers(redis[0], local)
+        store = FallbackAnswers(RedisAnswers(redis[0]), local)
     cache = ResponseCache(
         store,
         settings.cache_ttl_seconds,
@@ -164,7 +169,7 @@ def build_services(settings: Settings, registry: Registry) -> tuple[Services, li
 def _jobs(settings: Settings, results: AnswerStore, redis: list[ResilientRedis]) -> Jobs:
     """Job records of their own, never among cached answers: a SQLite file shared by this machine's
     workers, behind a Redis that does not evict when one is configured."""
-    local = LocalJobRecords(settings.jobs_db)
+    local = SqliteJobRecords(settings.jobs_db)
     records: JobRecords = local
     url = settings.jobs_redis_url or settings.redis_url
     if url:
@@ -226,6 +231,7 @@ def create_app(settings: Settings, registry: Registry | None = None) -> Litestar
             ),
             models_api.router,
             neighbors_api.router,
+            translations_api.router,
             vocabulary_api.router,
             analyses_api.router,
             maps_api.router,

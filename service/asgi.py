@@ -6,7 +6,7 @@ import sys
 
 from litestar import Litestar
 
-from loaders.rows import limit_arenas
+from loaders.artifact import limit_arenas
 from service.app import create_app
 from service.settings import Settings
 

@@ -1,9 +1,9 @@
-"""Cache stores (bytes with a TTL) and cache keys.
+"""The answer cache in front of the computations: cache keys, one computation for identical concurrent
+misses, and the admission gate (workers, queue, deadline) every computation passes.
 
-`MemoryAnswers` is an in-process LRU: the default on one machine. A Redis store implements the same
-interface so that replicas share results and job state. Keys start with the artifact's manifest
-checksum, so a rebuilt artifact never serves stale results, and hold the canonicalised parameters,
-so equal requests written differently share a key.
+Keys start with the artifact's manifest checksum, so a rebuilt artifact never serves stale results,
+and hold the canonicalized parameters, so equal requests written differently share a key. The
+answers live in an `AnswerStore` (`service/stores/`).
 """
 
 from __future__ import annotations
@@ -11,82 +11,19 @@ from __future__ import annotations
 import asyncio
 import functools
 import hashlib
-import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 import anyio.to_thread
 import msgspec
-from cachetools import TLRUCache
 
 from geometry.interrupt import Interrupted, Token, interruptible
-from loaders.rows import trim_heap
+from loaders.artifact import trim_heap
 from service.errors import ClientGone, Overloaded, TookTooLong
-
-
-class AnswerStore(Protocol):
-    name: str
-
-    async def get(self, key: str) -> bytes | None: ...
-
-    async def set(self, key: str, value: bytes, ttl: int) -> None: ...
-
-    async def add(self, key: str, value: bytes, ttl: int) -> bool:
-        """Set only when absent; True when this call set it (a lock / single-flight claim)."""
-        ...
-
-    async def delete(self, key: str) -> None: ...
-
-
-class MemoryAnswers:
-    """In-process store: cachetools' TLRU cache (least recently used out first, a TTL per entry), bounded
-    in bytes; every entry counts at least max_bytes / max_entries, which bounds the entries too."""
-
-    name = "memory"
-
-    def __init__(self, max_entries: int = 2048, max_bytes: int = 256 * 1024 * 1024) -> None:
-        floor = max(1, max_bytes // max_entries)
-        self._data: TLRUCache[str, tuple[float, bytes]] = TLRUCache(
-            maxsize=max_bytes,
-            ttu=lambda _key, item, now: now + item[0],
-            getsizeof=lambda item: max(len(item[1]), floor),
-        )
-        self._lock = threading.Lock()  # handlers run on the event loop and in worker threads
-
-    @property
-    def held_bytes(self) -> int:
-        """The bytes charged for the entries held (each at least the floor)."""
-        return int(self._data.currsize)
-
-    async def get(self, key: str) -> bytes | None:
-        with self._lock:
-            item = self._data.get(key)
-        return None if item is None else item[1]
-
-    def _put(self, key: str, value: bytes, ttl: int) -> None:
-        try:
-            self._data[key] = (ttl, value)
-        except ValueError:  # larger than the whole cache: never kept
-            self._data.pop(key, None)
-
-    async def set(self, key: str, value: bytes, ttl: int) -> None:
-        with self._lock:
-            self._put(key, value, ttl)
-
-    async def add(self, key: str, value: bytes, ttl: int) -> bool:
-        with self._lock:  # check and set under one lock: a claim
-            if self._data.get(key) is not None:
-                return False
-            self._put(key, value, ttl)
-            return True
-
-    async def delete(self, key: str) -> None:
-        with self._lock:
-            self._data.pop(key, None)
-
+from service.stores import AnswerStore
 
 KEY_ENCODER = msgspec.json.Encoder()
 

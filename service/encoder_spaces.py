@@ -16,8 +16,15 @@ import numpy as np
 
 from geometry.translation import Composed
 from loaders import artifact
-from loaders.encoders import Encoder, EncoderSpec, NoEncoder, load_encoder, missing_package, unit_rows
-from loaders.errors import ArtifactError
+from loaders.artifact import (
+    ArtifactError,
+    Encoder,
+    EncoderSpec,
+    NoEncoder,
+    load_encoder,
+    missing_package,
+    unit_rows,
+)
 from service.errors import InvalidInput
 from service.lexicons import Lexicon
 

@@ -9,7 +9,7 @@
 
 The job's id is derived from its key (artifact checksums, endpoint and the canonical request), and
 the record carries the canonical request: whichever replica restarts a job restarts the same one.
-Every state write is checked against the lease's owner (`service/job_records.py`): a replica that
+Every state write is checked against the lease's owner (`service/stores/`): a replica that
 lost its lease stops its computation and writes nothing more. A replica that dies stops renewing:
 its lease lapses within `lease` seconds and the next request or poll, on any replica, claims the job.
 
@@ -35,15 +35,13 @@ from typing import Any, Literal, TypeVar
 
 import msgspec
 
-from loaders.rows import trim_heap
-from service.cache import AnswerStore
+from loaders.artifact import trim_heap
 from service.errors import DomainError, InvalidInput, Overloaded, TookTooLong, UnknownJob
-from service.job_records import JobRecords
 from service.metrics import metrics
+from service.progress import Compute, Progress
+from service.stores import AnswerStore, JobRecords
 
 log = logging.getLogger("service.jobs")
-Progress = Callable[[float], None]
-Compute = Callable[[Progress], bytes]  # a job's work: reports progress, returns the encoded result
 Status = Literal["running", "done", "failed", "cancelled"]
 T = TypeVar("T")
 
@@ -89,18 +87,6 @@ class Work:
     stop: threading.Event = field(default_factory=threading.Event)
     lost: bool = False  # the lease went to another replica: write nothing more
     deadline: float = float("inf")  # monotonic; set when a worker picks the job up
-
-
-def timed(run: Callable[[Progress], T], answer: Callable[[T, float], msgspec.Struct]) -> Compute:
-    """A job's work from its computation and its answer: `run(progress)`, then `answer(result,
-    seconds)` encoded as JSON (the seconds the computation took, for the answer's took_seconds)."""
-
-    def compute(progress: Progress) -> bytes:
-        started = time.perf_counter()
-        result = run(progress)
-        return msgspec.json.encode(answer(result, round(time.perf_counter() - started, 3)))
-
-    return compute
 
 
 def job_id(key: str) -> str:

@@ -1,5 +1,6 @@
-"""The lexicon as the service holds it: frequent words of the model's languages composed from its
-pieces (loaders/lexicon.py), rows grouped by language; the encoder space's words have the same shape."""
+"""Word sets as the service holds them: the lexicon (frequent words of the model's languages composed
+from its pieces, loaders/build/lexicon.py, rows grouped by language; the encoder space's words have the
+same shape), and the candidates a request gives (`Given`)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import numpy as np
 
 from geometry.neighbors import Space
 from loaders import artifact
-from loaders.word_forms import match_key
+from loaders.artifact import match_key
 
 
 def row_norms(matrix: np.ndarray) -> np.ndarray:
@@ -24,7 +25,7 @@ def row_norms(matrix: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Lexicon:
-    """The words of the model's languages composed from its pieces (loaders/lexicon.py), rows grouped
+    """The words of the model's languages composed from its pieces (loaders/build/lexicon.py), rows grouped
     by language."""
 
     space: Space  # the lexicon's unit rows (float16), all of them candidates
@@ -33,7 +34,7 @@ class Lexicon:
     language: np.ndarray  # int per row into `languages`
     languages: list[str]
     pieces: np.ndarray
-    rows_of: dict[str, list[int]]  # match key (loaders/word_forms.py) -> its rows, one per language
+    rows_of: dict[str, list[int]]  # match key (loaders/artifact/_word_forms.py) -> its rows, one per language
 
     @classmethod
     def open(cls, directory: Path, info: artifact.LexiconInfo) -> Lexicon:
@@ -78,3 +79,18 @@ class Lexicon:
     def language_rows(self, codes: list[str]) -> np.ndarray:
         wanted = [i for i, code in enumerate(self.languages) if code in codes]
         return np.flatnonzero(np.isin(self.language, wanted))
+
+
+@dataclass(frozen=True)
+class Given:
+    """The candidates as a space of their own: row i is names[i]."""
+
+    space: Space
+    r: np.ndarray
+    names: list[str]
+    pieces: list[int]  # pieces each candidate was composed from (1: a token or a one-piece word)
+    kinds: list[str]  # "token", "lexicon word", "composed"
+
+    def rows_of(self, word: str) -> set[int]:
+        key = match_key(word)
+        return {i for i, name in enumerate(self.names) if match_key(name) == key}

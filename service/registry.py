@@ -19,11 +19,16 @@ import numpy as np
 from geometry.neighbors import Space
 from geometry.translation import neighborhood_means
 from loaders import artifact
-from loaders.artifact import Manifest
-from loaders.errors import ArtifactError
-from loaders.rows import return_freed_memory
-from loaders.segmenter import Segmenter, load_segmenter
-from loaders.strings import StringIndex, TokenStrings, open_strings
+from loaders.artifact import (
+    ArtifactError,
+    Manifest,
+    Segmenter,
+    StringIndex,
+    TokenStrings,
+    load_segmenter,
+    open_strings,
+    return_freed_memory,
+)
 from service.encoder_spaces import EncoderSpace, open_encoder_space
 from service.errors import (
     InvalidInput,
@@ -62,7 +67,7 @@ class LoadedModel:
     space: Space
     raw: TokenStrings
     display: TokenStrings  # the same object as raw where the forms are equal (SentencePiece)
-    strings: StringIndex  # ids by raw or display form (loaders/strings.py)
+    strings: StringIndex  # ids by raw or display form (loaders/artifact/_strings.py)
     kinds: np.ndarray
     labels: dict[str, Labels]
     csls_r: np.ndarray
@@ -72,7 +77,7 @@ class LoadedModel:
     lexicon: Lexicon | None = None
     encoder_space: EncoderSpace | None = None  # the encoded lexicon words (None: see encoder_missing)
     encoder_missing: str = ""  # why space=encoder is not available
-    reachable: np.ndarray | None = None  # int8 per token (loaders/reachability.py); None: not checked
+    reachable: np.ndarray | None = None  # int8 per token (loaders/build/reachability.py); None: not checked
     layout: np.ndarray | None = None  # float16 vocab x 2, the vocabulary map (mapped); None: not built
     derived: dict[str, Any] = field(default_factory=dict)  # computed on first use: `derive`
     label_combination: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))

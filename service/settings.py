@@ -26,7 +26,7 @@ class Limits:
     max_body_bytes: int = 16 * 1024 * 1024
     # result rows of one answer (queries x k): ~300 bytes each encoded, so ~8 MB at most
     max_answer_rows: int = 25_000
-    # predicted seconds of work of one request (service/usecases/budget.py): brute force, texts to
+    # predicted seconds of work of one request (service/budget.py): brute force, texts to
     # segment, answer rows; a dictionary evaluation and an analysis job have budgets of their own
     max_work_seconds: float = 8.0
     max_evaluation_seconds: float = 20.0

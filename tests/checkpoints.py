@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers
 
-from loaders.vocab import WORD_MARK, byte_decoder
+from loaders.artifact import WORD_MARK, byte_decoder
 
 XLMR_SPECIALS = ["<s>", "<pad>", "</s>", "<unk>"]
 MT5_SPECIALS = ["<pad>", "</s>", "<unk>"]

@@ -11,7 +11,7 @@ from litestar.testing import TestClient
 
 from loaders import artifact
 from loaders.build import BuildOptions, build_cached
-from loaders.encoder_space import build_encoder_space
+from loaders.build.encoder_rows import build_encoder_space
 from service import settings as settings_module
 from service.app import create_app
 from service.registry import Registry, load_registry

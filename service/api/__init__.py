@@ -1,1 +1,2 @@
-"""HTTP routes: one module per resource. Handlers decode, call `service.usecases`, encode."""
+"""HTTP routes: one module per resource. Handlers decode, call `service.queries` or
+`service.analyses`, encode."""

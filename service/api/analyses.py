@@ -18,16 +18,18 @@ from litestar.params import Parameter
 
 from service import request_types as r
 from service import response_types as s
+from service.analyses import compare, compare_spaces, diversity, relations, separability
 from service.api.decoding import decoder
 from service.api.documented import get_route
 from service.api.params import ERRORS, SERVICES, ModelName, Services, Svc, query_items
 from service.api.problems import status_named
+from service.budget import Work, check_work
 from service.cache import cache_key
+from service.echo import echoed
 from service.errors import InvalidInput
-from service.jobs import Compute, JobRequest, Jobs, JobState
+from service.jobs import JobRequest, Jobs, JobState
+from service.progress import Compute
 from service.registry import LoadedModel
-from service.usecases import compare, diversity, relations, separability, spaces
-from service.usecases.budget import Work, check_work
 
 T = TypeVar("T", bound=msgspec.Struct)
 ACCEPTED = {**ERRORS, 202: ResponseSpec(data_container=s.JobOut, description="still computing: poll the URL")}
@@ -37,15 +39,7 @@ def job_out(job: JobState) -> s.JobOut:
     error = None
     if job.error is not None:  # {"kind": domain error class, "detail"} -> {"status", "detail"}
         error = {"status": status_named(str(job.error.get("kind"))), "detail": job.error.get("detail", "")}
-    return s.JobOut(
-        id=job.id,
-        kind=job.kind,
-        status=job.status,
-        progress=job.progress,
-        url=f"/v1/jobs/{job.id}",
-        result=job.result,
-        error=error,
-    )
+    return echoed(job, s.JobOut, url=f"/v1/jobs/{job.id}", error=error)
 
 
 async def answer(
@@ -97,7 +91,7 @@ MODEL_JOBS: dict[str, Job] = {
     "separability": separability.separability_job,
     "diversity": diversity.diversity_job,
     "language-relations": relations.relations_job,
-    "compare-spaces": spaces.compare_spaces_job,
+    "compare-spaces": compare_spaces.compare_spaces_job,
 }
 
 

@@ -9,99 +9,15 @@ from litestar import Request, Router
 from litestar.handlers import HTTPRouteHandler
 from litestar.params import Parameter
 
-from loaders import artifact
 from service import request_types as r
 from service import response_types as s
+from service.analyses.lexicon_costs import lexicon_out
 from service.api.decoding import decoder
 from service.api.documented import get_route
 from service.api.params import ERRORS, SERVICES, ModelName, Svc, examples, query_items
+from service.catalog import find_tokens, model_out
 from service.errors import at
-from service.registry import LoadedModel
-from service.usecases.lexicon_costs import lexicon_languages, lexicon_out
-from service.usecases.tokens import find_tokens, token_out
-
-
-def table_out(m: artifact.Manifest) -> s.NeighborTableOut | None:
-    if m.knn_k == 0:
-        return None
-    t = m.table or artifact.TableInfo("exact", "numpy")  # artifacts before TableInfo: exact
-    return s.NeighborTableOut(
-        k=m.knn_k,
-        method=t.method,
-        backend=t.backend,
-        candidates=t.candidates,
-        recall=t.recall,
-        sample=t.sample,
-    )
-
-
-def encoder_out(model: LoadedModel) -> s.EncoderSpaceOut:
-    if model.encoder_space is None:
-        return s.EncoderSpaceOut(ready=False, reason=model.encoder_missing)
-    info = model.encoder_space.info
-    return s.EncoderSpaceOut(
-        ready=True,
-        encoder=info.encoder.describe(),
-        words=info.rows,
-        per_language=info.per_language,
-        languages=info.languages,
-        dim=info.dim,
-        build_seconds=info.seconds,
-        words_per_second=info.words_per_second,
-    )
-
-
-def model_out(model: LoadedModel) -> s.ModelOut:
-    m = model.manifest
-    schemes = {
-        name: s.LabelSchemeOut(
-            unicode_version=info.unicode_version,
-            description=info.description,
-            counts=model.labels[name].counts(),
-        )
-        for name, info in m.labels.items()
-    }
-    index = m.index
-    return s.ModelOut(
-        name=m.name,
-        family=m.family,
-        source=s.SourceOut(kind=m.source.kind, location=m.source.location),
-        vocab_size=m.vocab_size,
-        source_rows=m.source_rows,
-        dim=m.dim,
-        dtype=m.dtype,
-        original_dtype=m.original_dtype,
-        byte_level=m.byte_level,
-        index=s.IndexOut(
-            metric=index.metric,
-            dtype=index.dtype,
-            connectivity=index.connectivity,
-            expansion_add=index.expansion_add,
-            expansion_search=index.expansion_search,
-            count=index.count,
-        ),
-        exact_neighbors=m.knn_k,
-        label_schemes=schemes,
-        checksum=model.checksum,
-        vocabulary=m.vocabulary,
-        vocabulary_description=artifact.VOCABULARIES.get(m.vocabulary, ""),
-        kinds=model.kind_counts,
-        description=m.description,
-        lexicon=lexicon_languages(model),
-        languages=None
-        if m.languages is None or model.languages is None
-        else s.LanguagesInfoOut(
-            supported=model.languages.supported,
-            names=m.languages.names,
-            wordfreq_version=m.languages.wordfreq_version,
-            wordlist=m.languages.wordlist,
-            prior=m.languages.prior,
-            min_share=m.languages.min_share,
-        ),
-        neighbor_table=table_out(m),
-        spaces=["input", "encoder"] if model.encoder_space is not None else ["input"],
-        encoder_space=encoder_out(model),
-    )
+from service.token_descriptions import token_out
 
 
 def _get(path: str, summary: str, kind: type[r.Request] = r.NoParams) -> HTTPRouteHandler:

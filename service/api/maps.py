@@ -17,11 +17,11 @@ from litestar.params import Parameter
 
 from service import request_types as r
 from service import response_types as s
+from service.analyses import export, maps
 from service.api.answers import CACHED, CACHED_HEADERS, NOT_MODIFIED, cached_bytes, cached_json, json_answer
 from service.api.decoding import decoder
 from service.api.documented import described, operation
 from service.api.params import ERRORS, SERVICES, ModelName, Svc, query_items
-from service.usecases import export, maps
 
 GET_HEAD = [HttpMethod.GET, HttpMethod.HEAD]
 OCTETS = "application/octet-stream"

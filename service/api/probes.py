@@ -11,8 +11,8 @@ from litestar.enums import HttpMethod
 from litestar.handlers import route
 from litestar.response import File
 
-from service.redis_client import ResilientRedis
 from service.registry import Registry
+from service.stores import ResilientRedis
 
 STATIC = Path(__file__).parents[1] / "static"  # the explorer page: plain HTML/JS/CSS, no CDN
 GET_HEAD = [HttpMethod.GET, HttpMethod.HEAD]

@@ -14,12 +14,12 @@ from litestar.handlers import HTTPRouteHandler, route
 
 from service import request_types as r
 from service import response_types as s
+from service.analyses import vocabulary_health
 from service.api.answers import CACHED, CACHED_HEADERS, NOT_MODIFIED, cached_json, json_answer
 from service.api.decoding import decoder
 from service.api.documented import described, operation
 from service.api.params import ERRORS, SERVICES, ModelName, Svc, query_items
 from service.errors import InvalidInput
-from service.usecases import vocabulary_health
 
 GET_HEAD = [HttpMethod.GET, HttpMethod.HEAD]
 

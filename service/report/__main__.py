@@ -19,7 +19,11 @@ import numpy as np
 
 from geometry.neighbors import search
 from loaders import artifact
-from loaders.errors import ArtifactError
+from loaders.artifact import ArtifactError
+from service.analyses import diversity as diversity_use
+from service.analyses import separability as separability_use
+from service.analyses.compare import compared
+from service.analyses.token_sets import labelled_share
 from service.registry import LoadedModel, load_registry
 from service.report import figures
 from service.report.health_figures import health_section
@@ -29,10 +33,6 @@ from service.report.page import img, table
 from service.report.space_figures import spaces_section
 from service.request_types import CompareRequest, DiversityRequest, SeparabilityRequest
 from service.settings import Settings
-from service.usecases import diversity as diversity_use
-from service.usecases import separability as separability_use
-from service.usecases.compare import compared
-from service.usecases.token_sets import labelled_share
 
 STYLE = (
     "body{font-family:system-ui,sans-serif;max-width:1100px;margin:auto;padding:1rem}"

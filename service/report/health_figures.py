@@ -10,11 +10,11 @@ import numpy as np
 
 from geometry.table_statistics import row_norms
 from loaders import artifact
+from service.analyses import vocabulary_health
 from service.registry import LoadedModel
 from service.report import figures
 from service.report.page import img, table
 from service.request_types import AnomaliesRequest, FootprintRequest, GeometryRequest
-from service.usecases import vocabulary_health
 
 TOP = 10
 

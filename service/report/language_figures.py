@@ -7,12 +7,12 @@ import html
 from pathlib import Path
 
 from geometry.separability import Separability
+from service.analyses import separability as separability_use
+from service.analyses.relations import chosen_languages, language_relations
 from service.registry import LoadedModel
 from service.report import figures
 from service.report.page import img
 from service.request_types import SeparabilityRequest
-from service.usecases import separability as separability_use
-from service.usecases.relations import chosen_languages, language_relations
 
 WITHIN_LATIN = ["de", "es", "fr", "it", "nl", "pt"]
 MIN_TOKENS = 500

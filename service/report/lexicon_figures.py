@@ -7,10 +7,10 @@ import html
 import math
 from pathlib import Path
 
+from service.analyses.lexicon_costs import REFERENCE, lexicon_languages
 from service.registry import LoadedModel
 from service.report import figures
 from service.report.page import img, table
-from service.usecases.lexicon_costs import REFERENCE, lexicon_languages
 
 
 def lexicon_section(models: list[LoadedModel], out: Path) -> str:

@@ -10,10 +10,10 @@ import msgspec
 
 from service import request_types as r
 from service import response_types as s
+from service.analyses.compare_spaces import compare_spaces_job
 from service.registry import LoadedModel
 from service.report import figures
 from service.report.page import img, table
-from service.usecases.spaces import compare_spaces_job
 
 
 def compared(model: LoadedModel, seed: int) -> s.CompareSpacesOut:

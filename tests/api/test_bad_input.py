@@ -55,7 +55,7 @@ def test_bad_bodies_are_4xx_problems(client: Client, kwargs: dict, status: int) 
 
 
 @pytest.mark.parametrize("scale", [3e38, 1e39, 1e-30, 1e-300])
-def test_extreme_magnitudes_are_normalised_not_zeroed(client: Client, scale: float) -> None:
+def test_extreme_magnitudes_are_normalized_not_zeroed(client: Client, scale: float) -> None:
     """Scaled before the norm: huge or tiny components give the direction's own neighbors."""
     direction = [1.0 if i % 3 else -0.5 for i in range(384)]
     answers = [

@@ -15,7 +15,7 @@ from tests.conftest import USE
 Client = TestClient  # type: ignore[type-arg]
 NEIGHBORS = f"/v1/models/{USE}/neighbors"
 # USE: a single exact search over its 127,997 rows of 512 values is predicted at ~0.10 s
-# (service/usecases/budget.py): the budget allows one, not two
+# (service/budget.py): the budget allows one, not two
 LIMITS = Limits(max_answer_rows=20, max_work_seconds=0.15, max_evaluation_seconds=0.02, max_job_seconds=5)
 
 

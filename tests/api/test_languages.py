@@ -182,8 +182,8 @@ def test_dictionary_precision_per_target_language(client: Client) -> None:
 
 
 def test_relations_are_deterministic_per_seed(registry: Any) -> None:
+    from service.analyses import relations
     from service.request_types import RelationsRequest
-    from service.usecases import relations
 
     model = registry.get(USE)
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from litestar.testing import TestClient
 
-from geometry.neighbors import exact_search, normalise, search
+from geometry.neighbors import exact_search, normalize, search
 from service.registry import Registry
 from tests.conftest import E5, USE
 
@@ -62,7 +62,7 @@ def test_ann_vector_queries_match_exact_search(registry: Registry, model: str) -
     recalls = []
     for ident in rng.choice(space.indexed, 100, replace=False):
         row = space.unit(np.array([ident]))[0]
-        query = normalise(row + 0.2 * np.linalg.norm(row) * rng.standard_normal(len(row)) / np.sqrt(len(row)))
+        query = normalize(row + 0.2 * np.linalg.norm(row) * rng.standard_normal(len(row)) / np.sqrt(len(row)))
         ann = search(space, query, 50, approximate=True)
         truth = exact_search(space, query, 50, None)
         recalls.append(len(set(ann.ids.tolist()) & set(truth.ids.tolist())) / 50)

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 from litestar.testing import TestClient
 
-from geometry.neighbors import exact_search, normalise
+from geometry.neighbors import exact_search, normalize
 from loaders.build import BuildOptions, build
 from service.app import create_app
 from service.registry import Registry
@@ -46,7 +46,7 @@ def test_several_pieces_are_pooled_by_their_mean(client: TestClient, registry: R
     assert query["pooling"] == "mean" and query["id"] is None and query["labels"]["unicode"] == "Cyrillic"
     model = registry.get(E5)
     ids = np.array([p["id"] for p in query["pieces"]])
-    vector = normalise(np.asarray(model.space.matrix[ids], dtype=np.float32).mean(axis=0))
+    vector = normalize(np.asarray(model.space.matrix[ids], dtype=np.float32).mean(axis=0))
     expected = exact_search(model.space, vector, 5, None)
     assert [n["id"] for n in body["neighbors"]] == expected.ids.tolist()
     assert body["method"] == "exact"

@@ -11,8 +11,8 @@ import pytest
 from litestar.testing import TestClient
 
 from geometry import table_statistics as geometry_health
+from service.analyses.vocabulary_health import anomalies
 from service.registry import Registry, load_model
-from service.usecases.vocabulary_health import anomalies
 from tests.conftest import E5, LLAMA
 
 
@@ -44,7 +44,7 @@ def test_exclude_anomalous_removes_exactly_the_flagged_tokens(
     client: TestClient,  # type: ignore[type-arg]
     registry: Registry,
 ) -> None:
-    from service.usecases.vocabulary_health import anomalies
+    from service.analyses.vocabulary_health import anomalies
 
     model = registry.get(E5)
     flagged = anomalies(model).flagged

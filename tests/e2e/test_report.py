@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from service.analyses.token_sets import labelled_share
 from service.registry import load_model
 from service.report.__main__ import main
-from service.usecases.token_sets import labelled_share
 from tests.conftest import E5, LLAMA, USE
 
 pytestmark = pytest.mark.e2e

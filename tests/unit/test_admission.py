@@ -9,8 +9,9 @@ from collections.abc import Callable
 import pytest
 
 from geometry.interrupt import checkpoint
-from service.cache import Gate, MemoryAnswers, ResponseCache
+from service.cache import Gate, ResponseCache
 from service.errors import ClientGone, Overloaded, TookTooLong
+from service.stores import MemoryAnswers
 
 
 def test_gate_runs_its_workers_queues_its_queue_and_refuses_the_rest() -> None:

@@ -8,7 +8,7 @@ import pytest
 
 from loaders import artifact
 from loaders.__main__ import main
-from loaders.errors import ArtifactError
+from loaders.artifact import ArtifactError
 from tests import checkpoints
 
 pytestmark = pytest.mark.build  # each test builds an artifact end to end
@@ -160,7 +160,7 @@ def test_cached_build_links_into_the_cache(tmp_path: Path) -> None:
 def test_relabelling_reuses_the_index_and_table_of_an_earlier_build(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import loaders.build as builder
+    import loaders.build.pipeline as builder
 
     checkpoints.vec_file(tmp_path / "v.vec")
     spec, cache = f"vec:{tmp_path / 'v.vec'}", tmp_path / "cache"
@@ -183,7 +183,7 @@ def test_relabelling_reuses_the_index_and_table_of_an_earlier_build(
 def test_the_map_is_seeded_reused_by_a_relabelling_build_and_optional(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    import loaders.build as builder
+    import loaders.build.pipeline as builder
 
     checkpoints.llm_checkpoint(tmp_path / "hf", rows=600, dim=32)
     spec, cache = f"hf:{tmp_path / 'hf'}", tmp_path / "cache"
@@ -206,9 +206,10 @@ def test_the_map_is_seeded_reused_by_a_relabelling_build_and_optional(
     assert again.tobytes() != positions.tobytes()
     assert main(["inspect", str(tmp_path / "c")]) == 0
     assert "map: umap (seed 1, 15 neighbors, epochs default), 596 tokens placed" in capsys.readouterr().out
-    import loaders.layout
+    import loaders.build.vocabulary_map
 
-    monkeypatch.setattr(loaders.layout, "CHILD_FROM", 1)  # as for the packaged models: a child process
+    # as for the packaged models: a child process
+    monkeypatch.setattr(loaders.build.vocabulary_map, "CHILD_FROM", 1)
     in_child, _ = builder.build(spec, tmp_path / "e", options)  # no donors: computed again
     assert in_child.layout is not None and in_child.layout.method == "umap"
     assert np.load(tmp_path / "e" / artifact.LAYOUT).tobytes() == positions.tobytes()

@@ -1,4 +1,4 @@
-"""The encoder space as built (loaders/encoder_space.py): its rows are the packages' own encoding of
+"""The encoder space as built (loaders/build/encoder_rows.py): its rows are the packages' own encoding of
 the same words, a second build is a no-op, a stale one is refused, models without an encoder say why,
 and a Hugging Face checkpoint written here gives the same vectors through the service as through
 transformers directly."""
@@ -14,9 +14,9 @@ import pytest
 from litestar.testing import TestClient
 
 from loaders import artifact
+from loaders.artifact import EncoderSpec, NoEncoder
 from loaders.build import BuildOptions, build
-from loaders.encoder_space import build_encoder_space
-from loaders.encoders import EncoderSpec, NoEncoder
+from loaders.build.encoder_rows import build_encoder_space
 from service.app import create_app
 from service.encoder_spaces import open_encoder_space
 from service.lexicons import Lexicon

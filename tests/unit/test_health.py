@@ -58,9 +58,8 @@ def test_rogue_dimension_and_mean_cosine_of_a_shifted_cloud() -> None:
 
 def test_an_unreachable_piece_of_a_test_tokenizer() -> None:
     """'▁ab' exists but the Viterbi search prefers '▁a' + 'b' (-1 + -1 beats -3): never produced."""
-    from loaders.artifact import TOKEN_KINDS
-    from loaders.reachability import NOT_CHECKED, REACHABLE, UNREACHABLE, reachability
-    from loaders.segmenter import UnigramSegmenter, UnigramTable
+    from loaders.artifact import TOKEN_KINDS, UnigramSegmenter, UnigramTable
+    from loaders.build.reachability import NOT_CHECKED, REACHABLE, UNREACHABLE, reachability
 
     pieces = ["<unk>", "▁ab", "▁a", "b", "▁b", "<0x41>"]
     segmenter = UnigramSegmenter(UnigramTable(0, [0.0, -3.0, -1.0, -1.0, -1.0, -9.0], {}), pieces)

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from geometry.topk import top_k_rows
-from loaders.index import knn_table
+from loaders.build.index import knn_table
 
 
 @pytest.mark.parametrize("shape", [(7, 5), (40, 3000), (3, 1)])

@@ -12,16 +12,15 @@ from pathlib import Path
 
 import msgspec
 
-from service.cache import MemoryAnswers
 from service.errors import Overloaded
-from service.job_records import LocalJobRecords
 from service.jobs import Compute, JobRequest, Jobs, JobState, Progress
+from service.stores import MemoryAnswers, SqliteJobRecords
 
 REQUEST = JobRequest("diversity", {"model": "m"}, {"seed": 1})
 
 
 def replica(
-    records: LocalJobRecords, results: MemoryAnswers, sync_wait: float = 0.05, **options: float
+    records: SqliteJobRecords, results: MemoryAnswers, sync_wait: float = 0.05, **options: float
 ) -> Jobs:
     return Jobs(records, results, ttl=60, sync_wait=sync_wait, lease=1.0, **options)  # type: ignore[arg-type]
 
@@ -52,7 +51,7 @@ async def settled(jobs: Jobs, ident: str) -> JobState:
 
 def test_a_dead_replicas_job_is_taken_over_once_its_lease_lapses(tmp_path: Path) -> None:
     async def scenario() -> list[object]:
-        records, results = LocalJobRecords(tmp_path / "jobs.sqlite"), MemoryAnswers()
+        records, results = SqliteJobRecords(tmp_path / "jobs.sqlite"), MemoryAnswers()
         dead, alive = replica(records, results), replica(records, results, sync_wait=5.0)
         hold = threading.Event()
 
@@ -100,7 +99,7 @@ def test_a_replica_that_lost_its_lease_stops_and_writes_nothing_more(tmp_path: P
     followed "done")."""
 
     async def scenario() -> tuple[list[str], list[float], int, str]:
-        records, results = LocalJobRecords(tmp_path / "jobs.sqlite"), MemoryAnswers()
+        records, results = SqliteJobRecords(tmp_path / "jobs.sqlite"), MemoryAnswers()
         first, second = replica(records, results), replica(records, results, sync_wait=5.0)
         blocks: list[int] = []
         slow = slow_job(300, blocks, b'{"by":"first"}')
@@ -137,8 +136,8 @@ def test_a_replica_that_lost_its_lease_stops_and_writes_nothing_more(tmp_path: P
 
 def test_local_records_check_the_owner_of_every_write(tmp_path: Path) -> None:
     async def scenario() -> list[bool]:
-        records = LocalJobRecords(tmp_path / "jobs.sqlite")
-        other = LocalJobRecords(tmp_path / "jobs.sqlite")  # another worker process's connection
+        records = SqliteJobRecords(tmp_path / "jobs.sqlite")
+        other = SqliteJobRecords(tmp_path / "jobs.sqlite")  # another worker process's connection
         return [
             await records.claim("j", "a", 0.2),
             await other.claim("j", "b", 0.2),  # held by a
@@ -160,7 +159,7 @@ def test_local_records_check_the_owner_of_every_write(tmp_path: Path) -> None:
 
 def test_cancel_stops_a_job_between_blocks(tmp_path: Path) -> None:
     async def scenario() -> tuple[str, int]:
-        jobs = replica(LocalJobRecords(tmp_path / "jobs.sqlite"), MemoryAnswers())
+        jobs = replica(SqliteJobRecords(tmp_path / "jobs.sqlite"), MemoryAnswers())
         blocks: list[int] = []
         started = await jobs.run("key", "separability", slow_job(200, blocks, b"{}"), REQUEST)
         ident = started.body.id  # type: ignore[union-attr]
@@ -175,7 +174,7 @@ def test_cancel_stops_a_job_between_blocks(tmp_path: Path) -> None:
 
 def test_the_cheapest_waiting_job_runs_first_and_one_client_cannot_fill_the_queue(tmp_path: Path) -> None:
     async def scenario() -> tuple[list[str], str]:
-        jobs = replica(LocalJobRecords(tmp_path / "jobs.sqlite"), MemoryAnswers(), workers=1, per_client=2)
+        jobs = replica(SqliteJobRecords(tmp_path / "jobs.sqlite"), MemoryAnswers(), workers=1, per_client=2)
         order: list[str] = []
         gate = threading.Event()
 
@@ -211,7 +210,7 @@ def test_the_cheapest_waiting_job_runs_first_and_one_client_cannot_fill_the_queu
 
 def test_a_job_past_its_deadline_fails(tmp_path: Path) -> None:
     async def scenario() -> tuple[str, dict[str, object] | None]:
-        jobs = replica(LocalJobRecords(tmp_path / "jobs.sqlite"), MemoryAnswers(), deadline=0.2)
+        jobs = replica(SqliteJobRecords(tmp_path / "jobs.sqlite"), MemoryAnswers(), deadline=0.2)
 
         def endless(progress: Progress) -> bytes:
             while True:
@@ -229,7 +228,7 @@ def test_a_job_past_its_deadline_fails(tmp_path: Path) -> None:
 
 def test_a_finished_jobs_record_answers_when_the_cached_result_is_gone(tmp_path: Path) -> None:
     async def scenario() -> tuple[int, bool, bytes]:
-        records = LocalJobRecords(tmp_path / "jobs.sqlite")
+        records = SqliteJobRecords(tmp_path / "jobs.sqlite")
         jobs = replica(records, MemoryAnswers(), sync_wait=5.0)
         await jobs.run("key", "diversity", lambda p: b'{"n":1}', REQUEST)
         other = replica(records, MemoryAnswers())  # another worker: its cached answers do not hold it

@@ -1,8 +1,7 @@
 import numpy as np
 import pytest
 
-from loaders.artifact import TOKEN_KINDS
-from loaders.labels import encode_labels, paper_label, token_kinds, unicode_label
+from loaders.artifact import TOKEN_KINDS, encode_labels, paper_label, token_kinds, unicode_label
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from loaders.artifact import AMBIGUOUS, TOKEN_KINDS, UNLABELLED
-from loaders.language_labels import label_languages, language_scripts, word_form
+from loaders.build.language_guesses import label_languages, language_scripts, word_form
 from service.errors import UnknownLanguage, at
 from service.language_labels import LanguageTable, base_language
 
@@ -44,7 +44,7 @@ def table(supported: list[str]) -> LanguageTable:
     return LanguageTable.from_arrays(info, np.zeros((1, 2), np.int16), np.zeros((1, 3), np.float16), names)
 
 
-def test_codes_are_normalised_or_refused_with_the_supported_list() -> None:
+def test_codes_are_normalized_or_refused_with_the_supported_list() -> None:
     languages = table(["en", "fr", "sh"])
     assert languages.check_codes(["FR", "fra", "fr-CA", "sr-Latn", "sh"]) == [
         "fr",

@@ -4,13 +4,13 @@ list covers, CSLS means without a search, the candidates an application gives, e
 import numpy as np
 import pytest
 
-from geometry.neighbors import Space, exact_search, normalise
+from geometry.neighbors import Space, exact_search, normalize
 from geometry.translation import table_means
-from loaders.index import knn_table
-from loaders.lexicon import Source, compose, default_size, language_stats, script_sources, words_of
-from loaders.segmenter import UnigramSegmenter, UnigramTable
-from loaders.word_forms import match_key
-from service.usecases.given import Given, ranked
+from loaders.artifact import UnigramSegmenter, UnigramTable, match_key
+from loaders.build.index import knn_table
+from loaders.build.lexicon import Source, compose, default_size, language_stats, script_sources, words_of
+from service.lexicons import Given
+from service.queries.given_candidates import ranked
 
 LETTERS = "abcdefghijklmnopqrstuvwxyz"
 PIECES = ["<unk>", "▁", *(f"▁{c}" for c in LETTERS), *LETTERS, "▁the", "-", "'"]
@@ -56,10 +56,10 @@ def test_every_word_is_its_pieces_mean_hyphens_and_spaces_included_and_the_rest_
     assert made.words == ["the", "und", "week-end", "ice cream"] and made.not_composed == ["日本"]
     the = made.words.index("the")
     assert made.pieces[the] == [PIECES.index("▁the")]
-    np.testing.assert_allclose(made.rows[the], normalise(rows[PIECES.index("▁the")]), rtol=1e-5)
+    np.testing.assert_allclose(made.rows[the], normalize(rows[PIECES.index("▁the")]), rtol=1e-5)
     und = [PIECES.index("▁u"), PIECES.index("n"), PIECES.index("d")]
     assert made.pieces[1] == und
-    np.testing.assert_allclose(made.rows[1], normalise(rows[und].mean(axis=0)), rtol=1e-5)
+    np.testing.assert_allclose(made.rows[1], normalize(rows[und].mean(axis=0)), rtol=1e-5)
     assert PIECES.index("-") in made.pieces[2]  # the hyphen is a piece of its own
     np.testing.assert_allclose(np.linalg.norm(made.rows, axis=1), 1.0, rtol=1e-5)
     stats = language_stats(source, made)
@@ -93,7 +93,7 @@ def test_csls_means_from_the_table_equal_the_exact_ones_when_the_table_holds_eve
     ids, sims = knn_table(unit, np.arange(30, dtype=np.uint64), 29)  # every other token, in order
     csls_r = sims[:, :3].mean(axis=1)
     pieces = [[4], [1, 2], [7, 8, 9]]
-    vectors = np.stack([unit[4], normalise(matrix[[1, 2]].mean(0)), normalise(matrix[[7, 8, 9]].mean(0))])
+    vectors = np.stack([unit[4], normalize(matrix[[1, 2]].mean(0)), normalize(matrix[[7, 8, 9]].mean(0))])
     got = table_means(lambda x: unit[x], ids.astype(np.int64), csls_r, vectors, pieces, k=3)
     exact = [csls_r[4], *(np.sort(unit @ v)[-3:].mean() for v in vectors[1:])]
     np.testing.assert_allclose(got, exact, rtol=1e-5)
@@ -124,7 +124,7 @@ def test_a_languages_words_are_searched_exactly_over_its_rows() -> None:
     space = Space(unit, norms, None, None, None, np.arange(3000))
     for block in (np.arange(0, 1200), np.arange(1200, 3000)):
         for query in rng.standard_normal((5, 16)).astype(np.float32):
-            query = normalise(query)
+            query = normalize(query)
             found = exact_search(space, query, 20, block)
             truth = block[np.argsort(-(space.unit(block) @ query), kind="stable")[:20]]
             assert set(found.ids.tolist()) == set(truth.tolist())

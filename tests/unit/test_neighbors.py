@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from usearch.index import Index
 
-from geometry.neighbors import Space, exact_search, normalise, search, search_many
-from loaders.index import knn_table
+from geometry.neighbors import Space, exact_search, normalize, search, search_many
+from loaders.build.index import knn_table
 
 
 def make_space(matrix: np.ndarray, table_k: int = 0, with_index: bool = True) -> Space:
@@ -56,7 +56,7 @@ def test_table_answers_token_queries_and_filters_fall_back_to_search() -> None:
 
 def test_zero_rows_are_never_returned() -> None:
     space = make_space(CIRCLE)
-    hits = search(space, normalise(np.array([1.0, 0.0])), 10, exact=True)
+    hits = search(space, normalize(np.array([1.0, 0.0])), 10, exact=True)
     assert 6 not in hits.ids.tolist() and len(hits.ids) == 6
 
 
@@ -66,7 +66,7 @@ def test_ann_matches_brute_force_on_random_data() -> None:
     space = make_space(matrix, table_k=20)
     recall = []
     for row in rng.choice(3000, 50, replace=False):
-        query = normalise(matrix[row] + 0.3 * rng.standard_normal(16))
+        query = normalize(matrix[row] + 0.3 * rng.standard_normal(16))
         ann = search(space, query, 10, approximate=True)
         truth = exact_search(space, query, 10, None)
         assert ann.method == "ann" and search(space, query, 10).method == "exact"
@@ -79,7 +79,7 @@ def test_selective_filter_still_returns_k() -> None:
     matrix = rng.standard_normal((3000, 8)).astype(np.float32)
     space = make_space(matrix, table_k=5)
     allowed = np.arange(0, 3000, 300)  # 10 rows
-    hits = search(space, normalise(matrix[1]), 10, token=1, mask=as_mask(space, allowed))
+    hits = search(space, normalize(matrix[1]), 10, token=1, mask=as_mask(space, allowed))
     assert sorted(hits.ids.tolist()) == allowed.tolist()
 
 
@@ -101,7 +101,7 @@ def test_a_batch_answers_like_single_searches() -> None:
     space = make_space(matrix, table_k=10)
     rows = [5, 17, 99]
     queries = np.stack(
-        [space.unit(np.array([5]))[0], normalise(rng.standard_normal(16)), space.unit(np.array([99]))[0]]
+        [space.unit(np.array([5]))[0], normalize(rng.standard_normal(16)), space.unit(np.array([99]))[0]]
     )
     tokens: list[int | None] = [5, None, 99]
     batch = search_many(space, queries, 8, tokens=tokens, approximate=True)
@@ -121,7 +121,7 @@ def test_brute_force_on_float16_rows_equals_numpy_over_several_chunks() -> None:
     space = Space(stored, norms, None, None, None, indexed)
     unit = stored.astype(np.float32) / np.where(norms > 0, norms, np.inf)[:, None]
     for row in rng.choice(indexed, 20, replace=False):
-        query = normalise(unit[row] + 0.5 * rng.standard_normal(24).astype(np.float32))
+        query = normalize(unit[row] + 0.5 * rng.standard_normal(24).astype(np.float32))
         allowed = indexed[indexed % 3 == 0]
         for subset in (None, allowed):
             pool = indexed if subset is None else subset
@@ -143,7 +143,7 @@ def test_blocked_brute_force_for_many_queries_equals_one_scan_each() -> None:
     tokens: list[int | None] = [5, None, 31_000, None, 12]
     queries = np.stack(
         [
-            space.unit(np.array([t]))[0] if t is not None else normalise(rng.standard_normal(12))
+            space.unit(np.array([t]))[0] if t is not None else normalize(rng.standard_normal(12))
             for t in tokens
         ]
     )

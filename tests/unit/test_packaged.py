@@ -9,10 +9,10 @@ import pytest
 from tokenizers import Tokenizer
 
 from loaders import artifact
+from loaders.artifact import load_segmenter
 from loaders.build import BuildOptions, build
-from loaders.segmenter import load_segmenter
-from loaders.sources import parse_source
-from loaders.sources.packaged import USE_CHUNKS, package_file
+from loaders.build.sources import parse_source
+from loaders.build.sources.packaged import USE_CHUNKS, package_file
 from tests import checkpoints
 from tests.conftest import E5, LLAMA, USE
 

@@ -17,7 +17,7 @@ def test_counts_per_language_pair_ignore_unlabelled_and_padding() -> None:
     assert counts.tolist() == [[1, 1, 0], [1, 1, 1], [0, 0, 0]]
 
 
-def test_lift_normalises_for_size_and_affinity_is_symmetric() -> None:
+def test_lift_normalizes_for_size_and_affinity_is_symmetric() -> None:
     counts = np.array([[8, 2, 0], [2, 6, 2], [0, 4, 6]])
     tokens = np.array([100.0, 100.0, 200.0])
     out = relations(counts, tokens, ["a", "b", "c"], [10, 10, 10])

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from loaders import artifact
+from loaders.artifact import Segmenter, UnigramSegmenter, UnigramTable, load_segmenter
 from loaders.build import BuildOptions, build
-from loaders.segmenter import Segmenter, UnigramSegmenter, UnigramTable, load_segmenter
-from loaders.sources.packaged import package_file
+from loaders.build.sources.packaged import package_file
 from tests import checkpoints
 from tests.conftest import E5, LLAMA, USE
 
@@ -95,7 +95,7 @@ def test_unigram_viterbi_on_a_hand_built_table() -> None:
     )
     segmenter = UnigramSegmenter(table, pieces)
     assert segmenter.ids("abc") == [1, 4]
-    assert segmenter.ids("Ａbc") == [1, 4]  # normalised first
+    assert segmenter.ids("Ａbc") == [1, 4]  # normalized first
     assert segmenter.ids("a\t\tc") == [2, 5, 4]  # tab -> space, runs of spaces collapse
     assert segmenter.ids("aẞ") == [2, 0]  # an unknown character is <unk>
 
@@ -105,7 +105,7 @@ def test_a_plain_unigram_tokenizer_json_is_stored_compactly_and_segments_the_sam
     import msgspec
     from tokenizers import normalizers
 
-    from loaders.segmenter import TokenizersSegmenter, compact_unigram
+    from loaders.artifact import TokenizersSegmenter, compact_unigram
     from tests import checkpoints
 
     tokens, _ = checkpoints.xlmr_checkpoint(tmp_path / "x")

@@ -5,7 +5,7 @@ from hypothesis import given, settings
 from hypothesis.extra.numpy import arrays
 from hypothesis.strategies import floats
 
-from geometry.neighbors import Space, exact_search, normalise
+from geometry.neighbors import Space, exact_search, normalize
 from geometry.shaping import (
     above,
     best_scores,
@@ -17,7 +17,7 @@ from geometry.shaping import (
     page,
     squash,
 )
-from loaders.index import knn_table
+from loaders.build.index import knn_table
 
 
 def _space(rows: list[list[float]], table_k: int = 3) -> Space:
@@ -56,7 +56,7 @@ def test_mutual_keeps_candidates_that_rank_the_query_among_their_own_k() -> None
 
 
 def test_mmr_trades_relevance_for_diversity() -> None:
-    query = normalise(np.array([1.0, 0.05, 0.3], dtype=np.float32))
+    query = normalize(np.array([1.0, 0.05, 0.3], dtype=np.float32))
     ids = np.array([0, 1, 2, 3])
     assert ids[mmr(SPACE, query, ids, 3, 1.0)].tolist() == [0, 1, 2]  # lam 1: the plain ranking
     # lam 0.5: after 0, its near-copy 1 is penalised below 3, which shares nothing with 0
@@ -72,7 +72,7 @@ def test_grouped_takes_the_best_of_each_label_in_order_of_their_best() -> None:
 def test_examples_average_is_3cosadd() -> None:
     king, man, woman = np.eye(3, dtype=np.float32)
     combined = examples_average(np.stack([king, woman]), np.stack([man]))
-    np.testing.assert_allclose(combined, normalise(king - man + woman))
+    np.testing.assert_allclose(combined, normalize(king - man + woman))
 
 
 def test_best_score_prefers_positives_unless_a_negative_is_closer() -> None:

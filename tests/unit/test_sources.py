@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from loaders import artifact
+from loaders.artifact import SourceError
 from loaders.build import BuildOptions, build
-from loaders.errors import SourceError
-from loaders.sources import parse_source
+from loaders.build.sources import parse_source
 from tests import checkpoints
 
 

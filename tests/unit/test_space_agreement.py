@@ -1,11 +1,11 @@
-"""Two spaces of the same rows compared (geometry/spaces.py): known answers on tiny matrices, and the
+"""Two spaces of the same rows compared (geometry/space_agreement.py): known answers on tiny matrices, and the
 nearest rows checked against brute force."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from geometry.spaces import agreement, nearest, spearman_rows
+from geometry.space_agreement import agreement, nearest, spearman_rows
 
 
 def unit_of(matrix: np.ndarray):  # type: ignore[no-untyped-def]

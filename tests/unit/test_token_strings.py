@@ -5,8 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from loaders.segmenter import PieceLookup
-from loaders.strings import StringIndex, TokenStrings, pack, sort_order, tables
+from loaders.artifact import PieceLookup, StringIndex, TokenStrings, pack, sort_order, tables
 
 RAW = ["▁the", "ing", "", "▁вода", "水", "▁the", "Ġx", "\ud800"]  # a duplicate, an empty, a lone surrogate
 

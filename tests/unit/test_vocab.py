@@ -1,4 +1,4 @@
-from loaders.vocab import decode_byte_level, display_forms, looks_byte_level
+from loaders.artifact import decode_byte_level, display_forms, looks_byte_level
 
 
 def test_byte_level_pieces_decode_to_text_with_word_mark() -> None:

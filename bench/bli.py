@@ -1,0 +1,87 @@
+"""Word lookups as a bilingual-lexicon-induction benchmark counts them, on the development dictionaries
+of bench/freedict.py (English -> X, sources among the 20,000 most frequent English words).
+
+Per model, language and space (input: the lexicon's rows composed from pieces; encoder: the model's
+encoder, where it has one; the service's default for word lookups): the lexicon's coverage of the
+dictionary's targets (pairs whose target it holds), P@1 over *all* source words (a word whose
+targets the lexicon misses is a miss, as published BLI counts it) and over the reachable ones, CSLS,
+through the service's evaluation (in-process). Writes the dictionaries first when they are missing.
+
+    python bench/bli.py [--models e5,use] [--spaces input,encoder] [--pairs 1000] [de fr ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from freedict import sampled_pairs  # noqa: E402
+
+from service import request_types as r  # noqa: E402
+from service.errors import DomainError  # noqa: E402
+from service.queries import evaluate_dictionary  # noqa: E402
+from service.registry import LoadedModel, load_model  # noqa: E402
+from service.settings import Limits  # noqa: E402
+
+MODELS = {"e5": "multilingual-e5-small", "use": "use-multilingual-v3", "llama": "llama2-vocab-wordllama"}
+LANGUAGES = ["de", "es", "fr", "it", "ru", "tr", "fi", "ja"]
+UNBOUNDED = Limits(max_evaluation_seconds=1e9, max_dictionary_pairs=10**6)
+CACHE = Path.home() / ".cache" / "polyglot-geometry" / "freedict"
+
+
+def dictionary(language: str, count: int) -> str:
+    path = CACHE / f"en-{language}-{count}.txt"
+    if not path.is_file():
+        CACHE.mkdir(parents=True, exist_ok=True)
+        pairs = sampled_pairs(language, count)
+        path.write_text("".join(f"{a} {b} {language}\n" for a, b in pairs), encoding="utf-8")
+    return path.read_text(encoding="utf-8")
+
+
+def measure(model: LoadedModel, language: str, text: str, space: str) -> str:
+    sources = {line.split(" ")[0] for line in text.splitlines()}
+    request = r.EvaluateRequest(dictionary=text, pool="words", space=space)  # type: ignore[arg-type]
+    started = time.perf_counter()
+    try:
+        out = evaluate_dictionary(model, request, UNBOUNDED)
+    except DomainError as exc:
+        return f"| {model.name} | {language} | {space} | {exc.detail[:60]} | | | | |"
+    took = time.perf_counter() - started
+    pairs = out.pairs
+    covered = out.covered_pairs / pairs
+    p1 = out.precision["csls"]["p@1"]
+    reachable = out.queries
+    p1_all = p1 * reachable / len(sources)
+    return (
+        f"| {model.name} | {language} | {space} | {covered:.3f} | {reachable}/{len(sources)} | "
+        f"{p1_all:.3f} | {p1:.3f} | {took:.1f} s |"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("languages", nargs="*", default=LANGUAGES)
+    parser.add_argument("--models", default="e5,use")
+    parser.add_argument("--spaces", default="input,encoder")
+    parser.add_argument("--pairs", type=int, default=1000, help="English source words per language")
+    args = parser.parse_args()
+    print("| model | language | space | targets covered | sources reachable | P@1 all | P@1 reachable | took |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    for key in args.models.split(","):
+        model = load_model(ROOT / "artifacts" / MODELS[key], verify_checksums=False)
+        for language in args.languages:
+            text = dictionary(language, args.pairs)
+            for space in args.spaces.split(","):
+                if space == "encoder" and model.encoder_space is None:
+                    continue
+                print(measure(model, language, text, space), flush=True)
+
+
+if __name__ == "__main__":
+    main()

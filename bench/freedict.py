@@ -1,0 +1,91 @@
+"""Development dictionaries for word lookups: FreeDict's English -> X dictionaries (Debian packages
+dict-freedict-eng-XXX, dictd files under /usr/share/dictd), read into single-word pairs.
+
+Sampled as BLI test sets are (Conneau et al. 2018): pairs whose English word is among the 20,000 most
+frequent English words (wordfreq), each English word kept with every single-word translation its
+entry gives, `--pairs` source words per language (seeded). The service's lexicons never come from
+these dictionaries; they measure, they tune nothing here (see docs/benchmarks.md).
+
+    python bench/freedict.py [--pairs 1000] [--out DIR] [de fr ...]   writes DIR/en-XX.txt (MUSE text)
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import random
+import re
+from pathlib import Path
+
+DICTD = Path("/usr/share/dictd")
+CODES = {  # ISO 639-1 -> FreeDict's ISO 639-3
+    "de": "deu", "fr": "fra", "it": "ita", "ru": "rus", "es": "spa", "tr": "tur", "fi": "fin",
+    "ja": "jpn", "pt": "por", "nl": "nld", "sv": "swe", "pl": "pol",
+}  # fmt: skip
+B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+NOTES = re.compile(r"<[^>]*>|\[[^\]]*\]|\([^)]*\)|\{[^}]*\}")
+NUMBERED = re.compile(r"^\d+\.\s*")
+WORD = re.compile(r"^[^\W\d_](?:[\w'’-]*[^\W_])?$")  # one word: letters, inner hyphens and apostrophes
+
+
+def _number(text: str) -> int:
+    value = 0
+    for ch in text:
+        value = value * 64 + B64.index(ch)
+    return value
+
+
+def entries(language: str) -> dict[str, set[str]]:
+    """English headword -> its single-word translations (annotations, glosses and phrases left out)."""
+    code = CODES[language]
+    index = DICTD / f"freedict-eng-{code}.index"
+    if not index.is_file():
+        raise SystemExit(f"no {index}: apt-get install dict-freedict-eng-{code}")
+    data = gzip.open(DICTD / f"freedict-eng-{code}.dict.dz").read()
+    out: dict[str, set[str]] = {}
+    for line in index.read_text(encoding="utf-8").splitlines():
+        parts = line.split("\t")
+        if len(parts) < 3 or parts[0].startswith("00database"):
+            continue
+        head = parts[0].strip().lower()
+        body = data[_number(parts[1]) : _number(parts[1]) + _number(parts[2])].decode("utf-8", "replace")
+        lines = [x.strip() for x in body.splitlines()]
+        # the translations: the line after the headword, and numbered lines (the others are English
+        # glosses, examples, or cross-references)
+        chosen = [x for i, x in enumerate(lines[1:]) if x and (i == 0 or NUMBERED.match(x))]
+        for text in chosen:
+            text = NOTES.sub(" ", NUMBERED.sub("", text))
+            for candidate in re.split(r"[,;/]", text):
+                word = candidate.strip().rstrip(".")
+                if WORD.match(word) and word.lower() != head:
+                    out.setdefault(head, set()).add(word)
+    return out
+
+
+def sampled_pairs(language: str, count: int, seed: int = 0) -> list[tuple[str, str]]:
+    """(English word, translation) pairs of `count` English words among the 20,000 most frequent."""
+    from wordfreq import top_n_list
+
+    frequent = set(top_n_list("en", 20_000))
+    found = entries(language)
+    heads = sorted(h for h in found if h in frequent and WORD.match(h))
+    random.Random(seed).shuffle(heads)
+    return [(head, target) for head in heads[:count] for target in sorted(found[head])]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("languages", nargs="*", default=["de", "es", "fr", "it", "ru", "tr", "fi", "ja"])
+    parser.add_argument("--pairs", type=int, default=1000, help="English source words per language")
+    parser.add_argument("--out", type=Path, default=Path.home() / ".cache" / "polyglot-geometry" / "freedict")
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    for language in args.languages:
+        pairs = sampled_pairs(language, args.pairs)
+        path = args.out / f"en-{language}.txt"
+        path.write_text("".join(f"{a} {b} {language}\n" for a, b in pairs), encoding="utf-8")
+        print(f"en-{language}: {len({a for a, _ in pairs})} words, {len(pairs)} pairs -> {path}")
+
+
+if __name__ == "__main__":
+    main()
