@@ -5,7 +5,10 @@
 # `artifacts` takes the prebuilt artifacts or builds them with the build extra; the final stage is
 # the runtime venv, the artifacts and the code, run as a non-root user.
 
-FROM python:3.11-slim AS runtime-venv
+# The base: python:3.11-slim, or a stand-in of its own name where no registry answers
+# (deploy/base-images.sh sets PYTHON_IMAGE; compose passes it as this argument).
+ARG PYTHON_IMAGE=python:3.11-slim
+FROM ${PYTHON_IMAGE} AS runtime-venv
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /app
 # the dependencies first, from pyproject.toml alone: a code change does not reinstall them
@@ -41,7 +44,7 @@ RUN if [ -f /app/prebuilt/multilingual-e5-small/manifest.json ] \
         && sh deploy/build-artifacts.sh /opt/venv/bin/python /app/artifacts; \
     fi
 
-FROM python:3.11-slim
+FROM ${PYTHON_IMAGE}
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     POLYGLOT_ARTIFACTS=/app/artifacts \

@@ -7,6 +7,7 @@ entry gives, `--pairs` source words per language (seeded). The service's lexicon
 these dictionaries; they measure, they tune nothing here (see docs/benchmarks.md).
 
     python bench/freedict.py [--pairs 1000] [--out DIR] [de fr ...]   writes DIR/en-XX.txt (MUSE text)
+    python bench/freedict.py --sizes [de fr ...]   the share of the targets wordfreq's N words hold
 """
 
 from __future__ import annotations
@@ -73,12 +74,46 @@ def sampled_pairs(language: str, count: int, seed: int = 0) -> list[tuple[str, s
     return [(head, target) for head in heads[:count] for target in sorted(found[head])]
 
 
+def sizes(languages: list[str], count: int) -> None:
+    """Per language and list size N: the share of the pairs whose target is among wordfreq's N most
+    frequent words (matched as lexicons match), and of the source words with at least one such target."""
+    import sys
+
+    from wordfreq import top_n_list
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from loaders.artifact import match_key
+
+    print("| language | " + " | ".join(f"{n // 1000}k: pairs / sources" for n in SIZES) + " |")
+    print("| --- |" + " --- |" * len(SIZES))
+    for language in languages:
+        pairs = sampled_pairs(language, count)
+        rank: dict[str, int] = {}
+        for i, word in enumerate(top_n_list(language, max(SIZES), wordlist="best")):
+            rank.setdefault(match_key(word), i)
+        cells = []
+        for n in SIZES:
+            held = [rank.get(match_key(target), n) < n for _, target in pairs]
+            by_source: dict[str, bool] = {}
+            for (source, _), found in zip(pairs, held, strict=True):
+                by_source[source] = by_source.get(source, False) or found
+            cells.append(f"{sum(held) / len(held):.2f} / {sum(by_source.values()) / len(by_source):.2f}")
+        print(f"| {language} | " + " | ".join(cells) + " |", flush=True)
+
+
+SIZES = (8_300, 25_000, 50_000, 100_000, 200_000, 400_000)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("languages", nargs="*", default=["de", "es", "fr", "it", "ru", "tr", "fi", "ja"])
     parser.add_argument("--pairs", type=int, default=1000, help="English source words per language")
     parser.add_argument("--out", type=Path, default=Path.home() / ".cache" / "polyglot-geometry" / "freedict")
+    parser.add_argument("--sizes", action="store_true", help="coverage by wordfreq list size instead")
     args = parser.parse_args()
+    if args.sizes:
+        sizes(args.languages, args.pairs)
+        return
     args.out.mkdir(parents=True, exist_ok=True)
     for language in args.languages:
         pairs = sampled_pairs(language, args.pairs)

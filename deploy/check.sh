@@ -8,7 +8,7 @@ set -eu
 python="${1:-python}"
 bin="$(dirname "$python")"
 if command -v docker-compose >/dev/null 2>&1; then
-    docker-compose -f docker-compose.yml config -q
+    REDIS_PASSWORD=checked docker-compose -f docker-compose.yml config -q
     echo "docker-compose.yml: OK"
 else
     echo "docker-compose not installed: skipping the compose check" >&2

@@ -1,13 +1,17 @@
 #!/usr/bin/env sh
-# `docker compose up` for real, as a user would run it, checked, and taken down again:
+# `docker compose up --scale api=2` for real, as the README's steps run it, checked, and taken down:
 #   1. a Docker engine (started here when none runs, stopped again at the end);
-#   2. the base images (deploy/base-images.sh: stand-ins from Debian packages when no registry answers);
-#   3. the API image from the prebuilt artifacts (deploy/image.sh);
-#   4. `up`, then deploy/compose_checks.py: healthy, three models, a cache hit through Redis on either
-#      worker, a job started on one worker and polled on the other, Prometheus scraping the API;
-#   5. `down`, with nothing left running: containers, networks, dangling images, the daemon it started.
+#   2. .env: a generated Redis password and API key (deploy/env.sh; an existing .env is kept);
+#   3. the base images (deploy/base-images.sh: stand-ins of their own names where no registry answers);
+#   4. the API image from the prebuilt artifacts (deploy/image.sh);
+#   5. `up --scale api=2`, then deploy/compose_checks.py: both replicas healthy, ports on 127.0.0.1
+#      only, the key required, an answer computed on one replica a hit on the other, a job started on
+#      a replica that is killed finished by the other under the same id, job records kept across a
+#      Redis restart, Prometheus scraping;
+#   6. `down --volumes`: what this run created goes (containers, networks, the jobs volume); images and
+#      the build cache stay, so the next `make image` takes seconds.
 #   deploy/compose-smoke.sh [ARTIFACTS_DIR]
-# Uses `docker-compose` (Debian 12's 1.29) or `docker compose` where that plugin exists.
+# Uses `docker compose` (v2) where that plugin exists, else `docker-compose` (v1, Debian 12's).
 set -eu
 cd "$(dirname "$0")/.."
 artifacts="${1:-artifacts}"
@@ -22,10 +26,9 @@ finish() {
     status=$?
     if [ "$status" -ne 0 ]; then
         $compose -p "$project" ps || true
-        $compose -p "$project" logs --tail 40 api || true
+        $compose -p "$project" logs --tail 40 api proxy || true
     fi
     $compose -p "$project" down --volumes --remove-orphans >/dev/null 2>&1 || true
-    docker image prune -f >/dev/null 2>&1 || true
     if [ -n "$daemon" ]; then
         kill "$daemon" 2>/dev/null || true
         while kill -0 "$daemon" 2>/dev/null; do sleep 0.5; done
@@ -44,10 +47,11 @@ if ! docker info >/dev/null 2>&1; then
     docker info >/dev/null 2>&1 || { tail -20 "${TMPDIR:-/tmp}/polyglot-dockerd.log" >&2; exit 1; }
 fi
 
-sh deploy/base-images.sh
+sh deploy/env.sh
+sh deploy/base-images.sh .env
 build_started=$(date +%s)
 sh deploy/image.sh "$artifacts"
 echo "compose smoke: image built in $(( $(date +%s) - build_started )) s," \
     "$(docker image inspect polyglot-geometry:latest --format '{{.Size}}' | awk '{printf "%.2f GB", $1 / 1e9}')"
-$compose -p "$project" up -d
-python3 deploy/compose_checks.py "$project" "http://127.0.0.1:$API_PORT" "http://127.0.0.1:$PROMETHEUS_PORT"
+$compose -p "$project" up -d --scale api=2
+python3 deploy/compose_checks.py "$project" "http://127.0.0.1:$API_PORT" "http://127.0.0.1:$PROMETHEUS_PORT" .env

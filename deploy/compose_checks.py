@@ -1,7 +1,7 @@
-"""What a user of `docker compose up` relies on, checked against the running stack (standard library
-only: run by deploy/compose-smoke.sh with the system's python3).
+"""What a user of `docker compose up --scale api=2` relies on, checked against the running stack
+(standard library only: run by deploy/compose-smoke.sh with the system's python3).
 
-    python3 deploy/compose_checks.py PROJECT API_URL PROMETHEUS_URL
+    python3 deploy/compose_checks.py PROJECT API_URL PROMETHEUS_URL ENV_FILE
 """
 
 from __future__ import annotations
@@ -12,18 +12,38 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 MODELS = {"multilingual-e5-small", "use-multilingual-v3", "llama2-vocab-wordllama"}
+REPLICAS = 2
+# inside a replica: its own answer (not the proxy's choice), with the key, as JSON on one line
+FETCH = (
+    "import json, sys, urllib.request, urllib.error\n"
+    "ask = urllib.request.Request('http://127.0.0.1:8000' + sys.argv[1],"
+    " headers={'Authorization': 'Bearer ' + sys.argv[2]})\n"
+    "try:\n    r = urllib.request.urlopen(ask, timeout=60)\n"
+    "except urllib.error.HTTPError as e:\n    r = e\n"
+    "print(json.dumps([r.status, dict(r.headers), json.loads(r.read())]))"
+)
 
 
-def get(url: str) -> tuple[int, dict[str, str], Any]:
+def get(url: str, key: str | None = None) -> tuple[int, dict[str, str], Any]:
+    """(status, headers, the body: decoded JSON, or the text of another media type)."""
+    headers = {"Authorization": f"Bearer {key}"} if key else {}
     try:
-        with urllib.request.urlopen(url, timeout=30) as response:
-            return response.status, dict(response.headers), json.loads(response.read() or b"null")
+        with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=30) as response:
+            return response.status, dict(response.headers), _body(response)
     except urllib.error.HTTPError as error:
-        return error.code, dict(error.headers), json.loads(error.read() or b"null")
+        return error.code, dict(error.headers), _body(error)
+
+
+def _body(response: Any) -> Any:
+    content = response.read()
+    return (
+        json.loads(content or b"null")
+        if "json" in response.headers.get("content-type", "")
+        else content.decode()
+    )
 
 
 def wait(what: str, check: Any, seconds: float) -> Any:
@@ -41,18 +61,6 @@ def wait(what: str, check: Any, seconds: float) -> Any:
         time.sleep(1)
 
 
-def workers(api: str) -> set[int]:
-    """The workers that answer /ready, asked 16 at a time (one after another, the kernel may hand
-    every connection to the same idle worker): rounds until two have answered."""
-    seen: set[int] = set()
-    with ThreadPoolExecutor(16) as pool:
-        for _ in range(20):
-            seen.update(pool.map(lambda _: get(f"{api}/ready")[2]["worker"], range(16)))
-            if len(seen) >= 2:
-                break
-    return seen
-
-
 def compose(project: str, *args: str) -> str:
     command = ["docker-compose", "-p", project, *args]
     if subprocess.run(["docker", "compose", "version"], capture_output=True).returncode == 0:
@@ -60,62 +68,109 @@ def compose(project: str, *args: str) -> str:
     return subprocess.run(command, capture_output=True, text=True, check=True).stdout
 
 
-def main(project: str, api: str, prometheus: str) -> None:
+def inside(project: str, replica: int, path: str, key: str) -> tuple[int, dict[str, str], Any]:
+    """GET `path` from API replica `replica` itself (1-based), as a client on its machine would."""
+    out = compose(project, "exec", "-T", "--index", str(replica), "api", "python", "-c", FETCH, path, key)
+    status, headers, body = json.loads(out)
+    return status, {k.lower(): v for k, v in headers.items()}, body
+
+
+def settings(env_file: str) -> dict[str, str]:
+    pairs = (line.split("=", 1) for line in open(env_file, encoding="utf-8") if "=" in line)
+    return {name.strip(): value.strip() for name, value in pairs}
+
+
+def redis(project: str, service: str, password: str, *command: str) -> str:
+    return compose(project, "exec", "-T", service, "redis-cli", "--no-auth-warning", "-a", password, *command)
+
+
+def main(project: str, api: str, prometheus: str, env_file: str) -> None:
     started = time.monotonic()
-    container = compose(project, "ps", "-q", "api").strip()
+    env = settings(env_file)
+    key, password = env["POLYGLOT_API_KEYS"].split(",")[0], env["REDIS_PASSWORD"]
+    containers = compose(project, "ps", "-q", "api").split()
+    assert len(containers) == REPLICAS, containers
 
     def healthy() -> bool:
-        state = subprocess.run(
-            ["docker", "inspect", "-f", "{{.State.Health.Status}}", container], capture_output=True, text=True
-        )
-        return state.stdout.strip() == "healthy"
+        states = [
+            subprocess.run(
+                ["docker", "inspect", "-f", "{{.State.Health.Status}}", c], capture_output=True, text=True
+            )
+            for c in containers
+        ]
+        return all(state.stdout.strip() == "healthy" for state in states)
 
-    wait("the api container is healthy (its /ready answers 200)", healthy, 180)
+    wait(f"the {REPLICAS} api replicas are healthy (their /ready answers 200)", healthy, 240)
     print(f"     {time.monotonic() - started:.0f} s after up")
-    status, _, listed = get(f"{api}/v1/models")
+
+    published = [
+        compose(project, "port", service, port).strip()
+        for service, port in (("proxy", "8080"), ("prometheus", "9090"))
+    ]
+    assert all(p.startswith("127.0.0.1:") for p in published), published
+    users = {
+        service: compose(project, "exec", "-T", service, "id", "-u").strip()
+        for service in ("redis", "prometheus")
+    }
+    assert "0" not in users.values(), users  # Redis and Prometheus run as users of their own
+    print(f"ok: published on 127.0.0.1 only ({', '.join(published)}); the api replicas and Redis on none")
+    print(f"ok: Redis and Prometheus run as uid {users['redis']} and {users['prometheus']}, not root")
+
+    assert get(f"{api}/v1/models")[0] == 401 and get(f"{api}/v1/models", "wrong")[0] == 403
+    status, _, listed = get(f"{api}/v1/models", key)
     names = {model["name"] for model in listed["models"]}
     assert status == 200 and names == MODELS, (status, names)
-    print(f"ok: /v1/models lists {sorted(names)}")
+    assert get(f"{api}/health")[0] == 200 and get(f"{api}/metrics")[0] == 404  # metrics: inside only
+    print(f"ok: through the proxy, no key 401, another key 403, the key 200: {sorted(names)}")
 
-    # the same answer asked again and again, on new connections: both workers answer, all but the
-    # first from the cache, which holds it in Redis
-    path = f"{api}/v1/models/use-multilingual-v3/neighbors?token=%E2%96%81water&k=5"
-    outcomes = []
-    for _ in range(12):
-        status, headers, _ = get(path)
-        assert status == 200, status
-        outcomes.append(headers.get("X-Cache") or headers.get("x-cache"))
-    answering = workers(api)
-    keys = compose(project, "exec", "-T", "redis", "redis-cli", "--scan", "--pattern", "pg:*").split()
-    assert outcomes[1:] == ["hit"] * 11 and keys and len(answering) == 2, (outcomes, keys, answering)
-    print(f"ok: a repeated query is a cache hit ({len(keys)} answer keys in Redis, 2 workers answering)")
+    # the same answer from each replica itself: computed by the first, a hit on the second (through Redis)
+    path = "/v1/models/use-multilingual-v3/neighbors?token=%E2%96%81water&k=5"
+    first, second = inside(project, 1, path, key), inside(project, 2, path, key)
+    assert (first[0], second[0]) == (200, 200) and first[2] == second[2], (first[0], second[0])
+    assert (first[1].get("x-cache"), second[1].get("x-cache")) == ("miss", "hit"), (first[1], second[1])
+    keys = redis(project, "redis", password, "--scan", "--pattern", "pg:*").split()
+    assert keys, "no answer in the cache's Redis"
+    refused = redis(project, "redis", password, "FLUSHALL")
+    assert "unknown command" in refused.lower(), refused
+    print(f"ok: an answer computed on one replica is a hit on the other ({len(keys)} keys; FLUSHALL refused)")
 
-    # an analysis job: started by one request, polled on new connections (either worker) until done
-    # (e5's script separability, 12 folds: ~15 s of work, so the request answers 202 with a job)
-    status, _, job = get(f"{api}/v1/models/multilingual-e5-small/separability?scheme=unicode&folds=12")
+    # a job started on replica 1, which is killed: replica 2 takes it over under the same id
+    status, _, job = inside(
+        project, 1, "/v1/models/multilingual-e5-small/separability?scheme=unicode&folds=12", key
+    )
     assert status == 202, (status, job)
-    polls: list[int] = []
+    labels = [f"label=com.docker.compose.{k}={v}" for k, v in (("project", project), ("service", "api"))]
+    first = subprocess.run(  # replica 1 itself: it claimed the job's lease when it started it
+        ["docker", "ps", "-q", *(f for label in labels for f in ("--filter", label)),
+         "--filter", "label=com.docker.compose.container-number=1"],
+        capture_output=True, text=True, check=True,
+    ).stdout.split()  # fmt: skip
+    assert len(first) == 1, first
+    subprocess.run(["docker", "kill", first[0]], check=True, capture_output=True)
+    killed = time.monotonic()
 
-    def poll() -> int:
-        return get(api + job["url"])[0]
+    def finished() -> bool:
+        answer = get(api + job["url"], key)
+        return answer[0] == 200 and answer[2]["status"] == "done"
 
-    def done() -> bool:  # polled 8 at a time: both workers answer polls
-        with ThreadPoolExecutor(8) as pool:
-            polls.extend(pool.map(lambda _: poll(), range(8)))
-        return get(api + job["url"])[2]["status"] == "done"
+    wait(f"job {job['id']} started on the killed replica finished on the other", finished, 300)
+    print(f"     {time.monotonic() - killed:.0f} s after the kill (the lease lapses in 30 s)")
+    records = redis(project, "redis-jobs", password, "--scan", "--pattern", "job:*")
+    assert job["id"] in records, records
+    compose(project, "restart", "redis-jobs")
 
-    wait("an analysis job started on one worker finished, polled on both", done, 240)
-    records = compose(project, "exec", "-T", "redis-jobs", "redis-cli", "--scan", "--pattern", "job:*")
-    assert set(polls) == {200} and job["id"] in records, (polls, records)
-    print(f"     {len(polls)} polls, all 200; its record is in the jobs' Redis")
+    def kept() -> bool:
+        return job["id"] in redis(project, "redis-jobs", password, "--scan", "--pattern", "job:*")
+
+    wait("the job record survived a restart of the jobs' Redis (append-only file)", kept, 60)
 
     def scraped() -> bool:
         targets = get(f"{prometheus}/api/v1/targets")[2]["data"]["activeTargets"]
         return any(t["health"] == "up" and t["labels"]["job"] == "polyglot-geometry" for t in targets)
 
-    wait("Prometheus scrapes the api (target up)", scraped, 90)
+    wait("Prometheus scrapes the api replicas (a target up)", scraped, 90)
     print(f"compose checks: passed in {time.monotonic() - started:.0f} s")
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:4])
+    main(*sys.argv[1:5])

@@ -15,4 +15,9 @@ for model in multilingual-e5-small use-multilingual-v3 llama2-vocab-wordllama; d
         rm -rf "deploy/artifacts/$model/encoder"
     fi
 done
-docker-compose -f "$compose" build api
+# `docker compose` (v2) where the plugin exists, else `docker-compose` (v1, Debian 12's); either reads .env
+if docker compose version >/dev/null 2>&1; then
+    docker compose -f "$compose" build api
+else
+    docker-compose -f "$compose" build api
+fi

@@ -156,6 +156,9 @@ class Composed:
 NOTHING_COMPOSED = Composed(np.empty((0, 0), dtype=np.float32), np.empty(0, dtype=np.float32))
 
 
+GROUPED_DEPTH = 4  # candidates ranked per group asked for, when candidates are compared by group
+
+
 @dataclass(frozen=True)
 class Evaluation:
     precision: dict[str, dict[str, float]]  # method -> "p@k" -> share of queries
@@ -169,15 +172,19 @@ def evaluate(
     allowed: np.ndarray,
     r: np.ndarray,
     composed: Composed = NOTHING_COMPOSED,
+    heads: np.ndarray | None = None,
 ) -> Evaluation:
     """Precision@1/5/10 of cosine and CSLS retrieval among `allowed` ids (exact, batched).
 
     `sources` are token ids, or -1 for the next of the `composed` queries. A query counts as correct
     at k when any of its gold targets is among its first k candidates; a source token is never its
-    own candidate.
+    own candidate. With `heads` (each id's group, e.g. a word's dictionary form), candidates and gold
+    targets are compared by group: the ranking keeps each group's first place, and a group counts
+    when a gold target is in it.
     """
     slot = np.cumsum(sources < 0) - 1  # index into `composed` of each -1 entry
-    top = min(max(PRECISION_AT), len(allowed))
+    deeper = 1 if heads is None else GROUPED_DEPTH  # a group's members fill places: look deeper
+    top = min(max(PRECISION_AT) * deeper, len(allowed))
     # the running best `top` candidates of every source, per method: memory independent of the pool
     # (-1 / -inf fill the rows until real candidates replace them)
     best = {
@@ -215,6 +222,13 @@ def evaluate(
     found = {
         method: [[i for i in row if i >= 0] for row in ids.tolist()] for method, (ids, _) in best.items()
     }
+    if heads is not None:
+        at_most = max(PRECISION_AT)
+        found = {
+            method: [list(dict.fromkeys(heads[row].tolist()))[:at_most] if row else [] for row in lists]
+            for method, lists in found.items()
+        }
+        gold = [{int(heads[t]) for t in want} for want in gold]
     precision = {
         method: {
             f"p@{k}": float(

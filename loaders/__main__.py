@@ -124,11 +124,14 @@ def parser() -> argparse.ArgumentParser:
     )
     e = sub.add_parser(
         "encoder-space",
-        help="encode the lexicon's words with the model's whole encoder (the encoder space, on demand)",
+        help="encode the lexicon's words with the model's whole encoder (the encoder space)",
     )
     e.add_argument("dir", type=Path, help="the artifact")
     e.add_argument(
-        "--per-language", type=_positive, default=PER_LANGUAGE, help="first words of each language encoded"
+        "--per-language",
+        type=_non_negative,
+        default=PER_LANGUAGE,
+        help="first words of each language encoded (0, the default: every lexicon word)",
     )
     e.add_argument("--threads", type=_positive, default=2)
     e.add_argument("--quiet", action="store_true")

@@ -203,6 +203,7 @@ class Policy:
     retries: Retries = field(default_factory=Retries)
     job_timeout: float = 600.0
     on_progress: Callable[[s.JobOut], None] | None = None
+    api_key: str | None = None  # sent as Authorization: Bearer on every request
     validators: Validators = field(default_factory=Validators)
 
 

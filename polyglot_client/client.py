@@ -96,13 +96,15 @@ class Endpoints(Generic[H]):
         job_timeout: float = 600.0,
         on_progress: Progress | None = None,
         http: H | None = None,
+        api_key: str | None = None,
     ) -> None:
-        """`base_url` and `timeout` default to $POLYGLOT_URL and $POLYGLOT_TIMEOUT (else
-        http://127.0.0.1:8000 and 30 s); `http` is an httpx client to use instead of one of its own
-        (a test client, a proxy set-up)."""
+        """`base_url`, `timeout` and `api_key` default to $POLYGLOT_URL, $POLYGLOT_TIMEOUT and
+        $POLYGLOT_API_KEY (else http://127.0.0.1:8000, 30 s and none); `http` is an httpx client to use
+        instead of one of its own (a test client, a proxy set-up)."""
         self.base_url = (base_url or os.environ.get("POLYGLOT_URL") or DEFAULT_URL).rstrip("/")
         self.timeout = float(timeout if timeout is not None else os.environ.get("POLYGLOT_TIMEOUT", 30))
-        self.policy = Policy(retries or Retries(), job_timeout, on_progress)
+        key = api_key if api_key is not None else os.environ.get("POLYGLOT_API_KEY") or None
+        self.policy = Policy(retries or Retries(), job_timeout, on_progress, key)
         self.http: H = http if http is not None else self.connect(self.base_url, self.timeout)
 
     @staticmethod
@@ -122,6 +124,8 @@ class Endpoints(Generic[H]):
         headers = policy.validators.headers(call)
         if call.body is not None:
             headers["Content-Type"] = "application/json"
+        if policy.api_key:
+            headers["Authorization"] = f"Bearer {policy.api_key}"
         return {"params": call.params, "content": call.body, "headers": headers}
 
 

@@ -1,7 +1,9 @@
 """`python -m service [--host H] [--port P] [--workers N] [--artifacts DIR ...] [--build-missing CACHE]`:
 run under uvicorn. With --build-missing (what `make run` does), the packaged models whose artifacts
 are missing or out of date are built in the background, smallest first, into the first artifacts
-folder (cached in CACHE), and each is served as soon as it is built."""
+folder (cached in CACHE), and each is served as soon as it is built; then the encoder spaces of the
+models that ship their encoder (every lexicon word encoded, at a lower priority than serving), each
+picked up by the running service when it lands."""
 
 from __future__ import annotations
 
@@ -60,7 +62,9 @@ def main(argv: list[str] | None = None) -> int:
 def start_builds(folder: Path, cache: Path) -> subprocess.Popen[bytes] | None:
     """Start building the packaged artifacts `folder` lacks (or holds out of date), smallest first, in
     a child process; name them in the environment (POLYGLOT_BUILDING) so that every worker serves each
-    as soon as its artifact is in place. None when every artifact is current."""
+    as soon as its artifact is in place. Then the encoder spaces (a no-op for those that are current),
+    niced: serving comes first. None when there is nothing to build."""
+    from loaders.artifact import EncoderSpec, NoEncoder, missing_package
     from loaders.build import BuildOptions, current_build
     from loaders.build.sources.packaged import BUILD_ORDER
 
@@ -69,29 +73,41 @@ def start_builds(folder: Path, cache: Path) -> subprocess.Popen[bytes] | None:
         key, current = current_build(f"packaged:{name}", folder / name, BuildOptions())
         if not current:
             pending.append((name, key))
-    if not pending:
+    encoded = []
+    for name in BUILD_ORDER:
+        try:
+            if missing_package(EncoderSpec.of("packaged", name)) is None:
+                encoded.append(name)
+        except NoEncoder:  # a static table
+            continue
+    encoders = [name for name in encoded if pending or not _encoder_space_current(folder / name)]
+    if not pending and not encoders:
         return None
     os.environ[PREFIX + "BUILDING"] = ",".join(f"{name}:{key}" for name, key in pending)
     logging.getLogger("service").info(
         "building %s in the background; each is served as soon as it is ready",
-        ", ".join(n for n, _ in pending),
+        ", ".join([*(n for n, _ in pending), *(f"{n}'s encoder space" for n in encoders)]),
     )
+    python = [sys.executable, "-m", "loaders"]
     steps = [
-        [
-            sys.executable,
-            "-m",
-            "loaders",
-            "build",
-            f"packaged:{n}",
-            "--out",
-            str(folder / n),
-            "--cache",
-            str(cache),
-        ]
+        [*python, "build", f"packaged:{n}", "--out", str(folder / n), "--cache", str(cache)]
         for n, _ in pending
     ]
+    steps += [["nice", "-n", "10", *python, "encoder-space", str(folder / n), "--quiet"] for n in encoders]
     script = " && ".join(" ".join(shlex.quote(part) for part in step) for step in steps)
     return subprocess.Popen(["sh", "-c", script], start_new_session=True)  # its own group: stopped whole
+
+
+def _encoder_space_current(artifact_dir: Path) -> bool:
+    from loaders.artifact import ArtifactError, read_encoder_manifest, read_manifest
+    from loaders.build.encoder_rows import PER_LANGUAGE
+
+    try:
+        built = read_encoder_manifest(artifact_dir)
+        key = read_manifest(artifact_dir).build_key
+    except ArtifactError:
+        return False
+    return built is not None and built.artifact_build_key == key and built.per_language == PER_LANGUAGE
 
 
 def serve(args: argparse.Namespace, settings: Settings, workers: int) -> int:
@@ -114,6 +130,10 @@ def serve(args: argparse.Namespace, settings: Settings, workers: int) -> int:
         access_log=False,
         limit_concurrency=settings.max_connections,  # connections and tasks at once: 503 beyond
         timeout_keep_alive=5,
+        server_header=False,  # no banner
+        # the peer is the client: X-Forwarded-For counts only from POLYGLOT_TRUSTED_PROXIES
+        # (service/api/access.py), never uvicorn's default trust of 127.0.0.1
+        proxy_headers=False,
     )
     return 0
 

@@ -6,7 +6,7 @@ import asyncio
 import gc
 import logging
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -15,6 +15,7 @@ from litestar import Litestar
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.static_files import create_static_files_router
+from litestar.types import ASGIApp
 
 from service.api import analyses as analyses_api
 from service.api import catalog as models_api
@@ -22,6 +23,7 @@ from service.api import maps as maps_api
 from service.api import neighbors as neighbors_api
 from service.api import translations as translations_api
 from service.api import vocabulary_health as vocabulary_api
+from service.api.access import configured_keys, require_keys
 from service.api.answers import COMPRESSION
 from service.api.files import NoSymlinks
 from service.api.metrics_route import MetricsController, prometheus_config
@@ -115,6 +117,20 @@ def start_warm_up(registry: Registry) -> threading.Event:
 BUILD_POLL = 2.0  # seconds between looks for the artifacts still being built
 
 
+async def watch_encoder_spaces(registry: Registry, every: float) -> None:
+    """Each model's encoder space as it lands (`make run` builds them behind serving): word lookups
+    switch to it without a restart, and a rebuilt one replaces the old. Every worker looks on its own;
+    opening a space (its words' index) runs off the event loop."""
+    while True:
+        await asyncio.sleep(every)
+        for model in list(registry.models.values()):
+            if await asyncio.to_thread(model.refresh_encoder_space):
+                state = (
+                    "serves its encoder space" if model.encoder_space is not None else "has no encoder space"
+                )
+                log.info("%s now %s (%s)", model.name, state, model.encoder_missing or "word lookups use it")
+
+
 async def serve_as_built(settings: Settings, registry: Registry) -> None:
     """Load each model still being built as soon as its artifact is in place (its pages read once,
     off the event loop), then serve it: `make run` answers from the first model built while it
@@ -191,6 +207,15 @@ def _jobs(settings: Settings, results: AnswerStore, redis: list[ResilientRedis])
     )
 
 
+def keys_required(settings: Settings) -> list[Callable[[ASGIApp], ASGIApp]]:
+    """The API-key middleware when keys are configured (a key file that cannot be read stops the
+    start-up with the reason)."""
+    keys = configured_keys(settings.api_keys or "", settings.api_keys_file or "")
+    if keys:
+        log.info("API keys required: %d configured", len(keys))
+    return [require_keys(keys)] if keys else []
+
+
 def create_app(settings: Settings, registry: Registry | None = None) -> Litestar:
     """Build the app. The artifacts are loaded in the lifespan unless a registry is handed in."""
 
@@ -198,6 +223,8 @@ def create_app(settings: Settings, registry: Registry | None = None) -> Litestar
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         loaded = loaded_registry(settings, registry)
         services, redis = build_services(settings, loaded)
+        for client in redis:  # a refused password stops the start-up with the reason
+            await client.check_password()
         await warn_if_evicting(services.jobs.records)
         app.state.update(
             settings=settings,
@@ -208,9 +235,11 @@ def create_app(settings: Settings, registry: Registry | None = None) -> Litestar
             jobs=services.jobs,
         )
         arrivals = asyncio.ensure_future(serve_as_built(settings, loaded)) if loaded.building else None
+        spaces = asyncio.ensure_future(watch_encoder_spaces(loaded, settings.encoder_poll_seconds))
         try:
             yield
         finally:
+            spaces.cancel()
             if arrivals is not None:
                 arrivals.cancel()
             services.jobs.close()
@@ -243,6 +272,7 @@ def create_app(settings: Settings, registry: Registry | None = None) -> Litestar
             allow_every_method,
             head_without_body,
             security_headers,
+            *keys_required(settings),
             body_timeout(settings.body_timeout_seconds),
             prometheus_config().middleware,
         ],

@@ -10,6 +10,7 @@ from service import request_types as r
 from service import response_types as s
 from service.analyses.lexicon_costs import lexicon_languages
 from service.echo import echoed
+from service.encoder_spaces import build_progress
 from service.errors import at
 from service.registry import WORD_MARK, LoadedModel
 from service.token_descriptions import token_out
@@ -24,7 +25,12 @@ def table_out(m: artifact.Manifest) -> s.NeighborTableOut | None:
 
 def encoder_out(model: LoadedModel) -> s.EncoderSpaceOut:
     if model.encoder_space is None:
-        return s.EncoderSpaceOut(ready=False, reason=model.encoder_missing)
+        building = build_progress(model.directory)
+        if building is None:
+            return s.EncoderSpaceOut(ready=False, reason=model.encoder_missing)
+        done, total = building
+        reason = f"{model.name}'s encoder space is being built: {done:,} of {total:,} words encoded"
+        return s.EncoderSpaceOut(ready=False, reason=reason, progress=round(done / max(total, 1), 4))
     info = model.encoder_space.info
     return echoed(
         info, s.EncoderSpaceOut, ready=True, encoder=info.encoder.describe(), words=info.rows,
@@ -60,6 +66,7 @@ def model_out(model: LoadedModel) -> s.ModelOut:
         neighbor_table=table_out(m),
         spaces=["input", "encoder"] if model.encoder_space is not None else ["input"],
         encoder_space=encoder_out(model),
+        word_lookups="encoder" if model.encoder_space is not None else "input",
     )
 
 

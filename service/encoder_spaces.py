@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import msgspec
 import numpy as np
 
 from geometry.translation import Composed
@@ -67,7 +68,10 @@ def open_encoder_space(
         spec = EncoderSpec.of(manifest.source.kind, manifest.source.location)
     except NoEncoder as exc:
         return None, str(exc)
-    build = f"python -m loaders encoder-space {directory} (or make encoder-spaces)"
+    build = (
+        f"python -m loaders encoder-space ARTIFACTS/{directory.name} (make encoder-spaces; make run "
+        "builds it behind serving)"
+    )
     info = artifact.read_encoder_manifest(directory)
     if lexicon is None:
         return None, f"{manifest.name}'s artifact has no lexicon, so no encoder space"
@@ -84,6 +88,9 @@ def open_encoder_space(
     if rows.shape[1] != info.dim:
         raise ArtifactError(f"{folder}: rows have dimension {rows.shape[1]}, the manifest says {info.dim}")
     chosen = np.asarray(artifact.open_array(folder, artifact.ENCODER_WORDS, info.rows), dtype=np.int64)
+    encoded_row = np.full(len(lexicon.words), -1, dtype=np.int32)  # input lexicon row -> encoded row
+    encoded_row[chosen] = np.arange(len(chosen), dtype=np.int32)
+    lemma = lexicon.lemma[chosen]
     encoded = Lexicon.of_rows(
         rows,
         np.asarray(artifact.open_array(folder, artifact.ENCODER_R, info.rows)),
@@ -91,5 +98,15 @@ def open_encoder_space(
         lexicon.language[chosen],
         lexicon.languages,
         lexicon.pieces[chosen],
+        np.where(lemma >= 0, encoded_row[np.maximum(lemma, 0)], -1).astype(np.int32),
     )
     return EncoderSpace(info, encoded, chosen), ""
+
+
+def build_progress(directory: Path) -> tuple[int, int] | None:
+    """(words encoded, words in all) while the artifact's encoder space is being built, else None."""
+    try:
+        state = msgspec.json.decode((directory / artifact.ENCODER_PROGRESS).read_bytes())
+        return int(state["done"]), int(state["total"])
+    except (OSError, msgspec.DecodeError, KeyError, TypeError, ValueError):
+        return None

@@ -114,6 +114,14 @@ class StillBuilding(Overloaded):
     pass
 
 
+class Forbidden(DomainError):
+    """The request's credentials do not allow it (403)."""
+
+
+class TooManyRequests(Overloaded):
+    """This client's share is used up (others are not): 429 with Retry-After."""
+
+
 @contextmanager
 def at(field: str) -> Iterator[None]:
     """Name the request field of a domain error raised inside (unless a deeper `at` named it)."""

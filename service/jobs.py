@@ -36,7 +36,15 @@ from typing import Any, Literal, TypeVar
 import msgspec
 
 from loaders.artifact import trim_heap
-from service.errors import DomainError, InvalidInput, Overloaded, TookTooLong, UnknownJob
+from service.errors import (
+    DomainError,
+    Forbidden,
+    InvalidInput,
+    Overloaded,
+    TookTooLong,
+    TooManyRequests,
+    UnknownJob,
+)
 from service.metrics import metrics
 from service.progress import Compute, Progress
 from service.stores import AnswerStore, JobRecords
@@ -52,6 +60,7 @@ class JobRequest(msgspec.Struct):
     endpoint: str
     path: dict[str, str]
     query: dict[str, Any]
+    client: str = ""  # who asked: with API keys, only that key may cancel it (service/api/access.py)
 
 
 class JobState(msgspec.Struct, omit_defaults=True):
@@ -202,15 +211,20 @@ class Jobs:
             )
         mine = sum(1 for work in self.work.values() if work.client == client)
         if mine >= self.per_client:
-            raise Overloaded(
+            raise TooManyRequests(
                 f"you have {mine} analyses running or queued here (at most {self.per_client} per client); "
                 "poll them, or try again once one finishes",
                 retry_after=5,
             )
 
-    async def cancel(self, ident: str) -> JobState:
-        """Stop a running job (here, or through the records on the replica running it)."""
+    async def cancel(self, ident: str, client: str = "") -> JobState:
+        """Stop a running job (here, or through the records on the replica running it). With API keys
+        (a client known by its key), only the key that asked for the job may cancel it; without
+        keys, anyone who reaches the service may."""
         job = await self.state(ident)
+        asked = "" if job.request is None else job.request.client
+        if asked.startswith("key:") and client != asked:
+            raise Forbidden(f"job {ident!r} was asked for with another API key: only that key may cancel it")
         if job.status != "running":
             raise InvalidInput(
                 f"job {ident!r} has already {job.status.replace('done', 'finished')}", field="job_id"

@@ -35,6 +35,7 @@ class Lexicon:
     languages: list[str]
     pieces: np.ndarray
     rows_of: dict[str, list[int]]  # match key (loaders/artifact/_word_forms.py) -> its rows, one per language
+    lemma: np.ndarray  # int32 per row: the row of its dictionary form (-1: it is one, or none is known)
 
     @classmethod
     def open(cls, directory: Path, info: artifact.LexiconInfo) -> Lexicon:
@@ -50,6 +51,7 @@ class Lexicon:
             np.asarray(stored.language, dtype=np.int16),
             stored.languages,
             np.asarray(stored.pieces, dtype=np.int16),
+            np.asarray(stored.lemma, dtype=np.int32) if stored.lemma else None,
         )
 
     @classmethod
@@ -61,12 +63,21 @@ class Lexicon:
         language: np.ndarray,
         languages: list[str],
         pieces: np.ndarray,
+        lemma: np.ndarray | None = None,
     ) -> Lexicon:
-        """Words with their stored rows (norms measured) and each word's rows by its match key."""
+        """Words with their stored rows (norms measured), each word's rows by its match key, and each
+        row's dictionary form's row (None: none known, an artifact of loader 0.10 or earlier)."""
         rows_of: dict[str, list[int]] = {}
         for row, word in enumerate(words):
             rows_of.setdefault(match_key(word), []).append(row)
-        return cls(Space.of_rows(matrix, row_norms(matrix)), r, words, language, languages, pieces, rows_of)
+        lemmas = np.full(len(words), -1, dtype=np.int32) if lemma is None else lemma
+        space = Space.of_rows(matrix, row_norms(matrix))
+        return cls(space, r, words, language, languages, pieces, rows_of, lemmas)
+
+    def heads(self, ids: np.ndarray) -> np.ndarray:
+        """Each row's dictionary form's row, itself where it is one (or none is known)."""
+        lemma = self.lemma[ids]
+        return np.where(lemma >= 0, lemma, ids)
 
     def find(self, word: str, language: str | None = None) -> list[int]:
         """The rows of `word` written any way people write it (case, Unicode form, Turkish i,
@@ -75,6 +86,17 @@ class Lexicon:
         if language is None:
             return rows
         return [row for row in rows if self.languages[int(self.language[row])] == language]
+
+    def written(self, word: str, language: str | None) -> int | None:
+        """The row of `word` (written any way) in `language`, or (None) in the language where it is
+        most frequent, i.e. earliest in its language's rows; None when the lexicon lacks it."""
+        rows = self.find(word, language)
+        if not rows:
+            return None
+        first = {
+            code: int(np.argmax(self.language == code)) for code in {int(self.language[r]) for r in rows}
+        }
+        return min(rows, key=lambda row: (row - first[int(self.language[row])], row))
 
     def language_rows(self, codes: list[str]) -> np.ndarray:
         wanted = [i for i, code in enumerate(self.languages) if code in codes]

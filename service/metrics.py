@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-from prometheus_client import Counter, Gauge, Histogram
+from prometheus_client import PLATFORM_COLLECTOR, REGISTRY, Counter, Gauge, Histogram
 
 PREFIX = "polyglot"
 
@@ -28,6 +28,9 @@ class Metrics:
 
 @lru_cache(maxsize=1)
 def metrics() -> Metrics:
+    # no interpreter version in /metrics (prometheus_client's python_info): nothing an answer need not say
+    if PLATFORM_COLLECTOR in REGISTRY._collector_to_names:
+        REGISTRY.unregister(PLATFORM_COLLECTOR)
     return Metrics(
         cache=Counter(
             f"{PREFIX}_cache_total", "Cache lookups by endpoint and outcome", ["endpoint", "outcome"]

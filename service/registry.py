@@ -77,6 +77,7 @@ class LoadedModel:
     lexicon: Lexicon | None = None
     encoder_space: EncoderSpace | None = None  # the encoded lexicon words (None: see encoder_missing)
     encoder_missing: str = ""  # why space=encoder is not available
+    encoder_seen: str = ""  # the checksum of the encoder manifest last looked at ("": none)
     reachable: np.ndarray | None = None  # int8 per token (loaders/build/reachability.py); None: not checked
     layout: np.ndarray | None = None  # float16 vocab x 2, the vocabulary map (mapped); None: not built
     derived: dict[str, Any] = field(default_factory=dict)  # computed on first use: `derive`
@@ -86,14 +87,29 @@ class LoadedModel:
     checksum: str = ""  # the manifest's (a hash over the file list: computed once, keys every request)
 
     def __post_init__(self) -> None:
-        self.checksum = self.manifest.checksum
-        if self.encoder_space is not None:  # answers in either space change when it is rebuilt
-            self.checksum += self.encoder_space.info.checksum
+        self._keyed()
         # one integer per token naming its labels in every scheme (mixed radix over the schemes)
         combination = np.zeros(len(self.raw), dtype=np.int64)
         for labels in self.labels.values():
             combination = combination * len(labels.names) + labels.codes
         self.label_combination = combination
+
+    def _keyed(self) -> None:
+        self.checksum = self.manifest.checksum
+        if self.encoder_space is not None:  # answers in either space change when it is rebuilt
+            self.checksum += self.encoder_space.info.checksum
+
+    def refresh_encoder_space(self) -> bool:
+        """Pick up an encoder space built (or rebuilt) since the model was loaded, without a restart:
+        True when the space that answers changed (the cache keys with it)."""
+        info = artifact.read_encoder_manifest(self.directory)
+        seen = "" if info is None else info.checksum
+        if seen == self.encoder_seen:
+            return False
+        space, missing = open_encoder_space(self.directory, self.manifest, self.lexicon)
+        self.encoder_space, self.encoder_missing, self.encoder_seen = space, missing, seen
+        self._keyed()
+        return True
 
     # ------------------------------------------------------------- tokens
 
@@ -344,6 +360,7 @@ def load_model(directory: Path, verify_checksums: bool) -> LoadedModel:
     }
     lexicon = None if manifest.lexicon is None else Lexicon.open(directory, manifest.lexicon)
     encoder_space, encoder_missing = open_encoder_space(directory, manifest, lexicon)
+    encoder_info = artifact.read_encoder_manifest(directory)
     return LoadedModel(
         name=manifest.name,
         directory=directory,
@@ -368,6 +385,7 @@ def load_model(directory: Path, verify_checksums: bool) -> LoadedModel:
         lexicon=lexicon,
         encoder_space=encoder_space,
         encoder_missing=encoder_missing,
+        encoder_seen="" if encoder_info is None else encoder_info.checksum,
         reachable=(
             np.asarray(artifact.open_array(directory, artifact.REACHABLE, rows))
             if artifact.REACHABLE in manifest.files

@@ -77,10 +77,12 @@ SpaceName = Annotated[
     Literal["input", "encoder"],
     Meta(
         description="the geometry asked: 'input', the input-embedding table (the paper's; a word is its "
-        "pieces' mean row), or 'encoder', what the whole model makes of each word (the lexicon's first "
-        "words per language encoded by the model's own encoder; queries are encoded at request time; "
-        "candidates are those words, as with pool=words; a model without an encoder, or whose encoder "
-        "space is not built, answers 400 saying why)"
+        "pieces' mean row), or 'encoder', what the whole model makes of each word (the lexicon's words "
+        "encoded by the model's own encoder; queries are encoded at request time; candidates are those "
+        "words, as with pool=words; a model without an encoder, or whose encoder space is not built, "
+        "answers 400 saying why). Left out: word lookups (pool=words) answer in the encoder space where "
+        "the model has one built and the options allow it, everything else in the input space; the "
+        "answer's `space` says which"
     ),
 ]
 Seed = Annotated[int, Meta(ge=0, le=2**32 - 1, description="random seed (echoed; same seed, same numbers)")]
@@ -172,7 +174,7 @@ class QueriesRequest(Request):
     k: K = 10
     fields: Fields | None = None
     pooling: Pooling = "mean"
-    space: SpaceName = "input"
+    space: SpaceName | None = None
     exclude_anomalous: Annotated[
         bool,
         Meta(description="leave out under-trained token candidates (GET /models/{model}/tokens/anomalies)"),
@@ -272,6 +274,19 @@ class TranslationsRequest(QueriesRequest):
         ),
     ] = "tokens"
     candidates: GivenCandidates | None = None
+    source_language: (
+        Annotated[
+            str,
+            Meta(
+                max_length=35,
+                description="ISO 639 code of the query's language: a word lookup (pool=words) finds the "
+                "query among that language's lexicon words (as people write it: haus is Haus) and "
+                "leaves that language out of the default targets; left out, the language is guessed "
+                "(the lexicon language in which the word is most frequent)",
+            ),
+        ]
+        | None
+    ) = None
 
 
 class AnomaliesRequest(Request):
@@ -361,7 +376,7 @@ class EvaluateRequest(Request):
     pooling: Pooling = "mean"  # sources the tokenizer splits are composed from their pieces so
     pool: CandidatePool = "tokens"  # targets: tokens, or the lexicon (multi-piece targets reachable)
     candidates: GivenCandidates | None = None  # targets ranked among these words or tokens only
-    space: SpaceName = "input"  # encoder: sources encoded, targets among the encoded lexicon words
+    space: SpaceName | None = None  # encoder: sources encoded, targets among the encoded lexicon words
 
 
 class TokensRequest(Request):

@@ -112,6 +112,7 @@ class EncoderSpaceOut(Response, kw_only=True):
     dim: int | None = None
     build_seconds: float | None = None
     words_per_second: float | None = None  # the encoder's rate at build time (predicts query costs)
+    progress: float | None = None  # while it is being built: the share of the lexicon's words encoded
 
 
 class ModelOut(Response, kw_only=True):
@@ -137,6 +138,9 @@ class ModelOut(Response, kw_only=True):
     lexicon: dict[str, LexiconLanguageOut] | None = None  # by language, in the lexicon's order
     spaces: list[SpaceName] = msgspec.field(default_factory=lambda: ["input"])  # those ready to answer
     encoder_space: EncoderSpaceOut | None = None
+    # the space word lookups (pool=words) answer in unless a request names one: the encoder space once
+    # it is built, else the input space (a static table's input space is its encoder)
+    word_lookups: SpaceName = "input"
 
 
 class DimensionShare(Response, kw_only=True):
@@ -283,6 +287,10 @@ class QueryOut(Response, kw_only=True):
     pooling: str | None = None  # text queries of several pooled pieces
     examples: list[ExampleOut] | None = None  # positive/negative queries
     strategy: str | None = None
+    # word lookups: the lexicon word the query was found as (source_language, or the guess) and its
+    # language; the query's vector is that word's row
+    word: str | None = None
+    word_language: str | None = None
 
 
 class NeighborOut(Response):
@@ -299,6 +307,9 @@ class NeighborOut(Response):
     csls: float | None | UnsetType = UNSET
     language: LanguageOut | None | UnsetType = UNSET
     anomalous: bool | UnsetType = UNSET  # only with fields=...,anomalous: an under-trained candidate
+    # lexicon words: inflected forms of this dictionary form among the candidates, best first (its
+    # similarity is the best of them and of the form itself)
+    forms: list[str] | UnsetType = UNSET
 
 
 class GroupOut(Response, kw_only=True):
@@ -371,6 +382,8 @@ class LanguagePrecision(Response, kw_only=True):
     pool: str  # "scripts" or "language"
     candidates: int
     reachable: float  # share of queries with a gold target among the candidates (P@k's ceiling)
+    sources: int = 0  # distinct source words of the pairs naming this language
+    precision_all: dict[str, dict[str, float]] | None = None  # P@k over all of them (see EvaluateOut)
 
 
 class EvaluateOut(Response, kw_only=True):
@@ -391,6 +404,13 @@ class EvaluateOut(Response, kw_only=True):
     skipped_languages: dict[str, str] | None = None
     # P@k by the pieces of the query's closest gold target: "1", "2", "3+" (a lookup's cost)
     by_pieces: dict[str, dict[str, dict[str, float]]] | None = None
+    space: SpaceName = "input"  # where the targets were ranked (pool=words: the encoder space when built)
+    # P@k over every distinct source word of the dictionary, as published BLI counts it: a word whose
+    # source has no vector or whose targets are not among the candidates is a miss (`precision`
+    # counts the reachable ones only); with lexicon words, a candidate's inflected forms count as it
+    sources: int = 0
+    precision_all: dict[str, dict[str, float]] | None = None
+    cached: bool = False  # a job's result (a dictionary too large for one request) answered from the cache
 
 
 # ------------------------------------------------------------------ the vocabulary map

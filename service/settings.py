@@ -75,6 +75,13 @@ class Settings:
     # comma-separated; served as soon as their artifact with that key appears in the artifacts folder
     building: str = ""
     reports: Path = Path("reports")  # served at /reports/ (python -m service.report writes there)
+    # API keys (service/api/access.py): comma-separated, and/or a file of one key per line; none: open
+    api_keys: str | None = None
+    api_keys_file: str | None = None
+    # proxies whose X-Forwarded-For names the client (addresses or networks, comma-separated)
+    trusted_proxies: str | None = None
+    # seconds between looks for an encoder space built (or rebuilt) behind serving (each worker looks)
+    encoder_poll_seconds: float = field(default=5.0, metadata=env_name("ENCODER_POLL"))
     limits: Limits = field(default_factory=Limits)
 
     @classmethod

@@ -49,13 +49,25 @@ def job_records(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     os.environ.pop("POLYGLOT_JOBS_DB", None)
 
 
+def linked(directory: Path, copy: Path) -> Path:
+    """`directory`'s artifact without its encoder space: its files linked, not copied."""
+    copy.mkdir()
+    for entry in directory.iterdir():
+        if entry.name not in (artifact.ENCODER_DIR, artifact.ENCODER_PROGRESS):
+            (copy / entry.name).symlink_to(entry.resolve())
+    return copy
+
+
 @pytest.fixture(scope="session")
-def packaged() -> dict[str, Path]:
-    """The packaged artifacts (`make artifacts` builds them first; a no-op here then)."""
+def packaged(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The packaged artifacts (`make artifacts` builds them first; a no-op here then), seen without
+    the encoder spaces a developer may have built beside them (`make run` does): word lookups answer
+    in the input space unless a test builds a space of its own."""
+    root = tmp_path_factory.mktemp("packaged")
     out = {}
     for name in (E5, USE, LLAMA):
         build_cached(f"packaged:{name}", ARTIFACTS / name, CACHE, BuildOptions())
-        out[name] = ARTIFACTS / name
+        out[name] = linked(ARTIFACTS / name, root / name)
     return out
 
 
@@ -83,11 +95,7 @@ def encoded(packaged: dict[str, Path], tmp_path_factory: pytest.TempPathFactory)
     root = tmp_path_factory.mktemp("encoded")
     out = {}
     for name, directory in packaged.items():
-        copy = root / name
-        copy.mkdir()
-        for entry in directory.iterdir():
-            if entry.name != artifact.ENCODER_DIR:
-                (copy / entry.name).symlink_to(entry.resolve())
+        copy = linked(directory, root / name)
         if name != LLAMA:  # a static table: no encoder
             build_encoder_space(copy, ENCODER_WORDS)
         out[name] = copy

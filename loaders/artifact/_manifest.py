@@ -69,9 +69,10 @@ class LexiconWords(msgspec.Struct, frozen=True):
     """lexicon.json: row i of the lexicon is words[i] of languages[language[i]]."""
 
     languages: list[str]
-    words: list[str]
+    words: list[str]  # as people write them (Haus, not haus): loaders/build/lexicon.py
     language: list[int]
     pieces: list[int]  # pieces each word was composed from (1: a token of the vocabulary)
+    lemma: list[int] = msgspec.field(default_factory=list)  # each row's dictionary form's row (-1: none)
 
 
 class LexiconLanguage(msgspec.Struct, frozen=True, kw_only=True):

@@ -55,6 +55,7 @@ VOCABULARIES = {
 
 
 ENCODER_DIR = "encoder"
+ENCODER_PROGRESS = "encoder.progress.json"  # beside it while it is built: {"done", "total", "seconds"}
 ENCODER_ROWS = "rows.npy"
 ENCODER_WORDS = "words.npy"
 ENCODER_R = "r.npy"

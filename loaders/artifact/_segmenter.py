@@ -64,6 +64,11 @@ class Segmenter(ABC):
         """`ids` of each text (a library's batch call where it has one: a lexicon segments ~10^5)."""
         return [self.ids(text) for text in texts]
 
+    def likelihood(self, ids: Sequence[int]) -> float:
+        """How probable the tokenizer finds a segmentation: its pieces' log probabilities summed where the
+        tokenizer has them (unigram models), else minus the number of pieces (fewer: more common)."""
+        return -float(len(ids))
+
 
 class TokenizersSegmenter(Segmenter):
     kind = "tokenizers"
@@ -93,6 +98,9 @@ class SentencePieceSegmenter(Segmenter):
 
     def ids_batch(self, texts: Sequence[str]) -> list[list[int]]:
         return [list(ids) for ids in self.processor.encode(list(texts))]
+
+    def likelihood(self, ids: Sequence[int]) -> float:
+        return float(sum(self.processor.GetScore(i) for i in ids))
 
 
 class PieceLookup:
@@ -172,6 +180,9 @@ class UnigramSegmenter(Segmenter):
             repeated = [j > 0 and i == self.unk == found[j - 1] for j, i in enumerate(found)]
             out.extend(i for i, again in zip(found, repeated, strict=True) if not again)
         return out
+
+    def likelihood(self, ids: Sequence[int]) -> float:
+        return float(self.scores[list(ids)].sum()) if ids else -math.inf
 
     def _viterbi(self, chars: str) -> list[int]:
         n = len(chars)

@@ -1,12 +1,15 @@
-"""The encoder space of an artifact: the model's forward pass over the first words of each lexicon
-language, stored beside the input table (artifact.ENCODER_DIR) and built on demand, since it takes
-minutes (e5 encodes ~210 words/s on 2 cores; a first `make run` must not wait for it).
+"""The encoder space of an artifact: the model's forward pass over every lexicon word (or each
+language's first words), stored beside the input table (artifact.ENCODER_DIR) and built after it,
+behind serving, since it takes minutes (e5 encodes ~400 words/s on 2 cores: its 367,542 lexicon words
+in ~15 minutes; USE ~5,000/s). `make run` builds it after the artifacts; the service picks it up
+when it lands, without a restart.
 
-    python -m loaders encoder-space artifacts/multilingual-e5-small --per-language 2000
+    python -m loaders encoder-space artifacts/multilingual-e5-small [--per-language N]
 
 Rows are unit vectors in float16, like the lexicon's; r is each row's CSLS neighborhood mean among
-the encoded words (all pairs, exact). The space is tied to its artifact's build_key: a rebuilt
-artifact has no encoder space until this runs again.
+the encoded words (exact: the symmetric kernel of the neighbor table). While it runs, ENCODER_PROGRESS in the
+artifact says how far it is. The space is tied to its artifact's build_key: a rebuilt artifact has no
+encoder space until this runs again.
 """
 
 from __future__ import annotations
@@ -17,21 +20,42 @@ from pathlib import Path
 import msgspec
 import numpy as np
 
-from geometry.neighbors import Space
-from geometry.translation import neighborhood_means
 from loaders import artifact
 from loaders.build.pipeline import Stage, silent, stage
+from loaders.build.table_kernel import symmetric_table
 from loaders.artifact import Encoder, EncoderSpec, encode_all, load_encoder, ArtifactError
 
-PER_LANGUAGE = 2000  # e5: 102,344 words in 442 s on 2 cores; USE: 80,683 in 44 s (bench/encoder_space.py)
+PER_LANGUAGE = 0  # every lexicon word (N: each language's first N, its most frequent)
+REPORT_EVERY = 4096  # words between progress reports
+CSLS_K = 10
 
 
 def chosen_rows(words: artifact.LexiconWords, per_language: int) -> np.ndarray:
-    """The lexicon rows encoded: each language's first `per_language` (its most frequent words)."""
+    """The lexicon rows encoded: each language's first `per_language` (its most frequent words), or
+    every row (0)."""
+    if per_language <= 0:
+        return np.arange(len(words.words), dtype=np.int32)
     language = np.asarray(words.language)
     return np.concatenate(
         [np.flatnonzero(language == code)[:per_language] for code in range(len(words.languages))]
     ).astype(np.int32)
+
+
+def neighborhood_means(stored: np.ndarray, threads: int) -> np.ndarray:
+    """Each row's mean cosine to its CSLS_K nearest rows (itself left out), exact."""
+    if len(stored) <= CSLS_K:
+        return np.full(len(stored), np.nan, dtype=np.float32)
+
+    def unit_of(ids: np.ndarray) -> np.ndarray:
+        return np.asarray(stored[ids], dtype=np.float32)  # stored rows are unit vectors
+
+    _, sims = symmetric_table(unit_of, len(stored), CSLS_K, threads=threads)
+    means: np.ndarray = sims.mean(axis=1).astype(np.float32)
+    return means
+
+
+def _progress_file(directory: Path) -> Path:
+    return directory / artifact.ENCODER_PROGRESS
 
 
 def current(
@@ -71,6 +95,7 @@ def build_encoder_space(
     texts = [words.words[row] for row in rows]
     encode = encoder or load_encoder(spec, threads)
     started = time.perf_counter()
+    report = _progress_file(directory)
     with stage(progress, "encoding words", len(texts)) as bar:
         done = 0
 
@@ -78,12 +103,19 @@ def build_encoder_space(
             nonlocal done
             done += n
             bar.update(done, len(texts))
+            if done % REPORT_EVERY < n or done == len(texts):  # the service reads it for /v1/models
+                state = {"done": done, "total": len(texts), "seconds": round(time.time() - encoding_started)}
+                report.write_bytes(msgspec.json.encode(state))
 
-        unit = encode_all(encode, texts, advance)
+        encoding_started = time.time()
+        try:
+            unit = encode_all(encode, texts, advance)
+        finally:
+            report.unlink(missing_ok=True)
     encoding = time.perf_counter() - started
     stored = unit.astype(np.float16)
     with stage(progress, "neighborhood means", 1) as bar:
-        r = neighborhood_means(Space.of_rows(stored))
+        r = neighborhood_means(stored, threads)
         bar.update(1, 1)
     counts = np.bincount(np.asarray(words.language)[rows], minlength=len(words.languages))
     with artifact.writing(directory / artifact.ENCODER_DIR) as writer:

@@ -9,6 +9,15 @@ Which languages, and whose words:
   word-initial pieces of the script (so every script the model serves has targets);
 - a user's word list for a language (`--lexicon-words LANG=FILE`, one word per line), first.
 
+A list's words are kept in the form people write them and only where they are the language's own:
+- wordfreq lists are lower-cased; each word takes the casing its model's tokenizer finds more probable
+  (`written_forms`: German nouns become Haus, Hund; English and Russian words stay as they are);
+- a word written in none of its language's scripts (Latin "to", "at" in the Russian list), or at least
+  LEAK_RATIO times more frequent in English than in its own list ("house" in the German one), is left
+  out (`own_words`);
+- each word's dictionary form (simplemma, where it knows the language) is recorded as that form's row
+  when the lexicon holds it (`lemma_rows`), so that lookups group inflected forms under it.
+
 A word is any entry with a letter (hyphenated and multi-word entries, apostrophes and digits kept).
 It is segmented by the artifact's tokenizer (`loaders/artifact/_segmenter.py`); one usable piece is that
 token's unit row, several the mean of their raw rows, normalized, as `text=` queries pool them.
@@ -28,7 +37,16 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from loaders.artifact import LexiconLanguage, LexiconWords, Segmenter, poolable, WORD_MARK
+from loaders.artifact import (
+    WORD_MARK,
+    LexiconLanguage,
+    LexiconWords,
+    Segmenter,
+    language_scripts,
+    match_key,
+    poolable,
+    unicode_label,
+)
 
 # The default size: as many words per list language as a budget of stored rows allows (float16: at
 # 384 dimensions ~8,300 words for each of 42 languages), at most MAX_SIZE; --lexicon-size sets it.
@@ -54,6 +72,9 @@ SCRIPT_LANGUAGES = {
     "Tibetan": "bo",
 }
 MIN_SCRIPT_TOKENS = 200  # a script with fewer word-initial tokens gets no lexicon of its own
+CASE_MARGIN = 1.0  # log probability a capitalized form must win by (e5: Haus +1.7, Home +0.8, Sie +0.6)
+LEAK_RATIO = 8.0  # a list word this much more frequent in English is an English word (house: 27x)
+NEUTRAL_SCRIPTS = {"Common", "Mixed"}  # digits, punctuation: no script of their own
 BLOCK = 8192  # words composed at a time
 
 
@@ -65,6 +86,7 @@ class Source:
     words: list[str]
     origin: str  # "wordfreq best" | "vocabulary" | "user list"
     frequencies: list[float] = field(default_factory=list)  # per word, for a weighted fertility
+    segmented: list[list[int]] | None = None  # each word's pieces, when already known
 
 
 def default_size(dim: int, languages: int) -> int:
@@ -77,15 +99,69 @@ def is_word(entry: str) -> bool:
 
 
 def list_sources(languages: Iterable[str], size: int) -> list[Source]:
-    """The `size` most frequent entries of each language's wordfreq list, with their frequencies."""
+    """The `size` most frequent words of each language's wordfreq list that are its own
+    (`own_words`), with their frequencies."""
     import wordfreq
 
+    english = wordfreq.get_frequency_dict("en", WORDLIST)
     out = []
     for lang in languages:
-        words = [w for w in wordfreq.top_n_list(lang, size, wordlist=WORDLIST) if is_word(w)]
         # the list's own frequencies (word_frequency would tokenize: MeCab for Japanese, jieba for Chinese)
         table = wordfreq.get_frequency_dict(lang, WORDLIST)
+        words = own_words(lang, wordfreq.top_n_list(lang, size, wordlist=WORDLIST), table, english)
         out.append(Source(lang, words, f"wordfreq {WORDLIST}", [table.get(w, 0.0) for w in words]))
+    return out
+
+
+def own_words(
+    language: str, words: Sequence[str], frequency: dict[str, float], english: dict[str, float]
+) -> list[str]:
+    """The words of a list that are its language's own: with a letter, written in one of the
+    language's scripts, and not an English word (LEAK_RATIO times more frequent in English)."""
+    scripts = language_scripts(language) | NEUTRAL_SCRIPTS
+    out = []
+    for word in words:
+        if not is_word(word) or unicode_label(word) not in scripts:
+            continue
+        if language != "en" and english.get(word, 0.0) > LEAK_RATIO * frequency.get(word, 0.0):
+            continue
+        out.append(word)
+    return out
+
+
+def written_forms(segmenter: Segmenter, words: Sequence[str]) -> tuple[list[str], list[list[int]]]:
+    """Each lower-cased word in the casing the tokenizer finds more probable, with its pieces: as it
+    is, or with its first letter upper-cased (the tokenizer's pieces are trained on running text:
+    ▁Haus is a German noun's piece, ▁house an English word's). The capitalized form must win by
+    CASE_MARGIN: words that open sentences (Sie, However) are capitalized often, but not that much
+    more often."""
+    capitalized = [word[:1].upper() + word[1:] for word in words]
+    changed = [i for i, (word, other) in enumerate(zip(words, capitalized, strict=True)) if word != other]
+    pieces = segmenter.ids_batch(words)
+    upper = segmenter.ids_batch([capitalized[i] for i in changed])
+    out = list(words)
+    for i, high in zip(changed, upper, strict=True):
+        if segmenter.likelihood(high) > segmenter.likelihood(pieces[i]) + CASE_MARGIN:
+            out[i], pieces[i] = capitalized[i], high
+    return out, pieces
+
+
+def lemma_rows(language: str, words: Sequence[str]) -> list[int]:
+    """Each word's dictionary form's position in `words` (-1: the word is one, the form is not among
+    them, or simplemma does not know the language)."""
+    import simplemma
+
+    try:
+        simplemma.lemmatize("a", lang=language)
+    except (ValueError, KeyError):
+        return [-1] * len(words)
+    position: dict[str, int] = {}
+    for i, word in enumerate(words):
+        position.setdefault(match_key(word), i)
+    out = []
+    for i, word in enumerate(words):
+        found = position.get(match_key(simplemma.lemmatize(word, lang=language)), -1)
+        out.append(found if found != i else -1)
     return out
 
 
@@ -129,7 +205,8 @@ def compose(
 ) -> Composed:
     """Each entry of `source` pooled from its usable pieces (none: reported in `not_composed`): one
     batch segmentation, one gather of every piece's row, sums by word (np.add.reduceat)."""
-    segmented = [poolable(ids, display, norms) for ids in segmenter.ids_batch(source.words)]
+    ids_of = source.segmented if source.segmented is not None else segmenter.ids_batch(source.words)
+    segmented = [poolable(ids, display, norms) for ids in ids_of]
     kept = [i for i, ids in enumerate(segmented) if ids]
     pieces = [segmented[i] for i in kept]
     matrix = np.empty((len(kept), rows.shape[1]), dtype=np.float32)
@@ -172,13 +249,17 @@ def language_stats(source: Source, made: Composed) -> LexiconLanguage:
 
 
 def words_of(composed: Sequence[tuple[str, Composed]]) -> LexiconWords:
-    """lexicon.json for languages' composed entries, in order (rows grouped by language)."""
+    """lexicon.json for languages' composed entries, in order (rows grouped by language), with each
+    row's dictionary form's row."""
     languages = [lang for lang, _ in composed]
     words: list[str] = []
     language: list[int] = []
     pieces: list[int] = []
-    for j, (_, made) in enumerate(composed):
+    lemma: list[int] = []
+    for j, (lang, made) in enumerate(composed):
+        first = len(words)
+        lemma.extend(row if row < 0 else first + row for row in lemma_rows(lang, made.words))
         words.extend(made.words)
         language.extend([j] * len(made.words))
         pieces.extend(len(p) for p in made.pieces)
-    return LexiconWords(languages, words, language, pieces)
+    return LexiconWords(languages, words, language, pieces, lemma)

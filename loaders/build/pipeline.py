@@ -479,6 +479,9 @@ def _write_lexicon(
     means: list[np.ndarray] = []
     with stage(progress, "lexicon", len(sources)) as bar:
         for i, source in enumerate(sources):  # a language at a time: float32 rows of one language at most
+            if "wordfreq" in source.origin:  # lower-cased lists: each word as people write it
+                forms, pieces = lx.written_forms(segmenter, source.words)
+                source = lx.Source(source.language, forms, source.origin, source.frequencies, pieces)
             made_words = lx.compose(made.rows, norms, made.display, segmenter, source)
             unit = lambda ids: unit_rows(made.rows, norms, ids)  # noqa: E731
             means.append(table_means(unit, knn, csls_r, made_words.rows, made_words.pieces))

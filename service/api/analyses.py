@@ -19,6 +19,7 @@ from litestar.params import Parameter
 from service import request_types as r
 from service import response_types as s
 from service.analyses import compare, compare_spaces, diversity, relations, separability
+from service.api.access import client_of, trusted_networks
 from service.api.decoding import decoder
 from service.api.documented import get_route
 from service.api.params import ERRORS, SERVICES, ModelName, Services, Svc, query_items
@@ -29,6 +30,7 @@ from service.echo import echoed
 from service.errors import InvalidInput
 from service.jobs import JobRequest, Jobs, JobState
 from service.progress import Compute
+from service.queries.evaluation import evaluation_job
 from service.registry import LoadedModel
 
 T = TypeVar("T", bound=msgspec.Struct)
@@ -73,6 +75,7 @@ def _analysis(path: str, kind: type[r.Request], summary: str) -> HTTPRouteHandle
 
 
 OUT: dict[str, type[msgspec.Struct]] = {
+    "evaluate": s.EvaluateOut,
     "separability": s.SeparabilityOut,
     "diversity": s.DiversityOut,
     "language-relations": s.RelationsOut,
@@ -80,6 +83,7 @@ OUT: dict[str, type[msgspec.Struct]] = {
     "compare-spaces": s.CompareSpacesOut,
 }
 KINDS: dict[str, type[r.Request]] = {
+    "evaluate": r.EvaluateRequest,
     "separability": r.SeparabilityRequest,
     "diversity": r.DiversityRequest,
     "language-relations": r.RelationsRequest,
@@ -95,7 +99,7 @@ MODEL_JOBS: dict[str, Job] = {
 }
 
 
-async def _begin(
+async def begin(
     svc: Services, name: str, path: dict[str, str], query: r.Request, client: str = ""
 ) -> Response[Any]:
     """Validate and resolve (a 400 now, not a failed job), then compute once per canonical request.
@@ -109,22 +113,36 @@ async def _begin(
         a, b = svc.registry.get(query.models[0]), svc.registry.get(query.models[1])
         compute, work = compare.compare_job(a, b, query)
         checksums = [a.checksum, b.checksum]
+    elif isinstance(query, r.EvaluateRequest):  # a dictionary too large for one request's budget
+        found = svc.registry.get(path["model"])
+        compute, work = evaluation_job(found, query, limits)
+        checksums = [found.checksum]
     else:
         found = svc.registry.get(path["model"])
         compute, work = MODEL_JOBS[name](found, query)
         checksums = [found.checksum]
-    check_work(work, limits.max_job_seconds, "max_job_seconds", "sample", "ask for a smaller sample")
-    again = JobRequest(name, path, msgspec.to_builtins(query))
+    field, advice = (
+        ("dictionary", "send fewer pairs") if name == "evaluate" else ("sample", "ask for a smaller sample")
+    )
+    check_work(work, limits.max_job_seconds, "max_job_seconds", field, advice)
+    again = JobRequest(name, path, msgspec.to_builtins(query), client)
     key = cache_key(checksums, name, query)
     return await answer(svc.jobs, key, name, compute, again, client, work.seconds)
+
+
+def requester(request: Request[Any, Any, Any], svc: Services) -> str:
+    """The client a job counts against (service/api/access.py)."""
+    host = request.client.host if request.client else ""
+    trusted = trusted_networks(svc.settings.trusted_proxies or "")
+    return client_of(request.scope, host, request.headers.get("x-forwarded-for"), trusted)
 
 
 async def _run(
     request: Request[Any, Any, Any], svc: Services, name: str, model: str | None = None
 ) -> Response[Any]:
     query = decoder(KINDS[name]).from_query(query_items(request))
-    client = request.client.host if request.client else ""
-    return await _begin(svc, name, {"model": model} if model is not None else {}, query, client)
+    client = requester(request, svc)
+    return await begin(svc, name, {"model": model} if model is not None else {}, query, client)
 
 
 # One small handler per route (`duplicates` pairs them by shape): Litestar documents each operation from
@@ -198,7 +216,7 @@ async def get_job(svc: Svc, job_id: JobId) -> s.JobOut:
     job = await svc.jobs.state(job_id)
     if job.request is not None and await svc.jobs.orphaned(job):  # its replica died: restart it here
         again = job.request
-        restarted = await _begin(svc, again.endpoint, again.path, recorded_query(again))
+        restarted = await begin(svc, again.endpoint, again.path, recorded_query(again), again.client)
         if restarted.status_code == 202:
             return restarted.content  # type: ignore[no-any-return]
         job = await svc.jobs.state(job_id)
@@ -210,10 +228,11 @@ async def get_job(svc: Svc, job_id: JobId) -> s.JobOut:
     http_method=HttpMethod.DELETE,
     responses=ERRORS,
     status_code=202,
-    summary="Cancel a running analysis (it stops between blocks of work; its state says 'cancelled')",
+    summary="Cancel a running analysis (it stops between blocks of work; its state says 'cancelled'); with "
+    "API keys, only the key that asked for it may",
 )
-async def cancel_job(svc: Svc, job_id: JobId) -> s.JobOut:
-    return job_out(await svc.jobs.cancel(job_id))
+async def cancel_job(request: Request[Any, Any, Any], svc: Svc, job_id: JobId) -> s.JobOut:
+    return job_out(await svc.jobs.cancel(job_id, requester(request, svc)))
 
 
 router = Router(

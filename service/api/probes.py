@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import os
+import uuid
 from pathlib import Path
 
 from litestar import Response, get
@@ -21,6 +21,9 @@ GET_HEAD = [HttpMethod.GET, HttpMethod.HEAD]
 @get("/", include_in_schema=False, media_type="text/html")
 async def explorer() -> File:
     return File(STATIC / "index.html", content_disposition_type="inline")
+
+
+WORKER = uuid.uuid4().hex[:12]  # this worker process, opaque (set at import: one per process)
 
 
 @route("/health", http_method=GET_HEAD, summary="The process is alive", tags=["health"])
@@ -47,6 +50,6 @@ async def ready(state: State) -> Response[dict[str, object]]:
         "models": sorted(registry.models),
         "building": sorted(registry.building),  # served as each artifact is built (make run)
         "redis": redis_state,
-        "worker": os.getpid(),  # which of several workers answered (each warms up on its own)
+        "worker": WORKER,  # which of several workers answered (each warms up on its own): no PID
     }
     return Response(body, status_code=200 if warm else 503)

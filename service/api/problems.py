@@ -27,6 +27,8 @@ KINDS: list[tuple[type[errors.DomainError], int, str]] = [
     (errors.OverBudget, 400, "Over the work budget"),
     (errors.TooLarge, 413, "Request too large"),
     (errors.StillBuilding, 503, "Model still building"),
+    (errors.TooManyRequests, 429, "Too many requests"),
+    (errors.Forbidden, 403, "Forbidden"),
     (errors.Overloaded, 503, "Service busy"),
     (errors.TookTooLong, 503, "Computation took too long"),
     (errors.ClientGone, 499, "Client closed request"),

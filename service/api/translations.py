@@ -11,12 +11,14 @@ from litestar.handlers import route
 
 from service import request_types as r
 from service import response_types as s
+from service.api.analyses import ACCEPTED, begin, requester
 from service.api.answers import CACHED, CACHED_HEADERS, NOT_MODIFIED, cached_json, json_answer
 from service.api.decoding import decoder
 from service.api.documented import described, operation
 from service.api.params import BODY_ERRORS, SERVICES, ModelName, Svc, query_items
 from service.api.query_routes import GET_HEAD, planned_answer, query_route
 from service.queries import evaluate_dictionary, translations
+from service.queries.evaluation import upfront_work
 
 PATH = "/{model:str}/translations"
 
@@ -48,16 +50,20 @@ async def post_translations(request: Request[Any, Any, Any], svc: Svc, model: Mo
 @route(
     "/{model:str}/translations/evaluate",
     http_method=HttpMethod.POST,
-    responses={**BODY_ERRORS, **NOT_MODIFIED, **json_answer(s.EvaluateOut)},
+    responses={**BODY_ERRORS, **NOT_MODIFIED, **json_answer(s.EvaluateOut), 202: ACCEPTED[202]},
     response_headers=CACHED_HEADERS,
     status_code=200,
-    summary="Precision@1/5/10 of cosine and CSLS retrieval on a bilingual dictionary",
+    summary="Precision@1/5/10 of cosine and CSLS retrieval on a bilingual dictionary (a job, 202, when it "
+    "is too large for one request)",
     description=described(r.EvaluateRequest),
     operation_class=operation(r.EvaluateRequest, body=True, headers=CACHED),
 )
 async def evaluate(request: Request[Any, Any, Any], svc: Svc, model: ModelName) -> Response[bytes]:
     query = decoder(r.EvaluateRequest).from_body(await request.body())
     found = svc.registry.get(model)
+    limits = svc.settings.limits
+    if upfront_work(found, query, limits)[2].seconds > limits.max_evaluation_seconds:
+        return await begin(svc, "evaluate", {"model": model}, query, requester(request, svc))  # type: ignore[return-value]
     return await cached_json(
         request,
         svc.cache,

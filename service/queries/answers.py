@@ -38,6 +38,7 @@ class Found:
     chosen: Selection
     method: str = "exact"  # neighbors: "table", "exact" or "ann"
     targets: tuple[list[str], list[str] | None] = field(default=([], None))  # scripts, languages
+    forms: list[list[str]] | None = None  # lexicon words: the inflected forms grouped under each row
 
 
 def answered(model: LoadedModel, plan: Plan, found: list[Found], candidates: Candidates = None) -> QueriesOut:
@@ -51,6 +52,7 @@ def answered(model: LoadedModel, plan: Plan, found: list[Found], candidates: Can
                 model=model.name,
                 query=one.echo,
                 method=one.method,
+                space=plan.space,
                 **_shown(model, request, one, candidates, "neighbors"),
             )  # fmt: skip
             for one in found
@@ -65,6 +67,7 @@ def answered(model: LoadedModel, plan: Plan, found: list[Found], candidates: Can
             target_scripts=one.targets[0],
             target_languages=one.targets[1],
             csls_k=CSLS_K,
+            space=plan.space,
             **_shown(model, request, one, candidates, "candidates"),
         )  # fmt: skip
         for one in found
@@ -79,27 +82,28 @@ def _shown(
     chosen = one.chosen
     if chosen.groups is not None:
         groups = [
-            s.GroupOut(group=name, results=_rows(model, request, one.ranking, kept, 1, candidates))
+            s.GroupOut(group=name, results=_rows(model, request, one, kept, 1, candidates))
             for name, kept in chosen.groups
         ]
         return {rows_field: [], "groups": groups, "next_cursor": None}
     assert chosen.page is not None
-    rows = _rows(model, request, one.ranking, chosen.page, chosen.first_rank, candidates)
+    rows = _rows(model, request, one, chosen.page, chosen.first_rank, candidates)
     return {rows_field: rows, "groups": None, "next_cursor": chosen.next_cursor}
 
 
 def _rows(
     model: LoadedModel,
     request: r.QueriesRequest,
-    ranking: Ranking,
+    one: Found,
     positions: np.ndarray,
     first_rank: int,
     candidates: Candidates,
 ) -> list[s.NeighborOut]:
-    ids, cosine, csls = ranking
+    ids, cosine, csls = one.ranking
     ids, cosine, csls = ids[positions], cosine[positions], None if csls is None else csls[positions]
     if isinstance(candidates, Lexicon):
-        return word_rows(candidates, ids, cosine, csls, first_rank)
+        forms = None if one.forms is None else [one.forms[p] for p in positions.tolist()]
+        return word_rows(candidates, ids, cosine, csls, first_rank, forms)
     if isinstance(candidates, Given):
         return given_rows(candidates, ids, cosine, csls, first_rank)
     return token_rows(model, ids, cosine, csls, request.fields, first_rank)
@@ -150,14 +154,24 @@ def token_rows(
 
 
 def word_rows(
-    pool: Lexicon, ids: np.ndarray, cos: np.ndarray, csls: np.ndarray | None, first: int
+    pool: Lexicon,
+    ids: np.ndarray,
+    cos: np.ndarray,
+    csls: np.ndarray | None,
+    first: int,
+    forms: list[list[str]] | None = None,
 ) -> list[s.NeighborOut]:
-    """Lexicon words: id is the word's row in the lexicon, kind says how many pieces it has."""
+    """Lexicon words: id is the word's row in the lexicon, kind says how many pieces it has, forms
+    the inflected forms found grouped under it."""
     rows = ids.tolist()
     pieces = [int(pool.pieces[row]) for row in rows]
     kinds = ["word" if n == 1 else f"word of {n} pieces" for n in pieces]
     labels = [{"language": pool.languages[int(pool.language[row])]} for row in rows]
-    return _named_rows(rows, [pool.words[row] for row in rows], kinds, labels, (cos, csls), first)
+    out = _named_rows(rows, [pool.words[row] for row in rows], kinds, labels, (cos, csls), first)
+    for row, found in zip(out, forms or [], strict=False):
+        if found:
+            row.forms = found
+    return out
 
 
 def given_rows(

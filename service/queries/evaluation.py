@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -27,9 +27,10 @@ from service.encoder_spaces import EncoderSpace
 from service.errors import DomainError, InvalidInput, NothingToFit, TooLarge, at
 from service.language_labels import base_language
 from service.lexicons import Given, Lexicon
+from service.progress import Compute, timed
 from service.queries.encoder_queries import encoded_given
 from service.queries.given_candidates import given
-from service.queries.plan import encoding_work
+from service.queries.plan import chosen_space, encoding_work
 from service.registry import LoadedModel
 from service.settings import Limits
 
@@ -150,6 +151,14 @@ class Candidates:
         """Candidates that are not the vocabulary's rows: every source is a vector of another space."""
         return self.pool is not None or self.given is not None
 
+    @property
+    def heads(self) -> np.ndarray | None:
+        """Lexicon words are compared by dictionary form (a form's inflections count as it) where the
+        lexicon knows the forms; None otherwise."""
+        if self.pool is None or not (self.pool.lemma >= 0).any():
+            return None
+        return self.pool.heads(np.arange(len(self.pool.words)))
+
     def pieces(self, row: int) -> int:
         if self.pool is not None:
             return int(self.pool.pieces[row])
@@ -177,15 +186,15 @@ class Candidates:
         return "target is not a single token (a composed target needs pool=words)"
 
 
-def candidates_of(model: LoadedModel, request: r.EvaluateRequest) -> Candidates:
-    encoder = request.space == "encoder"
+def candidates_of(model: LoadedModel, request: r.EvaluateRequest, space: str) -> Candidates:
+    encoder = space == "encoder"
     if request.candidates is not None:
         if request.pool == "words" or request.target_scripts:
             raise InvalidInput("candidates replace pool and target_scripts: give one", field="candidates")
         chosen = encoded_given(model, request.candidates) if encoder else given(model, request.candidates)
         return Candidates(chosen.space, chosen.r, chosen.names, given=chosen)
     if request.pool == "words" or encoder:
-        pool = model.words_in(request.space)
+        pool = model.words_in(space)
         if request.target_scripts:
             raise InvalidInput("pool=words ranks the words of the pairs' languages", field="target_scripts")
         return Candidates(pool.space, pool.r, pool.words, pool, encoded=encoder)
@@ -257,6 +266,9 @@ def _per_language(
     against the lexicon, among that language's words."""
     named = Counter(base_language(lang) or lang for _, _, lang in pairs if lang)
     covered = Counter(base_language(lang) or lang for _, _, lang in gold.covered if lang)
+    sources_of = {
+        lang: len({a for a, _, b in pairs if (base_language(b or "") or b) == lang}) for lang in named
+    }
     skipped = _skipped_languages(model, request, pairs, candidates)
     out = {}
     for lang, lang_gold in sorted(gold.by_language.items()):
@@ -266,7 +278,7 @@ def _per_language(
         keys = sorted(lang_gold)
         wanted = [lang_gold[key] for key in keys]
         sources, composed = gold.queries(model, keys, candidates.other_space)
-        result = evaluate(candidates.space, sources, wanted, pool, candidates.r, composed)
+        result = evaluate(candidates.space, sources, wanted, pool, candidates.r, composed, candidates.heads)
         in_pool = np.isin(np.array([t for want in wanted for t in want]), pool)
         per_want = np.split(in_pool, np.cumsum([len(w) for w in wanted])[:-1])
         reachable = float(np.mean([part.any() for part in per_want]))
@@ -278,8 +290,20 @@ def _per_language(
             pool=request.language_pool,
             candidates=len(pool),
             reachable=round(reachable, 4),
+            sources=sources_of[lang],
+            precision_all=over_all(result.precision, len(sources), sources_of[lang]),
         )
     return out
+
+
+def over_all(
+    precision: dict[str, dict[str, float]], reached: int, sources: int
+) -> dict[str, dict[str, float]]:
+    """P@k over all `sources` from P@k over the `reached` ones (the rest are misses)."""
+    return {
+        method: {at: round(value * reached / max(sources, 1), 4) for at, value in values.items()}
+        for method, values in precision.items()
+    }
 
 
 def _allowed(
@@ -324,31 +348,49 @@ def _by_pieces(
     return out
 
 
+def upfront_work(
+    model: LoadedModel, request: r.EvaluateRequest, limits: Limits
+) -> tuple[list[Pair], str, Work]:
+    """(the pairs, the space that ranks, the work known before anything is resolved: resolving the
+    pairs and, in the encoder space, encoding every distinct source and given candidate)."""
+    pairs = _dictionary_pairs(request, limits.max_dictionary_pairs)
+    space = chosen_space(model, request)
+    work = Work().pairs(len(pairs))
+    if space == "encoder":
+        texts = len({source for source, _, _ in pairs}) + len(request.candidates or [])
+        work = encoding_work(model, texts, work)
+    return pairs, space, work
+
+
+def evaluation_job(model: LoadedModel, request: r.EvaluateRequest, limits: Limits) -> tuple[Compute, Work]:
+    """A dictionary too large for one request's budget, evaluated as a job (202, polled) within the
+    job budget instead."""
+    job_limits = replace(limits, max_evaluation_seconds=limits.max_job_seconds)
+    work = upfront_work(model, request, limits)[2]
+    return timed(lambda _: evaluate_dictionary(model, request, job_limits), lambda out, _: out), work
+
+
 def evaluate_dictionary(
     model: LoadedModel, request: r.EvaluateRequest, limits: Limits = DEFAULT_LIMITS
 ) -> s.EvaluateOut:
-    pairs = _dictionary_pairs(request, limits.max_dictionary_pairs)
-    work = Work().pairs(len(pairs))  # resolving them comes first: refused before, if too many
-    if request.space == "encoder":  # every distinct source and given candidate is encoded
-        texts = len({source for source, _, _ in pairs}) + len(request.candidates or [])
-        work = encoding_work(model, texts, work)
+    pairs, space, work = upfront_work(model, request, limits)  # refused before resolving, if too much
     check_work(work, limits.max_evaluation_seconds, "max_evaluation_seconds", "dictionary", ADVICE)
-    candidates = candidates_of(model, request)
+    candidates = candidates_of(model, request, space)
     gold = _gold(model, pairs, request.pooling, candidates)
     targets, allowed = _allowed(model, request, gold, candidates)
     keys = sorted(gold.pairs)
     wanted = [gold.pairs[key] for key in keys]
     # their CSLS means: a scan of the vocabulary (in the encoder space: of the encoded words, fewer)
-    composed_count = len(keys) if request.space == "encoder" else sum(1 for key in keys if key < 0)
+    composed_count = len(keys) if space == "encoder" else sum(1 for key in keys if key < 0)
     work = work.scans(composed_count, len(model.space.indexed), model.manifest.dim)
     # all sources against the pool, then each language's sources again (against at most the pool)
     scans = len(keys) + sum(len(sources_of) for sources_of in gold.by_language.values())
     work = work.ranking(scans, max(len(allowed), 1), model.manifest.dim)
     check_work(work, limits.max_evaluation_seconds, "max_evaluation_seconds", "dictionary", ADVICE)
-    if request.space == "encoder":
+    if space == "encoder":
         gold.encode(model.encoded())
     sources, composed = gold.queries(model, keys, candidates.other_space)
-    result = evaluate(candidates.space, sources, wanted, allowed, candidates.r, composed)
+    result = evaluate(candidates.space, sources, wanted, allowed, candidates.r, composed, candidates.heads)
     misses = None
     if request.include_misses:
         misses = [
@@ -363,6 +405,7 @@ def evaluate_dictionary(
         ]
     return s.EvaluateOut(
         model=model.name,
+        space=space,  # type: ignore[arg-type]
         pairs=len(pairs),
         covered_pairs=len(pairs) - len(gold.skipped),
         queries=len(sources),
@@ -377,4 +420,6 @@ def evaluate_dictionary(
         single_token_queries=sum(1 for key in keys if key >= 0),
         composed_queries=sum(1 for key in keys if key < 0),
         reachable=round(float(np.mean([bool(np.isin(list(w), allowed).any()) for w in wanted])), 4),
+        sources=(every := len({source for source, _, _ in pairs})),
+        precision_all=over_all(result.precision, len(sources), every),
     )

@@ -19,6 +19,7 @@ from service import request_types as r
 from service.errors import NoNeighbors
 from service.lexicons import Given
 from service.queries.answers import Found, QueriesOut, answered
+from service.queries.encoder_queries import encoded_given, encoded_queries
 from service.queries.options import Selection
 from service.queries.plan import Plan
 from service.queries.resolve import Resolved
@@ -79,7 +80,9 @@ def ranked_translations(
     request = plan.request
     assert isinstance(request, r.TranslationsRequest)
     found = []
-    for (vector, _, echo), r_query in zip(queries, query_means(model, request, queries), strict=True):
+    for (vector, _, echo), r_query in zip(
+        queries, query_means(model, request, queries, plan.space), strict=True
+    ):
         ranking = ranked(candidates, vector, r_query, request.k)
         keep = np.arange(len(ranking[0]))
         if request.min_similarity is not None:
@@ -93,3 +96,12 @@ def translations(model: LoadedModel, plan: Plan, queries: list[Resolved]) -> Que
     assert isinstance(plan.request, r.TranslationsRequest) and plan.request.candidates is not None
     plan.admit(plan.csls_means_work(model, [token for _, token, _ in queries], plan.work))
     return ranked_translations(model, plan, queries, given(model, plan.request.candidates))
+
+
+def encoded_translations(model: LoadedModel, plan: Plan) -> QueriesOut:
+    """Route encoder_given: queries encoded and ranked among the given candidates, encoded too; CSLS
+    means among the encoded words."""
+    request = plan.request
+    assert isinstance(request, r.TranslationsRequest)
+    candidates = encoded_given(model, request.candidates or [])
+    return ranked_translations(model, plan, encoded_queries(model, request), candidates)

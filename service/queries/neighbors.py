@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from service.queries import encoder_queries, token_search
+from service.queries import token_search, word_search
 from service.queries.answers import QueriesOut
 from service.queries.plan import Plan
 from service.registry import LoadedModel
@@ -10,5 +10,5 @@ from service.registry import LoadedModel
 
 def neighbors(model: LoadedModel, plan: Plan) -> QueriesOut:
     if plan.route == "encoder_words":
-        return encoder_queries.neighbors(model, plan)
+        return word_search.neighbors(model, plan)
     return token_search.neighbors(model, plan)  # table, search, best_score

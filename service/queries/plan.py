@@ -26,6 +26,7 @@ from service.registry import LoadedModel
 from service.settings import Limits
 
 QueryRequest = r.NeighborsRequest | r.TranslationsRequest
+Space = Literal["input", "encoder"]
 Route = Literal["table", "search", "best_score", "lexicon", "given", "encoder_words", "encoder_given"]
 ROUTES: dict[Route, str] = {
     "table": "one token's neighbors read from the exact table (cheap enough for the event loop)",
@@ -53,6 +54,7 @@ class Plan:
     field: str  # the request field a refusal names: "queries" for a batch, else "k"
     work: Work  # predicted before the queries are resolved
     limits: Limits
+    space: Space = "input"  # the space that answers: as asked, or (word lookups) the best the model has
     mask: np.ndarray | None = None  # neighbors: the tokens the filters allow (None: every indexed token)
 
     @property
@@ -162,19 +164,20 @@ def _check_given(request: r.TranslationsRequest) -> None:
         raise InvalidInput("candidates replace the candidate set: leave out pool", field="pool")
 
 
-def _check_words(model: LoadedModel, request: r.TranslationsRequest) -> None:
-    pool = model.words_in(request.space)
+def _check_words(model: LoadedModel, request: r.TranslationsRequest, space: Space) -> None:
+    pool = model.words_in(space)
     for option in NOT_WITH_WORDS:
         if getattr(request, option):
             raise InvalidInput(f"{option} is not available with pool=words", field=option)
     if request.group_by == "script":
         raise InvalidInput("pool=words groups by language only", field="group_by")
-    unknown = sorted(set(request.target_languages or []) - set(pool.languages))
-    if unknown:
-        raise InvalidInput(
-            f"the lexicon holds {', '.join(pool.languages)}, not {', '.join(unknown)}",
-            field="target_languages",
-        )
+    for field in ("target_languages", "source_language"):
+        asked = getattr(request, field) or []
+        unknown = sorted(set([asked] if isinstance(asked, str) else asked) - set(pool.languages))
+        if unknown:
+            raise InvalidInput(
+                f"the lexicon holds {', '.join(pool.languages)}, not {', '.join(unknown)}", field=field
+            )
 
 
 def _table_lookup(model: LoadedModel, request: r.NeighborsRequest, depth: int) -> bool:
@@ -185,9 +188,26 @@ def _table_lookup(model: LoadedModel, request: r.NeighborsRequest, depth: int) -
     return plain and not _filtered(request) and depth <= model.space.table_k
 
 
-def route(model: LoadedModel, request: QueryRequest, depth: int) -> Route:
+def chosen_space(model: LoadedModel, request: QueryRequest | r.EvaluateRequest) -> Space:
+    """The space asked, or when none is: the encoder space for word lookups (pool=words) where the
+    model has one and no option needs the input table, else the input space (the paper's geometry)."""
+    if request.space is not None:
+        return request.space
+    words = getattr(request, "pool", "tokens") == "words" and getattr(request, "candidates", None) is None
+    if not words or model.encoder_space is None:
+        return "input"
+    needs_input = [*INPUT_ONLY, *ENCODER_ONLY_LANGUAGES]
+    if (
+        any(getattr(request, option, None) for option in needs_input)
+        or getattr(request, "group_by", None) == "script"
+    ):
+        return "input"
+    return "encoder"
+
+
+def route(model: LoadedModel, request: QueryRequest, depth: int, space: Space) -> Route:
     """Which candidates answer, in which space, and how; the route's own option rules checked."""
-    encoder = request.space == "encoder"
+    encoder = space == "encoder"
     if encoder:
         _check_encoder(model, request)
     if isinstance(request, r.NeighborsRequest):
@@ -196,11 +216,13 @@ def route(model: LoadedModel, request: QueryRequest, depth: int) -> Route:
         if request.positive and request.strategy == "best_score":
             return "best_score"
         return "table" if _table_lookup(model, request, depth) else "search"
+    if request.source_language is not None and not (encoder or request.pool == "words"):
+        raise InvalidInput("source_language applies to word lookups (pool=words)", field="source_language")
     if request.candidates is not None:
         _check_given(request)
         return "encoder_given" if encoder else "given"
     if encoder or request.pool == "words":
-        _check_words(model, request)
+        _check_words(model, request, space)
         return "encoder_words" if encoder else "lexicon"
     return "best_score" if request.positive and request.strategy == "best_score" else "search"
 
@@ -253,14 +275,15 @@ def plan(model: LoadedModel, request: QueryRequest, limits: Limits) -> Plan:
     queries = len(request.queries) if request.queries is not None else 1
     field = "queries" if batch else "k"
     check_rows(limits, queries, size, field)
-    chosen = route(model, request, depth)
+    space = chosen_space(model, request)
+    chosen = route(model, request, depth, space)
     work = _known_work(model, request, chosen, queries, depth)
     check_query_work(work, limits, field)
     searched = chosen in ("search", "best_score")
     mask = neighbor_mask(model, request) if isinstance(request, r.NeighborsRequest) and searched else None
     return Plan(
         request=request, route=chosen, batch=batch, queries=queries, depth=depth,
-        answer_size=size, field=field, work=work, limits=limits,
+        answer_size=size, field=field, work=work, limits=limits, space=space,
         mask=mask,
     )  # fmt: skip
 

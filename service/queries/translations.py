@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from service.queries import encoder_queries, given_candidates, token_search, word_search
+from service.queries import given_candidates, token_search, word_search
 from service.queries.answers import QueriesOut
 from service.queries.plan import Plan
 from service.queries.resolve import resolve_all
@@ -11,11 +11,11 @@ from service.registry import LoadedModel
 
 def translations(model: LoadedModel, plan: Plan) -> QueriesOut:
     match plan.route:
-        case "encoder_words" | "encoder_given":
-            return encoder_queries.translations(model, plan)
+        case "encoder_words" | "lexicon":
+            return word_search.translations(model, plan)
+        case "encoder_given":
+            return given_candidates.encoded_translations(model, plan)
         case "given":
             return given_candidates.translations(model, plan, resolve_all(model, plan.request))
-        case "lexicon":
-            return word_search.translations(model, plan, resolve_all(model, plan.request))
         case _:  # search, best_score
             return token_search.translations(model, plan)

@@ -105,7 +105,7 @@ async function show() {
   const language = $("language").value;
   const encoder = $("space").value === "encoder";  // candidates are the encoded lexicon words
   const words = encoder || (mode === "translations" && $("pool").value === "words");
-  if (encoder) path += "&space=encoder";
+  if (words) path += `&space=${encoder ? "encoder" : "input"}`;  // the switch says which, not the default
   if (mode === "translations") {
     path += `&method=${$("method").value}`;
     if (words) path += "&pool=words";  // rows are lexicon words: script filters do not apply
@@ -121,9 +121,11 @@ async function show() {
     if (ticket !== latest) return;  // a later request replaced this one
     const items = body.neighbors || body.candidates;
     const q = body.query;
+    const labels = q.labels || {};
     const pieces = q.pieces && q.pieces.length > 1 ? ` = ${q.pieces.map((p) => p.display).join(" + ")}` : "";
     $("title").textContent = `${mode === "neighbors" ? "Neighbors" : "Translation candidates"} of ` +
-      `${q.display || q.matched}${pieces} (${q.labels.unicode}${q.labels.language ? ", " + q.labels.language : ""}) in ` +
+      `${q.display || q.matched}${pieces} (${labels.unicode || q.word_language}` +
+      `${labels.language ? ", " + labels.language : ""}) in ` +
       `${body.model}${language ? " — " + language + " only" : ""}${words ? ", lexicon words" : ""}` +
       `${encoder ? ", encoder space" : ""}`;
     $("results").innerHTML = items.map((n) => {

@@ -5,7 +5,7 @@ from __future__ import annotations
 from service.stores.base import AnswerStore, JobRecords, Owner, Unreachable
 from service.stores.fallback import FallbackAnswers, FallbackJobRecords, warn_if_evicting
 from service.stores.memory import MemoryAnswers
-from service.stores.redis import RedisAnswers, RedisJobRecords, ResilientRedis
+from service.stores.redis import RedisAnswers, RedisJobRecords, RedisRefused, ResilientRedis
 from service.stores.sqlite import SqliteJobRecords
 
 __all__ = [
@@ -17,6 +17,7 @@ __all__ = [
     "Owner",
     "RedisAnswers",
     "RedisJobRecords",
+    "RedisRefused",
     "ResilientRedis",
     "SqliteJobRecords",
     "Unreachable",

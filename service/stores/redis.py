@@ -16,11 +16,22 @@ from typing import TypeVar
 from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
-from redis.exceptions import RedisError
+from redis.exceptions import (
+    AuthenticationError,
+    AuthenticationWrongNumberOfArgsError,
+    RedisError,
+    ResponseError,
+)
 
 from service.stores.base import AnswerStore, JobRecords, Owner, Unreachable
 
 log = logging.getLogger("service.redis")
+
+
+class RedisRefused(Exception):
+    """A configured Redis refused the service's credentials: the service does not start."""
+
+
 T = TypeVar("T")
 
 
@@ -70,6 +81,22 @@ class ResilientRedis:
             self.outage = False
             log.warning("redis is back")
         return result, True
+
+    async def check_password(self) -> None:
+        """At start-up: a Redis that refuses the password (or wants one) is a configuration error, not
+        an outage to serve through; one that does not answer is an outage (served without it)."""
+        options = self.client.connection_pool.connection_kwargs
+        where = f"the Redis at {options.get('host', '?')}:{options.get('port', '?')}"
+        try:
+            await self.client.ping()
+        except (AuthenticationError, AuthenticationWrongNumberOfArgsError, ResponseError) as exc:
+            if isinstance(exc, ResponseError) and not any(w in str(exc) for w in ("NOAUTH", "WRONGPASS")):
+                raise
+            raise RedisRefused(
+                f"{where} refused the service's password (the URL's: redis://:PASSWORD@host:port/db): {exc}"
+            ) from exc
+        except (RedisError, OSError):
+            return
 
     async def ping(self) -> bool:
         return (await self.call(self.client.ping, False))[1]

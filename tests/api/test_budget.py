@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -16,7 +17,13 @@ Client = TestClient  # type: ignore[type-arg]
 NEIGHBORS = f"/v1/models/{USE}/neighbors"
 # USE: a single exact search over its 127,997 rows of 512 values is predicted at ~0.10 s
 # (service/budget.py): the budget allows one, not two
-LIMITS = Limits(max_answer_rows=20, max_work_seconds=0.15, max_evaluation_seconds=0.02, max_job_seconds=5)
+LIMITS = Limits(
+    max_answer_rows=20,
+    max_work_seconds=0.15,
+    max_evaluation_seconds=0.02,
+    max_job_seconds=5,
+    job_sync_wait_seconds=0,
+)
 
 
 @pytest.fixture(scope="module")
@@ -82,12 +89,24 @@ def test_texts_are_refused_before_they_are_segmented(tight: Client) -> None:
     assert "texts 0.16 s" in response.json()["detail"]
 
 
-def test_a_dictionary_is_refused_before_its_pairs_are_resolved(tight: Client) -> None:
-    """67 pairs cost 0.0201 s to resolve against the vocabulary (3e-4 s each): over 0.02 s."""
-    pairs = [["water", "вода"]] * 67
-    response = tight.post(f"/v1/models/{USE}/translations/evaluate", json={"pairs": pairs})
-    over_budget(response, "dictionary", "max_evaluation_seconds")
-    assert "dictionary pairs 0.02 s" in response.json()["detail"]
+def test_a_dictionary_too_large_for_a_request_runs_as_a_job(tight: Client) -> None:
+    """67 pairs cost 0.0201 s to resolve against the vocabulary (3e-4 s each): over one request's
+    0.02 s, so a job (202, polled); 16,700 pairs (5.01 s) pass the job budget too: refused before any
+    pair is resolved."""
+    evaluate = f"/v1/models/{USE}/translations/evaluate"
+    started = tight.post(evaluate, json={"pairs": [["water", "вода"]] * 67})
+    assert started.status_code == 202 and started.headers["location"] == started.json()["url"]
+    for _ in range(100):
+        job = tight.get(started.headers["location"]).json()
+        if job["status"] != "running":
+            break
+        time.sleep(0.1)
+    assert job["status"] == "done" and job["result"]["pairs"] == 67 and job["result"]["queries"] == 1
+    again = tight.post(evaluate, json={"pairs": [["water", "вода"]] * 67})  # the job's answer, cached
+    assert again.status_code == 200 and again.json()["cached"] is True
+    response = tight.post(evaluate, json={"pairs": [["water", "вода"]] * 16_700})
+    over_budget(response, "dictionary", "max_job_seconds")
+    assert "dictionary pairs 5 s" in response.json()["detail"]
 
 
 def test_words_longer_than_a_token_are_refused_in_either_dictionary_form(tight: Client) -> None:

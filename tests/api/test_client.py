@@ -46,7 +46,7 @@ def test_every_endpoint_answers_in_its_own_type(polyglot: Client, client: TestCl
     assert polyglot.health() == client.get("/health").content
     assert sorted(m.name for m in polyglot.models().models) == [LLAMA, E5, USE]
     assert polyglot.model(E5).vocab_size == 250_002
-    assert polyglot.lexicon(LLAMA).words == 518_135
+    assert polyglot.lexicon(LLAMA).words == 502_953
     found = client.get(f"/v1/models/{E5}/tokens", params={"q": "▁wat", "limit": 3}).json()["items"]
     assert [t.token for t in polyglot.tokens(E5, q="▁wat", limit=3).items] == [t["token"] for t in found]
     assert polyglot.token(E5, 3034).id == 3034
@@ -62,7 +62,7 @@ def test_every_endpoint_answers_in_its_own_type(polyglot: Client, client: TestCl
     theirs = client.get(f"/v1/models/{E5}/neighbors", params={"token": "▁water", "k": 10, "languages": "fr"})
     assert msgspec.to_builtins(mine) == theirs.json()
     words = polyglot.translations(USE, text="hospital", target_languages=["ru"], pool="words", k=3)
-    assert [c.token for c in words.candidates] == ["больнице", "врач", "врача"]
+    assert [c.token for c in words.candidates] == ["больнице", "врач", "больницы"]  # врача: under врач
     assert polyglot.evaluate(USE, pairs=[["water", "agua", "es"]]).pairs == 1
     assert isinstance(polyglot.compare([E5, USE], sample=0.01), s.CompareOut)
     assert isinstance(polyglot.relations(LLAMA, sample=100), s.RelationsOut)

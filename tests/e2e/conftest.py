@@ -44,13 +44,13 @@ def server(packaged: dict[str, Path]) -> Iterator[str]:
         process.wait(timeout=30)
 
 
-def answering_workers(base: str) -> set[int]:
+def answering_workers(base: str) -> set[str]:
     """The workers that answer /ready, asked 16 at a time (asked one after another, the kernel may
     hand every connection to the same idle worker), in rounds until two have answered."""
-    seen: set[int] = set()
+    seen: set[str] = set()
     with ThreadPoolExecutor(16) as pool:
         for _ in range(20):
-            seen.update(pool.map(lambda _: int(get(f"{base}/ready")[1]["worker"]), range(16)))
+            seen.update(pool.map(lambda _: str(get(f"{base}/ready")[1]["worker"]), range(16)))
             if len(seen) >= 2:
                 break
     return seen
@@ -70,12 +70,12 @@ def replica(
     )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
-    ready: set[int] = set()
+    ready: set[str] = set()
     while time.monotonic() < deadline:
         try:
             body = get(f"{base}/ready")[1]
             if body.get("status") == "ready":
-                ready.add(int(body["worker"]))
+                ready.add(str(body["worker"]))
             if len(ready) == workers:
                 return process, base
         except OSError:

@@ -4,6 +4,7 @@ files run them, and two uvicorn workers without Redis sharing the machine's SQLi
 from __future__ import annotations
 
 import contextlib
+import re
 import shutil
 import time
 import urllib.error
@@ -26,15 +27,27 @@ needs_redis = pytest.mark.skipif(shutil.which("redis-server") is None, reason="n
 LONG_JOB = f"/v1/models/{E5}/separability?scheme=unicode&folds=20&seed="  # ~20 s of work: a 202
 
 
+PASSWORD = "compose-test-password"
+VARIABLES = {"REDIS_PASSWORD": PASSWORD}  # what deploy/env.sh writes into .env
+
+
 def compose() -> dict[str, Any]:
-    return yaml.safe_load((ROOT / "docker-compose.yml").read_text())  # type: ignore[no-any-return]
+    """docker-compose.yml with its variables filled in as compose fills them (${X:-d}, ${X:?m})."""
+    text = (ROOT / "docker-compose.yml").read_text()
+    filled = re.sub(r"\$\{(\w+)(?::[-?][^}]*)?\}", lambda m: VARIABLES.get(m.group(1), ""), text)
+    return yaml.safe_load(filled)  # type: ignore[no-any-return]
 
 
 def redis_options(service: str) -> list[str]:
-    """The redis-server arguments docker-compose.yml gives a service."""
+    """The redis-server arguments docker-compose.yml gives a service (its password and data folder
+    aside: RedisServer gives its own)."""
     command = compose()["services"][service]["command"]
     assert command[0] == "redis-server"
-    return list(command[1:])
+    options = list(command[1:])
+    for name in ("--requirepass", "--dir"):
+        if name in options:
+            del options[options.index(name) : options.index(name) + 2]
+    return options
 
 
 @pytest.fixture()
@@ -43,18 +56,21 @@ def stack(packaged: dict[str, Path], tmp_path: Path) -> Iterator[tuple[str, str,
     4 MB so that a test can fill it), wired by the compose file's environment."""
     answers_options = redis_options("redis")
     answers_options[answers_options.index("--maxmemory") + 1] = "4mb"
-    answers = RedisServer(tmp_path / "a", answers_options)
-    jobs = RedisServer(tmp_path / "j", redis_options("redis-jobs"))
+    answers = RedisServer(tmp_path / "a", answers_options, PASSWORD)
+    jobs = RedisServer(tmp_path / "j", redis_options("redis-jobs"), PASSWORD)
     for server in (answers, jobs):
         server.directory.mkdir()
         server.start()
-    hosts = {"redis://redis:6379/0": answers.url, "redis://redis-jobs:6379/0": jobs.url}
-    env = {k: hosts.get(v, v) for k, v in compose()["services"]["api"]["environment"].items()}
+    hosts = {
+        f"redis://:{PASSWORD}@redis:6379/0": answers.url,
+        f"redis://:{PASSWORD}@redis-jobs:6379/0": jobs.url,
+    }
+    env = {k: hosts.get(v, v or "") for k, v in compose()["services"]["api"]["environment"].items()}
     env = {**env, "POLYGLOT_WORKERS": "1", "POLYGLOT_JOB_LEASE": "2"}
     first, first_url = replica(packaged[E5], env)
     second, second_url = replica(packaged[E5], env)
     try:
-        yield first_url, second_url, redis.Redis(port=answers.port), redis.Redis(port=jobs.port)
+        yield first_url, second_url, answers.client(), jobs.client()
     finally:
         for process in (first, second):
             process.terminate()

@@ -26,15 +26,22 @@ pytestmark = [
 
 
 class RedisServer:
-    def __init__(self, directory: Path, options: list[str] | None = None) -> None:
+    def __init__(
+        self, directory: Path, options: list[str] | None = None, password: str | None = None
+    ) -> None:
         self.port = free_port()
         self.directory = directory
         self.options = options or []  # more redis-server arguments (--maxmemory, --maxmemory-policy)
+        self.password = password  # the server's --requirepass (None: none)
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
+        secret = f":{self.password}@" if self.password else ""
+        return f"redis://{secret}127.0.0.1:{self.port}/0"
+
+    def client(self) -> redis.Redis:
+        return redis.Redis(port=self.port, password=self.password)
 
     def start(self) -> None:
         self.process = subprocess.Popen(
@@ -51,11 +58,12 @@ class RedisServer:
                 "--dir",
                 str(self.directory),
                 *self.options,
+                *(["--requirepass", self.password] if self.password else []),
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        client = redis.Redis(port=self.port)
+        client = self.client()
         for _ in range(100):
             try:
                 client.ping()
@@ -164,3 +172,43 @@ def test_metrics_are_exposed_after_traffic(client: TestClient) -> None:  # type:
     ):
         assert name in text, name
     assert metric(client, "polyglot_models_loaded") == 3  # the packaged models
+
+
+def test_a_redis_with_a_password_and_a_wrong_one(tmp_path: Path) -> None:
+    """The service connects with the password in its URL (answers land in Redis); a wrong password is
+    an error at start-up that names the Redis, not an outage served through in silence."""
+    from service.registry import Registry
+    from tests.tiny_model import tiny_model
+
+    guarded = RedisServer(tmp_path, password="s3cret-pass")
+    guarded.start()
+    registry = Registry([tiny_model()])
+    try:
+        with TestClient(create_app(Settings(artifacts=(), redis_url=guarded.url), registry)) as client:
+            assert client.get("/v1/models/tiny/neighbors?token=%E2%96%81water&k=2").status_code == 200
+        assert guarded.client().keys("pg:*")  # the answer was kept there
+        wrong = refused(
+            Settings(artifacts=(), redis_url=f"redis://:nope@127.0.0.1:{guarded.port}/0"), registry
+        )
+        assert f"the Redis at 127.0.0.1:{guarded.port} refused the service's password" in wrong
+        bare = refused(Settings(artifacts=(), redis_url=f"redis://127.0.0.1:{guarded.port}/0"), registry)
+        assert "refused the service's password" in bare and "nope" not in wrong
+    finally:
+        guarded.stop()
+
+
+def refused(settings: Settings, registry: object) -> str:
+    """The RedisRefused that stops the app's start-up (the test client wraps it in exception groups)."""
+    from service.stores import RedisRefused
+
+    try:
+        with TestClient(create_app(settings, registry)):  # type: ignore[arg-type]
+            pass
+    except BaseException as exc:  # noqa: BLE001
+        found: list[BaseException] = [exc]
+        while found:
+            error = found.pop()
+            if isinstance(error, RedisRefused):
+                return str(error)
+            found.extend(getattr(error, "exceptions", ()))
+    raise AssertionError("the app started")

@@ -11,9 +11,11 @@ import time
 from pathlib import Path
 
 import msgspec
+import pytest
 
-from service.errors import Overloaded
-from service.jobs import Compute, JobRequest, Jobs, JobState, Progress
+from service.errors import Forbidden, TooManyRequests
+from service.jobs import JobRequest, Jobs, JobState
+from service.progress import Compute, Progress
 from service.stores import MemoryAnswers, SqliteJobRecords
 
 REQUEST = JobRequest("diversity", {"model": "m"}, {"seed": 1})
@@ -172,6 +174,28 @@ def test_cancel_stops_a_job_between_blocks(tmp_path: Path) -> None:
     assert status == "cancelled" and blocks < 50
 
 
+def test_with_api_keys_only_the_key_that_asked_may_cancel(tmp_path: Path) -> None:
+    """A job asked for with a key (its client "key:..."): another key's cancel is refused (403), its
+    own key's cancels it; a job asked for without keys may be cancelled by anyone."""
+
+    async def scenario() -> tuple[str, str]:
+        jobs = replica(SqliteJobRecords(tmp_path / "jobs.sqlite"), MemoryAnswers())
+        keyed = msgspec.structs.replace(REQUEST, client="key:aaaaaaaaaaaa")
+        started = await jobs.run("keyed", "separability", slow_job(200, [], b"{}"), keyed)
+        ident = started.body.id  # type: ignore[union-attr]
+        with pytest.raises(Forbidden, match="another API key"):
+            await jobs.cancel(ident, "key:bbbbbbbbbbbb")
+        await jobs.cancel(ident, "key:aaaaaaaaaaaa")
+        open_job = await jobs.run("open", "separability", slow_job(200, [], b"{}"), REQUEST)
+        other = open_job.body.id  # type: ignore[union-attr]
+        await jobs.cancel(other, "key:bbbbbbbbbbbb")
+        states = (await settled(jobs, ident)).status, (await settled(jobs, other)).status
+        jobs.close()
+        return states
+
+    assert asyncio.run(scenario()) == ("cancelled", "cancelled")
+
+
 def test_the_cheapest_waiting_job_runs_first_and_one_client_cannot_fill_the_queue(tmp_path: Path) -> None:
     async def scenario() -> tuple[list[str], str]:
         jobs = replica(SqliteJobRecords(tmp_path / "jobs.sqlite"), MemoryAnswers(), workers=1, per_client=2)
@@ -193,7 +217,7 @@ def test_the_cheapest_waiting_job_runs_first_and_one_client_cannot_fill_the_queu
         try:
             await jobs.run("k4", "separability", job("one too many"), REQUEST, cost=50, client="a")
             refused = ""
-        except Overloaded as exc:
+        except TooManyRequests as exc:  # this client's share (429), the service is not full (503)
             refused = exc.detail
         gate.set()
         for _ in range(100):

@@ -7,9 +7,10 @@ import pytest
 from geometry.neighbors import Space, exact_search, normalize
 from geometry.translation import table_means
 from loaders.artifact import UnigramSegmenter, UnigramTable, match_key
+from loaders.build import lexicon as lx
 from loaders.build.index import knn_table
 from loaders.build.lexicon import Source, compose, default_size, language_stats, script_sources, words_of
-from service.lexicons import Given
+from service.lexicons import Given, Lexicon
 from service.queries.given_candidates import ranked
 
 LETTERS = "abcdefghijklmnopqrstuvwxyz"
@@ -128,3 +129,32 @@ def test_a_languages_words_are_searched_exactly_over_its_rows() -> None:
             found = exact_search(space, query, 20, block)
             truth = block[np.argsort(-(space.unit(block) @ query), kind="stable")[:20]]
             assert set(found.ids.tolist()) == set(truth.tolist())
+
+
+def test_list_words_are_written_as_people_write_them_and_their_own_languages() -> None:
+    """The tokenizer's own probabilities choose the casing (a capitalized form must win clearly);
+    words in another script or of another language (English leaks into every list) are left out."""
+    pieces = ["<unk>", "▁Haus", "▁haus", "▁Sie", "▁sie", "▁hund", "▁Hund"]
+    scores = [0.0, -2.0, -5.0, -4.5, -5.0, -3.0, -3.2]  # ▁Haus far likelier; ▁Sie only a little
+    segmenter = UnigramSegmenter(UnigramTable(unk=0, scores=scores, normalization={}), pieces)
+    forms, pieces = lx.written_forms(segmenter, ["haus", "sie", "hund"])
+    assert forms == ["Haus", "sie", "hund"] and pieces == [[1], [4], [5]]
+    german = {"haus": 1e-4, "house": 2e-6, "hotel": 8e-5, "дом": 1e-7}
+    english = {"house": 5e-4, "hotel": 9e-5}
+    assert lx.own_words("de", ["haus", "house", "hotel", "дом", "42"], german, english) == ["haus", "hotel"]
+
+
+def test_inflected_forms_group_under_their_dictionary_form() -> None:
+    """собак, собаку, собаки rank under собака, which takes the place of its best form."""
+    from service.queries.word_search import by_dictionary_form
+
+    words = ["собака", "собак", "собаку", "кот", "собаки"]
+    lemmas = lx.lemma_rows("ru", words)
+    assert lemmas == [-1, 0, 0, -1, 0]
+    unit = np.eye(5, dtype=np.float32)
+    pool = Lexicon.of_rows(unit, np.zeros(5, np.float32), words, np.zeros(5, np.int16), ["ru"],
+                           np.ones(5, np.int16), np.asarray(lemmas, dtype=np.int32))  # fmt: skip
+    ranking = (np.array([1, 3, 2, 0, 4]), np.array([0.9, 0.8, 0.7, 0.6, 0.5], dtype=np.float32), None)
+    (ids, cosine, _), forms = by_dictionary_form(pool, ranking, 2)
+    assert ids.tolist() == [0, 3] and cosine.tolist() == [np.float32(0.9), np.float32(0.8)]
+    assert forms == [["собак", "собаку", "собаки"], []]

@@ -4,6 +4,8 @@ together) and checked against exact brute force."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -11,7 +13,7 @@ from geometry.pooling import pool
 from service import request_types as r
 from service import response_types as s
 from service.errors import InvalidInput, OverBudget
-from service.queries import answer, plan
+from service.queries import answer, evaluate_dictionary, plan
 from service.registry import LoadedModel
 from service.settings import Limits
 from tests.tiny_model import tiny_model
@@ -103,7 +105,7 @@ def test_translations_default_to_every_other_script(model: LoadedModel) -> None:
 
 
 def test_lexicon_words_and_given_candidates(model: LoadedModel) -> None:
-    words = r.TranslationsRequest(text="water", pool="words", target_languages=["de"], k=1)
+    words = r.TranslationsRequest(text="water", pool="words", target_languages=["de"], k=1, space="input")
     assert plan(model, words, LIMITS).route == "lexicon"
     out = answer(model, words, LIMITS)
     assert tokens(out, "candidates") == ["Wasser"] and out.target_languages == ["de"]  # type: ignore[union-attr]
@@ -141,3 +143,56 @@ def test_the_plan_refuses_before_any_work(model: LoadedModel) -> None:
     steps = plan(model, r.NeighborsRequest(queries=vectors, k=1), Limits(max_work_seconds=2e-4))
     with pytest.raises(OverBudget):
         steps.admit_search(model, [None] * 64)
+
+
+def test_a_word_lookup_answers_in_the_best_space_the_model_has(model: LoadedModel) -> None:
+    """pool=words without a space: the encoder space where it is built and the options allow it."""
+    lookup = r.TranslationsRequest(text="dog", pool="words", target_languages=["ru"], k=1)
+    steps = plan(model, lookup, LIMITS)
+    assert (steps.route, steps.space) == ("encoder_words", "encoder")
+    out = answer(model, lookup, LIMITS)
+    assert (
+        isinstance(out, s.TranslationsOut)
+        and out.space == "encoder"
+        and tokens(out, "candidates") == ["собака"]
+    )
+    filtered = r.TranslationsRequest(
+        text="dog", pool="words", target_languages=["ru"], exclude_anomalous=True
+    )
+    assert plan(model, filtered, LIMITS).space == "input"  # an option of the input table: its space
+    tokens_asked = r.TranslationsRequest(text="dog", target_languages=["ru"])
+    assert plan(model, tokens_asked, LIMITS).space == "input"  # not a word lookup
+    without = replace(model, encoder_space=None, encoder_missing="not built")
+    assert plan(without, lookup, LIMITS).space == "input"
+
+
+def test_a_word_lookup_finds_its_query_in_its_own_language(model: LoadedModel) -> None:
+    """source_language names the query's lexicon; left out, the language where the word is found."""
+    asked = r.TranslationsRequest(text="HUND", pool="words", space="input", source_language="de", k=1)
+    out = answer(model, asked, LIMITS)
+    assert isinstance(out, s.TranslationsOut)
+    assert (out.query.word, out.query.word_language) == ("Hund", "de")  # written as the lexicon writes it
+    assert "de" not in (out.target_languages or []) and tokens(out, "candidates")[0] in {
+        "dog",
+        "собака",
+        "σκύλος",
+    }
+    guessed = answer(model, r.TranslationsRequest(text="вода", pool="words", space="input", k=3), LIMITS)
+    assert isinstance(guessed, s.TranslationsOut) and guessed.query.word_language == "ru"
+    assert set(tokens(guessed, "candidates")) == {"water", "Wasser", "νερό"}
+    with pytest.raises(InvalidInput, match="not fi"):
+        plan(model, r.TranslationsRequest(text="вода", pool="words", source_language="fi"), LIMITS)
+    with pytest.raises(InvalidInput, match="word lookups"):
+        plan(model, r.TranslationsRequest(text="вода", source_language="ru"), LIMITS)
+
+
+def test_evaluation_counts_every_source_word(model: LoadedModel) -> None:
+    """P@k over all source words (an unreachable target is a miss) beside P@k over the reachable."""
+    dictionary = "water Wasser de\nhouse Haus de\nbread Brot de\nsky Himmel de\n"
+    out = evaluate_dictionary(model, r.EvaluateRequest(dictionary=dictionary, pool="words", space="input"))
+    assert (out.sources, out.queries) == (4, 3)  # Himmel is not in the lexicon
+    assert out.precision["csls"]["p@1"] == 1.0 and out.precision_all == {
+        "cosine": {"p@1": 0.75, "p@5": 0.75, "p@10": 0.75},
+        "csls": {"p@1": 0.75, "p@5": 0.75, "p@10": 0.75},
+    }
+    assert out.by_language is not None and out.by_language["de"].precision_all == out.precision_all
