@@ -129,10 +129,13 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
-async def request(port: int, method: str, path: str, body: bytes = b"") -> tuple[int, float]:
+async def request(
+    port: int, method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None
+) -> tuple[int, float]:
     started = time.perf_counter()
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     head = f"{method} {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+    head += "".join(f"{name}: {value}\r\n" for name, value in (headers or {}).items())
     if body:
         head += f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
     writer.write(head.encode() + b"\r\n" + body)

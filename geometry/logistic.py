@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from geometry.interrupt import checkpoint
+
 NEWTON_STEPS = 12
 CG_STEPS = 6  # truncated Newton: a few CG steps per Newton step are enough here
 TOLERANCE = 1e-4  # stop when a Newton step improves the objective by less than this share
@@ -50,6 +52,7 @@ def _newton(
 ) -> np.ndarray:
     loss = _loss(xb, y, train, w.astype(xb.dtype), c)
     for _ in range(NEWTON_STEPS):
+        checkpoint()  # a step of a large fit takes a fraction of a second: a cancel waits no longer
         p = _sigmoid(xb @ w.astype(xb.dtype))
         grad = c * (xb.T @ (train * (p - y[:, None]))).astype(np.float64) + penalty * w
         curvature = c * train * p * (1 - p)

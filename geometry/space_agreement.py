@@ -71,7 +71,9 @@ def agreement(
     sims_a = unit_a(queries) @ unit_a(reference).T
     sims_b = unit_b(queries) @ unit_b(reference).T
     keep = reference[None, :] != queries[:, None]
-    rho = np.array(
-        [spearman_rows(a[m][None, :], b[m][None, :])[0] for a, b, m in zip(sims_a, sims_b, keep, strict=True)]
-    )
+    rho = np.empty(len(queries))
+    for i, (a, b, m) in enumerate(zip(sims_a, sims_b, keep, strict=True)):
+        if i % 256 == 0:
+            checkpoint()
+        rho[i] = spearman_rows(a[m][None, :], b[m][None, :])[0]
     return Agreement(overlap, rho, near_a, near_b)

@@ -19,6 +19,7 @@ from polyglot_client.errors import (
     ProblemError,
     TooLarge,
     Unavailable,
+    Unreachable,
 )
 
 __all__ = [
@@ -35,4 +36,5 @@ __all__ = [
     "Retries",
     "TooLarge",
     "Unavailable",
+    "Unreachable",
 ]

@@ -21,7 +21,7 @@ from typing import Any, Generic, TypeVar
 
 import msgspec
 
-from polyglot_client.errors import JobCancelled, JobFailed, JobTimeout, problem
+from polyglot_client.errors import JobCancelled, JobFailed, JobTimeout, ProblemError, Unreachable, problem
 from service import response_types as s
 
 T = TypeVar("T")
@@ -64,9 +64,10 @@ def post(path: str, answer: type[T], request: msgspec.Struct) -> Call[T]:
 
 @dataclass(frozen=True)
 class Retries:
-    """Bounded retries: at most `attempts` tries in all, and no wait past `budget_seconds` in all."""
+    """Bounded retries: at most `attempts` tries in all, and no wait past `budget_seconds` in all (the
+    budget governs with the defaults: a service back within a minute is reached)."""
 
-    attempts: int = 6
+    attempts: int = 16
     budget_seconds: float = 60.0
     backoff_seconds: float = 0.25  # first wait when the answer names none (doubling, at most 8 s)
 
@@ -205,6 +206,7 @@ class Policy:
     on_progress: Callable[[s.JobOut], None] | None = None
     api_key: str | None = None  # sent as Authorization: Bearer on every request
     validators: Validators = field(default_factory=Validators)
+    base_url: str = ""  # named in the error when the service cannot be reached
 
 
 def exchange(call: Call[T], policy: Policy) -> Generator[Action, Reply | None, Done[T] | Poll]:
@@ -219,8 +221,10 @@ def exchange(call: Call[T], policy: Policy) -> Generator[Action, Reply | None, D
         if not isinstance(step, Again):
             return step
         pause = policy.retries.wait(attempt, waited, step.retry_after)
-        if pause is None:
+        if pause is None and isinstance(step.error, ProblemError):
             raise step.error
+        if pause is None:  # a transport error: the package's own, with the cause attached
+            raise Unreachable(policy.base_url + call.path, attempt + 1, waited, step.error) from step.error
         yield Sleep(pause)
         attempt, waited = attempt + 1, waited + pause
 

@@ -21,8 +21,9 @@ from typing import Any
 
 import msgspec
 
+from polyglot_client.calls import Retries
 from polyglot_client.client import Client
-from polyglot_client.errors import PolyglotError, ProblemError
+from polyglot_client.errors import PolyglotError, ProblemError, Unreachable
 from polyglot_client.tables import shown
 from service import response_types as s
 
@@ -91,6 +92,11 @@ def parser() -> argparse.ArgumentParser:
     )
     top.add_argument("--url", help="the service (default $POLYGLOT_URL, else http://127.0.0.1:8000)")
     top.add_argument("--timeout", type=float, help="seconds per request (default $POLYGLOT_TIMEOUT, else 30)")
+    top.add_argument(
+        "--retry-seconds",
+        type=float,
+        help="seconds of waiting between retries at most (default $POLYGLOT_RETRY_SECONDS, else 60)",
+    )
     top.add_argument("--json", action="store_true", help="print the answer as JSON")
     commands = top.add_subparsers(dest="command", required=True)
     for name, help in HELP.items():
@@ -157,9 +163,16 @@ def answer_of(client: Client, args: argparse.Namespace) -> Any:
 def main(argv: Sequence[str] | None = None, client: Client | None = None) -> int:
     args = parser().parse_args(argv)
     own = client is None
-    client = client or Client(args.url, timeout=args.timeout)
+    retries = None if args.retry_seconds is None else Retries(budget_seconds=args.retry_seconds)
+    client = client or Client(args.url, timeout=args.timeout, retries=retries)
     try:
         answer = answer_of(client, args)
+    except Unreachable as error:  # one line: what failed, where, what to try
+        print(
+            f"polyglot: {error}; is the service running there? (`make run`, or --url / $POLYGLOT_URL)",
+            file=sys.stderr,
+        )
+        return 1
     except (PolyglotError, OSError, TypeError) as error:
         where = f" (field {error.field})" if isinstance(error, ProblemError) and error.field else ""
         print(

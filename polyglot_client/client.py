@@ -99,12 +99,15 @@ class Endpoints(Generic[H]):
         api_key: str | None = None,
     ) -> None:
         """`base_url`, `timeout` and `api_key` default to $POLYGLOT_URL, $POLYGLOT_TIMEOUT and
-        $POLYGLOT_API_KEY (else http://127.0.0.1:8000, 30 s and none); `http` is an httpx client to use
-        instead of one of its own (a test client, a proxy set-up)."""
+        $POLYGLOT_API_KEY (else http://127.0.0.1:8000, 30 s and none), the retry budget to
+        $POLYGLOT_RETRY_SECONDS (else 60 s); `http` is an httpx client to use instead of one of its
+        own (a test client, a proxy set-up)."""
         self.base_url = (base_url or os.environ.get("POLYGLOT_URL") or DEFAULT_URL).rstrip("/")
         self.timeout = float(timeout if timeout is not None else os.environ.get("POLYGLOT_TIMEOUT", 30))
         key = api_key if api_key is not None else os.environ.get("POLYGLOT_API_KEY") or None
-        self.policy = Policy(retries or Retries(), job_timeout, on_progress, key)
+        if retries is None:
+            retries = Retries(budget_seconds=float(os.environ.get("POLYGLOT_RETRY_SECONDS", 60)))
+        self.policy = Policy(retries, job_timeout, on_progress, key, base_url=self.base_url)
         self.http: H = http if http is not None else self.connect(self.base_url, self.timeout)
 
     @staticmethod

@@ -26,6 +26,17 @@ class ProblemError(PolyglotError):
         self.field, self.instance, self.retry_after = field, instance, retry_after
 
 
+class Unreachable(PolyglotError):
+    """The service did not answer (refused, reset, timed out) within the retry budget. The last
+    transport error is attached as `__cause__`."""
+
+    def __init__(self, url: str, tries: int, waited: float, cause: BaseException) -> None:
+        reason = str(cause) or type(cause).__name__
+        super().__init__(f"could not reach {url} ({reason}; {tries} tries over {waited:g} s of waiting)")
+        self.url, self.tries, self.waited = url, tries, waited
+        self.__cause__ = cause
+
+
 class BadRequest(ProblemError):
     """400: a parameter out of its bounds, an unknown token, a language the model lacks, ..."""
 

@@ -17,14 +17,15 @@ from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.static_files import create_static_files_router
 from litestar.types import ASGIApp
 
+from service.admission import Gate
 from service.api import analyses as analyses_api
 from service.api import catalog as models_api
 from service.api import maps as maps_api
 from service.api import neighbors as neighbors_api
 from service.api import translations as translations_api
 from service.api import vocabulary_health as vocabulary_api
-from service.api.access import configured_keys, require_keys
-from service.api.answers import COMPRESSION
+from service.api.access import configured_keys, identify_clients, require_keys, trusted_networks
+from service.api.compression import gzip_answers
 from service.api.files import NoSymlinks
 from service.api.metrics_route import MetricsController, prometheus_config
 from service.api.middleware import (
@@ -37,7 +38,7 @@ from service.api.middleware import (
 from service.api.params import Services
 from service.api.probes import STATIC, explorer, health, ready
 from service.api.problems import EXCEPTION_HANDLERS
-from service.cache import Gate, ResponseCache
+from service.cache import ResponseCache
 from service.jobs import Jobs
 from service.metrics import metrics
 from service.registry import LoadedModel, Registry, built_artifact, load_model, load_registry
@@ -176,7 +177,12 @@ def build_services(settings: Settings, registry: Registry) -> tuple[Services, li
         settings.cache_ttl_seconds,
         lambda e, o: count(e, o).inc(),
         max_value_bytes=settings.cache_max_bytes // 16,
-        gate=Gate(settings.limits.max_running, settings.limits.max_waiting),
+        gate=Gate(
+            settings.limits.max_running,
+            settings.limits.max_waiting,
+            settings.limits.max_waiting_per_client,
+            min(settings.limits.max_wait_seconds, settings.compute_deadline_seconds),
+        ),
         deadline=settings.compute_deadline_seconds,
     )
     return Services(registry, settings, cache, _jobs(settings, store, redis)), redis
@@ -271,12 +277,13 @@ def create_app(settings: Settings, registry: Registry | None = None) -> Litestar
         middleware=[
             allow_every_method,
             head_without_body,
+            gzip_answers,
             security_headers,
             *keys_required(settings),
+            identify_clients(trusted_networks(settings.trusted_proxies or "")),
             body_timeout(settings.body_timeout_seconds),
             prometheus_config().middleware,
         ],
-        compression_config=COMPRESSION,
         lifespan=[lifespan],
         exception_handlers=EXCEPTION_HANDLERS,
         request_max_body_size=settings.limits.max_body_bytes,

@@ -1,5 +1,5 @@
 """The answer cache in front of the computations: cache keys, one computation for identical concurrent
-misses, and the admission gate (workers, queue, deadline) every computation passes.
+misses, and the admission gate (service/admission.py) every computation passes.
 
 Keys start with the artifact's manifest checksum, so a rebuilt artifact never serves stale results,
 and hold the canonicalized parameters, so equal requests written differently share a key. The
@@ -12,8 +12,7 @@ import asyncio
 import functools
 import hashlib
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,7 +21,8 @@ import msgspec
 
 from geometry.interrupt import Interrupted, Token, interruptible
 from loaders.artifact import trim_heap
-from service.errors import ClientGone, Overloaded, TookTooLong
+from service.admission import Gate
+from service.errors import ClientGone, TookTooLong
 from service.stores import AnswerStore
 
 KEY_ENCODER = msgspec.json.Encoder()
@@ -49,39 +49,6 @@ def _unseal(value: bytes) -> bytes | None:
 
 DIGEST = 16
 TRIM_AFTER = 1.0  # seconds of computation after which the freed heap is returned to the system
-
-
-class Gate:
-    """Admission control: at most `workers` computations at once and `queue` more waiting for a slot;
-    anything beyond is refused at once (Overloaded: 503 with Retry-After), never queued unbounded."""
-
-    def __init__(self, workers: int, queue: int) -> None:
-        self.workers = workers
-        self.queue = queue
-        self.running = 0
-        self.waiting = 0
-        self._free: asyncio.Semaphore | None = None  # made on first use, inside the running loop
-
-    @asynccontextmanager
-    async def slot(self) -> AsyncIterator[None]:
-        if self._free is None:
-            self._free = asyncio.Semaphore(self.workers)
-        if self.running >= self.workers and self.waiting >= self.queue:
-            raise Overloaded(
-                f"{self.running} computations are running and {self.waiting} waiting; try again shortly",
-                retry_after=1,
-            )
-        self.waiting += 1
-        try:
-            await self._free.acquire()
-        finally:
-            self.waiting -= 1
-        self.running += 1
-        try:
-            yield
-        finally:
-            self.running -= 1
-            self._free.release()
 
 
 @dataclass
@@ -126,8 +93,10 @@ class ResponseCache:
         compute: Callable[[], bytes],
         inline: bool = False,
         gone: Callable[[], Awaitable[object]] | None = None,
+        client: str = "",
     ) -> tuple[bytes, bool]:
-        """`gone()` returns when the requesting client disconnects (None: never asked)."""
+        """`gone()` returns when the requesting client disconnects (None: never asked); `client`:
+        whose line the computation waits in (service/admission.py)."""
         raw = await self.store.get(key)
         if raw is not None:
             body = _unseal(raw)
@@ -144,7 +113,7 @@ class ResponseCache:
         if flight is None or flight.token.cancelled.is_set():  # a stopping flight is not joined
             token = Token()
             flight = self.inflight[key] = Flight(
-                asyncio.ensure_future(self._gated(key, compute, token)), token
+                asyncio.ensure_future(self._gated(key, compute, token, client)), token
             )
             flight.future.add_done_callback(functools.partial(self._land, key, flight))
         flight.waiters += 1
@@ -175,9 +144,9 @@ class ResponseCache:
             raise ClientGone("the client disconnected before the answer was ready")
         return flight.future.result()
 
-    async def _gated(self, key: str, compute: Callable[[], bytes], token: Token) -> bytes:
-        async with self.gate.slot():
-            token.deadline = time.monotonic() + self.deadline  # counted from the start, not the queue
+    async def _gated(self, key: str, compute: Callable[[], bytes], token: Token, client: str) -> bytes:
+        token.deadline = time.monotonic() + self.deadline  # from the arrival: queueing counts too
+        async with self.gate.slot(client):
 
             def run() -> bytes:
                 started = time.monotonic()

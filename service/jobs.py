@@ -35,6 +35,7 @@ from typing import Any, Literal, TypeVar
 
 import msgspec
 
+from geometry.interrupt import Interrupted, Token, interruptible
 from loaders.artifact import trim_heap
 from service.errors import (
     DomainError,
@@ -52,6 +53,7 @@ from service.stores import AnswerStore, JobRecords
 log = logging.getLogger("service.jobs")
 Status = Literal["running", "done", "failed", "cancelled"]
 T = TypeVar("T")
+TICK = 1.0  # seconds between a running job's checks of its lease and of a cancel left elsewhere
 
 
 class JobRequest(msgspec.Struct):
@@ -73,6 +75,7 @@ class JobState(msgspec.Struct, omit_defaults=True):
     result: dict[str, Any] | None = None  # the decoded result once done (small: a few KB)
     error: dict[str, str | int] | None = None
     request: JobRequest | None = None
+    run: str = ""  # this run of the job: a cancel names the run it was asked for, never a later one
 
 
 class Outcome(msgspec.Struct):
@@ -93,6 +96,7 @@ class Work:
     ident: str
     kind: str
     client: str
+    run: str = field(default_factory=lambda: uuid.uuid4().hex)
     stop: threading.Event = field(default_factory=threading.Event)
     lost: bool = False  # the lease went to another replica: write nothing more
     deadline: float = float("inf")  # monotonic; set when a worker picks the job up
@@ -229,10 +233,11 @@ class Jobs:
             raise InvalidInput(
                 f"job {ident!r} has already {job.status.replace('done', 'finished')}", field="job_id"
             )
-        if ident in self.work:
-            self.work[ident].stop.set()
-        else:
-            await self.records.request_cancel(ident, max(1, int(self.lease * 2)))
+        here = self.work.get(ident)
+        if here is not None and here.run == job.run:
+            here.stop.set()
+        else:  # the replica running it stops it within a second (`_renew`)
+            await self.records.request_cancel(ident, job.run, max(1, int(self.lease * 2)))
         return job
 
     async def _save(self, work: Work, state: JobState, last: bool = False) -> None:
@@ -257,24 +262,35 @@ class Jobs:
         started = time.time()
         last = [0.0]
         self.work[ident] = work
-        await self._save(work, JobState(ident, kind, "running", started=started, request=request))
+        run = work.run
+        await self._save(work, JobState(ident, kind, "running", started=started, request=request, run=run))
+
+        def late() -> TookTooLong:
+            return TookTooLong(f"the analysis passed its deadline of {self.deadline:g} s of work")
 
         def progress(share: float) -> None:  # called from the worker thread, between blocks of work
             if work.stop.is_set():
                 raise Cancelled(ident)
             if time.monotonic() > work.deadline:
-                raise TookTooLong(f"the analysis passed its deadline of {self.deadline:g} s of work")
+                raise late()
             if (share - last[0] >= 0.05 or share >= 1.0) and not loop.is_closed():
                 last[0] = share
-                state = JobState(ident, kind, "running", round(share, 3), started, request=request)
+                state = JobState(ident, kind, "running", round(share, 3), started, request=request, run=run)
                 asyncio.run_coroutine_threadsafe(self._save(work, state), loop)
 
         def timed(report: Progress) -> bytes:
             work.deadline = time.monotonic() + self.deadline  # counted from the start, not the queue
             report(0.0)  # cancelled while queued: do not start
+            # The analysis's inner loops (geometry's checkpoints) stop on the same flag and deadline
+            # as its progress reports: a long step stops within a block, not at its next report.
+            token = Token(deadline=work.deadline, cancelled=work.stop)
             try:
-                with metrics().analysis_seconds.labels(kind).time():
+                with metrics().analysis_seconds.labels(kind).time(), interruptible(token):
                     return compute(report)
+            except Interrupted as stopped:
+                if stopped.reason == "cancelled":
+                    raise Cancelled(ident) from None
+                raise late() from None
             finally:
                 trim_heap()  # an analysis frees hundreds of MB: give them back to the system
 
@@ -283,7 +299,7 @@ class Jobs:
             self.work.pop(ident, None)
             heartbeat.cancel()
             error = None if task.cancelled() else task.exception()
-            ended = JobState(ident, kind, "done", 1.0, started, time.time(), request=request)
+            ended = JobState(ident, kind, "done", 1.0, started, time.time(), request=request, run=run)
             if task.cancelled() or isinstance(error, Cancelled):
                 ended = msgspec.structs.replace(ended, status="cancelled", progress=last[0])
             elif error is None:
@@ -340,11 +356,12 @@ class Jobs:
             begin()
 
     async def _renew(self, work: Work) -> None:
-        """Keep the lease while the job runs (a lost lease stops it); pick up a cancel request left
-        by another replica."""
+        """Keep the lease while the job runs and pick up a cancel of this run left through another
+        replica, once a second: a lost lease or a cancel stops the job's step within about a second
+        (each step reports progress at least once a second)."""
         while True:
-            await asyncio.sleep(self.lease / 3)
+            await asyncio.sleep(min(TICK, self.lease / 3))
             if not await self.records.renew(work.ident, self.owner, self.lease):
                 self._lose(work)
-            if await self.records.cancel_requested(work.ident):
+            if await self.records.cancelled_run(work.ident) == work.run:
                 work.stop.set()

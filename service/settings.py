@@ -34,6 +34,8 @@ class Limits:
     # admission: computations running at once in worker threads, and more allowed to wait for one
     max_running: int = 4
     max_waiting: int = 64
+    max_waiting_per_client: int = 16  # of those, for one client (its API key, else its address): 429 beyond
+    max_wait_seconds: float = 30.0  # a computation that cannot start within this is refused (503)
     max_queued_jobs: int = 16  # analysis jobs not yet started (job_workers run at once)
     max_jobs_per_client: int = 4  # of those, running or queued for one client address
     job_workers: int = 2  # analysis jobs computed at once (each may use both cores through numpy)

@@ -21,9 +21,9 @@ import msgspec
 import numpy as np
 
 from loaders import artifact
+from loaders.artifact import ArtifactError, Encoder, EncoderSpec, encode_all, load_encoder
 from loaders.build.pipeline import Stage, silent, stage
 from loaders.build.table_kernel import symmetric_table
-from loaders.artifact import Encoder, EncoderSpec, encode_all, load_encoder, ArtifactError
 
 PER_LANGUAGE = 0  # every lexicon word (N: each language's first N, its most frequent)
 REPORT_EVERY = 4096  # words between progress reports

@@ -26,7 +26,14 @@ from importlib.metadata import version
 
 import numpy as np
 
-from loaders.artifact import AMBIGUOUS, TOKEN_KINDS, UNLABELLED, LanguageLabelling, language_scripts, WORD_MARK
+from loaders.artifact import (
+    AMBIGUOUS,
+    TOKEN_KINDS,
+    UNLABELLED,
+    WORD_MARK,
+    LanguageLabelling,
+    language_scripts,
+)
 
 WORDLIST = "best"
 MIN_SHARE = 0.6

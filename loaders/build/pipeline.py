@@ -18,24 +18,34 @@ import numpy as np
 from geometry.neighbors import Space
 from geometry.translation import neighborhood_means, table_means
 from loaders import LOADER_VERSION, artifact
-from loaders.build import lexicon as lx
-from loaders.artifact import IndexParams, LabelScheme, Manifest, ArtifactError, SourceError
-from loaders.build.index import build_index, unit_rows
 from loaders.artifact import (
     PAPER_UNICODE_VERSION,
+    ArtifactError,
+    IndexParams,
+    LabelScheme,
+    Manifest,
+    Segmenter,
+    SourceError,
+    check_texts,
+    compact_unigram,
+    display_forms,
     encode_labels,
     fonttools_unicode_version,
     label_tokens,
     language_scripts,
+    looks_byte_level,
+    return_freed_memory,
+    segmenter_from,
     token_kinds,
 )
+from loaders.build import lexicon as lx
+from loaders.build.index import build_index, unit_rows
 from loaders.build.language_guesses import LanguageLabels, label_languages
-from loaders.build.vocabulary_map import LayoutRun
 from loaders.build.neighbor_table import Table, UnitRows, choose, exact_table, hnsw_table
 from loaders.build.reachability import reachability
-from loaders.artifact import return_freed_memory, Segmenter, check_texts, compact_unigram, segmenter_from, display_forms, looks_byte_level
 from loaders.build.rows import MappedRows
 from loaders.build.sources import Extracted, Source, parse_source
+from loaders.build.vocabulary_map import LayoutRun
 
 # A table may carry padding rows past the tokenizer (mT5: 250,112 rows for 250,100 pieces), but
 # not more than this: beyond it the vocabulary and the matrix belong to different models.
@@ -238,7 +248,9 @@ class Labelled:
     """A source's table and vocabulary with everything derived from the tokens alone."""
 
     extracted: Extracted
-    rows: Any  # the source table: an array or loaders.build.rows.MappedRows (padding rows past the vocabulary)
+    rows: (
+        Any  # the source table: an array or loaders.build.rows.MappedRows (padding rows past the vocabulary)
+    )
     display: list[str]
     vocabulary: str  # a key of artifact.VOCABULARIES
     kinds: np.ndarray

@@ -9,9 +9,10 @@ of them: 403; both problem details. A key is compared with every configured key 
 (`hmac.compare_digest`, all of them each time) and is never logged, echoed or stored: a client is
 known by the first 12 hex digits of its key's SHA-256.
 
-The client a request counts against (the per-client job limit): its key when keys are configured,
-else its address; `X-Forwarded-For` is believed only from a configured proxy
-(`POLYGLOT_TRUSTED_PROXIES`: addresses or networks), and then its last hop, the one the proxy saw.
+The client a request counts against (its line at the admission gate, the per-client job limit): its
+key when keys are configured, else its address; `X-Forwarded-For` is believed only from a configured
+proxy (`POLYGLOT_TRUSTED_PROXIES`: addresses or networks), and then its last hop, the one the proxy
+saw. `identify_clients` leaves it in the request's scope; `client_of` reads it there.
 """
 
 from __future__ import annotations
@@ -105,15 +106,37 @@ def trusted_networks(listed: str) -> Networks:
     )
 
 
-def client_of(scope: Any, host: str, forwarded: str | None, trusted: Networks) -> str:
-    """The client a request counts against: its key, else its address (the proxy's last hop of
-    X-Forwarded-For when the request comes from a trusted proxy)."""
-    known = (scope.get("state") or {}).get(CLIENT)
-    if known:
-        return str(known)
+def address_of(host: str, forwarded: str | None, trusted: Networks) -> str:
+    """The client's address: the peer's, or the last hop of X-Forwarded-For when the peer is a
+    trusted proxy."""
     if forwarded and trusted and _within(host, trusted):
         return forwarded.split(",")[-1].strip() or host
     return host
+
+
+def identify_clients(trusted: Networks) -> Callable[[ASGIApp], ASGIApp]:
+    """The middleware that names each request's client in its scope (after `require_keys`, which
+    names it by its key)."""
+
+    def wrap(app: ASGIApp) -> ASGIApp:
+        async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+            if scope["type"] == ScopeType.HTTP:
+                state = scope.setdefault("state", {})
+                if not state.get(CLIENT):
+                    peer = scope.get("client")
+                    forwarded = [v for k, v in scope.get("headers", []) if k == b"x-forwarded-for"]
+                    xff = b",".join(forwarded).decode("latin-1") if forwarded else None
+                    state[CLIENT] = address_of(peer[0] if peer else "", xff, trusted)
+            await app(scope, receive, send)
+
+        return middleware
+
+    return wrap
+
+
+def client_of(scope: Any) -> str:
+    """The client a request counts against, as `identify_clients` named it."""
+    return str((scope.get("state") or {}).get(CLIENT, ""))
 
 
 def _within(host: str, trusted: Networks) -> bool:

@@ -19,7 +19,7 @@ from litestar.params import Parameter
 from service import request_types as r
 from service import response_types as s
 from service.analyses import compare, compare_spaces, diversity, relations, separability
-from service.api.access import client_of, trusted_networks
+from service.api.access import client_of
 from service.api.decoding import decoder
 from service.api.documented import get_route
 from service.api.params import ERRORS, SERVICES, ModelName, Services, Svc, query_items
@@ -132,9 +132,7 @@ async def begin(
 
 def requester(request: Request[Any, Any, Any], svc: Services) -> str:
     """The client a job counts against (service/api/access.py)."""
-    host = request.client.host if request.client else ""
-    trusted = trusted_networks(svc.settings.trusted_proxies or "")
-    return client_of(request.scope, host, request.headers.get("x-forwarded-for"), trusted)
+    return client_of(request.scope)
 
 
 async def _run(

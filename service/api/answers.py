@@ -2,8 +2,8 @@
 
 The ETag is the digest of the artifact checksums, the endpoint and the canonical request (the same
 digest keys the response cache), so it changes exactly when the answer can: artifacts are immutable
-while loaded. Litestar's compression middleware gzips bodies of `COMPRESSION.minimum_size` bytes
-or more for clients that accept it; such a representation has its own strong tag (`"<digest>-gzip"`).
+while loaded. `compression.gzip_answers` gzips bodies for clients that accept it (never the media
+that are compressed already); such a representation has its own strong tag (`"<digest>-gzip"`).
 """
 
 from __future__ import annotations
@@ -14,14 +14,14 @@ from typing import Any
 
 import msgspec
 from litestar import Request, Response
-from litestar.config.compression import CompressionConfig
 from litestar.datastructures import ResponseHeader
 from litestar.openapi import ResponseSpec
 
+from service.api.access import client_of
+from service.api.compression import compressed
 from service.cache import ResponseCache, cache_key
 from service.errors import InvalidInput
 
-COMPRESSION = CompressionConfig(backend="gzip", minimum_size=1024, gzip_compress_level=6)
 CACHE_HEADER = "X-Cache"
 JSON = "application/json"
 
@@ -30,10 +30,6 @@ async def disconnected(request: Request[Any, Any, Any]) -> None:
     """Returns when the client goes away (the body, if any, has been read by then)."""
     while (await request.receive())["type"] != "http.disconnect":
         pass
-
-
-def _gzipped(request: Request[Any, Any, Any], size: int) -> bool:
-    return size >= COMPRESSION.minimum_size and "gzip" in request.headers.get("accept-encoding", "")
 
 
 def _held(request: Request[Any, Any, Any], tag: str) -> str | None:
@@ -45,9 +41,11 @@ def _held(request: Request[Any, Any, Any], tag: str) -> str | None:
     return next((t for t in (f'"{tag}"', f'"{tag}-gzip"') if t in held or "*" in held), None)
 
 
-def validators(request: Request[Any, Any, Any], tag: str, size: int, max_age: int) -> dict[str, str]:
+def validators(
+    request: Request[Any, Any, Any], tag: str, size: int, max_age: int, media_type: str = JSON
+) -> dict[str, str]:
     headers = {"Cache-Control": f"public, max-age={max_age}"}
-    if _gzipped(request, size):
+    if compressed(media_type, size, request.headers.get("accept-encoding", "")):
         headers["ETag"] = f'"{tag}-gzip"'  # the compression middleware adds Vary: Accept-Encoding
     else:
         headers.update(ETag=f'"{tag}"', Vary="Accept-Encoding")
@@ -97,9 +95,11 @@ async def cached_bytes(
     tag = hashlib.blake2b(key.encode(), digest_size=12).hexdigest()
     held = _held(request, tag)
     if held is not None:  # 304 with the ETag of the representation the client holds
-        return Response(b"", status_code=304, headers={**validators(request, tag, 0, max_age), "ETag": held})
-    body, hit = await cache.get_or_compute(endpoint, key, compute, inline, gone=lambda: disconnected(request))
-    sent = {**(headers or {}), **validators(request, tag, len(body), max_age)}
+        headers_304 = {**validators(request, tag, 0, max_age, media_type), "ETag": held}
+        return Response(b"", status_code=304, headers=headers_304)
+    gone = lambda: disconnected(request)  # noqa: E731
+    body, hit = await cache.get_or_compute(endpoint, key, compute, inline, gone, client_of(request.scope))
+    sent = {**(headers or {}), **validators(request, tag, len(body), max_age, media_type)}
     sent[CACHE_HEADER] = "hit" if hit else "miss"
     return Response(body, media_type=media_type, headers=sent)
 

@@ -114,14 +114,13 @@ class FallbackJobRecords(JobRecords):
         held = await _remote(self.redis.holder(ident))
         return await self.local.holder(ident) if held is UNREACHED else held  # type: ignore[return-value]
 
-    async def request_cancel(self, ident: str, ttl: int) -> None:
-        if await _remote(self.redis.request_cancel(ident, ttl)) is UNREACHED:
-            await self.local.request_cancel(ident, ttl)
+    async def request_cancel(self, ident: str, run: str, ttl: int) -> None:
+        if await _remote(self.redis.request_cancel(ident, run, ttl)) is UNREACHED:
+            await self.local.request_cancel(ident, run, ttl)
 
-    async def cancel_requested(self, ident: str) -> bool:
-        return await _remote(self.redis.cancel_requested(ident)) is True or await self.local.cancel_requested(
-            ident
-        )
+    async def cancelled_run(self, ident: str) -> str | None:
+        remote = await _remote(self.redis.cancelled_run(ident))
+        return remote if isinstance(remote, str) else await self.local.cancelled_run(ident)
 
 
 async def warn_if_evicting(records: JobRecords) -> None:

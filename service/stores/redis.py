@@ -191,8 +191,9 @@ class RedisJobRecords(JobRecords):
         value = _reached(*await self.redis.get(f"lease:{ident}"))
         return None if value is None else value.decode()
 
-    async def request_cancel(self, ident: str, ttl: int) -> None:
-        _reached(None, await self.redis.set(f"cancel:{ident}", b"1", ttl))
+    async def request_cancel(self, ident: str, run: str, ttl: int) -> None:
+        _reached(None, await self.redis.set(f"cancel:{ident}", run.encode(), ttl))
 
-    async def cancel_requested(self, ident: str) -> bool:
-        return _reached(*await self.redis.get(f"cancel:{ident}")) is not None
+    async def cancelled_run(self, ident: str) -> str | None:
+        value = _reached(*await self.redis.get(f"cancel:{ident}"))
+        return None if value is None else value.decode()

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from service.stores.base import JobRecords, Owner
 
-TABLES = {"states": "state BLOB", "leases": "owner TEXT", "cancels": "flag INT"}
+TABLES = {"states": "state BLOB", "leases": "owner TEXT", "cancelled_runs": "run TEXT"}
 
 
 class SqliteJobRecords(JobRecords):
@@ -128,11 +128,12 @@ class SqliteJobRecords(JobRecords):
         with self._lock:
             return self._owner(ident, time.time())
 
-    async def request_cancel(self, ident: str, ttl: int) -> None:
-        await self._run([("INSERT OR REPLACE INTO cancels VALUES (?, 1, ?)", (ident, time.time() + ttl))])
+    async def request_cancel(self, ident: str, run: str, ttl: int) -> None:
+        insert = "INSERT OR REPLACE INTO cancelled_runs VALUES (?, ?, ?)"
+        await self._run([(insert, (ident, run, time.time() + ttl))])
 
-    async def cancel_requested(self, ident: str) -> bool:
+    async def cancelled_run(self, ident: str) -> str | None:
         found = await asyncio.to_thread(
-            self._read, "SELECT flag FROM cancels WHERE id = ? AND expires > ?", (ident, time.time())
+            self._read, "SELECT run FROM cancelled_runs WHERE id = ? AND expires > ?", (ident, time.time())
         )
-        return found is not None
+        return found if isinstance(found, str) else None

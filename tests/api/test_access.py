@@ -3,8 +3,10 @@ metrics open, keys compared in constant time and never echoed; the client a requ
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from litestar.testing import TestClient
@@ -63,12 +65,24 @@ def test_every_key_is_compared_every_time(monkeypatch: pytest.MonkeyPatch) -> No
     assert compared == keys + keys
 
 
+def named(trusted: access.Networks, peer: str, forwarded: str | None, state: dict[str, str]) -> str:
+    """The client `identify_clients` names for one request."""
+    headers = [(b"x-forwarded-for", forwarded.encode())] if forwarded else []
+    scope = {"type": "http", "client": (peer, 5000), "headers": headers, "state": dict(state)}
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        pass
+
+    asyncio.run(access.identify_clients(trusted)(app)(scope, None, None))  # type: ignore[arg-type]
+    return access.client_of(scope)
+
+
 def test_the_client_a_request_counts_against() -> None:
     """Its key's id when it has one; else its address; X-Forwarded-For only from a trusted proxy."""
     trusted = access.trusted_networks("10.0.0.0/8, 192.168.1.7")
-    keyed = {"state": {access.CLIENT: access.key_id(b"k")}}
-    assert access.client_of(keyed, "10.1.2.3", "1.1.1.1", trusted) == access.key_id(b"k")
-    assert access.client_of({}, "127.0.0.1", "6.6.6.6", trusted) == "127.0.0.1"  # not a proxy: ignored
-    assert access.client_of({}, "10.1.2.3", "6.6.6.6, 5.5.5.5", trusted) == "5.5.5.5"  # the proxy's hop
-    assert access.client_of({}, "192.168.1.7", None, trusted) == "192.168.1.7"
-    assert access.client_of({}, "10.1.2.3", "6.6.6.6", ()) == "10.1.2.3"  # no proxy configured
+    keyed = {access.CLIENT: access.key_id(b"k")}
+    assert named(trusted, "10.1.2.3", "1.1.1.1", keyed) == access.key_id(b"k")
+    assert named(trusted, "127.0.0.1", "6.6.6.6", {}) == "127.0.0.1"  # not a proxy: ignored
+    assert named(trusted, "10.1.2.3", "6.6.6.6, 5.5.5.5", {}) == "5.5.5.5"  # the proxy's hop
+    assert named(trusted, "192.168.1.7", None, {}) == "192.168.1.7"
+    assert named((), "10.1.2.3", "6.6.6.6", {}) == "10.1.2.3"  # no proxy configured

@@ -65,9 +65,12 @@ def test_parquet_export_reads_back_with_every_token(
     import pyarrow.parquet as pq
 
     model = registry.get(USE)
-    response = client.get(f"/v1/models/{USE}/export")
+    response = client.get(f"/v1/models/{USE}/export", headers={"Accept-Encoding": "gzip"})
     assert response.status_code == 200, response.text
     assert response.headers["content-type"] == "application/vnd.apache.parquet"
+    # Parquet is compressed inside: never gzipped again, and its tag names the plain representation
+    assert "content-encoding" not in response.headers and not response.headers["etag"].endswith('-gzip"')
+    assert response.headers["content-length"] == str(len(response.content))
     assert f'filename="{USE}.parquet"' in response.headers["content-disposition"]
     table = pq.read_table(io.BytesIO(response.content))
     assert table.column_names == ["id", "token", "display", "kind", "paper", "script", "language", "x", "y"]

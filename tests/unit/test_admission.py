@@ -9,8 +9,9 @@ from collections.abc import Callable
 import pytest
 
 from geometry.interrupt import checkpoint
-from service.cache import Gate, ResponseCache
-from service.errors import ClientGone, Overloaded, TookTooLong
+from service.admission import Gate
+from service.cache import ResponseCache
+from service.errors import ClientGone, Overloaded, TookTooLong, TooManyRequests
 from service.stores import MemoryAnswers
 
 
@@ -38,6 +39,80 @@ def test_gate_runs_its_workers_queues_its_queue_and_refuses_the_rest() -> None:
         return order
 
     assert asyncio.run(scenario()) == ["start a", "start b"]
+
+
+def test_waiting_clients_are_served_in_turn_not_first_come() -> None:
+    """One worker; a floods with six requests, then b and c ask once each: b and c start after one of
+    a's, not after all six."""
+
+    async def scenario() -> list[str]:
+        gate = Gate(workers=1, queue=64, per_client=16)
+        order: list[str] = []
+
+        async def work(name: str) -> None:
+            async with gate.slot(name[0]):
+                order.append(name)
+                await asyncio.sleep(0.01)
+
+        tasks = [asyncio.ensure_future(work(f"a{i}")) for i in range(6)]
+        await asyncio.sleep(0)
+        tasks += [asyncio.ensure_future(work(name)) for name in ("b0", "c0", "b1")]
+        await asyncio.gather(*tasks)
+        return order
+
+    assert asyncio.run(scenario()) == ["a0", "a1", "b0", "c0", "a2", "b1", "a3", "a4", "a5"]
+
+
+def test_a_clients_share_of_the_queue_is_a_429_and_others_still_get_in() -> None:
+    async def scenario() -> tuple[int, int]:
+        gate = Gate(workers=1, queue=64, per_client=2)
+        release = asyncio.Event()
+
+        async def work(client: str) -> None:
+            async with gate.slot(client):
+                await release.wait()
+
+        tasks = [asyncio.ensure_future(work("flood")) for _ in range(3)]  # one runs, two wait
+        await asyncio.sleep(0)
+        with pytest.raises(TooManyRequests) as share:
+            await work("flood")
+        other = asyncio.ensure_future(work("other"))
+        await asyncio.sleep(0)
+        waiting = gate.waiting
+        release.set()
+        await asyncio.gather(*tasks, other)
+        return share.value.retry_after, waiting
+
+    assert asyncio.run(scenario()) == (1, 3)
+
+
+def test_a_request_that_cannot_start_in_time_is_refused_at_once_or_when_its_wait_runs_out() -> None:
+    async def scenario() -> tuple[float, float, int]:
+        gate = Gate(workers=1, queue=64, per_client=64, max_wait=0.2)
+        gate.mean_hold = 0.15  # two requests ahead of a third: 0.45 s predicted, over 0.2 s
+        release = asyncio.Event()
+
+        async def work(client: str) -> None:
+            async with gate.slot(client):
+                await release.wait()
+
+        running = asyncio.ensure_future(work("a"))
+        await asyncio.sleep(0)
+        queued = asyncio.ensure_future(work("a"))  # 0.3 s predicted: admitted
+        await asyncio.sleep(0)
+        started = time.monotonic()
+        with pytest.raises(Overloaded, match="could not start within 0.2 s") as at_once:
+            await work("a")
+        refused_after = time.monotonic() - started
+        with pytest.raises(Overloaded, match="waited 0.2 s"):
+            await queued  # the worker stayed busy past its wait
+        waited = time.monotonic() - started
+        release.set()
+        await running
+        return refused_after, waited, at_once.value.retry_after
+
+    refused_after, waited, retry_after = asyncio.run(scenario())
+    assert refused_after < 0.05 and 0.15 < waited < 0.4 and retry_after == 1
 
 
 def test_memory_store_is_bounded_in_bytes_and_skips_oversized_values() -> None:

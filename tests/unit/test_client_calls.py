@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import socket
 from typing import Any
 
+import httpx
 import msgspec
 import pytest
 
-from polyglot_client import BadRequest, JobFailed, Unavailable
+from polyglot_client import BadRequest, JobFailed, PolyglotError, Unavailable, Unreachable
 from polyglot_client.calls import Call, Policy, Retries, Sleep, conversation, query_string, retry_after
+from polyglot_client.cli import main
 from service import request_types as r
 from service import response_types as s
 
@@ -105,3 +108,32 @@ def test_a_failed_job_raises_with_its_status() -> None:
     with pytest.raises(JobFailed) as failed:
         plan.send((200, JSON, job("failed", error={"status": 400, "detail": "no classifier can be fitted"})))
     assert failed.value.status == 400 and "no classifier" in str(failed.value)
+
+
+def test_a_service_out_of_reach_past_the_budget_raises_the_packages_error_with_its_cause() -> None:
+    call = Call("GET", "/v1/models", s.JobOut)
+    policy = Policy(Retries(budget_seconds=10, backoff_seconds=1.0), base_url="http://127.0.0.1:9")
+    plan = conversation(call, policy)
+    assert next(plan) is call
+    refused = httpx.ConnectError("[Errno 111] Connection refused")
+    waits = []
+    with pytest.raises(Unreachable) as gone:
+        while True:
+            action = plan.send(refused)
+            waits.append(action.seconds)
+            assert plan.send(None) is call
+    assert waits == [1.0, 2.0, 4.0]  # 7 s of waiting; the next 8 s would pass the budget
+    assert gone.value.__cause__ is refused and isinstance(gone.value, PolyglotError)
+    reason = "[Errno 111] Connection refused; 4 tries over 7 s of waiting"
+    assert str(gone.value) == f"could not reach http://127.0.0.1:9/v1/models ({reason})"
+
+
+def test_the_command_line_says_in_one_line_that_the_service_is_out_of_reach(capsys: Any) -> None:
+    with socket.socket() as closed:  # a port nothing listens on
+        closed.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{closed.getsockname()[1]}"
+    assert main(["--url", url, "--retry-seconds", "0.5", "models"]) == 1
+    printed = capsys.readouterr()
+    assert printed.out == "" and printed.err.count("\n") == 1
+    assert printed.err.startswith(f"polyglot: could not reach {url}/v1/models (")
+    assert printed.err.endswith("is the service running there? (`make run`, or --url / $POLYGLOT_URL)\n")

@@ -11,8 +11,10 @@ import time
 from pathlib import Path
 
 import msgspec
+import numpy as np
 import pytest
 
+from geometry.space_agreement import agreement
 from service.errors import Forbidden, TooManyRequests
 from service.jobs import JobRequest, Jobs, JobState
 from service.progress import Compute, Progress
@@ -172,6 +174,114 @@ def test_cancel_stops_a_job_between_blocks(tmp_path: Path) -> None:
 
     status, blocks = asyncio.run(scenario())
     assert status == "cancelled" and blocks < 50
+
+
+def test_a_cancel_through_another_replica_stops_that_run_only(tmp_path: Path) -> None:
+    """A cancel left in the records by the replica that got the DELETE stops the run within about a
+    second (TICK, not a third of the 30 s lease); the same analysis asked again while the cancel's
+    flag lives is a new run and finishes."""
+
+    async def scenario() -> tuple[str, float, str, list[int]]:
+        records, results = SqliteJobRecords(tmp_path / "jobs.sqlite"), MemoryAnswers()
+        owner, other = (Jobs(records, results, ttl=60, sync_wait=0.05, lease=30.0) for _ in range(2))
+        started = await owner.run("key", "separability", slow_job(1000, [], b"{}"), REQUEST)
+        ident = started.body.id  # type: ignore[union-attr]
+        asked = time.monotonic()
+        await other.cancel(ident)
+        first = await settled(owner, ident)
+        took = time.monotonic() - asked
+        again: list[int] = []
+        rerun = await other.run("key", "separability", slow_job(300, again, b'{"n": 1}'), REQUEST)
+        assert rerun.status_code == 202
+        for _ in range(200):  # the new run: 3 s, past the flag's checks each second
+            if (await other.state(ident)).status != "running":
+                break
+            await asyncio.sleep(0.05)
+        second = (await other.state(ident)).status
+        owner.close()
+        other.close()
+        return first.status, took, second, again
+
+    first, took, second, blocks = asyncio.run(scenario())
+    assert (first, second) == ("cancelled", "done")
+    assert took < 2.0  # a second's tick, not a third of the lease (10 s)
+    assert blocks == list(range(300))
+
+
+def test_a_lease_lost_mid_step_stops_the_step_within_about_a_second(tmp_path: Path) -> None:
+    """A long step (its progress does not move, so no state is written that would find the lease
+    gone) stops within about a second of another replica taking its lease."""
+
+    def one_long_step(progress: Progress) -> bytes:
+        for _ in range(1000):
+            progress(0.0)
+            time.sleep(0.01)
+        return b"{}"
+
+    async def scenario() -> tuple[str, float, bytes | None]:
+        records, results = SqliteJobRecords(tmp_path / "jobs.sqlite"), MemoryAnswers()
+        jobs = Jobs(records, results, ttl=60, sync_wait=0.05, lease=30.0)  # type: ignore[arg-type]
+        started = await jobs.run("key", "separability", one_long_step, REQUEST)
+        ident = started.body.id  # type: ignore[union-attr]
+        await asyncio.sleep(0.2)
+        taken = time.monotonic()
+        steal = "UPDATE leases SET owner = 'elsewhere' WHERE id = ?"
+        await asyncio.to_thread(records._db.execute, steal, (ident,))
+        while ident in jobs.local:
+            await asyncio.sleep(0.02)
+        stopped = time.monotonic() - taken
+        jobs.close()
+        return (await jobs.state(ident)).status, stopped, await results.get("result:key")
+
+    status, stopped, result = asyncio.run(scenario())
+    assert status == "running"  # the replica that lost its lease wrote nothing more
+    assert stopped < 2.0 and result is None
+
+
+def test_a_step_without_progress_reports_stops_at_its_next_checkpoint(tmp_path: Path) -> None:
+    """compare-spaces' main step (the two spaces' exact neighbors) reports no progress while it runs;
+    its blocks check the job's flag and deadline (geometry's checkpoints), so a cancel stops it
+    within a block, and a deadline fails it."""
+    rng = np.random.default_rng(0)
+    rows = rng.standard_normal((120_000, 64)).astype(np.float32)
+    rows /= np.linalg.norm(rows, axis=1, keepdims=True)
+    queries, reference = np.arange(0, 120_000, 600), np.arange(1000)
+
+    def compare(progress: Progress) -> bytes:
+        unit = lambda ids: rows[ids]  # noqa: E731
+        for _ in range(50):  # far longer than the test waits
+            agreement(unit, unit, len(rows), queries, reference, 10)
+        return b"{}"
+
+    async def scenario(deadline: float) -> tuple[JobState, float]:
+        jobs = Jobs(
+            SqliteJobRecords(tmp_path / f"{deadline}.sqlite"),
+            MemoryAnswers(),
+            ttl=60,
+            sync_wait=0.05,
+            deadline=deadline,
+        )  # type: ignore[arg-type]
+        started = await jobs.run("key", "compare-spaces", compare, REQUEST)
+        ident = started.body.id  # type: ignore[union-attr]
+        await asyncio.sleep(0.5)
+        asked = time.monotonic()
+        if deadline > 10:
+            await jobs.cancel(ident)
+        while ident in jobs.local:
+            await asyncio.sleep(0.01)
+        stopped = time.monotonic() - asked
+        state = await jobs.state(ident)
+        jobs.close()
+        return state, stopped
+
+    cancelled, took = asyncio.run(scenario(600.0))
+    assert cancelled.status == "cancelled" and took < 1.0
+    late, took = asyncio.run(scenario(1.0))
+    assert late.status == "failed" and late.error == {
+        "kind": "TookTooLong",
+        "detail": "the analysis passed its deadline of 1 s of work",
+    }
+    assert took < 1.5
 
 
 def test_with_api_keys_only_the_key_that_asked_may_cancel(tmp_path: Path) -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from loaders.artifact import SourceError, BYTE_PIECE
+from loaders.artifact import BYTE_PIECE, SourceError
 from loaders.build.sources import Extracted, Source, existing_file
 
 # llama.cpp's llama_token_type, the values of `tokenizer.ggml.token_type`.

@@ -1,0 +1,127 @@
+"""Admission of computations to the worker threads: bounded in time, fair between clients.
+
+At most `workers` computations run at once. A request that finds them busy waits in its client's
+line; when a worker frees, the lines are served in turn (one request of each waiting client, round
+robin; first come within a line), so a client that sends 64 heavy requests delays another client's
+query by about one computation, not by 64. A client may have `per_client` requests waiting (429
+beyond: its share, not the service, is used up), all clients together `queue` (503 beyond).
+
+Waiting is bounded: a request whose predicted wait (the requests served before it in turn, times
+the recent mean time a computation holds a worker, over the workers) is longer than `max_wait` is
+refused at once, and one that waited `max_wait` is refused then, both 503 with a Retry-After; the
+computation's own deadline counts from its arrival (service/cache.py), so queueing and running
+share one bound.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+from collections import deque
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from service.errors import Overloaded, TooManyRequests
+
+SMOOTHING = 0.2  # weight of the newest hold time in the running mean
+
+
+class Gate:
+    def __init__(
+        self, workers: int, queue: int, per_client: int | None = None, max_wait: float = 30.0
+    ) -> None:
+        self.workers = workers
+        self.queue = queue
+        self.per_client = per_client if per_client is not None else max(1, queue // 4)
+        self.max_wait = max_wait
+        self.running = 0
+        self.mean_hold = 0.05  # seconds a computation holds a worker (running mean)
+        self.lines: dict[str, deque[asyncio.Future[None]]] = {}  # insertion order: whose turn is next
+
+    @property
+    def waiting(self) -> int:
+        return sum(len(line) for line in self.lines.values())
+
+    def predicted_wait(self, client: str) -> float:
+        """Seconds a new request of `client` would wait: in turn, every other waiting client is
+        served up to one more time than this client has requests waiting."""
+        if self.running < self.workers and not self.lines:
+            return 0.0
+        mine = len(self.lines.get(client, ()))
+        ahead = mine + sum(min(len(line), mine + 1) for c, line in self.lines.items() if c != client)
+        return (ahead + 1) * self.mean_hold / self.workers
+
+    def _refuse_or_queue(self, client: str) -> asyncio.Future[None]:
+        mine = len(self.lines.get(client, ()))
+        if mine >= self.per_client:
+            raise TooManyRequests(
+                f"you have {mine} computations waiting here (at most {self.per_client} per client); "
+                "wait for their answers",
+                retry_after=max(1, math.ceil(self.mean_hold * mine / self.workers)),
+            )
+        if self.waiting >= self.queue:
+            raise Overloaded(
+                f"{self.running} computations are running and {self.waiting} waiting; try again shortly",
+                retry_after=1,
+            )
+        wait = self.predicted_wait(client)
+        if wait > self.max_wait:
+            raise Overloaded(
+                f"this computation could not start within {self.max_wait:g} s (about {wait:.0f} s of "
+                "work is ahead of it); try again later",
+                retry_after=max(1, math.ceil(wait - self.max_wait)),
+            )
+        turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.lines.setdefault(client, deque()).append(turn)
+        return turn
+
+    def _forget(self, client: str, turn: asyncio.Future[None]) -> None:
+        line = self.lines.get(client)
+        if line is not None and turn in line:
+            line.remove(turn)
+            if not line:
+                del self.lines[client]
+
+    def _hand_on(self) -> None:
+        """A worker is free: the next client in turn gets it (and goes to the end of the turn)."""
+        while self.running < self.workers and self.lines:
+            client = next(iter(self.lines))
+            line = self.lines.pop(client)
+            turn = line.popleft()
+            if line:
+                self.lines[client] = line
+            if not turn.done():
+                self.running += 1
+                turn.set_result(None)
+
+    @asynccontextmanager
+    async def slot(self, client: str = "") -> AsyncIterator[None]:
+        if self.running < self.workers and not self.lines:
+            self.running += 1
+        else:
+            turn = self._refuse_or_queue(client)
+            try:
+                await asyncio.wait_for(asyncio.shield(turn), self.max_wait)
+            except TimeoutError:
+                if not turn.done():
+                    self._forget(client, turn)
+                    raise Overloaded(
+                        f"waited {self.max_wait:g} s for a worker; try again shortly", retry_after=1
+                    ) from None
+            except asyncio.CancelledError:  # the client went away
+                if turn.done() and not turn.cancelled():  # the slot was handed over: hand it on
+                    self.running -= 1
+                    self._hand_on()
+                else:
+                    turn.cancel()
+                    self._forget(client, turn)
+                raise
+        started = time.monotonic()
+        try:
+            yield
+        finally:
+            held = time.monotonic() - started
+            self.mean_hold += SMOOTHING * (held - self.mean_hold)
+            self.running -= 1
+            self._hand_on()
