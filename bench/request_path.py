@@ -57,8 +57,10 @@ def wait_ready(port: int, path: str, seconds: float = 60) -> None:
 
 
 @contextmanager
-def serve(argv: list[str], env: dict[str, str], port: int, ready: str) -> Iterator[subprocess.Popen[bytes]]:
-    process = subprocess.Popen(argv, env={**os.environ, **env}, cwd=ROOT, stdout=subprocess.DEVNULL)
+def serve(
+    argv: list[str], env: dict[str, str], port: int, ready: str, cwd: Path = ROOT
+) -> Iterator[subprocess.Popen[bytes]]:
+    process = subprocess.Popen(argv, env={**os.environ, **env}, cwd=cwd, stdout=subprocess.DEVNULL)
     try:
         wait_ready(port, ready)
         yield process

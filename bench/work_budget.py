@@ -73,6 +73,35 @@ def main() -> None:
     for sample in (0.002, 0.01):
         pair = r.CompareRequest(models=[E5, USE], k=100, sample=sample)
         row(f"compare e5 / USE, sample {sample}, k=100", partial(_compare, e5, use, pair))
+    encoder_rows(e5, use, words, rng)
+
+
+def encoder_rows(e5: LoadedModel, use: LoadedModel, words: list[str], rng: np.random.Generator) -> None:
+    """Encoder-space requests, each twice: the first predicted at the build's rate, the second at the
+    rate this process measured on the first (service/encoder_spaces.py, EncoderCost)."""
+    e5.encoded().encoder(), use.encoded().encoder()  # the encoders load now: loading is not encoding
+    cases = [
+        ("USE encoder: 512 words -> de", use, lambda: _words(rng, words, 512), {"target_languages": ["de"]}),
+        ("e5 encoder: 256 words -> de", e5, lambda: _words(rng, words, 256), {"target_languages": ["de"]}),
+        ("e5 encoder: 64 texts of 1,000 characters", e5, lambda: _texts(rng, words, 64), {}),
+    ]
+    for name, model, queries, options in cases:
+        for when in ("first", "calibrated"):
+            kind = r.TranslationsRequest if options else r.NeighborsRequest
+            request = kind(queries=queries(), space="encoder", k=5, **options)  # type: ignore[arg-type]
+            if options:
+                request = r.TranslationsRequest(
+                    queries=request.queries, space="encoder", k=5, pool="words", **options
+                )
+            row(f"{name} ({when})", partial(answer, model, request))
+
+
+def _words(rng: np.random.Generator, words: list[str], n: int) -> list[r.Query]:
+    return [r.Query(text=str(w)) for w in rng.choice(words, n, replace=False)]
+
+
+def _texts(rng: np.random.Generator, words: list[str], n: int) -> list[r.Query]:
+    return [r.Query(text=" ".join(rng.choice(words, 150))[:1000]) for _ in range(n)]
 
 
 def _compare(a: LoadedModel, b: LoadedModel, request: r.CompareRequest, limits: Limits) -> object:

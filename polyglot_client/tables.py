@@ -42,7 +42,11 @@ def ranked(answer: s.NeighborsOut | s.TranslationsOut) -> str:
 
 def ranked_batch(answer: s.NeighborsBatchOut | s.TranslationsBatchOut) -> str:
     parts = []
-    for one in answer.results:
+    failed = {error.index: error for error in answer.errors}
+    for index, one in enumerate(answer.results):
+        if one is None:
+            parts.append(f"{failed[index].field}: {failed[index].detail}" if index in failed else "?")
+            continue
         query = one.query
         name = query.matched if query.kind == "text" else _shown(query.display) or _shown(query.token)
         parts.append(f"{name or query.id}\n{ranked(one)}")

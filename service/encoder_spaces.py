@@ -8,6 +8,7 @@ thread that runs the computation, never on the event loop.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +30,32 @@ from loaders.artifact import (
 from service.errors import InvalidInput
 from service.lexicons import Lexicon
 
+PAD = 8  # characters a text costs beyond its own (the prefix, the special pieces)
+LEARNING = 0.3  # weight of the newest measurement in the running rate
+MEASURED_FROM = 256  # characters: smaller calls are too short to time
+
+
+@dataclass
+class EncoderCost:
+    """Seconds of encoding per character (each text counting PAD more), from the build's rate at
+    first and then from what each encode call measures here: the prediction follows this machine,
+    the lengths of the texts asked for, and how many encode at once (concurrent calls share the
+    cores, and each measures the longer time)."""
+
+    seconds_per_char: float
+
+    @classmethod
+    def of_build(cls, words_per_second: float, mean_chars: float) -> EncoderCost:
+        return cls(1.0 / (max(words_per_second, 1.0) * (mean_chars + PAD)))
+
+    def predict(self, texts: int, characters: int) -> float:
+        return (characters + PAD * texts) * self.seconds_per_char
+
+    def observe(self, texts: int, characters: int, seconds: float) -> None:
+        size = characters + PAD * texts
+        if size >= MEASURED_FROM:
+            self.seconds_per_char += LEARNING * (seconds / size - self.seconds_per_char)
+
 
 @dataclass
 class EncoderSpace:
@@ -37,6 +64,11 @@ class EncoderSpace:
     lexicon_rows: np.ndarray  # the input lexicon's row of each encoded word
     _encoder: Encoder | None = None
     _loading: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    cost: EncoderCost = field(init=False)
+
+    def __post_init__(self) -> None:
+        mean_chars = float(np.mean([len(word) for word in self.words.words])) if self.words.words else 8.0
+        self.cost = EncoderCost.of_build(self.info.words_per_second, mean_chars)
 
     @property
     def spec(self) -> EncoderSpec:
@@ -53,7 +85,11 @@ class EncoderSpace:
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """Unit rows (float32) of the texts as the encoder space's words were made."""
-        return unit_rows(self.encoder()(list(texts)))
+        encoder = self.encoder()  # loading it is not encoding: not timed
+        started = time.perf_counter()
+        rows = unit_rows(encoder(list(texts)))
+        self.cost.observe(len(texts), sum(map(len, texts)), time.perf_counter() - started)
+        return rows
 
     def r_of(self, vectors: np.ndarray) -> np.ndarray:
         """CSLS neighborhood means of query vectors among the encoded words."""

@@ -333,9 +333,19 @@ class NeighborsOut(Response, kw_only=True):
     space: SpaceName = "input"  # encoder: neighbors among the encoded lexicon words
 
 
+class ItemErrorOut(Response, kw_only=True):
+    """A batch item that could not be answered: its place in `queries`, the field and why."""
+
+    index: int
+    field: str
+    kind: str  # the error's kind: InvalidInput, NoNeighbors, UnknownToken, ...
+    detail: str
+
+
 class NeighborsBatchOut(Response, kw_only=True):
     model: str
-    results: list[NeighborsOut]
+    results: list[NeighborsOut | None]  # None where `errors` says why that item has no answer
+    errors: list[ItemErrorOut] = msgspec.field(default_factory=list)
 
 
 # ------------------------------------------------------------------ translations
@@ -358,7 +368,8 @@ class TranslationsOut(Response, kw_only=True):
 
 class TranslationsBatchOut(Response, kw_only=True):
     model: str
-    results: list[TranslationsOut]
+    results: list[TranslationsOut | None]  # None where `errors` says why that item has no answer
+    errors: list[ItemErrorOut] = msgspec.field(default_factory=list)
 
 
 class SkippedPair(Response, kw_only=True):

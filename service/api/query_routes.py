@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import msgspec
 from litestar import Request, Response
 from litestar.enums import HttpMethod
 from litestar.handlers import HTTPRouteHandler, route
@@ -15,7 +14,7 @@ from service import request_types as r
 from service.api.answers import CACHED, CACHED_HEADERS, NOT_MODIFIED, cached_json, json_answer
 from service.api.documented import described, operation
 from service.api.params import BODY_ERRORS, ERRORS, Services
-from service.queries import Plan, QueryRequest, plan
+from service.queries import Plan, QueriesOut, QueryRequest, answered_items, plan
 from service.registry import LoadedModel
 
 GET_HEAD = [HttpMethod.GET, HttpMethod.HEAD]
@@ -26,7 +25,7 @@ async def planned_answer(
     svc: Services,
     model: str,
     query: QueryRequest,
-    answer: Callable[[LoadedModel, Plan], msgspec.Struct],
+    answer: Callable[[LoadedModel, Plan], QueriesOut],
 ) -> Response[bytes]:
     """The answer from the cache, or by the plan's route (inline on the event loop when the plan
     says it is a few table lookups, else in a worker thread)."""
@@ -38,7 +37,7 @@ async def planned_answer(
         [found.checksum],
         "neighbors" if isinstance(query, r.NeighborsRequest) else "translations",
         query,
-        lambda: answer(found, steps),
+        lambda: answered_items(found, steps, answer),
         inline=steps.inline,
         max_age=svc.settings.http_max_age,
     )

@@ -10,6 +10,7 @@ the route the plan chose; dictionary evaluation of translations beside it.
     encoder_queries queries encoded by the model's encoder (space=encoder)
     options         examples, mutual, MMR, min_similarity, groups, pages over a token ranking
     answers         answer rows and Structs, a batch in order
+    batch_items     a batch's items that cannot be answered reported, the rest answered
     neighbors, translations   the dispatch on the route
     evaluation      precision@k on a bilingual dictionary
 """
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 from service import request_types as r
 from service.queries.answers import QueriesOut
+from service.queries.batch_items import answered_items
 from service.queries.evaluation import evaluate_dictionary
 from service.queries.neighbors import neighbors
 from service.queries.plan import ROUTES, Plan, QueryRequest, Route, plan
@@ -32,6 +34,7 @@ __all__ = [
     "QueriesOut",
     "Route",
     "answer",
+    "answered_items",
     "evaluate_dictionary",
     "neighbors",
     "plan",
@@ -43,4 +46,5 @@ def answer(model: LoadedModel, request: QueryRequest, limits: Limits) -> Queries
     """Planned and answered in one call, where nothing waits on the plan (the HTTP edge plans first:
     the plan says whether the answer runs on the event loop)."""
     steps = plan(model, request, limits)
-    return neighbors(model, steps) if isinstance(request, r.NeighborsRequest) else translations(model, steps)
+    route = neighbors if isinstance(request, r.NeighborsRequest) else translations
+    return answered_items(model, steps, route)

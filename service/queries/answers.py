@@ -57,7 +57,7 @@ def answered(model: LoadedModel, plan: Plan, found: list[Found], candidates: Can
             )  # fmt: skip
             for one in found
         ]
-        return s.NeighborsBatchOut(model=model.name, results=results) if plan.batch else results[0]
+        return s.NeighborsBatchOut(model=model.name, results=[*results]) if plan.batch else results[0]
     answers = [
         echoed(
             request,
@@ -72,7 +72,7 @@ def answered(model: LoadedModel, plan: Plan, found: list[Found], candidates: Can
         )  # fmt: skip
         for one in found
     ]
-    return s.TranslationsBatchOut(model=model.name, results=answers) if plan.batch else answers[0]
+    return s.TranslationsBatchOut(model=model.name, results=[*answers]) if plan.batch else answers[0]
 
 
 def _shown(

@@ -357,8 +357,8 @@ def upfront_work(
     space = chosen_space(model, request)
     work = Work().pairs(len(pairs))
     if space == "encoder":
-        texts = len({source for source, _, _ in pairs}) + len(request.candidates or [])
-        work = encoding_work(model, texts, work)
+        texts = list({source for source, _, _ in pairs}) + list(request.candidates or [])
+        work = encoding_work(model, len(texts), sum(map(len, texts)), work)
     return pairs, space, work
 
 

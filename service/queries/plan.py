@@ -227,6 +227,18 @@ def route(model: LoadedModel, request: QueryRequest, depth: int, space: Space) -
     return "best_score" if request.positive and request.strategy == "best_score" else "search"
 
 
+TOKEN_CHARS = 8  # a token or id query is encoded as its text: a word's length, about
+
+
+def encoded_texts(request: QueryRequest) -> tuple[int, int]:
+    """(texts, characters) the encoder reads for a request in the encoder space: each query but a
+    vector, and the given candidates."""
+    queries = request.queries if request.queries is not None else [request]
+    texts = [q.text for q in queries if q.text is not None] + list(getattr(request, "candidates", None) or [])
+    tokens = sum(1 for q in queries if q.text is None and q.vector is None)
+    return len(texts) + tokens, sum(map(len, texts)) + TOKEN_CHARS * tokens
+
+
 def text_characters(request: QueryRequest) -> int:
     """Characters the model's tokenizer may segment: texts, examples, candidates."""
     texts = [request.text, *(q.text for q in request.queries or [])]
@@ -238,11 +250,11 @@ def text_characters(request: QueryRequest) -> int:
     return sum(len(text) for text in texts if text)
 
 
-def encoding_work(model: LoadedModel, texts: int, work: Work | None = None) -> Work:
-    """Encoding `texts` at the rate the encoder space was built at (e5 260 words/s on 2 cores)."""
+def encoding_work(model: LoadedModel, texts: int, characters: int, work: Work | None = None) -> Work:
+    """Encoding `texts` of `characters` in all, at the rate this process measures (at first, the
+    encoder space's build rate: e5 ~260 words/s on 2 cores)."""
     work = work or Work()
-    rate = model.encoded().info.words_per_second
-    return work.add("encoding", texts / max(rate, 1.0)) if texts else work
+    return work.add("encoding", model.encoded().cost.predict(texts, characters)) if texts else work
 
 
 def _known_work(model: LoadedModel, request: QueryRequest, chosen: Route, queries: int, depth: int) -> Work:
@@ -255,9 +267,8 @@ def _known_work(model: LoadedModel, request: QueryRequest, chosen: Route, querie
         return work.scans(queries, len(model.pool().words), model.manifest.dim, batched=False)
     if chosen in ("encoder_words", "encoder_given"):
         words = model.encoded().words
-        candidates = len(getattr(request, "candidates", None) or [])
         csls = getattr(request, "method", "cosine") == "csls"
-        work = encoding_work(model, queries + candidates, work)
+        work = encoding_work(model, *encoded_texts(request), work)
         return work.scans(queries * (2 if csls else 1), len(words.words), words.space.matrix.shape[1])
     return work
 

@@ -103,8 +103,12 @@ def test_candidates_are_encoded_too(encoder_client: Client) -> None:
     assert {r["kind"] for r in rows} == {"encoded"}
 
 
-def test_the_budget_counts_the_encoding(encoder_client: Client) -> None:
+def test_the_budget_counts_the_encoding_at_the_rate_it_measures(encoder_client: Client) -> None:
+    """20 texts of 5-6 characters (+8 each): their characters at this process's seconds per
+    character, which the encoding of those 276 characters then corrects."""
     seen: list[budget.Work] = []
+    cost = encoder_client.app.state.services.registry.get(E5).encoded().cost
+    before = cost.seconds_per_char
     budget.OBSERVERS.append(seen.append)
     try:
         queries = [{"text": f"word{i}"} for i in range(20)]
@@ -114,8 +118,8 @@ def test_the_budget_counts_the_encoding(encoder_client: Client) -> None:
     finally:
         budget.OBSERVERS.remove(seen.append)
     assert answer.status_code == 200, answer.text
-    rate = _get(encoder_client, f"/v1/models/{E5}")["encoder_space"]["words_per_second"]
-    assert seen[-1].by_part()["encoding"] == pytest.approx(20 / rate)
+    assert seen[-1].by_part()["encoding"] == pytest.approx((10 * 5 + 10 * 6 + 20 * 8) * before)
+    assert cost.seconds_per_char != before
 
 
 @pytest.mark.parametrize(

@@ -151,3 +151,27 @@ def test_a_translation_batch_answers_each_query_as_its_single_request(client: Cl
         batch = client.post(TRANSLATIONS, json={"queries": queries, "k": 5, **options}).json()["results"]
         singles = [client.post(TRANSLATIONS, json={**q, "k": 5, **options}).json() for q in queries]
         assert batch == singles
+
+
+def test_a_batch_answers_the_items_it_can_and_says_why_not_for_the_others(client: Client) -> None:
+    """An item the model cannot answer (a space only, an unknown token, a vector of the wrong size)
+    is null in `results` with its reason in `errors`; the others are their single answers."""
+    good = [{"token": "▁water"}, {"id": 1304}]
+    bad = [{"text": " "}, {"token": "no-such-token-anywhere"}, {"vector": [1.0, 2.0]}]
+    queries = [bad[0], good[0], bad[1], good[1], bad[2]]
+    for path, options in ((NEIGHBORS, {}), (TRANSLATIONS, {"method": "csls"})):
+        answer = client.post(path, json={"queries": queries, "k": 4, **options})
+        assert answer.status_code == 200, answer.text
+        body = answer.json()
+        singles = [client.post(path, json={**q, "k": 4, **options}).json() for q in good]
+        assert body["results"] == [None, singles[0], None, singles[1], None]
+        assert [(e["index"], e["field"], e["kind"]) for e in body["errors"]] == [
+            (0, "queries[0].text", "NoNeighbors"),
+            (2, "queries[2].token", "UnknownToken"),
+            (4, "queries[4].vector", "InvalidInput"),
+        ]
+        assert body["errors"][2]["detail"] == "vector has 2 values, use-multilingual-v3 has dimension 512"
+    every_item_bad = client.post(NEIGHBORS, json={"queries": bad, "k": 4})
+    assert every_item_bad.status_code == 400 and every_item_bad.json()["field"] == "queries[2].vector"
+    clean = client.post(NEIGHBORS, json={"queries": good, "k": 4}).json()
+    assert clean["errors"] == []
