@@ -1,12 +1,14 @@
 """A serving process's memory before and after heavy requests (one uvicorn worker, the three packaged
 models): resident and anonymous memory once ready, the peak while the requests run, and again after
-they finished (idle). Freed memory that stays with the C heap shows as idle growth.
+they finished (idle), round by round. Freed memory that stays with the C heap shows as idle growth;
+the target is an idle resident size after the last round within 50 MB of that after the first.
 
-Usage: python bench/idle_memory.py
+Usage: python bench/idle_memory.py [--rounds 10]
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import random
@@ -25,7 +27,6 @@ from bench.request_path import free_port, serve  # noqa: E402
 E5, USE = "multilingual-e5-small", "use-multilingual-v3"
 MODELS = (E5, USE, "llama2-vocab-wordllama")
 GROUPED = "group_by=script&k=100&group_size=50"
-ROUNDS = 3  # of the same mix with other seeds and tokens
 
 
 def memory_mb(pid: int) -> tuple[float, float]:
@@ -69,6 +70,9 @@ async def heavy(port: int, round_: int) -> list[int]:
 
 
 def main() -> None:
+    cli = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    cli.add_argument("--rounds", type=int, default=10, help="of the same mix with other seeds and tokens")
+    rounds = cli.parse_args().rounds
     port = free_port()
     env = {"POLYGLOT_ARTIFACTS": ":".join(str(ROOT / "artifacts" / m) for m in MODELS)}
     argv = [sys.executable, "-m", "uvicorn", "--factory", "service.asgi:app", "--port", str(port)]
@@ -83,11 +87,17 @@ def main() -> None:
 
         watcher = threading.Thread(target=sample, daemon=True)
         watcher.start()
-        statuses = [status for round_ in range(ROUNDS) for status in asyncio.run(heavy(port, round_))]
+        statuses: list[int] = []
+        idles: list[float] = []
+        for round_ in range(rounds):
+            statuses += asyncio.run(heavy(port, round_))
+            time.sleep(3)
+            idles.append(memory_mb(server.pid)[0])
         stop.set()
-        time.sleep(5)
         idle = memory_mb(server.pid)
     print(f"statuses: {sorted(Counter(statuses).items())}")
+    print("idle resident after each round (MB): " + ", ".join(f"{mb:.0f}" for mb in idles))
+    print(f"idle after round {rounds} - after round 1: {idles[-1] - idles[0]:+.0f} MB")
     print(f"ready: resident {start[0]:.0f} MB, anonymous {start[1]:.0f} MB")
     print(f"peak resident while the requests ran: {max(peak):.0f} MB")
     print(f"idle after: resident {idle[0]:.0f} MB, anonymous {idle[1]:.0f} MB")
