@@ -2,7 +2,8 @@
 
 One uvicorn worker serves e5 and USE with two API keys (a client is its key). Client A keeps
 `--flood` heavy requests in flight for `--seconds`: USE encoder-space word lookups of 256 texts each
-(distinct texts each time, so nothing is cached). Client B meanwhile asks, one after another, plain
+(distinct texts each time, so nothing is cached), waiting a second after a 429 or 503 as its
+Retry-After asks. Client B meanwhile asks, one after another, plain
 lookups (e5 neighbors by id: the exact table, answered on the event loop) and filtered lookups
 (`scripts=Latin`: a search in a worker thread, admitted by the gate). Prints B's p50, p99 and worst
 per kind, A's answers by status and the longest time one of them took, and the same for B's
@@ -73,6 +74,8 @@ async def flood(port: int, seconds: float, width: int, words: list[str]) -> tupl
             status, latency = await request(port, "POST", path, json.dumps(body).encode(), auth("A"))
             statuses[status] += 1
             longest = max(longest, latency)
+            if status in (429, 503):  # as the Python client does: wait as Retry-After (1 s) asks
+                await asyncio.sleep(1.0)
 
     await asyncio.gather(*[one() for _ in range(width)])
     return statuses, longest

@@ -1,6 +1,8 @@
 """Admission of computations to the worker threads: bounded in time, fair between clients.
 
-At most `workers` computations run at once. A request that finds them busy waits in its client's
+At most `workers` computations run at once, and one client's at most `workers - 1` of them: a
+worker is always left for another client, whose query starts at once instead of after the
+flooding client's next computation. A request that finds no worker for it waits in its client's
 line; when a worker frees, the lines are served in turn (one request of each waiting client, round
 robin; first come within a line), so a client that sends 64 heavy requests delays another client's
 query by about one computation, not by 64. A client may have `per_client` requests waiting (429
@@ -18,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import math
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -35,7 +37,9 @@ class Gate:
         self.queue = queue
         self.per_client = per_client if per_client is not None else max(1, queue // 4)
         self.max_wait = max_wait
+        self.share = max(1, workers - 1)  # computations one client may run at once
         self.running = 0
+        self.held: Counter[str] = Counter()  # computations running, by client
         self.mean_hold = 0.05  # seconds a computation holds a worker (running mean)
         self.lines: dict[str, deque[asyncio.Future[None]]] = {}  # insertion order: whose turn is next
 
@@ -46,7 +50,7 @@ class Gate:
     def predicted_wait(self, client: str) -> float:
         """Seconds a new request of `client` would wait: in turn, every other waiting client is
         served up to one more time than this client has requests waiting."""
-        if self.running < self.workers and not self.lines:
+        if self._free_for(client) and client not in self.lines:
             return 0.0
         mine = len(self.lines.get(client, ()))
         ahead = mine + sum(min(len(line), mine + 1) for c, line in self.lines.items() if c != client)
@@ -76,6 +80,19 @@ class Gate:
         self.lines.setdefault(client, deque()).append(turn)
         return turn
 
+    def _free_for(self, client: str) -> bool:
+        return self.running < self.workers and self.held[client] < self.share
+
+    def _take(self, client: str) -> None:
+        self.running += 1
+        self.held[client] += 1
+
+    def _release(self, client: str) -> None:
+        self.running -= 1
+        self.held[client] -= 1
+        if not self.held[client]:
+            del self.held[client]
+
     def _forget(self, client: str, turn: asyncio.Future[None]) -> None:
         line = self.lines.get(client)
         if line is not None and turn in line:
@@ -84,21 +101,24 @@ class Gate:
                 del self.lines[client]
 
     def _hand_on(self) -> None:
-        """A worker is free: the next client in turn gets it (and goes to the end of the turn)."""
-        while self.running < self.workers and self.lines:
-            client = next(iter(self.lines))
+        """A worker is free: the next client in turn that may run one more gets it (and goes to the
+        end of the turn)."""
+        while self.running < self.workers:
+            client = next((c for c in self.lines if self.held[c] < self.share), None)
+            if client is None:
+                return
             line = self.lines.pop(client)
             turn = line.popleft()
             if line:
                 self.lines[client] = line
             if not turn.done():
-                self.running += 1
+                self._take(client)
                 turn.set_result(None)
 
     @asynccontextmanager
     async def slot(self, client: str = "") -> AsyncIterator[None]:
-        if self.running < self.workers and not self.lines:
-            self.running += 1
+        if self._free_for(client) and client not in self.lines:
+            self._take(client)
         else:
             turn = self._refuse_or_queue(client)
             try:
@@ -111,7 +131,7 @@ class Gate:
                     ) from None
             except asyncio.CancelledError:  # the client went away
                 if turn.done() and not turn.cancelled():  # the slot was handed over: hand it on
-                    self.running -= 1
+                    self._release(client)
                     self._hand_on()
                 else:
                     turn.cancel()
@@ -123,5 +143,5 @@ class Gate:
         finally:
             held = time.monotonic() - started
             self.mean_hold += SMOOTHING * (held - self.mean_hold)
-            self.running -= 1
+            self._release(client)
             self._hand_on()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,14 +35,25 @@ LEARNING = 0.3  # weight of the newest measurement in the running rate
 MEASURED_FROM = 256  # characters: smaller calls are too short to time
 
 
+BOUND = 4.0  # the measured rate stays within this factor of the build's
+
+
 @dataclass
 class EncoderCost:
     """Seconds of encoding per character (each text counting PAD more), from the build's rate at
-    first and then from what each encode call measures here: the prediction follows this machine,
-    the lengths of the texts asked for, and how many encode at once (concurrent calls share the
-    cores, and each measures the longer time)."""
+    first and then from what each encode call measures here, so the prediction follows this
+    machine and the lengths of the texts asked for. A call that ran beside others is divided by how
+    many ran at once: the budget predicts one request's own work (a request is refused for its
+    size, never for the load: the admission gate answers load with a 503), and within BOUND of
+    the build's rate, so no run of slow measurements can refuse every request for good."""
 
     seconds_per_char: float
+    build: float = 0.0  # the build's rate
+    running: int = 0  # encode calls in progress in this process
+
+    def __post_init__(self) -> None:
+        self.build = self.build or self.seconds_per_char
+        self._lock = threading.Lock()
 
     @classmethod
     def of_build(cls, words_per_second: float, mean_chars: float) -> EncoderCost:
@@ -51,10 +62,28 @@ class EncoderCost:
     def predict(self, texts: int, characters: int) -> float:
         return (characters + PAD * texts) * self.seconds_per_char
 
-    def observe(self, texts: int, characters: int, seconds: float) -> None:
+    def observe(self, texts: int, characters: int, seconds: float, alongside: int = 1) -> None:
+        """One call's time; `alongside`: how many calls ran at once (itself included)."""
         size = characters + PAD * texts
-        if size >= MEASURED_FROM:
-            self.seconds_per_char += LEARNING * (seconds / size - self.seconds_per_char)
+        if size < MEASURED_FROM:
+            return
+        measured = seconds / max(alongside, 1) / size
+        updated = self.seconds_per_char + LEARNING * (measured - self.seconds_per_char)
+        self.seconds_per_char = min(max(updated, self.build / BOUND), self.build * BOUND)
+
+    def timed(self, texts: Sequence[str], encode: Callable[[], np.ndarray]) -> np.ndarray:
+        with self._lock:
+            self.running += 1
+            alongside = self.running
+        started = time.perf_counter()
+        try:
+            return encode()
+        finally:
+            took = time.perf_counter() - started
+            with self._lock:
+                alongside = max(alongside, self.running)
+                self.running -= 1
+            self.observe(len(texts), sum(map(len, texts)), took, alongside)
 
 
 @dataclass
@@ -86,10 +115,7 @@ class EncoderSpace:
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """Unit rows (float32) of the texts as the encoder space's words were made."""
         encoder = self.encoder()  # loading it is not encoding: not timed
-        started = time.perf_counter()
-        rows = unit_rows(encoder(list(texts)))
-        self.cost.observe(len(texts), sum(map(len, texts)), time.perf_counter() - started)
-        return rows
+        return self.cost.timed(texts, lambda: unit_rows(encoder(list(texts))))
 
     def r_of(self, vectors: np.ndarray) -> np.ndarray:
         """CSLS neighborhood means of query vectors among the encoded words."""

@@ -63,6 +63,31 @@ def test_waiting_clients_are_served_in_turn_not_first_come() -> None:
     assert asyncio.run(scenario()) == ["a0", "a1", "b0", "c0", "a2", "b1", "a3", "a4", "a5"]
 
 
+def test_a_worker_is_always_left_for_another_client() -> None:
+    """Three workers; a floods: it runs two at once, and b's query starts at once on the third."""
+
+    async def scenario() -> tuple[dict[str, int], float]:
+        gate = Gate(workers=3, queue=64, per_client=16)
+        release = asyncio.Event()
+
+        async def work(client: str) -> None:
+            async with gate.slot(client):
+                await release.wait()
+
+        flood = [asyncio.ensure_future(work("a")) for _ in range(6)]
+        await asyncio.sleep(0)
+        held = dict(gate.held)
+        started = time.monotonic()
+        async with gate.slot("b"):
+            waited = time.monotonic() - started
+        release.set()
+        await asyncio.gather(*flood)
+        return held, waited
+
+    held, waited = asyncio.run(scenario())
+    assert held == {"a": 2} and waited < 0.01
+
+
 def test_a_clients_share_of_the_queue_is_a_429_and_others_still_get_in() -> None:
     async def scenario() -> tuple[int, int]:
         gate = Gate(workers=1, queue=64, per_client=2)
