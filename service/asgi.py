@@ -6,7 +6,7 @@ import sys
 
 from litestar import Litestar
 
-from loaders.artifact import fix_mmap_threshold, limit_arenas
+from loaders.artifact import limit_arenas
 from service.app import create_app
 from service.settings import Settings
 
@@ -32,5 +32,4 @@ def app() -> Litestar:
     asyncio.base_events._set_nodelay = _set_nodelay  # type: ignore[attr-defined]  # in this worker only
     sys.setswitchinterval(SWITCH_INTERVAL)
     limit_arenas(2)
-    fix_mmap_threshold()
     return create_app(Settings.from_env())

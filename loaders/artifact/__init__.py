@@ -103,7 +103,6 @@ from loaders.artifact._manifest import (
     Vocab,
 )
 from loaders.artifact._memory import (
-    fix_mmap_threshold,
     limit_arenas,
     return_freed_memory,
     trim_heap,
@@ -262,7 +261,6 @@ __all__ = [
     "label_tokens",
     "labels_file",
     "language_scripts",
-    "fix_mmap_threshold",
     "limit_arenas",
     "load_encoder",
     "load_segmenter",

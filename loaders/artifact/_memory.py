@@ -31,21 +31,6 @@ def limit_arenas(count: int) -> None:
         pass
 
 
-MMAP_THRESHOLD = 128 * 1024  # glibc's initial value, kept
-
-
-def fix_mmap_threshold(size: int = MMAP_THRESHOLD) -> None:
-    """Allocations of `size` bytes or more get pages of their own, returned to the system when freed.
-    glibc raises this threshold each time such a block is freed (up to 32 MB), after which the
-    arrays of every computation come from the heap, which fragments and is never given back: an
-    idle serving process grew by ~11 MB each round of heavy requests (bench/idle_memory.py), and a
-    fixed threshold (setting it turns the raising off) stops that. A no-op without glibc."""
-    try:
-        _libc().mallopt(-3, size)  # M_MMAP_THRESHOLD
-    except (OSError, AttributeError):
-        pass
-
-
 def return_freed_memory() -> None:
     """Give the C heap's free pages back to the system. Python frees millions of small objects at
     once after labelling (wordfreq's lists) or loading (decoded vocabularies), and glibc otherwise
