@@ -4,7 +4,8 @@ Python client do (the exports are the same file each time: a cached 7 MB answer 
 The target is a worst /health under 100 ms: nothing heavy may run on the event loop, and a worker
 thread holding the GIL must let go between blocks.
 
-Usage: python bench/loop_latency.py [--seconds 8] [--kinds group,mmr,...]
+Usage: python bench/loop_latency.py [--seconds 8] [--kinds group,mmr,...] [--code DIR]
+(`--code`: the checkout to serve, for a before/after on the same machine and artifacts.)
 Prints one row per kind: the heavy requests' status codes and time, /health p50, p99 and worst.
 """
 
@@ -95,12 +96,13 @@ def main() -> None:
     cli.add_argument("--seconds", type=float, default=8.0)
     cli.add_argument("--kinds", default=",".join(HEAVY))
     cli.add_argument("--artifact", default=str(ROOT / "artifacts" / E5))
+    cli.add_argument("--code", default=str(ROOT), help="the checkout to serve (default: this one)")
     args = cli.parse_args()
     port = free_port()
     env = {"POLYGLOT_ARTIFACTS": str(Path(args.artifact).resolve())}
     argv = [sys.executable, "-m", "uvicorn", "--factory", "service.asgi:app", "--port", str(port)]
     argv += ["--log-level", "warning", "--no-access-log"]
-    with serve(argv, env, port, "/ready"):
+    with serve(argv, env, port, "/ready", cwd=Path(args.code)):
         asyncio.run(figures(port, args.kinds.split(","), args.seconds))
 
 

@@ -2,16 +2,16 @@
 unknown token, a NUL) gets `null` in `results` and an entry in `errors` (its index, the field and
 why), and the rest are answered as they would be without it.
 
-Items fail where their queries are resolved, before any search, and name their place in the field
-(`queries[3].text`); the batch is answered again without the failed item, which costs a
-resolution, not a search. A batch whose every item fails is refused with its last item's error, as
-a single query would be; past `MAX_FAILED` failed items the request is refused with the last one.
+Items fail where their queries are resolved (`resolve_one`), which, while a batch is answered,
+records the failure and lets a stand-in through: the batch is answered in one pass and the
+stand-ins' answers dropped. An item that fails elsewhere and names its place (`queries[3]...`) has
+the batch answered again without it (at most `MAX_FAILED` times). A batch whose every item fails is
+refused with an item's error, as a single query would be.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import re
 from collections.abc import Callable
 
 import msgspec
@@ -20,10 +20,10 @@ from service import response_types as s
 from service.errors import DomainError, Overloaded, TookTooLong
 from service.queries.answers import QueriesOut
 from service.queries.plan import Plan
+from service.queries.resolve import ITEM, collecting_item_errors
 from service.registry import LoadedModel
 
-MAX_FAILED = 64
-ITEM = re.compile(r"queries\[(\d+)\]")
+MAX_FAILED = 8
 Answer = Callable[[LoadedModel, Plan], QueriesOut]
 
 
@@ -52,25 +52,33 @@ def answered_items(model: LoadedModel, plan: Plan, answer: Answer) -> QueriesOut
         return answer(model, plan)
     kept = list(range(plan.queries))
     failed: dict[int, s.ItemErrorOut] = {}
+    retries = 0
     while True:
         try:
-            out = answer(model, _without(plan, kept) if failed else plan)
-            break
-        except DomainError as error:
-            at = item_of(error)
-            if at is None or at >= len(kept):
+            with collecting_item_errors() as unresolved:
+                out = answer(model, _without(plan, kept) if failed else plan)
+        except DomainError as raised:
+            at = item_of(raised)
+            if at is None or at >= len(kept) or retries >= MAX_FAILED:
                 raise
-            index = kept.pop(at)
+            retries += 1
+            unresolved = {at: raised}
+            out = None
+        for at, error in unresolved.items():  # `at`: the item's place in this pass's batch
+            index = kept[at]
             error.field = _renamed(error, index)
-            if not kept or len(failed) >= MAX_FAILED:
-                raise
             failed[index] = s.ItemErrorOut(
                 index=index, field=error.field, kind=type(error).__name__, detail=error.detail
             )
+        if len(failed) == plan.queries:
+            raise unresolved[min(unresolved)]
+        if out is not None:
+            break
+        kept = [i for i in kept if i not in failed]
     if not failed:
         return out
     assert isinstance(out, s.NeighborsBatchOut | s.TranslationsBatchOut)
-    answers = iter(out.results)
-    results = [None if i in failed else next(answers) for i in range(plan.queries)]
+    by_index = dict(zip(kept, out.results, strict=True))
+    results = [None if i in failed else by_index[i] for i in range(plan.queries)]
     errors = [failed[i] for i in sorted(failed)]
     return msgspec.structs.replace(out, results=results, errors=errors)  # type: ignore[arg-type]

@@ -3,6 +3,10 @@ pooled), a vector, or positive and negative examples, each to (unit vector, toke
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any, Literal
 
 import numpy as np
@@ -14,7 +18,7 @@ from geometry.translation import Composed
 from loaders.artifact import poolable
 from service import request_types as r
 from service import response_types as s
-from service.errors import InvalidInput, NoNeighbors, at
+from service.errors import DomainError, InvalidInput, NoNeighbors, at
 from service.registry import LoadedModel
 from service.token_descriptions import language_out
 
@@ -89,10 +93,42 @@ def _text(model: LoadedModel, text: str, pooling: PoolingRule, field: str) -> Re
     return vector, None, s.QueryOut(kind="text", matched=text, labels=labels, pieces=pieces, pooling=pooling)
 
 
+ITEM = re.compile(r"queries\[(\d+)\]")
+# While a batch is answered (`collecting_item_errors`): the items that could not be resolved, by index
+_ITEM_ERRORS: ContextVar[dict[int, DomainError] | None] = ContextVar("item_errors", default=None)
+
+
+@contextmanager
+def collecting_item_errors() -> Iterator[dict[int, DomainError]]:
+    """Within: a batch item that cannot be resolved is recorded here instead of failing the batch,
+    and stands in as the model's first indexed token (its answer is dropped), so the batch is
+    answered in one pass (service/queries/batch_items.py)."""
+    failed: dict[int, DomainError] = {}
+    reset = _ITEM_ERRORS.set(failed)
+    try:
+        yield failed
+    finally:
+        _ITEM_ERRORS.reset(reset)
+
+
 def resolve_one(
     model: LoadedModel, query: r.Query | r.QueriesRequest, where: str, pooling: PoolingRule
 ) -> Resolved:
     """One query with exactly one of token/id/text/vector; `where` prefixes the field named by errors."""
+    try:
+        return _resolve_one(model, query, where, pooling)
+    except DomainError as error:
+        failed, item = _ITEM_ERRORS.get(), ITEM.match(where)
+        if failed is None or item is None:
+            raise
+        failed[int(item.group(1))] = error
+        stand_in = int(model.space.indexed[0])
+        return model.space.unit(np.array([stand_in]))[0], stand_in, _echo(model, stand_in, "id", "id")
+
+
+def _resolve_one(
+    model: LoadedModel, query: r.Query | r.QueriesRequest, where: str, pooling: PoolingRule
+) -> Resolved:
     given = [name for name in QUERY_KINDS if getattr(query, name) is not None]
     prefix = f"{where}." if where else ""
     if len(given) != 1:

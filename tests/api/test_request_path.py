@@ -172,6 +172,14 @@ def test_a_batch_answers_the_items_it_can_and_says_why_not_for_the_others(client
         ]
         assert body["errors"][2]["detail"] == "vector has 2 values, use-multilingual-v3 has dimension 512"
     every_item_bad = client.post(NEIGHBORS, json={"queries": bad, "k": 4})
-    assert every_item_bad.status_code == 400 and every_item_bad.json()["field"] == "queries[2].vector"
+    assert every_item_bad.status_code == 400 and every_item_bad.json()["field"] == "queries[0].text"
     clean = client.post(NEIGHBORS, json={"queries": good, "k": 4}).json()
     assert clean["errors"] == []
+
+
+def test_a_batch_with_more_failing_items_than_answers_is_answered_in_one_pass(client: Client) -> None:
+    queries = [{"text": " "} if i % 4 else {"token": "▁water"} for i in range(40)]
+    body = client.post(NEIGHBORS, json={"queries": queries, "k": 3}).json()
+    single = client.post(NEIGHBORS, json={"token": "▁water", "k": 3}).json()
+    assert body["results"] == [None if i % 4 else single for i in range(40)]
+    assert [e["index"] for e in body["errors"]] == [i for i in range(40) if i % 4]
