@@ -165,6 +165,7 @@ from loaders.artifact._strings import (
     mapped,
     pack,
     sort_order,
+    strings_at,
     tables,
 )
 from loaders.artifact._vocab import (
@@ -283,6 +284,7 @@ __all__ = [
     "segmenter_from",
     "sha256_file",
     "sort_order",
+    "strings_at",
     "tables",
     "token_kinds",
     "trim_heap",

@@ -123,9 +123,9 @@ def token_rows(
     id_list = ids.tolist()
     columns: dict[str, list[Any]] = {}
     if "token" in wanted:
-        columns["token"] = [model.raw[i] for i in id_list]
+        columns["token"] = artifact.strings_at(model.raw, id_list)
     if "display" in wanted:
-        columns["display"] = [model.display[i] for i in id_list]
+        columns["display"] = artifact.strings_at(model.display, id_list)
     if "similarity" in wanted:
         columns["similarity"] = np.round(sims.astype(np.float64), 6).tolist()
     if "kind" in wanted:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from loaders.artifact import PieceLookup, StringIndex, TokenStrings, pack, sort_order, tables
+from loaders.artifact import PieceLookup, StringIndex, TokenStrings, pack, sort_order, strings_at, tables
 
 RAW = ["▁the", "ing", "", "▁вода", "水", "▁the", "Ġx", "\ud800"]  # a duplicate, an empty, a lone surrogate
 
@@ -58,3 +58,11 @@ def test_sentencepiece_display_takes_no_bytes() -> None:
     assert len(buffer) == len("".join(RAW[:-1]).encode()) + 3 and (offsets[0] == offsets[1]).all()
     raw, display, index = tables(buffer, offsets, order)
     assert display is raw and np.array_equal(order, sort_order(RAW, RAW))
+
+
+def test_take_gathers_the_strings_of_ids_as_indexing_does() -> None:
+    words = ["▁water", "", "é", "\udcff", "▁дом", "x" * 300]
+    strings = TokenStrings.of(words)
+    ids = [5, 0, 3, 3, 1, 4, 2]
+    assert strings.take(ids) == [words[i] for i in ids] == strings_at(strings, ids)
+    assert strings_at(words, ids) == [words[i] for i in ids] and strings.take([]) == []
