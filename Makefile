@@ -89,6 +89,10 @@ bench: artifacts
 	$(PY) bench/languages.py
 	$(PY) bench/load.py --seconds 60 --connections 50
 	$(PY) bench/growth.py
+	$(PY) bench/loop_latency.py --seconds 8
+	$(PY) bench/fairness.py --seconds 20
+	$(PY) bench/work_budget.py
+	$(PY) bench/idle_memory.py --rounds 10
 
 clean:
 	rm -rf $(VENV) $(ARTIFACTS) .pytest_cache .mypy_cache .ruff_cache

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import random
 import sys
 import time
@@ -39,8 +40,16 @@ HEAVY: dict[str, str] = {
     "geometry centred-top 20": "/geometry?by=language&postprocess=centred-top&components=20&seed={i}",
     "export parquet (cached)": "/export",
     "export projector (cached)": "/export?format=projector",
+    "encoder batch, 64 texts": "POST /neighbors",
 }
 GZIP = {"Accept-Encoding": "gzip"}
+WORDS = ("water", "house", "river", "mountain", "city", "bread", "night", "green", "letter", "friend")
+
+
+def encoder_batch(i: int) -> bytes:
+    """64 distinct short texts for the encoder space (nothing cached)."""
+    texts = [f"{WORDS[(i + j) % 10]} {WORDS[(i * 7 + j) % 10]} {i} {j}" for j in range(64)]
+    return json.dumps({"queries": [{"text": t} for t in texts], "space": "encoder", "k": 10}).encode()
 
 
 async def run_kind(port: int, path: str, seconds: float) -> dict[str, object]:
@@ -51,7 +60,10 @@ async def run_kind(port: int, path: str, seconds: float) -> dict[str, object]:
     async def heavy() -> None:
         i = rng.randrange(1000, 240_000)
         started = time.perf_counter()
-        status, _ = await request(port, "GET", M + path.format(i=i), headers=GZIP)
+        if path.startswith("POST "):
+            status, _ = await request(port, "POST", M + path[5:], encoder_batch(i), GZIP)
+        else:
+            status, _ = await request(port, "GET", M + path.format(i=i), headers=GZIP)
         took.append(time.perf_counter() - started)
         statuses[status] += 1
 
