@@ -5,10 +5,12 @@ then with wrk and the anchor's Lua script prints, as ratios project / anchor:
 1. cache-missing random word-initial tokens, k=50, at 1, 4 and 16 connections (req/s, p50, p99);
 2. a warm hot set of 5,000 tokens at 4 connections (req/s);
 3. body sizes of a k=50 answer: plain, gzip, and lean (`fields=token,similarity`) gzip;
-4. a POST batch of 256 token queries against 256 single GET requests over one connection.
+4. a POST batch of 256 token queries against 256 single GET requests over one connection;
+5. the framework's floor: the project's /health req/s at 4 connections, and a cold lookup's share of it.
 Every wrk run's status counts are checked (a broken script silently requests `/`).
 
 Usage: python bench/request_path.py [--seconds 15] [--artifact artifacts/multilingual-e5-small]
+    [--code DIR]  (the checkout the project is served from, for a before/after)
 Needs wrk (`apt-get install wrk`) and ../shared/anchors/ beside the project.
 """
 
@@ -69,7 +71,9 @@ def serve(
         process.wait(timeout=20)
 
 
-def wrk(port: int, prefix: str, tokens: Path, connections: int, seconds: int) -> dict[str, float]:
+def wrk(port: int, prefix: str, tokens: Path | None, connections: int, seconds: int) -> dict[str, float]:
+    """wrk's figures for random tokens after `prefix`, or (tokens None) for the path `prefix`."""
+    script = ["-s", str(ANCHORS / "wrk_tokens.lua")] if tokens is not None else []
     out = subprocess.run(
         [
             "wrk",
@@ -77,9 +81,8 @@ def wrk(port: int, prefix: str, tokens: Path, connections: int, seconds: int) ->
             f"-c{connections}",
             f"-d{seconds}s",
             "--latency",
-            "-s",
-            str(ANCHORS / "wrk_tokens.lua"),
-            f"http://127.0.0.1:{port}",
+            *script,
+            f"http://127.0.0.1:{port}" + ("" if tokens is not None else prefix),
         ],
         env={**os.environ, "TOKENS": str(tokens), "PREFIX": prefix},
         capture_output=True,
@@ -126,6 +129,7 @@ def main() -> None:
     cli = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     cli.add_argument("--seconds", type=int, default=15)
     cli.add_argument("--artifact", default=str(ROOT / "artifacts" / E5))
+    cli.add_argument("--code", default=str(ROOT), help="the checkout the project is served from")
     args = cli.parse_args()
     artifact = Path(args.artifact).resolve()
     raw = json.loads((artifact / "vocab.json").read_text())["raw"]
@@ -170,6 +174,7 @@ def main() -> None:
             {"POLYGLOT_ARTIFACTS": str(artifact), "POLYGLOT_CACHE_MAX_ENTRIES": "8192"},
             ours,
             "/health",
+            cwd=Path(args.code),
         ),
     ):
         # warm both (first touches of the memory-mapped files)
@@ -186,6 +191,13 @@ def main() -> None:
                 f"| {b['rps']:,.0f}, {b['p50']:.2f} ms, {b['p99']:.2f} ms "
                 f"| {b['rps'] / a['rps']:.2f}x | {b['p99'] / a['p99']:.2f}x |"
             )
+        floor = wrk(ours, "/health", None, 4, args.seconds)
+        cold = wrk(ours, ours_prefix, everything, 4, args.seconds)
+        print(
+            f"\nthe framework's floor, 4 connections: /health {floor['rps']:,.0f} req/s; a cold k=50 lookup "
+            f"{cold['rps']:,.0f} req/s: {cold['rps'] / floor['rps']:.2f} of the floor, "
+            f"{1000 / cold['rps'] - 1000 / floor['rps']:.3f} ms more of the worker per request"
+        )
         wrk(ours, ours_prefix, hot, 4, args.seconds)  # fills the cache with the hot set
         a = wrk(thin, "/neighbors?k=50&token=", hot, 4, args.seconds)
         b = wrk(ours, ours_prefix, hot, 4, args.seconds)
