@@ -40,7 +40,7 @@ HEAVY: dict[str, str] = {
     "geometry centred-top 20": "/geometry?by=language&postprocess=centred-top&components=20&seed={i}",
     "export parquet (cached)": "/export",
     "export projector (cached)": "/export?format=projector",
-    "encoder batch, 64 texts": "POST /neighbors",
+    "encoder batch of 64 texts": "POST /neighbors",
 }
 GZIP = {"Accept-Encoding": "gzip"}
 WORDS = ("water", "house", "river", "mountain", "city", "bread", "night", "green", "letter", "friend")

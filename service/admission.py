@@ -8,11 +8,14 @@ robin; first come within a line), so a client that sends 64 heavy requests delay
 query by about one computation, not by 64. A client may have `per_client` requests waiting (429
 beyond: its share, not the service, is used up), all clients together `queue` (503 beyond).
 
-Waiting is bounded: a request whose predicted wait (the requests served before it in turn, times
-the recent mean time a computation holds a worker, over the workers) is longer than `max_wait` is
-refused at once, and one that waited `max_wait` is refused then, both 503 with a Retry-After; the
-computation's own deadline counts from its arrival (service/cache.py), so queueing and running
-share one bound.
+Waiting is bounded: a request whose predicted wait is longer than `max_wait` is refused at once,
+and one that waited `max_wait` is refused then, both 503 with a Retry-After; the computation's own
+deadline counts from its arrival (service/cache.py), so queueing and running share one bound. The
+prediction: the first worker it may use frees when the computation on it is predicted to end, and
+the requests served before it in turn share the workers; each computation's cost is the work
+budget's prediction (service/budget.py) where the request has one, times how much longer than
+predicted computations have recently taken here (several share the cores), else the recent mean
+time a computation held a worker.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from contextlib import asynccontextmanager
 from service.errors import Overloaded, TooManyRequests
 
 SMOOTHING = 0.2  # weight of the newest hold time in the running mean
+MAX_SLOWDOWN = 100.0  # one stalled computation moves the mean this far at most
 
 
 class Gate:
@@ -42,21 +46,37 @@ class Gate:
         self.held: Counter[str] = Counter()  # computations running, by client
         self.mean_hold = 0.05  # seconds a computation holds a worker (running mean)
         self.lines: dict[str, deque[asyncio.Future[None]]] = {}  # insertion order: whose turn is next
+        self.cost_of: dict[asyncio.Future[None], float] = {}  # predicted seconds of each waiting turn
+        self.started: dict[object, tuple[str, float, float]] = {}  # running: client, start, cost
+        self.slowdown = 1.0  # held / predicted, recent computations (running mean)
 
     @property
     def waiting(self) -> int:
         return sum(len(line) for line in self.lines.values())
 
+    def _cost(self, cost: float) -> float:
+        return cost * self.slowdown if cost > 0 else self.mean_hold
+
     def predicted_wait(self, client: str) -> float:
-        """Seconds a new request of `client` would wait: in turn, every other waiting client is
-        served up to one more time than this client has requests waiting."""
+        """Seconds a new request of `client` would wait: until a worker it may use frees (its own,
+        when it runs its share), then while the requests before it in turn run (every other
+        waiting client is served up to one more time than this client has requests waiting)."""
         if self._free_for(client) and client not in self.lines:
             return 0.0
-        mine = len(self.lines.get(client, ()))
-        ahead = mine + sum(min(len(line), mine + 1) for c, line in self.lines.items() if c != client)
-        return (ahead + 1) * self.mean_hold / self.workers
+        now = time.monotonic()
+        own = self.held[client] >= self.share
+        frees = [
+            max(start + self._cost(cost) - now, 0.0)
+            for who, start, cost in self.started.values()
+            if not own or who == client
+        ]
+        mine = list(self.lines.get(client, ()))
+        others = [list(line)[: len(mine) + 1] for c, line in self.lines.items() if c != client]
+        before = mine + [turn for line in others for turn in line]
+        work = sum(self._cost(self.cost_of.get(turn, 0.0)) for turn in before)
+        return min(frees, default=0.0) + work / self.workers
 
-    def _refuse_or_queue(self, client: str) -> asyncio.Future[None]:
+    def _refuse_or_queue(self, client: str, cost: float) -> asyncio.Future[None]:
         mine = len(self.lines.get(client, ()))
         if mine >= self.per_client:
             raise TooManyRequests(
@@ -78,6 +98,7 @@ class Gate:
             )
         turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.lines.setdefault(client, deque()).append(turn)
+        self.cost_of[turn] = cost
         return turn
 
     def _free_for(self, client: str) -> bool:
@@ -94,6 +115,7 @@ class Gate:
             del self.held[client]
 
     def _forget(self, client: str, turn: asyncio.Future[None]) -> None:
+        self.cost_of.pop(turn, None)
         line = self.lines.get(client)
         if line is not None and turn in line:
             line.remove(turn)
@@ -111,16 +133,18 @@ class Gate:
             turn = line.popleft()
             if line:
                 self.lines[client] = line
+            self.cost_of.pop(turn, None)
             if not turn.done():
                 self._take(client)
                 turn.set_result(None)
 
     @asynccontextmanager
-    async def slot(self, client: str = "") -> AsyncIterator[None]:
+    async def slot(self, client: str = "", cost: float = 0.0) -> AsyncIterator[None]:
+        """A worker for one computation of `client`, predicted to take `cost` seconds (0: unknown)."""
         if self._free_for(client) and client not in self.lines:
             self._take(client)
         else:
-            turn = self._refuse_or_queue(client)
+            turn = self._refuse_or_queue(client, cost)
             try:
                 await asyncio.wait_for(asyncio.shield(turn), self.max_wait)
             except TimeoutError:
@@ -138,10 +162,15 @@ class Gate:
                     self._forget(client, turn)
                 raise
         started = time.monotonic()
+        token = object()
+        self.started[token] = (client, started, cost)
         try:
             yield
         finally:
+            del self.started[token]
             held = time.monotonic() - started
             self.mean_hold += SMOOTHING * (held - self.mean_hold)
+            if cost > 0:
+                self.slowdown += SMOOTHING * (min(held / cost, MAX_SLOWDOWN) - self.slowdown)
             self._release(client)
             self._hand_on()

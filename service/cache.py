@@ -102,9 +102,10 @@ class ResponseCache:
         inline: bool = False,
         gone: Callable[[], Awaitable[object]] | None = None,
         client: str = "",
+        cost: float = 0.0,
     ) -> tuple[bytes, bool]:
         """`gone()` returns when the requesting client disconnects (None: never asked); `client`:
-        whose line the computation waits in (service/admission.py)."""
+        whose line the computation waits in, `cost` its predicted seconds (service/admission.py)."""
         raw = await self.store.get(key)
         if raw is not None:
             body = await _off_loop(_unseal, raw)
@@ -121,7 +122,7 @@ class ResponseCache:
         if flight is None or flight.token.cancelled.is_set():  # a stopping flight is not joined
             token = Token()
             flight = self.inflight[key] = Flight(
-                asyncio.ensure_future(self._gated(key, compute, token, client)), token
+                asyncio.ensure_future(self._gated(key, compute, token, client, cost)), token
             )
             flight.future.add_done_callback(functools.partial(self._land, key, flight))
         flight.waiters += 1
@@ -152,9 +153,11 @@ class ResponseCache:
             raise ClientGone("the client disconnected before the answer was ready")
         return flight.future.result()
 
-    async def _gated(self, key: str, compute: Callable[[], bytes], token: Token, client: str) -> bytes:
+    async def _gated(
+        self, key: str, compute: Callable[[], bytes], token: Token, client: str, cost: float
+    ) -> bytes:
         token.deadline = time.monotonic() + self.deadline  # from the arrival: queueing counts too
-        async with self.gate.slot(client):
+        async with self.gate.slot(client, cost):
 
             def run() -> bytes:
                 started = time.monotonic()

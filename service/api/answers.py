@@ -62,11 +62,13 @@ async def cached_json(
     *,
     inline: bool,
     max_age: int,
+    cost: float = 0.0,
 ) -> Response[bytes]:
-    """The encoded answer to `query` from the cache or `compute` (304 when the client holds it)."""
+    """The encoded answer to `query` from the cache or `compute` (304 when the client holds it);
+    `cost`: its predicted seconds, where the work budget has them (the admission gate's wait)."""
     return await cached_bytes(
         request, cache, checksums, endpoint, query, lambda: ENCODER.encode(compute()),
-        media_type=JSON, inline=inline, max_age=max_age,
+        media_type=JSON, inline=inline, max_age=max_age, cost=cost,
     )  # fmt: skip
 
 
@@ -82,6 +84,7 @@ async def cached_bytes(
     inline: bool,
     max_age: int,
     headers: dict[str, str] | None = None,
+    cost: float = 0.0,
 ) -> Response[bytes]:
     """A body of any media type from the cache or `compute`, with the validators of `cached_json`."""
     try:
@@ -98,7 +101,9 @@ async def cached_bytes(
         headers_304 = {**validators(request, tag, 0, max_age, media_type), "ETag": held}
         return Response(b"", status_code=304, headers=headers_304)
     gone = lambda: disconnected(request)  # noqa: E731
-    body, hit = await cache.get_or_compute(endpoint, key, compute, inline, gone, client_of(request.scope))
+    body, hit = await cache.get_or_compute(
+        endpoint, key, compute, inline, gone, client_of(request.scope), cost
+    )
     sent = {**(headers or {}), **validators(request, tag, len(body), max_age, media_type)}
     sent[CACHE_HEADER] = "hit" if hit else "miss"
     return Response(body, media_type=media_type, headers=sent)

@@ -40,6 +40,7 @@ async def planned_answer(
         lambda: answered_items(found, steps, answer),
         inline=steps.inline,
         max_age=svc.settings.http_max_age,
+        cost=steps.work.seconds,
     )
 
 

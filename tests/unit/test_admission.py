@@ -140,6 +140,33 @@ def test_a_request_that_cannot_start_in_time_is_refused_at_once_or_when_its_wait
     assert refused_after < 0.05 and 0.15 < waited < 0.4 and retry_after == 1
 
 
+def test_the_predicted_costs_refuse_at_once_what_could_not_start_in_time() -> None:
+    """Two workers busy with computations predicted at 100 s (one client, one other): a request
+    that would wait for them is refused at once, asking to come back when a worker frees."""
+
+    async def scenario() -> tuple[float, int, float]:
+        gate = Gate(workers=2, queue=64, per_client=16, max_wait=30.0)
+        release = asyncio.Event()
+
+        async def work(client: str, cost: float) -> None:
+            async with gate.slot(client, cost):
+                await release.wait()
+
+        running = [asyncio.ensure_future(work(c, 100.0)) for c in ("a", "b")]
+        await asyncio.sleep(0)
+        predicted = gate.predicted_wait("c")
+        started = time.monotonic()
+        with pytest.raises(Overloaded, match="could not start within 30 s") as refused:
+            await work("c", 1.0)
+        took = time.monotonic() - started
+        release.set()
+        await asyncio.gather(*running)
+        return predicted, refused.value.retry_after, took
+
+    predicted, retry_after, took = asyncio.run(scenario())
+    assert predicted == pytest.approx(100.0, abs=0.1) and retry_after == 70 and took < 0.05
+
+
 def test_memory_store_is_bounded_in_bytes_and_skips_oversized_values() -> None:
     async def scenario() -> MemoryAnswers:
         store = MemoryAnswers(max_entries=100, max_bytes=1000)
