@@ -130,16 +130,11 @@ async def begin(
     return await answer(svc.jobs, key, name, compute, again, client, work.seconds)
 
 
-def requester(request: Request[Any, Any, Any], svc: Services) -> str:
-    """The client a job counts against (service/api/access.py)."""
-    return client_of(request.scope)
-
-
 async def _run(
     request: Request[Any, Any, Any], svc: Services, name: str, model: str | None = None
 ) -> Response[Any]:
     query = decoder(KINDS[name]).from_query(query_items(request))
-    client = requester(request, svc)
+    client = client_of(request.scope)
     return await begin(svc, name, {"model": model} if model is not None else {}, query, client)
 
 
@@ -230,7 +225,7 @@ async def get_job(svc: Svc, job_id: JobId) -> s.JobOut:
     "API keys, only the key that asked for it may",
 )
 async def cancel_job(request: Request[Any, Any, Any], svc: Svc, job_id: JobId) -> s.JobOut:
-    return job_out(await svc.jobs.cancel(job_id, requester(request, svc)))
+    return job_out(await svc.jobs.cancel(job_id, client_of(request.scope)))
 
 
 router = Router(

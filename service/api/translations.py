@@ -11,7 +11,8 @@ from litestar.handlers import route
 
 from service import request_types as r
 from service import response_types as s
-from service.api.analyses import ACCEPTED, begin, requester
+from service.api.access import client_of
+from service.api.analyses import ACCEPTED, begin
 from service.api.answers import CACHED, CACHED_HEADERS, NOT_MODIFIED, cached_json, json_answer
 from service.api.decoding import decoder
 from service.api.documented import described, operation
@@ -63,7 +64,7 @@ async def evaluate(request: Request[Any, Any, Any], svc: Svc, model: ModelName) 
     found = svc.registry.get(model)
     limits = svc.settings.limits
     if upfront_work(found, query, limits)[2].seconds > limits.max_evaluation_seconds:
-        return await begin(svc, "evaluate", {"model": model}, query, requester(request, svc))  # type: ignore[return-value]
+        return await begin(svc, "evaluate", {"model": model}, query, client_of(request.scope))  # type: ignore[return-value]
     return await cached_json(
         request,
         svc.cache,
