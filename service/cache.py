@@ -49,7 +49,7 @@ def _unseal(value: bytes) -> bytes | None:
 
 async def _off_loop(work: Callable[[bytes], T], value: bytes) -> T:
     """Digest a large value in a worker thread (hashlib lets go of the GIL): checking a cached 7 MB
-    export holds the event loop ~6 ms per hit."""
+    export on the event loop held it for milliseconds on every hit."""
     return await anyio.to_thread.run_sync(work, value) if len(value) >= OFF_LOOP else work(value)
 
 

@@ -55,8 +55,8 @@ class TokenStrings(Sequence[str]):
         return self.buffer[self.offsets[i] : self.offsets[i + 1]].decode(*ENCODING)  # type: ignore[no-any-return]
 
     def take(self, ids: Sequence[int]) -> list[str]:
-        """The strings of `ids` (valid ids): one gather of their offsets, not two numpy scalars each
-        (the raw and display forms of a k=50 answer: 53 -> 25 us on e5)."""
+        """The strings of `ids` (valid ids): one gather of their offsets, not two numpy scalar reads
+        per string (every answer reads its rows' raw and display forms)."""
         at = np.asarray(ids, dtype=np.int64)
         starts, stops = self.offsets[at].tolist(), self.offsets[at + 1].tolist()
         buffer = self.buffer
