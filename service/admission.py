@@ -15,7 +15,7 @@ prediction: the first worker it may use frees when the computation on it is pred
 the requests served before it in turn share the workers; each computation's cost is the work
 budget's prediction (service/budget.py) where the request has one, times how much longer than
 predicted computations have recently taken here (several share the cores), else the recent mean
-time a computation held a worker.
+time a computation of its kind (its endpoint) held a worker, else that of any computation.
 """
 
 from __future__ import annotations
@@ -46,16 +46,17 @@ class Gate:
         self.held: Counter[str] = Counter()  # computations running, by client
         self.mean_hold = 0.05  # seconds a computation holds a worker (running mean)
         self.lines: dict[str, deque[asyncio.Future[None]]] = {}  # insertion order: whose turn is next
-        self.cost_of: dict[asyncio.Future[None], float] = {}  # predicted seconds of each waiting turn
-        self.started: dict[object, tuple[str, float, float]] = {}  # running: client, start, cost
+        self.holds: dict[str, float] = {}  # mean_hold by kind of computation (endpoint)
+        self.cost_of: dict[asyncio.Future[None], tuple[float, str]] = {}  # each waiting turn's cost, kind
+        self.started: dict[object, tuple[str, float, float, str]] = {}  # running: client, start, cost, kind
         self.slowdown = 1.0  # held / predicted, recent computations (running mean)
 
     @property
     def waiting(self) -> int:
         return sum(len(line) for line in self.lines.values())
 
-    def _cost(self, cost: float) -> float:
-        return cost * self.slowdown if cost > 0 else self.mean_hold
+    def _cost(self, cost: float, kind: str) -> float:
+        return cost * self.slowdown if cost > 0 else self.holds.get(kind, self.mean_hold)
 
     def predicted_wait(self, client: str) -> float:
         """Seconds a new request of `client` would wait: until a worker it may use frees (its own,
@@ -66,17 +67,17 @@ class Gate:
         now = time.monotonic()
         own = self.held[client] >= self.share
         frees = [
-            max(start + self._cost(cost) - now, 0.0)
-            for who, start, cost in self.started.values()
+            max(start + self._cost(cost, kind) - now, 0.0)
+            for who, start, cost, kind in self.started.values()
             if not own or who == client
         ]
         mine = list(self.lines.get(client, ()))
         others = [list(line)[: len(mine) + 1] for c, line in self.lines.items() if c != client]
         before = mine + [turn for line in others for turn in line]
-        work = sum(self._cost(self.cost_of.get(turn, 0.0)) for turn in before)
+        work = sum(self._cost(*self.cost_of.get(turn, (0.0, ""))) for turn in before)
         return min(frees, default=0.0) + work / self.workers
 
-    def _refuse_or_queue(self, client: str, cost: float) -> asyncio.Future[None]:
+    def _refuse_or_queue(self, client: str, cost: float, kind: str) -> asyncio.Future[None]:
         mine = len(self.lines.get(client, ()))
         if mine >= self.per_client:
             raise TooManyRequests(
@@ -98,7 +99,7 @@ class Gate:
             )
         turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.lines.setdefault(client, deque()).append(turn)
-        self.cost_of[turn] = cost
+        self.cost_of[turn] = (cost, kind)
         return turn
 
     def _free_for(self, client: str) -> bool:
@@ -139,12 +140,13 @@ class Gate:
                 turn.set_result(None)
 
     @asynccontextmanager
-    async def slot(self, client: str = "", cost: float = 0.0) -> AsyncIterator[None]:
-        """A worker for one computation of `client`, predicted to take `cost` seconds (0: unknown)."""
+    async def slot(self, client: str = "", cost: float = 0.0, kind: str = "") -> AsyncIterator[None]:
+        """A worker for one computation of `client`, predicted to take `cost` seconds (0: unknown,
+        the recent mean of its `kind`)."""
         if self._free_for(client) and client not in self.lines:
             self._take(client)
         else:
-            turn = self._refuse_or_queue(client, cost)
+            turn = self._refuse_or_queue(client, cost, kind)
             try:
                 await asyncio.wait_for(asyncio.shield(turn), self.max_wait)
             except TimeoutError:
@@ -163,13 +165,17 @@ class Gate:
                 raise
         started = time.monotonic()
         token = object()
-        self.started[token] = (client, started, cost)
+        self.started[token] = (client, started, cost, kind)
         try:
             yield
         finally:
             del self.started[token]
             held = time.monotonic() - started
             self.mean_hold += SMOOTHING * (held - self.mean_hold)
+            if kind:  # the first hold of a kind is its mean, until more are seen
+                self.holds[kind] = self.holds.get(kind, held) + SMOOTHING * (
+                    held - self.holds.get(kind, held)
+                )
             if cost > 0:
                 self.slowdown += SMOOTHING * (min(held / cost, MAX_SLOWDOWN) - self.slowdown)
             self._release(client)

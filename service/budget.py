@@ -18,17 +18,23 @@ from service.errors import OverBudget
 from service.settings import Limits
 
 # Seconds per unit of work (bench/work_budget.py, e5 and USE on 2 cores, rounded up).
-CELL_SINGLE = 1.5e-9  # one query scanning one row-dimension alone (USearch SIMD over float16, per chunk)
-CELL_BATCH = 4e-11  # the same inside a blocked batch of BATCH_EXACT or more queries over the same rows
-CONVERT = 3e-9  # a blocked batch converts each row-dimension it scans to float32 once
-CANDIDATE = 2e-8  # selecting among one candidate row of one query (top-k of a score row, re-ranking)
-SHAPED = 2.5e-5  # grouping one ranked candidate by its label (group_by looks 10 x k x group_size deep)
+CELL_SINGLE = (
+    4e-10  # one query scanning one row-dimension alone (USearch SIMD, float16; filtered rows gathered)
+)
+CONVERT = 3.5e-9  # a blocked batch converts each row-dimension it scans to unit float32 once
+# Inside a blocked batch of BATCH_EXACT or more queries: each score of a query and a row costs its
+# product (CELL_BATCH per dimension, BLAS) and selecting among it (CANDIDATE), which dominates.
+CELL_BATCH = 5e-12
+CANDIDATE = 1.4e-8
+SHAPED = 3e-6  # grouping one ranked candidate by its label (group_by looks 10 x k x group_size deep)
+GROUPED = 0.03  # one grouped query's own share (its labels, a deep ranking re-scored)
 TEXT_CHAR = 4e-5  # segmenting one character of a text and pooling its pieces
 PAIR = 3e-4  # resolving one dictionary pair (words the tokenizer splits are composed from their pieces)
 ANSWER_ROW = 3e-6  # building one result row of an answer
 EVALUATED = (3e-11, 2.5e-9)  # a dictionary evaluation's blocked ranking: per cell, per candidate row
-VALUE_READ = 2e-8  # reading one stored value into float32 (cold pages included)
-GRAM = 3e-11  # one float64 multiply-add of a Gram matrix (canonical angles)
+VALUE_READ = 1e-8  # reading one stored value into unit float32 (between warm and cold pages)
+RANKED = 8e-9  # one row of a query's ranking over unit float32 rows, its top-k selected (compare)
+GRAM = 2.5e-11  # one float64 multiply-add of a Gram matrix (canonical angles)
 FIT = 1e-8  # logistic regression: one sample-dimension of one fold (separability)
 LOOKUP = 2e-7  # one neighbor read from the exact table (diversity, language relations)
 QUERY = 2e-5  # one sampled query's own bookkeeping
@@ -61,7 +67,7 @@ class Work:
             return self.add(
                 "brute force", rows * dim * CONVERT + queries * rows * (dim * CELL_BATCH + CANDIDATE)
             )
-        return self.add("brute force", queries * rows * (dim * CELL_SINGLE + CANDIDATE))
+        return self.add("brute force", queries * rows * dim * CELL_SINGLE)
 
     def ranking(self, queries: int, rows: int, dim: int) -> Work:
         """A dictionary evaluation's sources ranking `rows` candidates (cosine and CSLS, blocked)."""
@@ -69,10 +75,14 @@ class Work:
         return self.add("ranking", queries * rows * (dim * cell + candidate))
 
     def grouping(self, queries: int, depth: int) -> Work:
-        return self.add("grouping", queries * depth * SHAPED)
+        return self.add("grouping", queries * (GROUPED + depth * SHAPED))
 
     def reading(self, values: int) -> Work:
         return self.add("reading rows", values * VALUE_READ)
+
+    def rankings(self, queries: int, rows: int) -> Work:
+        """`queries` top-k rankings over `rows` rows already read (product and selection)."""
+        return self.add("rankings", queries * rows * RANKED)
 
     def gram(self, products: int) -> Work:
         return self.add("canonical angles", products * GRAM)

@@ -122,7 +122,7 @@ class ResponseCache:
         if flight is None or flight.token.cancelled.is_set():  # a stopping flight is not joined
             token = Token()
             flight = self.inflight[key] = Flight(
-                asyncio.ensure_future(self._gated(key, compute, token, client, cost)), token
+                asyncio.ensure_future(self._gated(endpoint, key, compute, token, client, cost)), token
             )
             flight.future.add_done_callback(functools.partial(self._land, key, flight))
         flight.waiters += 1
@@ -154,10 +154,10 @@ class ResponseCache:
         return flight.future.result()
 
     async def _gated(
-        self, key: str, compute: Callable[[], bytes], token: Token, client: str, cost: float
+        self, endpoint: str, key: str, compute: Callable[[], bytes], token: Token, client: str, cost: float
     ) -> bytes:
         token.deadline = time.monotonic() + self.deadline  # from the arrival: queueing counts too
-        async with self.gate.slot(client, cost):
+        async with self.gate.slot(client, cost, kind=endpoint):
 
             def run() -> bytes:
                 started = time.monotonic()

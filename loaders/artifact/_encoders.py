@@ -87,9 +87,13 @@ def _transformers(spec: EncoderSpec, threads: int) -> Encoder:
     torch.set_num_threads(threads)
     tokenizer = AutoTokenizer.from_pretrained(spec.location)
     model = AutoModel.from_pretrained(spec.location).eval()
+    # a tokenizer saved without model_max_length does not truncate at all: the model's positions bound
+    # a text (RoBERTa-style models number them from after the padding id: two fewer)
+    positions = getattr(model.config, "max_position_embeddings", None)
+    limit = min(tokenizer.model_max_length, positions - 2) if positions else tokenizer.model_max_length
 
     def encode(texts: Sequence[str]) -> np.ndarray:
-        batch = tokenizer(list(texts), padding=True, truncation=True, return_tensors="pt")
+        batch = tokenizer(list(texts), padding=True, truncation=True, max_length=limit, return_tensors="pt")
         with torch.inference_mode():
             hidden = model(**batch).last_hidden_state
         if spec.pooling == "cls":

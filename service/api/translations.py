@@ -63,7 +63,8 @@ async def evaluate(request: Request[Any, Any, Any], svc: Svc, model: ModelName) 
     query = decoder(r.EvaluateRequest).from_body(await request.body())
     found = svc.registry.get(model)
     limits = svc.settings.limits
-    if upfront_work(found, query, limits)[2].seconds > limits.max_evaluation_seconds:
+    work = upfront_work(found, query, limits)[2].seconds
+    if work > limits.max_evaluation_seconds:
         return await begin(svc, "evaluate", {"model": model}, query, client_of(request.scope))  # type: ignore[return-value]
     return await cached_json(
         request,
@@ -74,6 +75,7 @@ async def evaluate(request: Request[Any, Any, Any], svc: Svc, model: ModelName) 
         lambda: evaluate_dictionary(found, query, svc.settings.limits),
         inline=False,
         max_age=svc.settings.http_max_age,
+        cost=work,
     )
 
 

@@ -21,6 +21,7 @@ from geometry.neighbors import BATCH_EXACT
 from service import request_types as r
 from service.budget import Work, check_query_work, check_rows
 from service.errors import InvalidInput
+from service.lexicons import Lexicon
 from service.queries.filters import neighbor_mask
 from service.registry import LoadedModel
 from service.settings import Limits
@@ -230,11 +231,16 @@ def route(model: LoadedModel, request: QueryRequest, depth: int, space: Space) -
 TOKEN_CHARS = 8  # a token or id query is encoded as its text: a word's length, about
 
 
-def encoded_texts(request: QueryRequest) -> tuple[int, int]:
+def encoded_texts(request: QueryRequest, known: Lexicon | None = None) -> tuple[int, int]:
     """(texts, characters) the encoder reads for a request in the encoder space: each query but a
-    vector, and the given candidates."""
+    vector, and the given candidates; a text `known` holds (a word lookup) is read from there."""
     queries = request.queries if request.queries is not None else [request]
-    texts = [q.text for q in queries if q.text is not None] + list(getattr(request, "candidates", None) or [])
+    source = getattr(request, "source_language", None)
+    texts = [
+        q.text
+        for q in queries
+        if q.text is not None and (known is None or known.written(q.text, source) is None)
+    ] + list(getattr(request, "candidates", None) or [])
     tokens = sum(1 for q in queries if q.text is None and q.vector is None)
     return len(texts) + tokens, sum(map(len, texts)) + TOKEN_CHARS * tokens
 
@@ -263,14 +269,26 @@ def _known_work(model: LoadedModel, request: QueryRequest, chosen: Route, querie
     work = Work().texts(text_characters(request)).answer(queries * size)
     if request.group_by is not None:
         work = work.grouping(queries, depth)
-    if chosen == "lexicon":  # each query against the pool's words, one at a time
-        return work.scans(queries, len(model.pool().words), model.manifest.dim, batched=False)
+    if chosen == "lexicon":  # each query against its target languages' words, one at a time
+        return work.scans(queries, _searched_rows(model.pool(), request), model.manifest.dim, batched=False)
     if chosen in ("encoder_words", "encoder_given"):
         words = model.encoded().words
-        csls = getattr(request, "method", "cosine") == "csls"
-        work = encoding_work(model, *encoded_texts(request), work)
-        return work.scans(queries * (2 if csls else 1), len(words.words), words.space.matrix.shape[1])
+        dim = words.space.matrix.shape[1]
+        texts, characters = encoded_texts(request, words if chosen == "encoder_words" else None)
+        work = encoding_work(model, texts, characters, work)
+        given = len(getattr(request, "candidates", None) or [])
+        rows = given if chosen == "encoder_given" else _searched_rows(words, request)
+        # CSLS means among all the words: of each encoded query (CSLS only), of each given candidate
+        means = texts if getattr(request, "method", "cosine") == "csls" else given
+        return work.scans(queries, rows, dim, batched=False).scans(means, len(words.words), dim)
     return work
+
+
+def _searched_rows(words: Lexicon, request: QueryRequest) -> int:
+    """The words a word query ranks: its named target languages' (or, neighbors, languages'), else
+    all (a translation's default targets leave out only the query's own language)."""
+    named = getattr(request, "target_languages", None) or getattr(request, "languages", None)
+    return len(words.language_rows(named)) if named else len(words.words)
 
 
 def plan(model: LoadedModel, request: QueryRequest, limits: Limits) -> Plan:

@@ -104,22 +104,23 @@ def test_candidates_are_encoded_too(encoder_client: Client) -> None:
 
 
 def test_the_budget_counts_the_encoding_at_the_rate_it_measures(encoder_client: Client) -> None:
-    """20 texts of 5-6 characters (+8 each): their characters at this process's seconds per
-    character, which the encoding of those 276 characters then corrects."""
+    """40 texts of 8 characters (each + its own cost, `pad`): their characters at this process's
+    seconds per character, which the encoding of those 320 characters and more then corrects."""
     seen: list[budget.Work] = []
-    cost = encoder_client.app.state.services.registry.get(E5).encoded().cost
-    before = cost.seconds_per_char
+    space = encoder_client.app.state.services.registry.get(E5).encoded()
+    space.encoder()  # loaded and calibrated before the request, so that its prediction uses both
+    before, pad = space.cost.seconds_per_char, space.cost.pad
     budget.OBSERVERS.append(seen.append)
     try:
-        queries = [{"text": f"word{i}"} for i in range(20)]
+        queries = [{"text": f"word{i:04d}"} for i in range(40)]
         answer = encoder_client.post(
             f"/v1/models/{E5}/neighbors", json={"queries": queries, "space": "encoder"}
         )
     finally:
         budget.OBSERVERS.remove(seen.append)
     assert answer.status_code == 200, answer.text
-    assert seen[-1].by_part()["encoding"] == pytest.approx((10 * 5 + 10 * 6 + 20 * 8) * before)
-    assert cost.seconds_per_char != before
+    assert seen[-1].by_part()["encoding"] == pytest.approx((40 * 8 + 40 * pad) * before)
+    assert space.cost.seconds_per_char != before
 
 
 @pytest.mark.parametrize(

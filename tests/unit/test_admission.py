@@ -167,6 +167,38 @@ def test_the_predicted_costs_refuse_at_once_what_could_not_start_in_time() -> No
     assert predicted == pytest.approx(100.0, abs=0.1) and retry_after == 70 and took < 0.05
 
 
+def test_a_computation_with_no_budget_cost_is_predicted_from_its_own_kind() -> None:
+    """Exports (no budget prediction) have held a worker 40 s each lately: a request behind one is
+    refused at once, not after its 30 s wait; each kind's mean follows what its computations take."""
+
+    async def scenario() -> tuple[float, dict[str, float]]:
+        gate = Gate(workers=1, queue=64, per_client=16, max_wait=30.0)
+        gate.holds["export"] = 40.0
+        release = asyncio.Event()
+
+        async def work(client: str, kind: str) -> None:
+            async with gate.slot(client, kind=kind):
+                await release.wait()
+
+        running = asyncio.ensure_future(work("a", "export"))
+        await asyncio.sleep(0)
+        predicted = gate.predicted_wait("b")
+        with pytest.raises(Overloaded, match="could not start within 30 s"):
+            await work("b", "neighbors")
+        release.set()
+        await running
+        async with gate.slot("b", kind="geometry"):
+            pass
+        return predicted, gate.holds
+
+    predicted, holds = asyncio.run(scenario())
+    assert predicted == pytest.approx(40.0, abs=0.1)
+    # the export held its worker ~0 s: the mean moves by SMOOTHING (0.2) of the way; a new kind's
+    # first hold is its mean; a request refused before it ran holds nothing
+    assert holds["export"] == pytest.approx(32.0, abs=0.1) and holds["geometry"] == pytest.approx(0, abs=0.05)
+    assert "neighbors" not in holds
+
+
 def test_memory_store_is_bounded_in_bytes_and_skips_oversized_values() -> None:
     async def scenario() -> MemoryAnswers:
         store = MemoryAnswers(max_entries=100, max_bytes=1000)

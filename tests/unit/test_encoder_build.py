@@ -144,7 +144,10 @@ def test_a_hugging_face_checkpoint_encodes_the_same_through_the_service(tmp_path
         name = artifact.read_manifest(out).name
         body = {"text": "water", "candidates": candidates, "space": "encoder", "method": "cosine", "k": 5}
         answer = client.post(f"/v1/models/{name}/translations", json=body)
+        # a text past the checkpoint's 40 positions is cut to them (its tokenizer sets no limit)
+        long = client.post(f"/v1/models/{name}/neighbors", json={"text": "water " * 60, "space": "encoder"})
     assert answer.status_code == 200, answer.text
+    assert long.status_code == 200, long.text
     got = {row["token"]: row["similarity"] for row in answer.json()["candidates"]}
     want = expected[1:] @ expected[0]
     assert got == pytest.approx(dict(zip(candidates, want.tolist(), strict=True)), abs=1e-5)

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import msgspec
 import numpy as np
 import pytest
 
 from geometry.pooling import pool
 from service import request_types as r
 from service import response_types as s
+from service.budget import Work
 from service.errors import InvalidInput, OverBudget
 from service.queries import answer, evaluate_dictionary, plan
 from service.registry import LoadedModel
@@ -196,3 +198,17 @@ def test_evaluation_counts_every_source_word(model: LoadedModel) -> None:
         "csls": {"p@1": 0.75, "p@5": 0.75, "p@10": 0.75},
     }
     assert out.by_language is not None and out.by_language["de"].precision_all == out.precision_all
+
+
+def test_a_word_lookup_is_charged_for_its_target_words_and_what_it_encodes(model: LoadedModel) -> None:
+    words = model.encoded().words
+    dim, ru = words.space.matrix.shape[1], len(words.language_rows(["ru"]))
+    held = r.TranslationsRequest(text="dog", space="encoder", target_languages=["ru"], k=1, method="csls")
+    work = plan(model, held, LIMITS).work.by_part()
+    # "dog" is a lexicon word: nothing encoded, its CSLS mean stored; one scan of the Russian words
+    assert "encoding" not in work and ru < len(words.words)
+    assert work["brute force"] == pytest.approx(Work().scans(1, ru, dim, batched=False).seconds)
+    new = msgspec.structs.replace(held, text="doggo")  # encoded, and its CSLS mean is a scan of every word
+    work = plan(model, new, LIMITS).work.by_part()
+    scans = Work().scans(1, ru, dim, batched=False).scans(1, len(words.words), dim)
+    assert work["encoding"] > 0 and work["brute force"] == pytest.approx(scans.seconds)
