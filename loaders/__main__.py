@@ -16,7 +16,7 @@ import numpy as np
 
 from loaders import artifact
 from loaders.artifact import IndexParams, LoaderError
-from loaders.build import BuildOptions, StageBar, build, build_cached, silent
+from loaders.build import BuildOptions, Stage, StageBar, build, build_cached, recorded, silent
 from loaders.build.encoder_rows import PER_LANGUAGE
 from loaders.build.neighbor_table import METHODS
 from loaders.build.vocabulary_map import CHOICES as LAYOUTS
@@ -117,6 +117,12 @@ def parser() -> argparse.ArgumentParser:
     )
     b.add_argument("--quiet", action="store_true", help="no progress bars")
     b.add_argument(
+        "--first",
+        action="store_true",
+        help="a first build: rows, vocabulary, labels and tokenizer only, served from exact scans until"
+        " the full build (the same command without --first) adds the table, index, means, lexicon and map",
+    )
+    b.add_argument(
         "--cache",
         type=Path,
         help="build into this cache folder (keyed by source and parameters)"
@@ -162,6 +168,14 @@ def _lexicon_words(items: list[str]) -> tuple[tuple[str, str], ...]:
     return tuple(out)
 
 
+def _first_build_in(out: Path) -> Path | None:
+    """The directory of the first build `out` holds (served while the full build runs), else None."""
+    try:
+        return out.resolve() if artifact.read_manifest(out).stages_left else None
+    except artifact.ArtifactError:
+        return None
+
+
 def cmd_build(args: argparse.Namespace) -> None:
     options = BuildOptions(
         dtype=args.dtype,
@@ -182,13 +196,21 @@ def cmd_build(args: argparse.Namespace) -> None:
         layout=args.layout,
         layout_seed=args.layout_seed,
         layout_epochs=max(0, args.layout_epochs),
+        first=args.first,
     )
     started = time.perf_counter()
-    progress = silent if args.quiet else TqdmBar
-    if args.cache:
-        manifest, built = build_cached(args.source, args.out, args.cache, options, progress)
-    else:
-        manifest, built = build(args.source, args.out, options, progress)
+    progress: Stage = silent if args.quiet else TqdmBar
+    served = _first_build_in(args.out)
+    if served is not None and not args.first:  # the service shows where the full build is
+        progress = recorded(progress, served / artifact.BUILD_PROGRESS)
+    try:
+        if args.cache:
+            manifest, built = build_cached(args.source, args.out, args.cache, options, progress)
+        else:
+            manifest, built = build(args.source, args.out, options, progress)
+    finally:
+        if served is not None:
+            (served / artifact.BUILD_PROGRESS).unlink(missing_ok=True)
     took = time.perf_counter() - started
     size = sum(f.size for f in manifest.files.values())
     verb = f"built in {took:.1f} s" if built else "already built (no-op)"
@@ -262,6 +284,10 @@ def cmd_verify(args: argparse.Namespace) -> None:
     extra = (artifact.LANGUAGE_GUESS, artifact.LANGUAGE_SCORES) if manifest.languages is not None else ()
     for name in (artifact.NORMS, artifact.KINDS, *map(artifact.labels_file, manifest.labels), *extra):
         artifact.open_array(args.dir, name, manifest.vocab_size)
+    if artifact.INDEX_STAGE in manifest.stages_left:
+        print(f"{args.dir}: OK ({len(manifest.files)} files, checksums, shapes; a first build, without "
+              f"{', '.join(manifest.stages_left)})")  # fmt: skip
+        return
     from usearch.index import Index
 
     index = Index.restore(str(args.dir / artifact.INDEX), view=True)

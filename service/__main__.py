@@ -60,12 +60,14 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def start_builds(folder: Path, cache: Path) -> subprocess.Popen[bytes] | None:
-    """Start building the packaged artifacts `folder` lacks (or holds out of date), smallest first, in
-    a child process; name them in the environment (POLYGLOT_BUILDING) so that every worker serves each
-    as soon as its artifact is in place. Then the encoder spaces (a no-op for those that are current),
-    niced: serving comes first. None when there is nothing to build."""
+    """Start building the packaged artifacts `folder` lacks (or holds out of date) in a child process;
+    name them in the environment (POLYGLOT_BUILDING) so that every worker serves each as soon as its
+    artifact is in place. First each one's first build (rows, vocabulary, labels and tokenizer: a
+    minute or less, served from exact scans), smallest first, unless the cache holds its full build;
+    then the full builds, which replace them; then the encoder spaces (a no-op for those that are
+    current), niced: serving comes first. None when there is nothing to build."""
     from loaders.artifact import EncoderSpec, NoEncoder, missing_package
-    from loaders.build import BuildOptions, current_build
+    from loaders.build import BuildOptions, current_build, in_cache
     from loaders.build.sources.packaged import BUILD_ORDER
 
     pending = []
@@ -89,10 +91,16 @@ def start_builds(folder: Path, cache: Path) -> subprocess.Popen[bytes] | None:
         ", ".join([*(n for n, _ in pending), *(f"{n}'s encoder space" for n in encoders)]),
     )
     python = [sys.executable, "-m", "loaders"]
-    steps = [
+    builds = [
         [*python, "build", f"packaged:{n}", "--out", str(folder / n), "--cache", str(cache)]
         for n, _ in pending
     ]
+    first = [
+        [*build, "--first"]
+        for build, (name, _) in zip(builds, pending, strict=True)
+        if not in_cache(f"packaged:{name}", cache, BuildOptions())
+    ]
+    steps = first + builds
     steps += [["nice", "-n", "10", *python, "encoder-space", str(folder / n), "--quiet"] for n in encoders]
     script = " && ".join(" ".join(shlex.quote(part) for part in step) for step in steps)
     return subprocess.Popen(["sh", "-c", script], start_new_session=True)  # its own group: stopped whole

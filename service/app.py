@@ -134,21 +134,26 @@ async def watch_encoder_spaces(registry: Registry, every: float) -> None:
 
 async def serve_as_built(settings: Settings, registry: Registry) -> None:
     """Load each model still being built as soon as its artifact is in place (its pages read once,
-    off the event loop), then serve it: `make run` answers from the first model built while it
-    builds the others."""
+    off the event loop), then serve it: `make run` answers from each model's first build (rows,
+    vocabulary, labels: exact scans) while it builds the rest, and from the whole artifact, without a
+    restart, when that lands."""
     while registry.building:
         await asyncio.sleep(BUILD_POLL)
         for name, key in list(registry.building.items()):
-            folder = built_artifact(settings, name, key)
-            if folder is None:
+            found = built_artifact(settings, name, key)
+            served = registry.models.get(name)
+            if found is None or (served is not None and served.manifest.build_key == found[1].build_key):
                 continue
-            model = await asyncio.to_thread(_loaded_and_warm, folder, settings.verify_checksums)
+            model = await asyncio.to_thread(_loaded_and_warm, found[0], settings.verify_checksums)
             registry.add(model)
             record_models(registry)
             log.info(
-                "built and loaded %s in %.2f s; still building: %s",
+                "loaded %s in %.2f s%s; still building: %s",
                 name,
                 model.load_seconds,
+                f" from its first build (building its {', '.join(model.manifest.stages_left)})"
+                if model.first_build
+                else "",
                 ", ".join(sorted(registry.building)) or "none",
             )
 

@@ -67,7 +67,18 @@ def model_out(model: LoadedModel) -> s.ModelOut:
         spaces=["input", "encoder"] if model.encoder_space is not None else ["input"],
         encoder_space=encoder_out(model),
         word_lookups="encoder" if model.encoder_space is not None else "input",
+        stages_building=list(m.stages_left),
+        build=build_out(model),
     )
+
+
+def build_out(model: LoadedModel) -> s.BuildOut | None:
+    """The full build's stage, for a model served from its first build (None: whole, or not known)."""
+    found = artifact.read_build_progress(model.directory) if model.first_build else None
+    if found is None:
+        return None
+    stage, done, total = found
+    return s.BuildOut(stage=stage, done=done, total=total, progress=round(done / max(total, 1), 4))
 
 
 def find_tokens(model: LoadedModel, request: r.TokensRequest) -> s.TokenPage:

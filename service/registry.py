@@ -70,7 +70,7 @@ class LoadedModel:
     strings: StringIndex  # ids by raw or display form (loaders/artifact/_strings.py)
     kinds: np.ndarray
     labels: dict[str, Labels]
-    csls_r: np.ndarray
+    means: np.ndarray | None  # each token's CSLS neighborhood mean; None: a first build's, still building
     load_seconds: float
     languages: LanguageTable | None = None  # None: an artifact built before language labels
     segmenter: Segmenter | None = None  # the model's tokenizer (None: the artifact carries none)
@@ -156,7 +156,33 @@ class LoadedModel:
             )
         return self.segmenter.ids(text)
 
+    @property
+    def first_build(self) -> bool:
+        """Served from its first build (rows, vocabulary, labels) while the full build makes the rest."""
+        return bool(self.manifest.stages_left)
+
+    def needs(self, stage: str, field: str | None = None) -> None:
+        """A 503 naming `stage` when it is still being built (served from the first build until then)."""
+        if stage in self.manifest.stages_left:
+            raise StillBuilding(
+                f"{self.name} is served from its first build while the rest is built; what needs its "
+                f"{stage} answers once that stage lands (no restart needed)",
+                field=field,
+                retry_after=BUILDING_RETRY,
+                stage=stage,
+                building=list(self.manifest.stages_left),
+            )
+
+    @property
+    def csls_r(self) -> np.ndarray:
+        """Each token's CSLS neighborhood mean (a 503 while a first build's means are being built)."""
+        self.needs(artifact.MEANS_STAGE, field="method")
+        if self.means is None:
+            raise StillBuilding(f"{self.name} has no CSLS means", retry_after=BUILDING_RETRY, field="method")
+        return self.means
+
     def pool(self) -> Lexicon:
+        self.needs(artifact.LEXICON_STAGE, field="pool")
         if self.lexicon is None:
             raise InvalidInput(
                 f"{self.name}'s artifact has no lexicon (it needs a tokenizer and a build with"
@@ -167,6 +193,7 @@ class LoadedModel:
 
     def encoded(self) -> EncoderSpace:
         """The encoder space, or a 400 that says why there is none (no network, not built yet)."""
+        self.needs(artifact.LEXICON_STAGE, field="space")
         if self.encoder_space is None:
             raise InvalidInput(self.encoder_missing, field="space")
         return self.encoder_space
@@ -284,8 +311,10 @@ class Registry:
         raise UnknownModel(f"no model {name!r} is loaded", known=sorted(self.models))
 
     def add(self, model: LoadedModel) -> None:
+        """Serve `model` (replacing its first build when it is the full one)."""
         self.models[model.name] = model
-        self.building.pop(model.name, None)
+        if not model.first_build:
+            self.building.pop(model.name, None)
 
 
 def building(settings: Settings) -> dict[str, str]:
@@ -327,7 +356,6 @@ def check_artifacts(settings: Settings) -> list[Manifest]:
 
 
 def load_model(directory: Path, verify_checksums: bool) -> LoadedModel:
-    from usearch.index import Index
 
     started = time.perf_counter()
     manifest = artifact.read_manifest(directory)
@@ -344,13 +372,7 @@ def load_model(directory: Path, verify_checksums: bool) -> LoadedModel:
     if manifest.knn_k:
         knn_ids = artifact.open_array(directory, artifact.KNN_IDS, rows)
         knn_sims = artifact.open_array(directory, artifact.KNN_SIMS, rows)
-    try:
-        index = Index.restore(str(directory / artifact.INDEX), view=True)
-    except (RuntimeError, ValueError) as exc:
-        raise ArtifactError(f"{directory}: {artifact.INDEX} cannot be restored ({exc})") from exc
-    if index is None or len(index) != manifest.index.count or index.ndim != manifest.dim:
-        raise ArtifactError(f"{directory}: {artifact.INDEX} does not match the manifest (count or dimension)")
-    index.expansion_search = manifest.index.expansion_search  # type: ignore[misc]
+    index = None if artifact.INDEX_STAGE in manifest.stages_left else _index(directory, manifest)
     space = Space(matrix, norms, index, knn_ids, knn_sims, np.flatnonzero(norms > 0))
     labels = {
         scheme: Labels(
@@ -376,9 +398,11 @@ def load_model(directory: Path, verify_checksums: bool) -> LoadedModel:
             if manifest.languages is not None and "language" in labels
             else None
         ),
-        csls_r=(
+        means=(
             np.asarray(artifact.open_array(directory, artifact.CSLS_R, rows))
             if artifact.CSLS_R in manifest.files
+            else None
+            if manifest.stages_left
             else neighborhood_means(space)  # an artifact of loader 0.8 or earlier: from its table
         ),
         segmenter=load_segmenter(directory, manifest, raw),
@@ -400,6 +424,19 @@ def load_model(directory: Path, verify_checksums: bool) -> LoadedModel:
     )
 
 
+def _index(directory: Path, manifest: Manifest) -> Any:
+    from usearch.index import Index
+
+    try:
+        index = Index.restore(str(directory / artifact.INDEX), view=True)
+    except (RuntimeError, ValueError) as exc:
+        raise ArtifactError(f"{directory}: {artifact.INDEX} cannot be restored ({exc})") from exc
+    if index is None or len(index) != manifest.index.count or index.ndim != manifest.dim:
+        raise ArtifactError(f"{directory}: {artifact.INDEX} does not match the manifest (count or dimension)")
+    index.expansion_search = manifest.index.expansion_search  # type: ignore[misc]
+    return index
+
+
 def load_registry(settings: Settings) -> Registry:
     pending = building(settings)
     models = [load_model(d, settings.verify_checksums) for d in artifact_dirs(settings.artifacts, pending)]
@@ -411,13 +448,15 @@ def load_registry(settings: Settings) -> Registry:
     return Registry(models, pending)
 
 
-def built_artifact(settings: Settings, name: str, key: str) -> Path | None:
-    """The folder of `name`'s artifact once the build with `key` has put it in place, else None."""
+def built_artifact(settings: Settings, name: str, key: str) -> tuple[Path, Manifest] | None:
+    """The folder of `name`'s artifact (and its manifest) once the build with `key` has put it in
+    place, or while that build runs, the first build before it (served until then); else None."""
     for entry in settings.artifacts:
         folder = entry / name
         try:
-            if artifact.read_manifest(folder).build_key == key:
-                return folder
+            manifest = artifact.read_manifest(folder)
         except ArtifactError:
             continue
+        if manifest.build_key == key or manifest.stages_left:
+            return folder, manifest
     return None

@@ -115,6 +115,15 @@ class EncoderSpaceOut(Response, kw_only=True):
     progress: float | None = None  # while it is being built: the share of the lexicon's words encoded
 
 
+class BuildOut(Response, kw_only=True):
+    """Where the full build of a model served from its first build is."""
+
+    stage: str  # the stage it is building now
+    done: int  # of the stage's steps (rows, languages...)
+    total: int
+    progress: float  # done / total
+
+
 class ModelOut(Response, kw_only=True):
     name: str
     family: str
@@ -141,6 +150,10 @@ class ModelOut(Response, kw_only=True):
     # the space word lookups (pool=words) answer in unless a request names one: the encoder space once
     # it is built, else the input space (a static table's input space is its encoder)
     word_lookups: SpaceName = "input"
+    # served from its first build (rows, vocabulary, labels: exact scans) while these stages are built;
+    # what needs one of them answers 503 with Retry-After naming it; [] once the model is whole
+    stages_building: list[str] = msgspec.field(default_factory=list)
+    build: BuildOut | None = None  # the full build's current stage, while stages_building is not empty
 
 
 class DimensionShare(Response, kw_only=True):

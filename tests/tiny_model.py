@@ -245,7 +245,7 @@ def tiny_model(seed: int = 0) -> LoadedModel:
         "strings": strings,
         "kinds": kinds,
         "labels": labels,
-        "csls_r": neighborhood_means(space),
+        "means": neighborhood_means(space),
         "load_seconds": 0.0,
         "languages": LanguageTable.from_arrays(info, guess, scores, codes.names),
         "segmenter": UnigramSegmenter(UnigramTable(unk=0, scores=scores_of, normalization={}), pieces),

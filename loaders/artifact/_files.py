@@ -18,6 +18,7 @@ import numpy as np
 from loaders.artifact._errors import ArtifactError
 from loaders.artifact._manifest import EncoderSpaceManifest, FileEntry, Manifest, Vocab
 from loaders.artifact._names import (
+    BUILD_PROGRESS,
     ENCODER_DIR,
     FORMAT_VERSION,
     MANIFEST,
@@ -177,6 +178,15 @@ def verify(directory: Path, manifest: Manifest | EncoderSpaceManifest, checksums
         for name, entry in manifest.files.items():
             if sha256_file(directory / name) != entry.sha256:
                 raise ArtifactError(f"{directory}: {name} fails its sha256 check (corrupted)")
+
+
+def read_build_progress(directory: Path) -> tuple[str, int, int] | None:
+    """(stage, done, total) of the full build running behind the first build in `directory`, else None."""
+    try:
+        state = msgspec.json.decode((directory / BUILD_PROGRESS).read_bytes())
+        return str(state["stage"]), int(state["done"]), int(state["total"])
+    except (OSError, msgspec.DecodeError, KeyError, TypeError, ValueError):
+        return None
 
 
 def open_array(directory: Path, name: str, rows: int | None) -> np.ndarray[Any, Any]:

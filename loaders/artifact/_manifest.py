@@ -129,6 +129,8 @@ class Manifest(msgspec.Struct, frozen=True):
     lexicon: LexiconInfo | None = None  # frequent words composed from pieces (needs the tokenizer)
     table: TableInfo | None = None  # how the neighbor table was made; None: no table, or exact (older)
     layout: LayoutInfo | None = None  # the vocabulary map (layout.npy); None: built without one
+    # a first build (served early): the stages (LATER_STAGES) its full build adds; [] when whole
+    stages_left: list[str] = msgspec.field(default_factory=list)
 
     @property
     def checksum(self) -> str:

@@ -27,6 +27,19 @@ LEXICON_WORDS = "lexicon.json"
 LEXICON_R = "lexicon_r.npy"
 CSLS_R = "csls_r.npy"  # optional: artifacts of loader 0.8 and earlier compute it at load
 LAYOUT = "layout.npy"
+# What a full build adds to a first one (BuildOptions.first: rows, vocabulary, labels and tokenizer,
+# served from exact scans while these are built); Manifest.stages_left names those still missing.
+TABLE_STAGE, INDEX_STAGE, MEANS_STAGE, LEXICON_STAGE, MAP_STAGE = (
+    "neighbor table",
+    "index",
+    "CSLS means",
+    "lexicon",
+    "map",
+)
+LATER_STAGES = (TABLE_STAGE, INDEX_STAGE, MEANS_STAGE, LEXICON_STAGE, MAP_STAGE)
+BUILD_PROGRESS = (
+    "build.progress.json"  # in a first build while its full build runs: {"stage", "done", "total"}
+)
 # The model's tokenizer, by kind (Manifest.tokenizer); read by loaders/segmenter.py.
 TOKENIZER_FILES = {
     "tokenizers": "tokenizer.json",

@@ -15,8 +15,21 @@ from loaders.build.pipeline import (
     build,
     build_cached,
     current_build,
+    in_cache,
+    recorded,
     silent,
     stage,
 )
 
-__all__ = ["BuildOptions", "Stage", "StageBar", "build", "build_cached", "current_build", "silent", "stage"]
+__all__ = [
+    "BuildOptions",
+    "Stage",
+    "StageBar",
+    "build",
+    "build_cached",
+    "current_build",
+    "in_cache",
+    "recorded",
+    "silent",
+    "stage",
+]

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import os
 import shutil
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -61,6 +63,7 @@ LANGUAGE_DESCRIPTION = (
 # The files that depend only on the stored rows and the index parameters: a rebuild for new labels
 # takes them from an earlier artifact of the same rows instead of recomputing (~15 min on e5).
 GEOMETRY_FILES = (artifact.INDEX, artifact.KNN_IDS, artifact.KNN_SIMS)
+RECORD_EVERY = 1.0  # seconds between writes of a recorded build's progress
 WHOLE_UNIT_BYTES = 1 << 30  # the exact table holds float32 unit rows whole up to this (e5: 384 MB)
 
 
@@ -81,6 +84,9 @@ class BuildOptions:
     layout: str = "umap"  # the vocabulary map (loaders/build/vocabulary_map.py): umap | pca | none
     layout_seed: int = 0
     layout_epochs: int = 0  # umap optimisation epochs; 0: umap-learn's default for the size
+    # a first build: rows, vocabulary, labels and tokenizer only (artifact.LATER_STAGES left out),
+    # which the service serves from exact scans while the full build makes the rest
+    first: bool = False
 
     def key(self, fingerprint: str) -> str:
         params = {**asdict(self), "index": msgspec.to_builtins(self.index), "loader": LOADER_VERSION}
@@ -108,6 +114,32 @@ class StageBar:
 
 def silent(_name: str, _total: int) -> StageBar:
     return StageBar()
+
+
+class RecordedBar(StageBar):
+    """A stage's bar that also writes where the build is to a file (at most every RECORD_EVERY s),
+    which the service reads while it serves the first build."""
+
+    def __init__(self, inner: StageBar, path: Path, name: str, total: int) -> None:
+        self.inner, self.path, self.name, self.written = inner, path, name, 0.0
+        self.update(0, total)
+
+    def update(self, done: int, total: int) -> None:
+        self.inner.update(done, total)
+        now = time.monotonic()
+        if now - self.written >= RECORD_EVERY or done >= total:
+            self.written = now
+            state = {"stage": self.name, "done": done, "total": total}
+            with contextlib.suppress(OSError):  # progress is shown, never needed
+                self.path.write_bytes(msgspec.json.encode(state))
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def recorded(progress: Stage, path: Path) -> Stage:
+    """`progress`, also recorded to `path` (artifact.BUILD_PROGRESS of the first build being served)."""
+    return lambda name, total: RecordedBar(progress(name, total), path, name, total)
 
 
 @contextmanager
@@ -168,7 +200,7 @@ def build_cached(
     source = parse_source(spec, tensor=options.tensor)
     fingerprint = source.fingerprint()
     key = options.key(fingerprint)
-    target = cache.expanduser().resolve() / f"{Path(source.location).name}-{key[:16]}"
+    target = _cache_target(cache, source, key)
     donors = sorted(target.parent.glob(f"{Path(source.location).name}-*")) if target.parent.is_dir() else []
     result = _build(source, fingerprint, key, target, options, progress, [d for d in donors if d != target])
     if out.is_symlink() or not out.exists():
@@ -180,6 +212,18 @@ def build_cached(
     elif out.resolve() != target:
         raise ArtifactError(f"{out} exists and is not a symlink into the cache; remove it or drop --cache")
     return result
+
+
+def _cache_target(cache: Path, source: Source, key: str) -> Path:
+    return cache.expanduser().resolve() / f"{Path(source.location).name}-{key[:16]}"
+
+
+def in_cache(spec: str, cache: Path, options: BuildOptions) -> bool:
+    """Whether `cache` already holds this build (building it again is a link)."""
+    source = parse_source(spec, tensor=options.tensor)
+    fingerprint = source.fingerprint()
+    key = options.key(fingerprint)
+    return check_existing(_cache_target(cache, source, key), fingerprint, key) is not None
 
 
 def current_build(spec: str, out: Path, options: BuildOptions) -> tuple[str, bool]:
@@ -515,6 +559,38 @@ def _write_lexicon(
     )
 
 
+def _manifest_fields(
+    made: Labelled,
+    source: Source,
+    fingerprint: str,
+    key: str,
+    options: BuildOptions,
+    segmenter: Segmenter | None,
+    schemes: dict[str, LabelScheme],
+) -> dict[str, Any]:
+    """The manifest's fields that a first build and a full one share."""
+    return {
+        "format_version": artifact.FORMAT_VERSION,
+        "name": made.extracted.name,
+        "family": made.extracted.family,
+        "source": artifact.SourceInfo(source.kind, source.location, fingerprint),
+        "vocab_size": len(made.extracted.tokens),
+        "source_rows": int(made.extracted.matrix.shape[0]),
+        "dim": int(made.rows.shape[1]),
+        "dtype": "float16" if options.dtype == "f16" else "float32",
+        "original_dtype": made.extracted.original_dtype,
+        "byte_level": made.vocabulary == "byte-level-bpe",
+        "vocabulary": made.vocabulary,
+        "description": made.extracted.description,
+        "tokenizer": segmenter.kind if segmenter is not None else "",  # as stored (compact_unigram)
+        "special_ids": made.extracted.special_ids,
+        "labels": schemes,
+        "loader_version": LOADER_VERSION,
+        "build_key": key,
+        "languages": made.languages.info,
+    }
+
+
 def _build(
     source: Source,
     fingerprint: str,
@@ -544,6 +620,11 @@ def _build(
         writer.save_array(artifact.LANGUAGE_SCORES, made.languages.scores)
         schemes = _write_labels(writer, made.labels)
         segmenter = _write_tokenizer_checks(writer, made, progress)
+        shared = _manifest_fields(made, source, fingerprint, key, options, segmenter, schemes)
+        if options.first:  # served from exact scans while the full build makes the rest
+            index_params = msgspec.structs.replace(options.index, count=0)
+            first = {**shared, "index": index_params, "knn_k": 0, "stages_left": list(artifact.LATER_STAGES)}
+            return writer.finish(first, artifact.Manifest), True
         mapping = LayoutRun(
             writer,
             keys,
@@ -565,30 +646,13 @@ def _build(
         except BaseException:
             mapping.cancel()
             raise
-        fields: dict[str, Any] = {
-            "format_version": artifact.FORMAT_VERSION,
-            "name": made.extracted.name,
-            "family": made.extracted.family,
-            "source": artifact.SourceInfo(source.kind, source.location, fingerprint),
-            "vocab_size": count,
-            "source_rows": int(made.extracted.matrix.shape[0]),
-            "dim": int(made.rows.shape[1]),
-            "dtype": "float16" if options.dtype == "f16" else "float32",
-            "original_dtype": made.extracted.original_dtype,
-            "byte_level": made.vocabulary == "byte-level-bpe",
-            "vocabulary": made.vocabulary,
-            "description": made.extracted.description,
-            "tokenizer": segmenter.kind if segmenter is not None else "",  # as stored (compact_unigram)
+        fields = {
+            **shared,
             "lexicon": lexicon,
-            "special_ids": made.extracted.special_ids,
-            "labels": schemes,
             "index": index,
             "knn_k": knn_k,
             "table": table,
             "layout": layout,
-            "loader_version": LOADER_VERSION,
-            "build_key": key,
-            "languages": made.languages.info,
         }
         manifest = writer.finish(fields, artifact.Manifest)
     return manifest, True

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from geometry.diversity import Diversity, diversity, sample_queries
+from loaders import artifact
 from service import request_types as r
 from service import response_types as s
 from service.analyses.token_sets import language_tokens, neighbor_ids
@@ -42,6 +43,7 @@ def prepare(model: LoadedModel, request: r.DiversityRequest) -> Callable[[Progre
 def diversity_job(model: LoadedModel, request: r.DiversityRequest) -> tuple[Compute, Work]:
     """The job's computation and its work: every sampled token's k neighbors from the table (an upper
     bound: the sample of all indexed rows)."""
+    model.needs(artifact.TABLE_STAGE)
     run = prepare(model, request)
     work = Work().lookups(max(1, round(request.sample * len(model.space.indexed))), request.k)
 

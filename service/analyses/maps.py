@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import msgspec
 import numpy as np
 
+from loaders import artifact
 from loaders.artifact import TOKEN_KINDS
 from service import response_types as s
 from service.errors import NotFound
@@ -60,6 +61,8 @@ def map_out(model: LoadedModel) -> s.MapOut:
 
 def column(model: LoadedModel, name: str) -> Column:
     found = columns(model)
+    if name == XY:
+        model.needs(artifact.MAP_STAGE, field="column")
     if name not in found:
         hint = " (built with --layout none: no map)" if name == XY else ""
         detail = f"model {model.name} has no map column {name!r}{hint}"

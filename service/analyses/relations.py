@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from geometry.relations import Relations, neighbor_counts, relations, sample_per_label
+from loaders import artifact
 from service import request_types as r
 from service import response_types as s
 from service.analyses.token_sets import neighbor_ids
@@ -45,6 +46,7 @@ def language_relations(
 def relations_job(model: LoadedModel, request: r.RelationsRequest) -> tuple[Compute, Work]:
     """The job's computation and its work: up to `sample` tokens of each chosen language, k
     neighbors each from the table."""
+    model.needs(artifact.TABLE_STAGE)
     k, per_language, seed, min_tokens = request.k, request.sample, request.seed, request.min_tokens
     chosen = chosen_languages(model, request.languages, min_tokens)
     work = Work().lookups(len(chosen) * per_language, k)

@@ -35,8 +35,9 @@ async def health() -> dict[str, str]:
     "/ready",
     http_method=GET_HEAD,
     summary="Ready once the artifacts are loaded and their tables paged in (503 'warming' before), and "
-    "at least one model is served ('building' lists those whose artifacts are still being built); Redis "
-    "is reported, never fails readiness",
+    "at least one model is served ('building' lists those whose artifacts are still being built, "
+    "'stages_building' the stages still building of each model served from its first build); Redis is "
+    "reported, never fails readiness",
     tags=["health"],
 )
 async def ready(state: State) -> Response[dict[str, object]]:
@@ -49,6 +50,10 @@ async def ready(state: State) -> Response[dict[str, object]]:
         "status": "ready" if warm else "building" if registry.building else "warming",
         "models": sorted(registry.models),
         "building": sorted(registry.building),  # served as each artifact is built (make run)
+        # served from a first build: the stages still being built, by model
+        "stages_building": {
+            m.name: m.manifest.stages_left for m in registry.models.values() if m.first_build
+        },
         "redis": redis_state,
         "worker": WORKER,  # which of several workers answered (each warms up on its own): no PID
     }

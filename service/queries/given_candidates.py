@@ -27,14 +27,16 @@ from service.queries.word_search import query_means
 from service.registry import LoadedModel
 
 
-def given(model: LoadedModel, words: Sequence[str], field: str = "candidates") -> Given:
+def given(model: LoadedModel, words: Sequence[str], field: str = "candidates", means: bool = True) -> Given:
+    """The candidates as a space of their own; their CSLS means too unless `means` is False (cosine:
+    0 each, so that a model served from its first build, without means, ranks them)."""
     vectors, r, pieces, kinds = [], [], [], []
     for i, word in enumerate(words):
         found = model.lookup(word, prefer_word=True)
         if found is not None and model.space.norms[found[0]] > 0:
             token = found[0]
             vectors.append(model.space.unit(np.array([token]))[0])
-            r.append(float(model.csls_r[token]))
+            r.append(float(model.csls_r[token]) if means else 0.0)
             pieces.append(1)
             kinds.append("token")
             continue
@@ -56,6 +58,8 @@ def given(model: LoadedModel, words: Sequence[str], field: str = "candidates") -
         vectors.append(vector)
         r.append(
             float(table_means(model.space.unit, model.space.knn_ids, model.csls_r, vector[None, :], [ids])[0])
+            if means
+            else 0.0
         )
         pieces.append(len(ids))
         kinds.append("composed")
@@ -95,7 +99,8 @@ def translations(model: LoadedModel, plan: Plan, queries: list[Resolved]) -> Que
     """Route given: the candidates composed in the input space; a free query's CSLS mean is a scan."""
     assert isinstance(plan.request, r.TranslationsRequest) and plan.request.candidates is not None
     plan.admit(plan.csls_means_work(model, [token for _, token, _ in queries], plan.work))
-    return ranked_translations(model, plan, queries, given(model, plan.request.candidates))
+    csls = getattr(plan.request, "method", "cosine") == "csls"
+    return ranked_translations(model, plan, queries, given(model, plan.request.candidates, means=csls))
 
 
 def encoded_translations(model: LoadedModel, plan: Plan) -> QueriesOut:

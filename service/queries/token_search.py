@@ -19,6 +19,8 @@ from service.queries.plan import Plan
 from service.queries.resolve import Examples, Resolved, examples_query, resolve_all
 from service.registry import LoadedModel
 
+NO_MEANS = np.empty(0, dtype=np.float32)
+
 
 def neighbors(model: LoadedModel, plan: Plan) -> QueriesOut:
     """Each query's nearest tokens among those the plan's filters allow (the examples' best-score
@@ -95,4 +97,7 @@ def _ranked(
     depth = plan.depth + len(request.positive or []) + len(request.negative or [])
     vectors = np.stack([vector for vector, _, _ in queries])
     tokens = [token for _, token, _ in queries]
-    return translate_many(model.space, vectors, depth, mask, request.method, model.csls_r, tokens)
+    means = (
+        model.csls_r if request.method == "csls" else NO_MEANS
+    )  # cosine reads none (a first build has none)
+    return translate_many(model.space, vectors, depth, mask, request.method, means, tokens)

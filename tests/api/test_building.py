@@ -3,12 +3,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from pathlib import Path
 
+import numpy as np
+import pytest
 from litestar.testing import TestClient
 
-from loaders.build import BuildOptions, build, current_build
+from loaders import artifact
+from loaders.build import BuildOptions, build, current_build, pipeline, silent
 from service.app import create_app
 from service.settings import Settings
 from tests import checkpoints
@@ -56,3 +60,72 @@ def test_a_first_run_starts_with_no_artifacts_folder_yet(tmp_path: Path) -> None
         while client.get("/ready").status_code != 200 and time.monotonic() < deadline:
             time.sleep(0.2)
         assert client.get("/ready").json()["models"] == ["first"]
+
+
+FULL = BuildOptions(knn=5, layout="pca", lexicon_languages=("en", "de"), lexicon_size=50)
+
+
+def _served(client: TestClient, name: str, whole: bool) -> dict:  # type: ignore[type-arg]
+    """The model's /v1/models entry once it is served (from its first build, or whole)."""
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        found = {m["name"]: m for m in client.get("/v1/models").json()["models"]}
+        if name in found and (not found[name]["stages_building"]) == whole:
+            return found[name]
+        time.sleep(0.2)
+    raise AssertionError(f"{name} was not served {'whole' if whole else 'from its first build'}")
+
+
+def _answers(client: TestClient) -> list[object]:  # type: ignore[type-arg]
+    asked = [{"id": i, "k": 5} for i in (4, 6, 8, 9)] + [
+        {"text": "waters", "k": 4},
+        {"id": 6, "k": 3, "scripts": "Latin"},
+    ]
+    out = []
+    for params in asked:
+        body = client.get("/v1/models/ckpt/neighbors", params=params).json()
+        out.append([(n["id"], n["token"], n["similarity"]) for n in body["neighbors"]])
+    return out
+
+
+def test_a_model_is_served_from_its_first_build_and_answers_the_same_once_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first build (rows, vocabulary, labels) is served from exact scans; what needs a later stage
+    is 503 naming it; the whole artifact replaces it without a restart and answers the same."""
+    checkpoints.xlmr_checkpoint(tmp_path / "ckpt")
+    folder, spec = tmp_path / "artifacts", f"hf:{tmp_path / 'ckpt'}"
+    key, _ = current_build(spec, folder / "ckpt", FULL)
+    build(spec, folder / "ckpt", dataclasses.replace(FULL, first=True))
+    with TestClient(create_app(Settings(artifacts=(folder,), building=f"ckpt:{key}"))) as client:
+        first = _served(client, "ckpt", whole=False)
+        assert first["stages_building"] == list(artifact.LATER_STAGES) and first["neighbor_table"] is None
+        assert client.get("/ready").json()["stages_building"] == {"ckpt": list(artifact.LATER_STAGES)}
+        before = _answers(client)
+        for path, params, stage in [
+            ("translations", {"token": "▁water", "method": "csls"}, "CSLS means"),
+            ("translations", {"text": "water", "pool": "words"}, "lexicon"),
+            ("map/xy", {}, "map"),
+            ("diversity", {"sample": 0.5}, "neighbor table"),
+        ]:
+            waiting = client.get(f"/v1/models/ckpt/{path}", params=params)
+            assert waiting.status_code == 503 and waiting.headers["retry-after"] == "15", (path, waiting.text)
+            assert waiting.json()["stage"] == stage, waiting.json()
+        cosine = client.get("/v1/models/ckpt/translations", params={"token": "▁water", "method": "cosine"})
+        assert cosine.status_code == 200, cosine.text
+        monkeypatch.setattr(pipeline, "RECORD_EVERY", 0.0)  # every update written
+        # the full build's CLI records its stages in the first build's folder; /v1/models shows them
+        pipeline.recorded(silent, folder / "ckpt" / artifact.BUILD_PROGRESS)("index", 10).update(4, 10)
+        shown = _served(client, "ckpt", whole=False)["build"]
+        assert shown == {"stage": "index", "done": 4, "total": 10, "progress": 0.4}
+        build(spec, folder / "ckpt", FULL)
+        whole = _served(client, "ckpt", whole=True)
+        assert whole["neighbor_table"]["k"] == 5 and whole["checksum"] != first["checksum"]
+        after = _answers(client)  # the exact table now, exact scans before: the same neighbors, in order
+        assert [[row[:2] for row in rows] for rows in after] == [[row[:2] for row in rows] for rows in before]
+        # their similarities agree within float32 rounding (the table's kernel sums in another order)
+        assert np.allclose(
+            [row[2] for rows in after for row in rows], [row[2] for rows in before for row in rows], atol=2e-6
+        )
+        assert client.get("/v1/models/ckpt/translations", params={"token": "▁water"}).status_code == 200
+        assert client.get("/ready").json()["stages_building"] == {}

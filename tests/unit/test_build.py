@@ -257,3 +257,23 @@ def test_knn_0_stores_the_csls_means_and_a_negative_knn_is_refused(
     with pytest.raises(SystemExit) as refused:
         main(["build", f"vec:{tmp_path / 'v.vec'}", "--out", str(tmp_path / "b"), "--knn", "-1"])
     assert refused.value.code == 2 and "must be >= 0" in capsys.readouterr().err
+
+
+def test_a_first_build_holds_rows_vocabulary_and_labels_and_the_full_build_completes_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    checkpoints.vec_file(tmp_path / "v.vec")
+    out, cache = tmp_path / "artifacts" / "v", str(tmp_path / "cache")
+    assert build(f"vec:{tmp_path / 'v.vec'}", out, "--cache", cache, "--first") == 0
+    first = artifact.read_manifest(out)
+    assert first.stages_left == list(artifact.LATER_STAGES) and first.knn_k == 0 and first.index.count == 0
+    assert first.lexicon is None and first.layout is None and first.table is None
+    assert not {"index.usearch", "knn_ids.npy", "csls_r.npy", "layout.npy"} & set(first.files)
+    assert {"matrix.npy", "norms.npy", "vocab.json", "labels_unicode.npy"} <= set(first.files)
+    assert main(["verify", str(out)]) == 0
+    assert "a first build, without neighbor table" in capsys.readouterr().out
+    assert build(f"vec:{tmp_path / 'v.vec'}", out, "--cache", cache) == 0  # the full build replaces it
+    whole = artifact.read_manifest(out)
+    assert whole.stages_left == [] and whole.knn_k == 5 and "index.usearch" in whole.files
+    assert len(list((tmp_path / "cache").iterdir())) == 2  # both builds stay in the cache
+    assert not any(p.name == artifact.BUILD_PROGRESS for p in (tmp_path / "cache").rglob("*"))
