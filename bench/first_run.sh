@@ -62,4 +62,6 @@ EOF
 pkill -TERM -P "$run" 2>/dev/null || true
 kill "$run" 2>/dev/null || true
 wait "$run" 2>/dev/null || true
+# the builds behind serving run in their own process group (the encoder spaces last): stop them too
+pkill -TERM -f "$work/clone/.venv/bin/python -m loaders" 2>/dev/null || true
 grep -E "built in|no-op" "$work/run.log" | sed 's/^/  /'

@@ -27,7 +27,7 @@ from service.api import vocabulary_health as vocabulary_api
 from service.api.access import configured_keys, identify_clients, require_keys, trusted_networks
 from service.api.compression import gzip_answers
 from service.api.files import NoSymlinks
-from service.api.metrics_route import MetricsController, prometheus_config
+from service.api.metrics_route import MetricsController, request_metrics
 from service.api.middleware import (
     allow_every_method,
     body_timeout,
@@ -287,7 +287,7 @@ def create_app(settings: Settings, registry: Registry | None = None) -> Litestar
             *keys_required(settings),
             identify_clients(trusted_networks(settings.trusted_proxies or "")),
             body_timeout(settings.body_timeout_seconds),
-            prometheus_config().middleware,
+            request_metrics(),
         ],
         lifespan=[lifespan],
         exception_handlers=EXCEPTION_HANDLERS,

@@ -124,8 +124,9 @@ def token_rows(
     columns: dict[str, list[Any]] = {}
     if "token" in wanted:
         columns["token"] = artifact.strings_at(model.raw, id_list)
-    if "display" in wanted:
-        columns["display"] = artifact.strings_at(model.display, id_list)
+    if "display" in wanted:  # SentencePiece: the same table (and strings) as the raw forms
+        same = model.display is model.raw and "token" in columns
+        columns["display"] = columns["token"] if same else artifact.strings_at(model.display, id_list)
     if "similarity" in wanted:
         columns["similarity"] = np.round(sims.astype(np.float64), 6).tolist()
     if "kind" in wanted:

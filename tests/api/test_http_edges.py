@@ -70,3 +70,34 @@ def test_the_spec_states_body_rules_and_every_media_type(client: Client) -> None
     ]
     export = spec["paths"]["/v1/models/{model}/export"]["get"]["responses"]["200"]["content"]
     assert sorted(export) == ["application/vnd.apache.parquet", "application/zip"]
+
+
+def _series(client: Client, name: str, **labels: str) -> float:
+    """The value of one Prometheus series on /metrics (0 when it is not there yet)."""
+    wanted = {f'{key}="{value}"' for key, value in labels.items()}
+    for line in client.get("/metrics").text.splitlines():
+        if line.startswith(name + "{") and set(line[len(name) + 1 : line.rindex("}")].split(",")) == wanted:
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0
+
+
+def test_every_request_is_counted_and_timed_by_its_route_and_status(client: Client) -> None:
+    route = "/v1/models/{model}/neighbors"
+    labels = {"app_name": "polyglot-geometry", "method": "GET", "path": route}
+    ok = {**labels, "status_code": "200"}
+    missing = {**labels, "status_code": "404"}
+    before = [
+        _series(client, "polyglot_requests_total", **ok),
+        _series(client, "polyglot_requests_total", **missing),
+    ]
+    timed = _series(client, "polyglot_request_duration_seconds_count", **ok)
+    assert client.get(f"/v1/models/{E5}/neighbors", params={"id": 4242, "k": 3}).status_code == 200
+    assert client.get(f"/v1/models/{E5}/neighbors", params={"token": "no-such-token-here"}).status_code == 404
+    after = [
+        _series(client, "polyglot_requests_total", **ok),
+        _series(client, "polyglot_requests_total", **missing),
+    ]
+    assert [b - a for a, b in zip(before, after, strict=True)] == [1.0, 1.0]
+    assert _series(client, "polyglot_request_duration_seconds_count", **ok) == timed + 1
+    assert _series(client, "polyglot_requests_in_progress", **ok) == 0.0  # none left open
+    assert _series(client, "polyglot_requests_error_total", **missing) == 0.0  # errors: 5xx only

@@ -7,6 +7,7 @@ import ast
 import json
 import re
 import shlex
+import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -56,7 +57,9 @@ def curl_answer(client: TestClient[Any], line: str) -> Any:
         response = client.post(parts.path, content=body, headers={"content-type": "application/json"})
     else:
         response = client.get(parts.path, params=parse_qsl(parts.query))
-    while response.status_code == 202:
+    # a 202 is polled until the job ends (the poll answers 200 with the job's status while it runs)
+    while response.status_code == 202 or response.json().get("status") == "running":
+        time.sleep(0.05 if response.status_code == 200 else 0)
         response = client.get(response.json()["url"])
     assert response.status_code == 200, (line, response.text)
     job = response.json()
