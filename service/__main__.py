@@ -42,6 +42,10 @@ def main(argv: list[str] | None = None) -> int:
     builder = (
         start_builds(Settings.from_env().artifacts[0], args.build_missing) if args.build_missing else None
     )
+    if builder is not None:
+        # uvicorn shuts down on SIGTERM, then raises it again under the handler it found: with the
+        # default one the process ended there, before the `finally` below stopped the builds
+        signal.signal(signal.SIGTERM, lambda signum, _: sys.exit(128 + signum))
     settings = Settings.from_env()
     workers = args.workers or settings.workers
     from loaders.artifact import ArtifactError
