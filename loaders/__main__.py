@@ -202,15 +202,17 @@ def cmd_build(args: argparse.Namespace) -> None:
     progress: Stage = silent if args.quiet else TqdmBar
     served = _first_build_in(args.out)
     if served is not None and not args.first:  # the service shows where the full build is
-        progress = recorded(progress, served / artifact.BUILD_PROGRESS)
+        # in the artifact `out` holds: the first build, then the build's early artifact
+        progress = recorded(progress, args.out / artifact.BUILD_PROGRESS)
     try:
         if args.cache:
             manifest, built = build_cached(args.source, args.out, args.cache, options, progress)
         else:
             manifest, built = build(args.source, args.out, options, progress)
     finally:
-        if served is not None:
-            (served / artifact.BUILD_PROGRESS).unlink(missing_ok=True)
+        for folder in (served, _first_build_in(args.out)):
+            if folder is not None:
+                (folder / artifact.BUILD_PROGRESS).unlink(missing_ok=True)
     took = time.perf_counter() - started
     size = sum(f.size for f in manifest.files.values())
     verb = f"built in {took:.1f} s" if built else "already built (no-op)"

@@ -72,7 +72,7 @@ def start_builds(folder: Path, cache: Path) -> subprocess.Popen[bytes] | None:
     current), niced: serving comes first. None when there is nothing to build."""
     from loaders.artifact import EncoderSpec, NoEncoder, missing_package
     from loaders.build import BuildOptions, current_build, in_cache
-    from loaders.build.sources.packaged import BUILD_ORDER
+    from loaders.build.sources.packaged import BUILD_ORDER, WHOLE_ORDER
 
     pending = []
     for name in BUILD_ORDER:
@@ -95,16 +95,12 @@ def start_builds(folder: Path, cache: Path) -> subprocess.Popen[bytes] | None:
         ", ".join([*(n for n, _ in pending), *(f"{n}'s encoder space" for n in encoders)]),
     )
     python = [sys.executable, "-m", "loaders"]
-    builds = [
-        [*python, "build", f"packaged:{n}", "--out", str(folder / n), "--cache", str(cache)]
+    builds = {
+        n: [*python, "build", f"packaged:{n}", "--out", str(folder / n), "--cache", str(cache)]
         for n, _ in pending
-    ]
-    first = [
-        [*build, "--first"]
-        for build, (name, _) in zip(builds, pending, strict=True)
-        if not in_cache(f"packaged:{name}", cache, BuildOptions())
-    ]
-    steps = first + builds
+    }
+    first = [[*builds[n], "--first"] for n in builds if not in_cache(f"packaged:{n}", cache, BuildOptions())]
+    steps = first + [builds[n] for n in WHOLE_ORDER if n in builds]
     steps += [["nice", "-n", "10", *python, "encoder-space", str(folder / n), "--quiet"] for n in encoders]
     script = " && ".join(" ".join(shlex.quote(part) for part in step) for step in steps)
     return subprocess.Popen(["sh", "-c", script], start_new_session=True)  # its own group: stopped whole

@@ -158,14 +158,15 @@ class LoadedModel:
 
     @property
     def first_build(self) -> bool:
-        """Served from its first build (rows, vocabulary, labels) while the full build makes the rest."""
+        """Served from an early build (its first: rows, vocabulary, labels; then with the neighbor table
+        and CSLS means) while the full build makes the rest."""
         return bool(self.manifest.stages_left)
 
     def needs(self, stage: str, field: str | None = None) -> None:
         """A 503 naming `stage` when it is still being built (served from the first build until then)."""
         if stage in self.manifest.stages_left:
             raise StillBuilding(
-                f"{self.name} is served from its first build while the rest is built; what needs its "
+                f"{self.name} is served from an early build while the rest is built; what needs its "
                 f"{stage} answers once that stage lands (no restart needed)",
                 field=field,
                 retry_after=BUILDING_RETRY,

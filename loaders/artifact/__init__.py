@@ -65,6 +65,7 @@ from loaders.artifact._errors import (
 )
 from loaders.artifact._files import (
     ArtifactWriter,
+    link_or_copy,
     open_array,
     open_strings,
     read_build_progress,
@@ -213,6 +214,7 @@ __all__ = [
     "IndexParams",
     "LATER_STAGES",
     "LEXICON_STAGE",
+    "link_or_copy",
     "MAP_STAGE",
     "MEANS_STAGE",
     "TABLE_STAGE",

@@ -91,6 +91,16 @@ class ArtifactWriter:
         self.save_array(STRING_OFFSETS, offsets)
         self.save_array(STRING_ORDER, order)
 
+    def snapshot(self, target: Path, manifest_without_files: dict[str, Any], kind: type[M]) -> M:
+        """What is written so far, as a whole artifact of its own at `target` (hard links: no more
+        disk), replacing what is there: a build's early stages, served while it makes the rest."""
+        with writing(target) as early:
+            for entry in sorted(self.dir.iterdir()):
+                if entry.is_file() and entry.name != MANIFEST:
+                    link_or_copy(entry, early.path(entry.name))
+                    early._sha256[entry.name] = self.sha256(entry.name)
+            return early.finish(manifest_without_files, kind)
+
     def finish(self, manifest_without_files: dict[str, Any], kind: type[M]) -> M:
         files = {
             entry.name: FileEntry(size=entry.stat().st_size, sha256=self.sha256(entry.name))
@@ -100,6 +110,13 @@ class ArtifactWriter:
         manifest = msgspec.convert({**manifest_without_files, "files": files}, kind)
         (self.dir / MANIFEST).write_bytes(msgspec.json.format(msgspec.json.encode(manifest)))
         return manifest
+
+
+def link_or_copy(source: Path, target: Path) -> None:
+    try:
+        os.link(source, target)  # same filesystem (the cache, a sibling): no extra disk
+    except OSError:
+        shutil.copyfile(source, target)
 
 
 @contextmanager

@@ -9,12 +9,14 @@ package (an import contract says so); `python -m loaders build` and `make run --
 from __future__ import annotations
 
 from loaders.build.pipeline import (
+    AFTER_TABLE,
     BuildOptions,
     Stage,
     StageBar,
     build,
     build_cached,
     current_build,
+    early_key,
     in_cache,
     recorded,
     silent,
@@ -22,12 +24,14 @@ from loaders.build.pipeline import (
 )
 
 __all__ = [
+    "AFTER_TABLE",
     "BuildOptions",
     "Stage",
     "StageBar",
     "build",
     "build_cached",
     "current_build",
+    "early_key",
     "in_cache",
     "recorded",
     "silent",

@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import hashlib
-import os
 import shutil
 import time
 from collections.abc import Callable, Iterator
@@ -201,17 +200,30 @@ def build_cached(
     fingerprint = source.fingerprint()
     key = options.key(fingerprint)
     target = _cache_target(cache, source, key)
-    donors = sorted(target.parent.glob(f"{Path(source.location).name}-*")) if target.parent.is_dir() else []
-    result = _build(source, fingerprint, key, target, options, progress, [d for d in donors if d != target])
-    if out.is_symlink() or not out.exists():
-        out.parent.mkdir(parents=True, exist_ok=True)
-        link = out.with_name(f".{out.name}.link")
-        link.unlink(missing_ok=True)
-        link.symlink_to(target, target_is_directory=True)
-        link.replace(out)  # atomic: readers see the old or the new artifact, never none
-    elif out.resolve() != target:
+    if out.exists() and not out.is_symlink():
         raise ArtifactError(f"{out} exists and is not a symlink into the cache; remove it or drop --cache")
+    donors = sorted(target.parent.glob(f"{Path(source.location).name}-*")) if target.parent.is_dir() else []
+
+    def early(writer: artifact.ArtifactWriter, fields: dict[str, Any]) -> None:
+        place = _cache_target(cache, source, fields["build_key"])
+        writer.snapshot(place, fields, artifact.Manifest)
+        _point(out, place)
+
+    others = [d for d in donors if d != target]
+    result = _build(source, fingerprint, key, target, options, progress, others, early)
+    _point(out, target)
+    # the early artifact is done with (a service still reading it holds its files open)
+    shutil.rmtree(_cache_target(cache, source, early_key(key)), ignore_errors=True)
     return result
+
+
+def _point(out: Path, target: Path) -> None:
+    """Make the symlink `out` point at `target`: atomic, readers see the old or the new artifact."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    link = out.with_name(f".{out.name}.link")
+    link.unlink(missing_ok=True)
+    link.symlink_to(target, target_is_directory=True)
+    link.replace(out)
 
 
 def _cache_target(cache: Path, source: Source, key: str) -> Path:
@@ -236,13 +248,29 @@ def current_build(spec: str, out: Path, options: BuildOptions) -> tuple[str, boo
         return key, False
 
 
+# An artifact of the build's early stages (artifact.ArtifactWriter.snapshot): its manifest fields.
+Early = Callable[[artifact.ArtifactWriter, dict[str, Any]], None]
+# What the early artifact still lacks: it holds the rows, labels, neighbor table and CSLS means.
+AFTER_TABLE = (artifact.INDEX_STAGE, artifact.LEXICON_STAGE, artifact.MAP_STAGE)
+
+
+def early_key(key: str) -> str:
+    """The build key of a build's early artifact (served until the build with `key` lands)."""
+    return hashlib.sha256(f"{key}:{artifact.MEANS_STAGE}".encode()).hexdigest()
+
+
 def build(spec: str, out: Path, options: BuildOptions, progress: Stage = silent) -> tuple[Manifest, bool]:
-    """Build the artifact of `spec` into `out`. Returns (manifest, False) when it was already built."""
+    """Build the artifact of `spec` into `out` (its early stages put in place first, served while it
+    makes the rest). Returns (manifest, False) when it was already built."""
     source = parse_source(spec, tensor=options.tensor)
     with stage(progress, "fingerprint", 1) as bar:
         fingerprint = source.fingerprint()
         bar.update(1, 1)
-    return _build(source, fingerprint, options.key(fingerprint), out, options, progress, [out])
+
+    def early(writer: artifact.ArtifactWriter, fields: dict[str, Any]) -> None:
+        writer.snapshot(out, fields, artifact.Manifest)
+
+    return _build(source, fingerprint, options.key(fingerprint), out, options, progress, [out], early)
 
 
 def reusable_geometry(
@@ -266,13 +294,6 @@ def reusable_geometry(
         if same_rows and present and index == wanted and raw.get("knn_k") == table_k and fits:
             return donor, count, table
     return None
-
-
-def _link_or_copy(source: Path, target: Path) -> None:
-    try:
-        os.link(source, target)  # same filesystem (the cache): no extra disk
-    except OSError:
-        shutil.copyfile(source, target)
 
 
 def _drop_word_lists() -> None:
@@ -406,7 +427,7 @@ def _write_geometry(
     options: BuildOptions,
     progress: Stage,
     donors: list[Path],
-    on_table: Callable[[], None],
+    on_table: Callable[[int, artifact.TableInfo | None], None],
 ) -> tuple[IndexParams, int, artifact.TableInfo | None]:
     """The HNSW index and the neighbor table: linked from an earlier artifact whose rows hash the
     same (relabelling is cheap), else built; an exact table first, so that `on_table` (the map, in a
@@ -417,9 +438,9 @@ def _write_geometry(
     if reuse is not None:
         donor, count, table = reuse
         for name in GEOMETRY_FILES:
-            _link_or_copy(donor / name, writer.path(name))
-        on_table()
+            artifact.link_or_copy(donor / name, writer.path(name))
         k = min(options.knn, count - 1) if options.knn > 0 else 0
+        on_table(k, table if k else None)
         return msgspec.structs.replace(options.index, count=count), k, table if k else None
 
     def index() -> IndexParams:
@@ -433,7 +454,7 @@ def _write_geometry(
             )
 
     if options.knn <= 0:
-        on_table()
+        on_table(0, None)
         return index(), 0, None
     method = choose(options.table, len(keys), int(made.rows.shape[1]))
     built = index() if method == "hnsw" else None  # its candidates are the table's
@@ -450,7 +471,7 @@ def _write_geometry(
     writer.save_array(artifact.KNN_SIMS, full_sims)
     del t, ids, sims, full_ids, full_sims
     return_freed_memory()  # the kernel's candidate arrays: ~0.2 GB of USE's table stage stayed otherwise
-    on_table()
+    on_table(k, info)
     return built or index(), k, info
 
 
@@ -599,6 +620,7 @@ def _build(
     options: BuildOptions,
     progress: Stage,
     donors: list[Path] | None = None,
+    early: Early | None = None,
 ) -> tuple[Manifest, bool]:
     spec = f"{source.kind}:{source.location}"
     existing = check_existing(out, fingerprint, key)
@@ -632,13 +654,21 @@ def _build(
             options.layout_seed,
             options.layout_epochs,
             donors or [],
-            _link_or_copy,
+            artifact.link_or_copy,
         )
+
+        def table_done(knn_k: int, table: artifact.TableInfo | None) -> None:
+            mapping.start()  # in a child process, beside the index build
+            _write_csls_means(writer, norms, knn_k, progress)
+            if early is not None:  # table lookups and CSLS served while the index, lexicon and map build
+                index = msgspec.structs.replace(options.index, count=0)
+                fields = {**shared, "index": index, "knn_k": knn_k, "table": table}
+                early(writer, {**fields, "build_key": early_key(key), "stages_left": list(AFTER_TABLE)})
+
         try:
             index, knn_k, table = _write_geometry(
-                writer, made, norms, keys, options, progress, donors or [], mapping.start
+                writer, made, norms, keys, options, progress, donors or [], table_done
             )
-            _write_csls_means(writer, norms, knn_k, progress)
             lexicon = _write_lexicon(writer, made, segmenter, norms, knn_k, options, progress)
             with stage(progress, f"map layout ({options.layout})", 1) as bar:
                 layout = mapping.result()  # the rest of its time, when it ran beside the index

@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from geometry.diversity import Diversity, diversity, sample_queries
-from loaders import artifact
 from service import request_types as r
 from service import response_types as s
-from service.analyses.token_sets import language_tokens, neighbor_ids
+from service.analyses.token_sets import language_tokens, neighbor_ids, neighbor_work
 from service.budget import Work
 from service.echo import echoed
 from service.errors import at
@@ -41,11 +40,10 @@ def prepare(model: LoadedModel, request: r.DiversityRequest) -> Callable[[Progre
 
 
 def diversity_job(model: LoadedModel, request: r.DiversityRequest) -> tuple[Compute, Work]:
-    """The job's computation and its work: every sampled token's k neighbors from the table (an upper
-    bound: the sample of all indexed rows)."""
-    model.needs(artifact.TABLE_STAGE)
+    """The job's computation and its work: every sampled token's k neighbors, from the table or, before
+    it is built, from exact scans (an upper bound: the sample of all indexed rows)."""
     run = prepare(model, request)
-    work = Work().lookups(max(1, round(request.sample * len(model.space.indexed))), request.k)
+    work = neighbor_work(model, max(1, round(request.sample * len(model.space.indexed))), request.k)
 
     def answer(result: Diversity, took: float) -> s.DiversityOut:
         return echoed(

@@ -5,10 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from geometry.relations import Relations, neighbor_counts, relations, sample_per_label
-from loaders import artifact
 from service import request_types as r
 from service import response_types as s
-from service.analyses.token_sets import neighbor_ids
+from service.analyses.token_sets import neighbor_ids, neighbor_work
 from service.budget import Work
 from service.echo import echoed
 from service.errors import NothingToFit, at
@@ -45,11 +44,10 @@ def language_relations(
 
 def relations_job(model: LoadedModel, request: r.RelationsRequest) -> tuple[Compute, Work]:
     """The job's computation and its work: up to `sample` tokens of each chosen language, k
-    neighbors each from the table."""
-    model.needs(artifact.TABLE_STAGE)
+    neighbors each (from the table or, before it is built, from exact scans)."""
     k, per_language, seed, min_tokens = request.k, request.sample, request.seed, request.min_tokens
     chosen = chosen_languages(model, request.languages, min_tokens)
-    work = Work().lookups(len(chosen) * per_language, k)
+    work = neighbor_work(model, len(chosen) * per_language, k)
 
     def matrix(values: np.ndarray) -> list[list[float]]:
         return [[round(float(v), 4) for v in row] for row in values]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -12,10 +13,11 @@ import pytest
 from litestar.testing import TestClient
 
 from loaders import artifact
-from loaders.build import BuildOptions, build, current_build, pipeline, silent
+from loaders.build import AFTER_TABLE, BuildOptions, StageBar, build, current_build, pipeline, silent
 from service.app import create_app
 from service.settings import Settings
 from tests import checkpoints
+from tests.api.test_analyses import result_of
 
 OPTIONS = BuildOptions(knn=3, layout="none")
 
@@ -65,18 +67,27 @@ def test_a_first_run_starts_with_no_artifacts_folder_yet(tmp_path: Path) -> None
 FULL = BuildOptions(knn=5, layout="pca", lexicon_languages=("en", "de"), lexicon_size=50)
 
 
-def _served(client: TestClient, name: str, whole: bool) -> dict:  # type: ignore[type-arg]
-    """The model's /v1/models entry once it is served (from its first build, or whole)."""
+def _served(client: TestClient, name: str, building: Sequence[str]) -> dict:  # type: ignore[type-arg]
+    """The model's /v1/models entry once it is served with these stages still `building`."""
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         found = {m["name"]: m for m in client.get("/v1/models").json()["models"]}
-        if name in found and (not found[name]["stages_building"]) == whole:
+        if name in found and found[name]["stages_building"] == list(building):
             return found[name]
         time.sleep(0.2)
-    raise AssertionError(f"{name} was not served {'whole' if whole else 'from its first build'}")
+    raise AssertionError(f"{name} was not served with {building} building")
+
+
+def _csls(client: TestClient) -> object:  # type: ignore[type-arg]
+    found = client.get("/v1/models/ckpt/translations", params={"token": "▁water", "method": "csls"})
+    assert found.status_code == 200, found.text
+    return [(t["id"], t["similarity"]) for t in found.json()["candidates"]]
 
 
 def _answers(client: TestClient) -> list[object]:  # type: ignore[type-arg]
+    """Neighbor lists, and a diversity analysis (its lists from exact scans before the table is in)."""
+    diversity = client.get("/v1/models/ckpt/diversity", params={"sample": 1.0, "k": 4, "seed": 3})
+    found = result_of(client, diversity)
     asked = [{"id": i, "k": 5} for i in (4, 6, 8, 9)] + [
         {"text": "waters", "k": 4},
         {"id": 6, "k": 3, "scripts": "Latin"},
@@ -85,7 +96,7 @@ def _answers(client: TestClient) -> list[object]:  # type: ignore[type-arg]
     for params in asked:
         body = client.get("/v1/models/ckpt/neighbors", params=params).json()
         out.append([(n["id"], n["token"], n["similarity"]) for n in body["neighbors"]])
-    return out
+    return [*out, [(found["queries"], f"{found['mean']} {found['histogram']}", 0.0)]]
 
 
 def test_a_model_is_served_from_its_first_build_and_answers_the_same_once_whole(
@@ -98,7 +109,7 @@ def test_a_model_is_served_from_its_first_build_and_answers_the_same_once_whole(
     key, _ = current_build(spec, folder / "ckpt", FULL)
     build(spec, folder / "ckpt", dataclasses.replace(FULL, first=True))
     with TestClient(create_app(Settings(artifacts=(folder,), building=f"ckpt:{key}"))) as client:
-        first = _served(client, "ckpt", whole=False)
+        first = _served(client, "ckpt", artifact.LATER_STAGES)
         assert first["stages_building"] == list(artifact.LATER_STAGES) and first["neighbor_table"] is None
         assert client.get("/ready").json()["stages_building"] == {"ckpt": list(artifact.LATER_STAGES)}
         before = _answers(client)
@@ -106,7 +117,6 @@ def test_a_model_is_served_from_its_first_build_and_answers_the_same_once_whole(
             ("translations", {"token": "▁water", "method": "csls"}, "CSLS means"),
             ("translations", {"text": "water", "pool": "words"}, "lexicon"),
             ("map/xy", {}, "map"),
-            ("diversity", {"sample": 0.5}, "neighbor table"),
         ]:
             waiting = client.get(f"/v1/models/ckpt/{path}", params=params)
             assert waiting.status_code == 503 and waiting.headers["retry-after"] == "15", (path, waiting.text)
@@ -116,10 +126,24 @@ def test_a_model_is_served_from_its_first_build_and_answers_the_same_once_whole(
         monkeypatch.setattr(pipeline, "RECORD_EVERY", 0.0)  # every update written
         # the full build's CLI records its stages in the first build's folder; /v1/models shows them
         pipeline.recorded(silent, folder / "ckpt" / artifact.BUILD_PROGRESS)("index", 10).update(4, 10)
-        shown = _served(client, "ckpt", whole=False)["build"]
+        shown = _served(client, "ckpt", artifact.LATER_STAGES)["build"]
         assert shown == {"stage": "index", "done": 4, "total": 10, "progress": 0.4}
-        build(spec, folder / "ckpt", FULL)
-        whole = _served(client, "ckpt", whole=True)
+        early: list[object] = []
+        record = pipeline.recorded(silent, folder / "ckpt" / artifact.BUILD_PROGRESS)
+
+        def at_index(name: str, total: int) -> StageBar:
+            """Before the index: the early build (table, CSLS means) served; index, lexicon, map to come."""
+            bar = record(name, total)
+            if name == artifact.INDEX_STAGE:
+                shown = _served(client, "ckpt", AFTER_TABLE)
+                assert shown["neighbor_table"]["k"] == 5 and shown["build"]["stage"] == "index"
+                early.extend([_answers(client), _csls(client)])
+                waiting = client.get("/v1/models/ckpt/map/xy")
+                assert waiting.status_code == 503 and waiting.json()["stage"] == "map"
+            return bar
+
+        build(spec, folder / "ckpt", FULL, at_index)
+        whole = _served(client, "ckpt", [])
         assert whole["neighbor_table"]["k"] == 5 and whole["checksum"] != first["checksum"]
         after = _answers(client)  # the exact table now, exact scans before: the same neighbors, in order
         assert [[row[:2] for row in rows] for rows in after] == [[row[:2] for row in rows] for rows in before]
@@ -127,5 +151,7 @@ def test_a_model_is_served_from_its_first_build_and_answers_the_same_once_whole(
         assert np.allclose(
             [row[2] for rows in after for row in rows], [row[2] for rows in before for row in rows], atol=2e-6
         )
+        assert before[-1][0][0] > 10  # the diversity of every indexed token
+        assert early == [after, _csls(client)] and early[1]  # the early build answered as the whole one
         assert client.get("/v1/models/ckpt/translations", params={"token": "▁water"}).status_code == 200
         assert client.get("/ready").json()["stages_building"] == {}

@@ -277,3 +277,36 @@ def test_a_first_build_holds_rows_vocabulary_and_labels_and_the_full_build_compl
     assert whole.stages_left == [] and whole.knn_k == 5 and "index.usearch" in whole.files
     assert len(list((tmp_path / "cache").iterdir())) == 2  # both builds stay in the cache
     assert not any(p.name == artifact.BUILD_PROGRESS for p in (tmp_path / "cache").rglob("*"))
+
+
+def test_a_build_puts_its_table_and_means_in_place_before_its_index_lexicon_and_map(tmp_path: Path) -> None:
+    """The build's early artifact (rows, labels, the exact table and the CSLS means) replaces what `out`
+    served before the index, lexicon and map are built; the whole artifact then replaces it, with the
+    same table and means (hard links of the same files)."""
+    from loaders import build as builder
+    from service.errors import StillBuilding
+    from service.registry import load_model
+
+    checkpoints.vec_file(tmp_path / "v.vec")
+    out, early = tmp_path / "v", []
+
+    def progress(name: str, total: int) -> builder.StageBar:
+        if name == "index":  # the early artifact is in place when the index starts
+            model = load_model(out, verify_checksums=True)
+            table = np.array(model.space.knn_ids)
+            early.append((model.manifest, model.space.index, model.csls_r.copy(), table))
+            with pytest.raises(StillBuilding, match="lexicon") as waiting:
+                model.pool()
+            assert waiting.value.extra["stage"] == artifact.LEXICON_STAGE
+        return builder.silent(name, total)
+
+    options = builder.BuildOptions(knn=5, layout="none", lexicon_size=0)
+    whole, built = builder.build(f"vec:{tmp_path / 'v.vec'}", out, options, progress)
+    [(manifest, index, means, ids)] = early
+    assert built and manifest.stages_left == list(builder.AFTER_TABLE) == ["index", "lexicon", "map"]
+    assert manifest.build_key == builder.early_key(whole.build_key) != whole.build_key
+    assert manifest.knn_k == whole.knn_k == 5 and manifest.index.count == 0 and index is None
+    final = load_model(out, verify_checksums=True)
+    assert final.manifest == whole and final.space.index is not None
+    np.testing.assert_array_equal(means, final.csls_r)
+    np.testing.assert_array_equal(ids, final.space.knn_ids)

@@ -24,3 +24,5 @@ def test_every_first_build_comes_before_the_full_builds(
     full = [i for i, step in enumerate(steps) if " build " in step and not step.endswith("--first")]
     assert len(first) == len(full) == 3 and max(first) < min(full)  # every model answers before any is whole
     assert ["llama2" in steps[first[0]], "use-" in steps[first[1]], "e5" in steps[first[2]]] == [True] * 3
+    # the full builds: the model of the README's CSLS examples first
+    assert ["use-" in steps[full[0]], "llama2" in steps[full[1]], "e5" in steps[full[2]]] == [True] * 3
