@@ -4,7 +4,8 @@
 # vocabulary, labels: served from exact scans), then the full builds behind it, which replace them
 # without a restart. This prints, from the start of `make run` (install included), when each model
 # first answered a neighbors query, when its README translation example answered (CSLS: it needs the
-# CSLS means stage), and when it was whole (every stage in), then the build log's times.
+# CSLS means stage), when every README "Try it" example of it answered (an analysis: its job done),
+# and when it was whole (every stage in), then the build log's times.
 #   sh bench/first_run.sh [WORKDIR]
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -16,7 +17,8 @@ t0=$(date +%s.%N)
 make run PORT="$port" CACHE="$work/cache" >"$work/run.log" 2>&1 &
 run=$!
 python3 - "$port" "$t0" "$run" <<'EOF'
-import json, os, sys, time, urllib.error, urllib.request
+import json, os, re, subprocess, sys, time, urllib.error, urllib.request
+from urllib.parse import urlsplit
 
 port, t0, run = sys.argv[1], float(sys.argv[2]), int(sys.argv[3])
 models = ["llama2-vocab-wordllama", "use-multilingual-v3", "multilingual-e5-small"]
@@ -37,6 +39,32 @@ def status(path: str) -> tuple[int, object]:
         return 0, None
 
 
+def readme_examples() -> dict[str, list[str]]:
+    """The README's "Try it" curl lines of each model (continued lines joined), aimed at this port."""
+    text = open("README.md", encoding="utf-8").read()
+    block = re.search(r"```sh\n(.*?)```", text[text.index("## Try it") :], re.S).group(1)
+    joined = re.sub(r"\\\n\s*|\n\s*\|", lambda m: " " if m.group(0).startswith("\\") else " |", block)
+    out: dict[str, list[str]] = {m: [] for m in models}
+    for line in joined.splitlines():
+        found = re.search(r"/v1/models/([^/?]+)/", line)
+        if found and not line.lstrip().startswith("#"):
+            aimed = line.replace("localhost:8000", f"127.0.0.1:{port}")
+            out[found.group(1)].append(aimed.replace("curl -s", "curl -s -w '\\n%{http_code}'", 1))
+    return out
+
+
+def answered(line: str, jobs: dict[str, str]) -> bool:
+    """Whether a README line answers 200 (a 202 job: once the job is done)."""
+    if line in jobs:
+        code, job = status(jobs[line])
+        return code == 200 and isinstance(job, dict) and job.get("status") == "done"
+    run = subprocess.run(["sh", "-c", line], capture_output=True, text=True, timeout=60)
+    body, _, code = run.stdout.rstrip().rpartition("\n")
+    if code == "202":
+        jobs[line] = urlsplit(json.loads(body)["url"]).path
+    return code == "200"
+
+
 def note(model: str, event: str) -> None:
     if event not in events[model]:
         events[model][event] = time.time() - t0
@@ -44,7 +72,9 @@ def note(model: str, event: str) -> None:
         print(f"{model}: {event} after {took:.0f} s ({took / 60:.1f} min)", flush=True)
 
 
-while any(len(e) < len(probes) + 1 for e in events.values()):
+examples, jobs = readme_examples(), {}
+waiting = {m: list(lines) for m, lines in examples.items()}
+while any(len(e) < len(probes) + 2 for e in events.values()):
     try:
         os.kill(run, 0)
     except OSError:
@@ -55,6 +85,9 @@ while any(len(e) < len(probes) + 1 for e in events.values()):
         for event, path in probes.items():
             if event not in events[model] and status(f"/v1/models/{model}/{path}")[0] == 200:
                 note(model, event)
+        waiting[model] = [line for line in waiting[model] if not answered(line, jobs)]
+        if not waiting[model]:
+            note(model, f"all {len(examples[model])} of its README examples")
         if model in whole:
             note(model, "whole (every stage)")
     time.sleep(1)
