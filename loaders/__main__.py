@@ -204,14 +204,20 @@ def cmd_build(args: argparse.Namespace) -> None:
     if served is not None and not args.first:  # the service shows where the full build is
         # in the artifact `out` holds: the first build, then the build's early artifact
         progress = recorded(progress, args.out / artifact.BUILD_PROGRESS)
+    failed = ""
     try:
         if args.cache:
             manifest, built = build_cached(args.source, args.out, args.cache, options, progress)
         else:
             manifest, built = build(args.source, args.out, options, progress)
+    except Exception as exc:  # the early build stays served; /v1/models says the rest will not come
+        failed = f"{type(exc).__name__}: {exc}"
+        raise
     finally:
-        for folder in (served, _first_build_in(args.out)):
-            if folder is not None:
+        for folder in {served, _first_build_in(args.out)}:
+            if folder is not None and failed and not args.first:
+                artifact.record_build_failure(folder, failed)
+            elif folder is not None:
                 (folder / artifact.BUILD_PROGRESS).unlink(missing_ok=True)
     took = time.perf_counter() - started
     size = sum(f.size for f in manifest.files.values())

@@ -77,8 +77,9 @@ def build_out(model: LoadedModel) -> s.BuildOut | None:
     found = artifact.read_build_progress(model.directory) if model.first_build else None
     if found is None:
         return None
-    stage, done, total = found
-    return s.BuildOut(stage=stage, done=done, total=total, progress=round(done / max(total, 1), 4))
+    stage, done, total, failed = found
+    progress = round(done / max(total, 1), 4)
+    return s.BuildOut(stage=stage, done=done, total=total, progress=progress, failed=failed or None)
 
 
 def find_tokens(model: LoadedModel, request: r.TokensRequest) -> s.TokenPage:

@@ -163,15 +163,22 @@ class LoadedModel:
         return bool(self.manifest.stages_left)
 
     def needs(self, stage: str, field: str | None = None) -> None:
-        """A 503 naming `stage` when it is still being built (served from the first build until then)."""
+        """A 503 naming `stage` when it is still being built (served from an early build until then), or
+        when the build stopped before it (and why)."""
         if stage in self.manifest.stages_left:
+            found = artifact.read_build_progress(self.directory)  # read only on the way to a 503
+            why = found.failed if found is not None else ""
             raise StillBuilding(
-                f"{self.name} is served from an early build while the rest is built; what needs its "
+                f"{self.name} is served from an early build: its build stopped before its {stage} ({why});"
+                " it is built again when the service restarts"
+                if why
+                else f"{self.name} is served from an early build while the rest is built; what needs its "
                 f"{stage} answers once that stage lands (no restart needed)",
                 field=field,
                 retry_after=BUILDING_RETRY,
                 stage=stage,
                 building=list(self.manifest.stages_left),
+                **({"failed": why} if why else {}),
             )
 
     @property

@@ -116,12 +116,13 @@ class EncoderSpaceOut(Response, kw_only=True):
 
 
 class BuildOut(Response, kw_only=True):
-    """Where the full build of a model served from its first build is."""
+    """Where the full build of a model served from an early build is (or where it stopped)."""
 
     stage: str  # the stage it is building now
     done: int  # of the stage's steps (rows, languages...)
     total: int
     progress: float  # done / total
+    failed: str | None = None  # the build stopped with this error: the model is served on what it has
 
 
 class ModelOut(Response, kw_only=True):

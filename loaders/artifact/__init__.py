@@ -65,6 +65,7 @@ from loaders.artifact._errors import (
 )
 from loaders.artifact._files import (
     ArtifactWriter,
+    BuildProgress,
     link_or_copy,
     open_array,
     open_strings,
@@ -72,6 +73,7 @@ from loaders.artifact._files import (
     read_encoder_manifest,
     read_manifest,
     read_vocab,
+    record_build_failure,
     sha256_file,
     verify,
     writing,
@@ -190,6 +192,7 @@ from loaders.artifact._word_forms import (
 )
 
 __all__ = [
+    "BuildProgress",
     "AMBIGUOUS",
     "ArtifactError",
     "ArtifactWriter",
@@ -294,6 +297,7 @@ __all__ = [
     "piece_kind",
     "poolable",
     "read_build_progress",
+    "record_build_failure",
     "read_encoder_manifest",
     "read_manifest",
     "read_vocab",

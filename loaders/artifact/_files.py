@@ -10,7 +10,7 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import msgspec
 import numpy as np
@@ -197,13 +197,30 @@ def verify(directory: Path, manifest: Manifest | EncoderSpaceManifest, checksums
                 raise ArtifactError(f"{directory}: {name} fails its sha256 check (corrupted)")
 
 
-def read_build_progress(directory: Path) -> tuple[str, int, int] | None:
-    """(stage, done, total) of the full build running behind the first build in `directory`, else None."""
+class BuildProgress(NamedTuple):
+    stage: str  # the stage the build is in (or stopped in)
+    done: int
+    total: int
+    failed: str  # why the build stopped ("": it runs)
+
+
+def read_build_progress(directory: Path) -> BuildProgress | None:
+    """Where the full build behind the early build in `directory` is (or stopped), else None."""
     try:
         state = msgspec.json.decode((directory / BUILD_PROGRESS).read_bytes())
-        return str(state["stage"]), int(state["done"]), int(state["total"])
-    except (OSError, msgspec.DecodeError, KeyError, TypeError, ValueError):
+        return BuildProgress(
+            str(state["stage"]), int(state["done"]), int(state["total"]), state.get("failed", "")
+        )
+    except (OSError, msgspec.DecodeError, KeyError, TypeError, ValueError, AttributeError):
         return None
+
+
+def record_build_failure(directory: Path, why: str) -> None:
+    """Say, in the early build being served from `directory`, that the build behind it stopped and why."""
+    found = read_build_progress(directory)
+    stage, done, total = (found.stage, found.done, found.total) if found is not None else ("", 0, 0)
+    state = {"stage": stage, "done": done, "total": total, "failed": why}
+    (directory / BUILD_PROGRESS).write_bytes(msgspec.json.encode(state))
 
 
 def open_array(directory: Path, name: str, rows: int | None) -> np.ndarray[Any, Any]:

@@ -13,6 +13,7 @@ import pytest
 from litestar.testing import TestClient
 
 from loaders import artifact
+from loaders.__main__ import main
 from loaders.build import AFTER_TABLE, BuildOptions, StageBar, build, current_build, pipeline, silent
 from service.app import create_app
 from service.settings import Settings
@@ -127,7 +128,7 @@ def test_a_model_is_served_from_its_first_build_and_answers_the_same_once_whole(
         # the full build's CLI records its stages in the first build's folder; /v1/models shows them
         pipeline.recorded(silent, folder / "ckpt" / artifact.BUILD_PROGRESS)("index", 10).update(4, 10)
         shown = _served(client, "ckpt", artifact.LATER_STAGES)["build"]
-        assert shown == {"stage": "index", "done": 4, "total": 10, "progress": 0.4}
+        assert shown == {"stage": "index", "done": 4, "total": 10, "progress": 0.4, "failed": None}
         early: list[object] = []
         record = pipeline.recorded(silent, folder / "ckpt" / artifact.BUILD_PROGRESS)
 
@@ -155,3 +156,30 @@ def test_a_model_is_served_from_its_first_build_and_answers_the_same_once_whole(
         assert early == [after, _csls(client)] and early[1]  # the early build answered as the whole one
         assert client.get("/v1/models/ckpt/translations", params={"token": "▁water"}).status_code == 200
         assert client.get("/ready").json()["stages_building"] == {}
+
+
+def test_a_build_stopping_leaves_the_model_served_on_what_it_has_and_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The full build fails after its table and means: the early build stays served (CSLS answers),
+    /v1/models names the error, and what needs a stage that will not come says why it will not."""
+    checkpoints.xlmr_checkpoint(tmp_path / "ckpt")
+    folder, spec = tmp_path / "artifacts", f"hf:{tmp_path / 'ckpt'}"
+    key, _ = current_build(spec, folder / "ckpt", FULL)
+    build(spec, folder / "ckpt", dataclasses.replace(FULL, first=True))
+
+    def full_disk(*_: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(pipeline, "_write_lexicon", full_disk)
+    with TestClient(create_app(Settings(artifacts=(folder,), building=f"ckpt:{key}"))) as client:
+        _served(client, "ckpt", artifact.LATER_STAGES)
+        with pytest.raises(OSError, match="No space left"):
+            main(["build", spec, "--out", str(folder / "ckpt"), "--quiet", "--knn", "5", "--layout", "pca"])
+        why = "OSError: [Errno 28] No space left on device"
+        shown = _served(client, "ckpt", AFTER_TABLE)
+        assert shown["build"]["failed"] == why and shown["neighbor_table"]["k"] == 5
+        assert _csls(client)  # what it has is served
+        waiting = client.get("/v1/models/ckpt/translations", params={"text": "water", "pool": "words"})
+        assert waiting.status_code == 503 and waiting.json()["stage"] == "lexicon"
+        assert waiting.json()["failed"] == why and "stopped before its lexicon" in waiting.json()["detail"]
