@@ -12,6 +12,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -33,15 +34,22 @@ def get(url: str) -> tuple[int, dict]:  # type: ignore[type-arg]
         return exc.code, json.loads(exc.read())
 
 
-@pytest.fixture(scope="session")
-def server(packaged: dict[str, Path]) -> Iterator[str]:
-    """The packaged models under two workers."""
-    process, base = replica(list(packaged.values()), {}, workers=2)
+@contextmanager
+def serving(artifacts: list[Path], workers: int = 2) -> Iterator[str]:
+    """A uvicorn process with `workers` workers serving `artifacts`: its base URL, stopped after."""
+    process, base = replica(artifacts, {}, workers=workers)
     try:
         yield base
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+@pytest.fixture(scope="session")
+def server(packaged: dict[str, Path]) -> Iterator[str]:
+    """The packaged models under two workers."""
+    with serving(list(packaged.values())) as base:
+        yield base
 
 
 def answering_workers(base: str) -> set[str]:

@@ -11,20 +11,16 @@ from urllib.parse import quote
 import pytest
 
 from tests.conftest import E5, USE
-from tests.e2e.conftest import get, replica
-from tests.e2e.test_explorer import CHROMIUM, FLAGS
+from tests.e2e.conftest import get, serving
+from tests.e2e.test_explorer import CHROMIUM, chromium_page
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
 def encoder_server(encoded: dict[str, Path]) -> Iterator[str]:
-    process, base = replica(list(encoded.values()), {}, workers=2)
-    try:
+    with serving(list(encoded.values())) as base:
         yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 def test_both_workers_encode_queries(encoder_server: str) -> None:
@@ -43,10 +39,7 @@ def test_both_workers_encode_queries(encoder_server: str) -> None:
 
 @pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed")
 def test_explorer_space_switch(encoder_server: str) -> None:
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
+    with chromium_page() as page:
         page.goto(f"{encoder_server}/")
         page.wait_for_selector("#results li")
         page.select_option("#model", USE)
@@ -59,6 +52,5 @@ def test_explorer_space_switch(encoder_server: str) -> None:
         page.locator("#title", has_text="encoder space").wait_for()
         words = page.locator("#results .token").evaluate_all("items => items.map(i => i.textContent)")
         assert words[0] == "не"
-        browser.close()
     status, body = get(f"{encoder_server}/v1/models/{quote(USE)}")
     assert status == 200 and body["spaces"] == ["input", "encoder"]

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import io
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -25,12 +28,21 @@ FLAGS = [
 SHOTS = ROOT / "out"
 
 
+@contextmanager
+def chromium_page(flags: list[str] = FLAGS) -> Iterator[Any]:
+    """A 1280 x 900 page of Debian's Chromium, headless, driven by Playwright (skipped without it)."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=flags)
+        try:
+            yield browser.new_page(viewport={"width": 1280, "height": 900})
+        finally:
+            browser.close()
+
+
 @pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed")
 def test_explorer_shows_neighbors_and_switches_model(server: str, tmp_path: Path) -> None:
-    sync_api = pytest.importorskip("playwright.sync_api")  # Playwright drives the system Chromium
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
+    with chromium_page() as page:
         blocked: list[str] = []  # the page runs under its Content-Security-Policy: nothing may be refused
         page.on("console", lambda m: blocked.append(m.text) if "Content Security Policy" in m.text else None)
         page.goto(f"{server}/")
@@ -85,7 +97,6 @@ def test_explorer_shows_neighbors_and_switches_model(server: str, tmp_path: Path
         flags = page.locator("#results li").evaluate_all("items => items.map(i => i.dataset.anomalous)")
         assert len(flags) == 20 and set(flags) <= {"0", "1"} and "1" in flags
         assert page.locator("#results li[data-anomalous='1'] .flag").count() == flags.count("1")
-        browser.close()
     assert not blocked, blocked
     assert (SHOTS / "explorer.png").stat().st_size > 10_000
 
@@ -103,10 +114,7 @@ def test_map_draws_every_token_and_a_click_loads_the_points_neighbors(server: st
     import matplotlib.image
     import numpy as np
 
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=WEBGL_FLAGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
+    with chromium_page(WEBGL_FLAGS) as page:
         problems: list[str] = []
         # (a job poll that reaches the other worker is a 404 the page answers by asking again: app.js)
         failed = lambda r: r.status >= 400 and "/v1/jobs/" not in r.url  # noqa: E731
@@ -153,5 +161,4 @@ def test_map_draws_every_token_and_a_click_loads_the_points_neighbors(server: st
         page.locator("#map-legend li", has_text="ru").first.wait_for()
         SHOTS.mkdir(exist_ok=True)
         page.screenshot(path=str(SHOTS / "map.png"), full_page=True)
-        browser.close()
     assert not problems, problems

@@ -20,10 +20,16 @@ def build(source: str, out: Path, *extra: str) -> int:
     return main(["build", source, "--out", str(out), *FAST, *extra])
 
 
-def test_vec_artifact_is_complete_and_verifies(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def built_vec(tmp_path: Path) -> Path:
+    """A small .vec checkpoint built through the CLI into tmp_path/art."""
     checkpoints.vec_file(tmp_path / "v.vec")
     out = tmp_path / "art"
     assert build(f"vec:{tmp_path / 'v.vec'}", out) == 0
+    return out
+
+
+def test_vec_artifact_is_complete_and_verifies(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = built_vec(tmp_path)
     manifest = artifact.read_manifest(out)
     assert manifest.vocab_size == 6 and manifest.dim == 5 and manifest.dtype == "float16"
     assert manifest.index.count == 6 and manifest.knn_k == 5
@@ -56,9 +62,7 @@ def test_vec_artifact_is_complete_and_verifies(tmp_path: Path, capsys: pytest.Ca
 def test_rebuild_with_same_source_and_parameters_is_a_no_op(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    checkpoints.vec_file(tmp_path / "v.vec")
-    out = tmp_path / "art"
-    assert build(f"vec:{tmp_path / 'v.vec'}", out) == 0
+    out = built_vec(tmp_path)
     before = (out / artifact.MANIFEST).stat().st_mtime_ns
     assert build(f"vec:{tmp_path / 'v.vec'}", out) == 0
     assert "no-op" in capsys.readouterr().out
@@ -122,9 +126,7 @@ def test_bad_sources_exit_2_with_one_line(
 def test_corrupted_and_truncated_files_fail_verify(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    checkpoints.vec_file(tmp_path / "v.vec")
-    out = tmp_path / "art"
-    assert build(f"vec:{tmp_path / 'v.vec'}", out) == 0
+    out = built_vec(tmp_path)
     index = out / artifact.INDEX
     data = bytearray(index.read_bytes())
     data[-1] ^= 0xFF
@@ -138,9 +140,7 @@ def test_corrupted_and_truncated_files_fail_verify(
 
 
 def test_newer_format_version_is_refused(tmp_path: Path) -> None:
-    checkpoints.vec_file(tmp_path / "v.vec")
-    out = tmp_path / "art"
-    assert build(f"vec:{tmp_path / 'v.vec'}", out) == 0
+    out = built_vec(tmp_path)
     manifest = json.loads((out / artifact.MANIFEST).read_text())
     manifest["format_version"] = artifact.FORMAT_VERSION + 1
     (out / artifact.MANIFEST).write_text(json.dumps(manifest))
