@@ -61,7 +61,8 @@ LANGUAGE_DESCRIPTION = (
 )
 # The files that depend only on the stored rows and the index parameters: a rebuild for new labels
 # takes them from an earlier artifact of the same rows instead of recomputing (~15 min on e5).
-GEOMETRY_FILES = (artifact.INDEX, artifact.KNN_IDS, artifact.KNN_SIMS)
+TABLE_FILES = (artifact.KNN_IDS, artifact.KNN_SIMS)
+GEOMETRY_FILES = (artifact.INDEX, *TABLE_FILES)
 RECORD_EVERY = 1.0  # seconds between writes of a recorded build's progress
 WHOLE_UNIT_BYTES = 1 << 30  # the exact table holds float32 unit rows whole up to this (e5: 384 MB)
 
@@ -296,6 +297,27 @@ def reusable_geometry(
     return None
 
 
+def resumable_table(
+    donors: list[Path], files: dict[str, str], options: BuildOptions, rows: int
+) -> tuple[Path, int, artifact.TableInfo] | None:
+    """An earlier build's early artifact (its table and means in, its index not) with the same stored
+    rows and a table made as asked: a build stopped after its table resumes from it (its dir, the
+    table's k, how the table was made)."""
+    table_k = min(options.knn, rows - 1)
+    for donor in donors:
+        try:
+            raw = msgspec.json.decode((donor / artifact.MANIFEST).read_bytes(), type=dict[str, Any])
+            same_rows = all(raw["files"][name]["sha256"] == sha for name, sha in files.items())
+            present = all(name in raw["files"] and (donor / name).is_file() for name in TABLE_FILES)
+            table = _donor_table(raw)
+        except (OSError, KeyError, TypeError, ValueError, msgspec.DecodeError, msgspec.ValidationError):
+            continue
+        fits = table.method == "exact" or options.table in ("auto", table.method)
+        if same_rows and present and raw.get("knn_k") == table_k > 0 and fits:
+            return donor, table_k, table
+    return None
+
+
 def _drop_word_lists() -> None:
     """wordfreq keeps every list it read for the life of the process: ~1 GB after labelling with 42
     languages, which a 256k x 4,096 build needs for the index (issue 17: peak RSS)."""
@@ -430,7 +452,8 @@ def _write_geometry(
     on_table: Callable[[int, artifact.TableInfo | None], None],
 ) -> tuple[IndexParams, int, artifact.TableInfo | None]:
     """The HNSW index and the neighbor table: linked from an earlier artifact whose rows hash the
-    same (relabelling is cheap), else built; an exact table first, so that `on_table` (the map, in a
+    same (relabelling is cheap), or the table alone from the early artifact of a build that stopped
+    after it, else built; an exact table first, so that `on_table` (the map, in a
     child process) runs beside the index build. Returns the index parameters, the table's k and how
     the table was made."""
     rows_sha = {n: writer.sha256(n) for n in (artifact.MATRIX, artifact.NORMS)}
@@ -456,6 +479,13 @@ def _write_geometry(
     if options.knn <= 0:
         on_table(0, None)
         return index(), 0, None
+    resumed = resumable_table(donors, rows_sha, options, len(keys))
+    if resumed is not None:  # restarted after its table: linked from the early artifact, not rebuilt
+        donor, k, info = resumed
+        for name in TABLE_FILES:
+            artifact.link_or_copy(donor / name, writer.path(name))
+        on_table(k, info)
+        return index(), k, info
     method = choose(options.table, len(keys), int(made.rows.shape[1]))
     built = index() if method == "hnsw" else None  # its candidates are the table's
     with stage(progress, f"neighbor table ({method})", len(keys)) as bar:

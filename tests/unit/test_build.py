@@ -310,3 +310,39 @@ def test_a_build_puts_its_table_and_means_in_place_before_its_index_lexicon_and_
     assert final.manifest == whole and final.space.index is not None
     np.testing.assert_array_equal(means, final.csls_r)
     np.testing.assert_array_equal(ids, final.space.knn_ids)
+
+
+def test_a_build_stopped_after_its_table_resumes_from_its_early_artifact(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A build that stops after its table and means (here: the lexicon fails) leaves its early artifact
+    served and in the cache; built again, it links that table instead of computing it."""
+    from loaders.build import pipeline
+
+    checkpoints.vec_file(tmp_path / "v.vec")
+    spec, out, cache = f"vec:{tmp_path / 'v.vec'}", tmp_path / "artifacts" / "v", tmp_path / "cache"
+    options = pipeline.BuildOptions(knn=5, layout="none")
+    lexicon = pipeline._write_lexicon
+
+    def full_disk(*_: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(pipeline, "_write_lexicon", full_disk)
+    with pytest.raises(OSError, match="No space left"):
+        pipeline.build_cached(spec, out, cache, options)
+    early = artifact.read_manifest(out)
+    assert early.stages_left == list(pipeline.AFTER_TABLE) and early.knn_k == 5
+    monkeypatch.setattr(pipeline, "_write_lexicon", lexicon)
+    stages: list[str] = []
+
+    def progress(name: str, total: int) -> pipeline.StageBar:
+        stages.append(name)
+        return pipeline.silent(name, total)
+
+    whole, built = pipeline.build_cached(spec, out, cache, options, progress)
+    assert built and whole.stages_left == [] and whole.index.count == 6
+    assert "index" in stages and not [name for name in stages if name.startswith("neighbor table")]
+    fresh, _ = pipeline.build(spec, tmp_path / "fresh", options)  # the table it would have computed
+    for name in (artifact.KNN_IDS, artifact.KNN_SIMS, artifact.CSLS_R):
+        assert whole.files[name] == early.files[name] == fresh.files[name]
+    assert [p.name for p in cache.iterdir()] == [out.resolve().name]  # the early artifact is gone
