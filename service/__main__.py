@@ -71,7 +71,7 @@ def start_builds(folder: Path, cache: Path) -> subprocess.Popen[bytes] | None:
     then the full builds, which replace them; then the encoder spaces (a no-op for those that are
     current), niced: serving comes first. None when there is nothing to build."""
     from loaders.artifact import EncoderSpec, NoEncoder, missing_package
-    from loaders.build import BuildOptions, current_build, in_cache
+    from loaders.build import BuildOptions, current_build, in_cache, serves_early
     from loaders.build.sources.packaged import BUILD_ORDER, WHOLE_ORDER
 
     pending = []
@@ -99,7 +99,13 @@ def start_builds(folder: Path, cache: Path) -> subprocess.Popen[bytes] | None:
         n: [*python, "build", f"packaged:{n}", "--out", str(folder / n), "--cache", str(cache)]
         for n, _ in pending
     }
-    first = [[*builds[n], "--first"] for n in builds if not in_cache(f"packaged:{n}", cache, BuildOptions())]
+    keys = dict(pending)
+    # no first build where the cache holds the whole one, or `folder` serves a stopped build's early one
+    first = [
+        [*builds[n], "--first"]
+        for n in builds
+        if not in_cache(f"packaged:{n}", cache, BuildOptions()) and not serves_early(folder / n, keys[n])
+    ]
     steps = first + [builds[n] for n in WHOLE_ORDER if n in builds]
     steps += [["nice", "-n", "10", *python, "encoder-space", str(folder / n), "--quiet"] for n in encoders]
     script = " && ".join(" ".join(shlex.quote(part) for part in step) for step in steps)

@@ -19,6 +19,7 @@ from loaders.build.pipeline import (
     early_key,
     in_cache,
     recorded,
+    serves_early,
     silent,
     stage,
 )
@@ -34,6 +35,7 @@ __all__ = [
     "early_key",
     "in_cache",
     "recorded",
+    "serves_early",
     "silent",
     "stage",
 ]

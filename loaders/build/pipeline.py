@@ -260,6 +260,15 @@ def early_key(key: str) -> str:
     return hashlib.sha256(f"{key}:{artifact.MEANS_STAGE}".encode()).hexdigest()
 
 
+def serves_early(out: Path, key: str) -> bool:
+    """Whether `out` holds the early artifact of the build with `key` (one stopped after its table):
+    served as it is while that build resumes, no first build needed."""
+    try:
+        return artifact.read_manifest(out).build_key == early_key(key)
+    except ArtifactError:
+        return False
+
+
 def build(spec: str, out: Path, options: BuildOptions, progress: Stage = silent) -> tuple[Manifest, bool]:
     """Build the artifact of `spec` into `out` (its early stages put in place first, served while it
     makes the rest). Returns (manifest, False) when it was already built."""

@@ -332,6 +332,9 @@ def test_a_build_stopped_after_its_table_resumes_from_its_early_artifact(
         pipeline.build_cached(spec, out, cache, options)
     early = artifact.read_manifest(out)
     assert early.stages_left == list(pipeline.AFTER_TABLE) and early.knn_k == 5
+    key, whole_now = pipeline.current_build(spec, out, options)
+    assert not whole_now and pipeline.serves_early(out, key)  # `make run` builds no first build then
+    assert not pipeline.serves_early(out, early.build_key) and not pipeline.serves_early(tmp_path, key)
     monkeypatch.setattr(pipeline, "_write_lexicon", lexicon)
     stages: list[str] = []
 
