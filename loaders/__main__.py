@@ -214,11 +214,13 @@ def cmd_build(args: argparse.Namespace) -> None:
         failed = f"{type(exc).__name__}: {exc}"
         raise
     finally:
-        for folder in {served, _first_build_in(args.out)}:
-            if folder is not None and failed and not args.first:
-                artifact.record_build_failure(folder, failed)
-            elif folder is not None:
-                (folder / artifact.BUILD_PROGRESS).unlink(missing_ok=True)
+        now = _first_build_in(args.out)  # what `out` serves now: the first or early build, None once whole
+        if served is not None and served != now:
+            (served / artifact.BUILD_PROGRESS).unlink(missing_ok=True)
+        if now is not None and failed and not args.first:
+            artifact.record_build_failure(now, failed)  # said where it is served, not in a build left behind
+        elif now is not None:
+            (now / artifact.BUILD_PROGRESS).unlink(missing_ok=True)
     took = time.perf_counter() - started
     size = sum(f.size for f in manifest.files.values())
     verb = f"built in {took:.1f} s" if built else "already built (no-op)"

@@ -192,10 +192,10 @@ from loaders.artifact._word_forms import (
 )
 
 __all__ = [
-    "BuildProgress",
     "AMBIGUOUS",
     "ArtifactError",
     "ArtifactWriter",
+    "BuildProgress",
     "BYTE_PIECE",
     "CSLS_R",
     "E5_PREFIX",

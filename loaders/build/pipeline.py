@@ -283,25 +283,38 @@ def build(spec: str, out: Path, options: BuildOptions, progress: Stage = silent)
     return _build(source, fingerprint, options.key(fingerprint), out, options, progress, [out], early)
 
 
+def _matching_donors(
+    donors: list[Path], files: dict[str, str], names: tuple[str, ...], options: BuildOptions
+) -> Iterator[tuple[Path, dict[str, Any], artifact.TableInfo]]:
+    """Earlier artifacts with the same stored rows (`files`' hashes), holding `names`, whose table is
+    exact or made the way asked: (its dir, its manifest as read, how its table was made)."""
+    for donor in donors:
+        try:
+            raw = msgspec.json.decode((donor / artifact.MANIFEST).read_bytes(), type=dict[str, Any])
+            same_rows = all(raw["files"][name]["sha256"] == sha for name, sha in files.items())
+            present = all(name in raw["files"] and (donor / name).is_file() for name in names)
+            table = _donor_table(raw)
+        except (OSError, KeyError, TypeError, ValueError, msgspec.DecodeError, msgspec.ValidationError):
+            continue
+        fits = table.method == "exact" or options.table in ("auto", table.method)
+        if same_rows and present and fits:
+            yield donor, raw, table
+
+
 def reusable_geometry(
     donors: list[Path], files: dict[str, str], options: BuildOptions
 ) -> tuple[Path, int, artifact.TableInfo] | None:
     """An earlier artifact with the same stored rows and index parameters whose table is exact or
     made the way asked: (its dir, index count, how its table was made)."""
     wanted = {k: v for k, v in msgspec.to_builtins(options.index).items() if k != "count"}
-    for donor in donors:
+    for donor, raw, table in _matching_donors(donors, files, GEOMETRY_FILES, options):
         try:
-            raw = msgspec.json.decode((donor / artifact.MANIFEST).read_bytes(), type=dict[str, Any])
             index = dict(raw["index"])
             count = int(index.pop("count"))
-            same_rows = all(raw["files"][name]["sha256"] == sha for name, sha in files.items())
-            present = all(name in raw["files"] and (donor / name).is_file() for name in GEOMETRY_FILES)
-            table = _donor_table(raw)
-        except (OSError, KeyError, TypeError, ValueError, msgspec.DecodeError, msgspec.ValidationError):
+        except (KeyError, TypeError, ValueError):
             continue
         table_k = min(options.knn, count - 1) if options.knn > 0 else 0  # the table caps k likewise
-        fits = table.method == "exact" or options.table in ("auto", table.method)
-        if same_rows and present and index == wanted and raw.get("knn_k") == table_k and fits:
+        if index == wanted and raw.get("knn_k") == table_k:
             return donor, count, table
     return None
 
@@ -313,16 +326,8 @@ def resumable_table(
     rows and a table made as asked: a build stopped after its table resumes from it (its dir, the
     table's k, how the table was made)."""
     table_k = min(options.knn, rows - 1)
-    for donor in donors:
-        try:
-            raw = msgspec.json.decode((donor / artifact.MANIFEST).read_bytes(), type=dict[str, Any])
-            same_rows = all(raw["files"][name]["sha256"] == sha for name, sha in files.items())
-            present = all(name in raw["files"] and (donor / name).is_file() for name in TABLE_FILES)
-            table = _donor_table(raw)
-        except (OSError, KeyError, TypeError, ValueError, msgspec.DecodeError, msgspec.ValidationError):
-            continue
-        fits = table.method == "exact" or options.table in ("auto", table.method)
-        if same_rows and present and raw.get("knn_k") == table_k > 0 and fits:
+    for donor, raw, table in _matching_donors(donors, files, TABLE_FILES, options):
+        if raw.get("knn_k") == table_k > 0:
             return donor, table_k, table
     return None
 
@@ -700,8 +705,8 @@ def _build(
             mapping.start()  # in a child process, beside the index build
             _write_csls_means(writer, norms, knn_k, progress)
             if early is not None:  # table lookups and CSLS served while the index, lexicon and map build
-                index = msgspec.structs.replace(options.index, count=0)
-                fields = {**shared, "index": index, "knn_k": knn_k, "table": table}
+                no_index = msgspec.structs.replace(options.index, count=0)
+                fields = {**shared, "index": no_index, "knn_k": knn_k, "table": table}
                 early(writer, {**fields, "build_key": early_key(key), "stages_left": list(AFTER_TABLE)})
 
         try:

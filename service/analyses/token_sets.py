@@ -36,16 +36,19 @@ def labelled_share(model: LoadedModel) -> float:
 EXACT_BLOCK = 1024
 
 
-def _from_table(model: LoadedModel, k: int) -> bool:
-    return model.space.knn_ids is not None and model.space.table_k >= k
+def _table(model: LoadedModel, k: int) -> np.ndarray | None:
+    """The exact table's neighbor ids when it holds k a token, else None (not built yet, or shallower)."""
+    space = model.space
+    return space.knn_ids if space.knn_ids is not None and space.table_k >= k else None
 
 
 def neighbor_ids(model: LoadedModel, queries: np.ndarray, k: int, progress: Progress) -> np.ndarray:
     """Each query token's k nearest neighbors (itself left out), best first: read from the exact table,
     or, before it is built, the same lists from exact scans of the stored rows."""
+    table = _table(model, k)
+    if table is not None:
+        return np.asarray(table[queries, :k], dtype=np.int64)
     space = model.space
-    if space.knn_ids is not None and _from_table(model, k):
-        return np.asarray(space.knn_ids[queries, :k], dtype=np.int64)
     out = np.empty((len(queries), k), dtype=np.int64)
     for start in range(0, len(queries), EXACT_BLOCK):
         block = np.asarray(queries[start : start + EXACT_BLOCK], dtype=np.int64)
@@ -57,7 +60,7 @@ def neighbor_ids(model: LoadedModel, queries: np.ndarray, k: int, progress: Prog
 
 def neighbor_work(model: LoadedModel, queries: int, k: int) -> Work:
     """What `neighbor_ids` costs: table reads, or a blocked exact scan a block of queries."""
-    if _from_table(model, k):
+    if _table(model, k) is not None:
         return Work().lookups(queries, k)
     work, rows, dim = Work(), len(model.space.indexed), int(model.space.matrix.shape[1])
     for start in range(0, queries, EXACT_BLOCK):
