@@ -39,24 +39,26 @@ def main(argv: list[str] | None = None) -> int:
     if args.artifacts:
         os.environ[PREFIX + "ARTIFACTS"] = os.pathsep.join(args.artifacts)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    builder = (
-        start_builds(Settings.from_env().artifacts[0], args.build_missing) if args.build_missing else None
-    )
-    if builder is not None:
-        # uvicorn shuts down on SIGTERM, then raises it again under the handler it found: with the
-        # default one the process ended there, before the `finally` below stopped the builds
-        signal.signal(signal.SIGTERM, lambda signum, _: sys.exit(128 + signum))
-    settings = Settings.from_env()
-    workers = args.workers or settings.workers
-    from loaders.artifact import ArtifactError
-    from service.registry import check_artifacts
-
+    builder: subprocess.Popen[bytes] | None = None
     try:
-        check_artifacts(settings)
-        return serve(args, settings, workers)
-    except ArtifactError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        if args.build_missing:
+            # uvicorn shuts down on SIGTERM, then raises it again under the handler it found: with the
+            # default one the process ended there, before the `finally` below stopped the builds. Set
+            # before the builds start, inside the `try`: a SIGTERM while the imports below run (slow on
+            # a fresh clone) also ends in the `finally`.
+            signal.signal(signal.SIGTERM, lambda signum, _: sys.exit(128 + signum))
+            builder = start_builds(Settings.from_env().artifacts[0], args.build_missing)
+        settings = Settings.from_env()
+        workers = args.workers or settings.workers
+        from loaders.artifact import ArtifactError
+        from service.registry import check_artifacts
+
+        try:
+            check_artifacts(settings)
+            return serve(args, settings, workers)
+        except ArtifactError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
     finally:
         if builder is not None and builder.poll() is None:
             os.killpg(builder.pid, signal.SIGTERM)  # the shell and the build it runs
