@@ -22,14 +22,15 @@ $(VENV)/.installed: pyproject.toml
 artifacts: setup
 	sh deploy/build-artifacts.sh $(PY) $(ARTIFACTS) $(CACHE)
 
-# The encoder spaces (space=encoder: every lexicon word encoded by the model's own encoder) of the two
-# packaged models that ship their encoder. `make run` builds them behind serving, after the artifacts,
-# and the service picks each up when it lands; this target builds them in the foreground
-# (e5 ~15 min on 2 cores, USE ~1 min). ENCODER_WORDS=N encodes each language's first N words only.
-ENCODER_WORDS ?= 0
+# The encoder spaces (space=encoder: 25,000 words a lexicon language, encoded by the model's own
+# encoder) of the two packaged models that ship their encoder. `make run` builds them behind serving,
+# after the artifacts, and the service picks each up when it lands; this target builds them in the
+# foreground (e5 ~50 min on 2 cores, USE ~15 min: docs/benchmarks.md). ENCODER_WORDS=N encodes N
+# words a language instead.
+ENCODER_WORDS ?=
 encoder-spaces: artifacts
-	$(PY) -m loaders encoder-space $(ARTIFACTS)/use-multilingual-v3 --per-language $(ENCODER_WORDS)
-	$(PY) -m loaders encoder-space $(ARTIFACTS)/multilingual-e5-small --per-language $(ENCODER_WORDS)
+	$(PY) -m loaders encoder-space $(ARTIFACTS)/use-multilingual-v3 $(if $(ENCODER_WORDS),--per-language $(ENCODER_WORDS))
+	$(PY) -m loaders encoder-space $(ARTIFACTS)/multilingual-e5-small $(if $(ENCODER_WORDS),--per-language $(ENCODER_WORDS))
 
 # Serves each packaged model as soon as its artifact is built (smallest first), building the rest behind.
 run: setup

@@ -8,6 +8,10 @@ targets the lexicon misses is a miss, as published BLI counts it) and over the r
 through the service's evaluation (in-process). Writes the dictionaries first when they are missing.
 
     python bench/bli.py [--models e5,use] [--spaces input,encoder] [--pairs 1000] [de fr ...]
+    python bench/bli.py --models use --spaces encoder --prior 0,0.01,0.02 es ja  # the prior's weight
+
+The encoder space's frequency prior (service/encoder_spaces.py FREQUENCY_PRIOR) was chosen with
+`--prior` on es, fi and ja, languages outside the reported mean.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 from freedict import sampled_pairs  # noqa: E402
 
 from service import request_types as r  # noqa: E402
+from service.encoder_spaces import FREQUENCY_PRIOR  # noqa: E402
 from service.errors import DomainError  # noqa: E402
 from service.queries import evaluate_dictionary  # noqa: E402
 from service.registry import LoadedModel, load_model  # noqa: E402
@@ -68,12 +73,17 @@ def main() -> None:
     parser.add_argument("--models", default="e5,use")
     parser.add_argument("--spaces", default="input,encoder", help="input, encoder and/or default")
     parser.add_argument("--pairs", type=int, default=1000, help="English source words per language")
+    parser.add_argument("--prior", default="", help="frequency prior weights to try (default: the service's)")
     args = parser.parse_args()
+    priors = [float(w) for w in args.prior.split(",")] if args.prior else [None]
     print(
         "| model | language | space | targets covered | sources reachable | P@1 all | P@1 reachable | took |"
     )
     print("| --- | --- | --- | --- | --- | --- | --- | --- |")
-    for key in args.models.split(","):
+    for key, prior in ((key, prior) for key in args.models.split(",") for prior in priors):
+        if prior is not None:
+            FREQUENCY_PRIOR.update(dict.fromkeys(FREQUENCY_PRIOR, prior))
+            print(f"| frequency prior {prior} | | | | | | | |")
         model = load_model(ROOT / "artifacts" / MODELS[key], verify_checksums=False)
         for language in args.languages:
             text = dictionary(language, args.pairs)

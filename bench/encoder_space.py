@@ -20,6 +20,8 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
@@ -46,7 +48,7 @@ def precision_table(model: LoadedModel) -> None:
     print("| --- | --- | --- | --- |")
     totals: dict[str, list[int]] = {"input": [], "encoder": []}
     for lang in LOOKUP_LANGUAGES:
-        rows = words.language_rows([lang])
+        rows = np.intersect1d(words.language_rows([lang]), encoded.shared)  # the words both spaces hold
         if not len(rows):
             print(f"| {lang} | no words | | |")
             continue

@@ -137,7 +137,7 @@ def parser() -> argparse.ArgumentParser:
         "--per-language",
         type=_non_negative,
         default=PER_LANGUAGE,
-        help="first words of each language encoded (0, the default: every lexicon word)",
+        help="words encoded per lexicon language: its lexicon's, then more of its list (0: the lexicon's)",
     )
     e.add_argument("--threads", type=_positive, default=2)
     e.add_argument("--quiet", action="store_true")

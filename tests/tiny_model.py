@@ -206,7 +206,7 @@ def _encoder_space(lexicon: Lexicon, directions: np.ndarray, base: Manifest) -> 
         threads=1,
         files={},
     )
-    return EncoderSpace(info, words, np.arange(len(rows)), _encoder=encoder)
+    return EncoderSpace(info, words, np.arange(len(rows)), np.arange(len(rows)), _encoder=encoder)
 
 
 def tiny_model(seed: int = 0) -> LoadedModel:

@@ -56,6 +56,7 @@ from loaders.artifact._encoders import (
     encode_all,
     load_encoder,
     missing_package,
+    reference_rows,
     unit_rows,
 )
 from loaders.artifact._errors import (
@@ -116,6 +117,7 @@ from loaders.artifact._names import (
     BUILD_PROGRESS,
     CSLS_R,
     ENCODER_DIR,
+    ENCODER_LEXICON,
     ENCODER_PROGRESS,
     ENCODER_R,
     ENCODER_ROWS,
@@ -202,6 +204,7 @@ __all__ = [
     "BUILD_PROGRESS",
     "EDGE_CHECKS",
     "ENCODER_DIR",
+    "ENCODER_LEXICON",
     "ENCODER_PROGRESS",
     "ENCODER_R",
     "ENCODER_ROWS",
@@ -311,6 +314,7 @@ __all__ = [
     "token_kinds",
     "trim_heap",
     "unicode_label",
+    "reference_rows",
     "unit_rows",
     "verify",
     "writing",

@@ -165,3 +165,10 @@ def unit_rows(rows: np.ndarray) -> np.ndarray:
     rows = np.asarray(rows, dtype=np.float32)
     norms = np.linalg.norm(rows, axis=1, keepdims=True)
     return np.asarray(rows / np.maximum(norms, 1e-12), dtype=np.float32)
+
+
+def reference_rows(language: np.ndarray, per_language: int) -> np.ndarray:
+    """The rows CSLS means are taken among: each language's first `per_language` (0: every row)."""
+    if per_language <= 0:
+        return np.arange(len(language), dtype=np.int64)
+    return np.concatenate([np.flatnonzero(language == code)[:per_language] for code in np.unique(language)])

@@ -148,13 +148,14 @@ class EncoderSpaceManifest(msgspec.Struct, frozen=True, kw_only=True):
     artifact_build_key: str  # a rebuilt artifact (another key) leaves this space unused
     encoder: EncoderSpec
     dim: int
-    per_language: int  # the first words of each lexicon language that were encoded
+    per_language: int  # words encoded per lexicon language: its lexicon's first, then more of its list
     languages: dict[str, int]  # words encoded per language (lexicon order)
     rows: int
     seconds: float  # build time
     words_per_second: float  # the encoder's rate in the build (the budget predicts query costs from it)
     threads: int
     files: dict[str, FileEntry]
+    reference: int = 0  # r is taken among each language's first this many rows (0: among all)
 
     @property
     def checksum(self) -> str:

@@ -70,7 +70,8 @@ VOCABULARIES = {
 ENCODER_DIR = "encoder"
 ENCODER_PROGRESS = "encoder.progress.json"  # beside it while it is built: {"done", "total", "seconds"}
 ENCODER_ROWS = "rows.npy"
-ENCODER_WORDS = "words.npy"
+ENCODER_WORDS = "words.npy"  # each encoded word's lexicon row (-1: a word the lexicon lacks)
+ENCODER_LEXICON = "words.json"  # the encoded words (artifact.LexiconWords); absent: the lexicon's rows
 ENCODER_R = "r.npy"
 
 

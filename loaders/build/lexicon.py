@@ -129,6 +129,30 @@ def own_words(
     return out
 
 
+def further_words(
+    language: str, segmenter: Segmenter, known: set[str], count: int
+) -> tuple[list[str], list[list[int]]]:
+    """Up to `count` more of the language's own list words beyond those whose match keys are `known`,
+    most frequent first, in their written form: what a larger word set (the encoder space's) adds to
+    a lexicon language whose words come from a wordfreq list; with each one's pieces."""
+    import wordfreq
+
+    if count <= 0:
+        return [], []
+    english = wordfreq.get_frequency_dict("en", WORDLIST)
+    table = wordfreq.get_frequency_dict(language, WORDLIST)
+    listed = wordfreq.top_n_list(language, len(known) + 2 * count, wordlist=WORDLIST)
+    seen = set(known)
+    new: list[str] = []
+    for word in own_words(language, listed, table, english):
+        if len(new) == count:
+            break
+        if (key := match_key(word)) not in seen:
+            seen.add(key)
+            new.append(word)
+    return written_forms(segmenter, new)
+
+
 def written_forms(segmenter: Segmenter, words: Sequence[str]) -> tuple[list[str], list[list[int]]]:
     """Each lower-cased word in the casing the tokenizer finds more probable, with its pieces: as it
     is, or with its first letter upper-cased (the tokenizer's pieces are trained on running text:

@@ -54,30 +54,30 @@ def _geometry(
 
 def compare_spaces_job(model: LoadedModel, request: r.CompareSpacesRequest) -> tuple[Compute, Work]:
     encoded, lexicon = model.encoded(), model.pool()  # 400s now, not a failed job
-    words = encoded.words
-    count, dim = len(words.words), words.space.matrix.shape[1]
+    words, shared = encoded.words, encoded.shared  # the words both spaces hold
+    count, dim = len(shared), words.space.matrix.shape[1]
     sample = min(request.sample, count)
     fits = min(request.separability_words, count)
     work = Work().scans(2 * sample, count, dim, batched=True).scans(2 * sample, REFERENCE, dim, batched=True)
     work = work.fits(2 * fits, dim, FOLDS) if fits else work
 
     def input_unit(ids: np.ndarray) -> np.ndarray:
-        return lexicon.space.unit(encoded.lexicon_rows[ids])
+        return lexicon.space.unit(encoded.lexicon_rows[shared[ids]])
 
     def encoder_unit(ids: np.ndarray) -> np.ndarray:
-        return words.space.unit(ids)
+        return words.space.unit(shared[ids])
 
     def run(progress: Progress) -> s.CompareSpacesOut:
         rng = np.random.default_rng(request.seed)
         queries = np.sort(rng.choice(count, sample, replace=False))
         reference = np.sort(rng.choice(count, min(REFERENCE, count), replace=False))
         separable = np.sort(rng.choice(count, fits, replace=False)) if fits else np.empty(0, dtype=np.int64)
-        scripts = encode_labels([unicode_label(word) for word in words.words])
+        scripts = encode_labels([unicode_label(words.words[i]) for i in shared])
         depth = min(max(request.k, DIVERSITY_K), count - 1)  # the diversity needs 50
         found = agreement(input_unit, encoder_unit, count, queries, reference, request.k, depth)
         progress(0.4)
         overlap = found.overlap
-        language = words.language[queries]
+        language = words.language[shared[queries]]
         by_language = {
             words.languages[code]: s.SpaceAgreementOut(
                 queries=int((language == code).sum()),
@@ -86,7 +86,7 @@ def compare_spaces_job(model: LoadedModel, request: r.CompareSpacesRequest) -> t
             )
             for code in np.unique(language)
         }
-        codes = np.asarray(words.language, dtype=np.int64)
+        codes = np.asarray(words.language[shared], dtype=np.int64)
         spaces = {}
         for step, (name, unit, near) in enumerate(
             (("input", input_unit, found.neighbors_a), ("encoder", encoder_unit, found.neighbors_b))

