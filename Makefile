@@ -25,7 +25,7 @@ artifacts: setup
 # The encoder spaces (space=encoder: 25,000 words a lexicon language, encoded by the model's own
 # encoder) of the two packaged models that ship their encoder. `make run` builds them behind serving,
 # after the artifacts, and the service picks each up when it lands; this target builds them in the
-# foreground (e5 ~50 min on 2 cores, USE ~15 min: docs/benchmarks.md). ENCODER_WORDS=N encodes N
+# foreground (e5 ~80 min on 2 cores, USE ~18 min: docs/benchmarks.md). ENCODER_WORDS=N encodes N
 # words a language instead.
 ENCODER_WORDS ?=
 encoder-spaces: artifacts

