@@ -22,6 +22,7 @@ from typing import Any, Protocol
 
 import msgspec
 import numpy as np
+import numpy.typing as npt
 
 from loaders.artifact._errors import LoaderError
 
@@ -150,15 +151,22 @@ def load_encoder(spec: EncoderSpec, threads: int = 2) -> Encoder:
 
 
 def encode_all(
-    encoder: Encoder, texts: Sequence[str], progress: Callable[[int], None] | None = None
+    encoder: Encoder,
+    texts: Sequence[str],
+    progress: Callable[[int], None] | None = None,
+    dtype: npt.DTypeLike = np.float32,
 ) -> np.ndarray:
-    """Every text's unit row (float32), BATCH texts per call."""
-    out = []
+    """Every text's unit row, BATCH texts per call, written into one array of `dtype` as they come
+    (a million float32 rows kept as blocks and then joined would hold them twice)."""
+    out: np.ndarray | None = None
     for start in range(0, len(texts), BATCH):
-        out.append(unit_rows(encoder(texts[start : start + BATCH])))
+        block = unit_rows(encoder(texts[start : start + BATCH]))
+        if out is None:
+            out = np.empty((len(texts), block.shape[1]), dtype=dtype)
+        out[start : start + len(block)] = block
         if progress is not None:
-            progress(min(BATCH, len(texts) - start))
-    return np.concatenate(out) if out else np.empty((0, 0), dtype=np.float32)
+            progress(len(block))
+    return out if out is not None else np.empty((0, 0), dtype=dtype)
 
 
 def unit_rows(rows: np.ndarray) -> np.ndarray:

@@ -197,11 +197,10 @@ def build_encoder_space(
 
         encoding_started = time.time()
         try:
-            unit = encode_all(encode, texts, advance)
+            stored = encode_all(encode, texts, advance, dtype=np.float16)
         finally:
             report.unlink(missing_ok=True)
     encoding = time.perf_counter() - started
-    stored = unit.astype(np.float16)
     language = np.asarray(words.language)
     with stage(progress, "neighborhood means", 1) as bar:
         r = neighborhood_means(stored, reference_rows(language, REFERENCE), threads)

@@ -222,6 +222,24 @@ def test_neighborhood_means_are_taken_among_the_reference_rows() -> None:
     assert np.allclose(neighborhood_means(rows, reference, threads=2), brute, atol=1e-6)
 
 
+def test_encoded_rows_are_written_into_one_array_of_the_stored_type(monkeypatch: pytest.MonkeyPatch) -> None:
+    from loaders.artifact import _encoders
+
+    monkeypatch.setattr(_encoders, "BATCH", 4)
+    raw = np.random.default_rng(4).normal(size=(10, 6)).astype(np.float32)
+    calls: list[int] = []
+
+    def encoder(texts: list[str]) -> np.ndarray:
+        calls.append(len(texts))
+        return raw[[int(t) for t in texts]] * 3.0  # the encoder's rows need not be unit vectors
+
+    done: list[int] = []
+    rows = artifact.encode_all(encoder, [str(i) for i in range(10)], done.append, dtype=np.float16)
+    assert rows.dtype == np.float16 and rows.shape == (10, 6)
+    assert calls == [4, 4, 2] and done == [4, 4, 2]
+    np.testing.assert_array_equal(rows, _unit(raw).astype(np.float16))
+
+
 def test_the_frequency_prior_counts_places_within_each_language() -> None:
     from service.encoder_spaces import language_positions
 
