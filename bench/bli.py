@@ -5,7 +5,8 @@ Per model, language and space (input: the lexicon's rows composed from pieces; e
 encoder, where it has one; the service's default for word lookups): the lexicon's coverage of the
 dictionary's targets (pairs whose target it holds), P@1 over *all* source words (a word whose
 targets the lexicon misses is a miss, as published BLI counts it) and over the reachable ones, CSLS,
-through the service's evaluation (in-process). Writes the dictionaries first when they are missing.
+through the service's evaluation (in-process), then the same per part of speech of the English word.
+Writes the dictionaries first when they are missing.
 
     python bench/bli.py [--models e5,use] [--spaces input,encoder] [--pairs 1000] [de fr ...]
     python bench/bli.py --models use --spaces encoder --prior 0,0.01,0.02 es ja  # the prior's weight
@@ -25,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from freedict import sampled_pairs  # noqa: E402
+from freedict import dictionary_text  # noqa: E402
 
 from service import request_types as r  # noqa: E402
 from service.encoder_spaces import FREQUENCY_PRIOR  # noqa: E402
@@ -41,16 +42,16 @@ CACHE = Path.home() / ".cache" / "polyglot-geometry" / "freedict"
 
 
 def dictionary(language: str, count: int) -> str:
-    path = CACHE / f"en-{language}-{count}.txt"
+    path = CACHE / f"en-{language}-{count}-pos.txt"  # with parts of speech
     if not path.is_file():
         CACHE.mkdir(parents=True, exist_ok=True)
-        pairs = sampled_pairs(language, count)
-        path.write_text("".join(f"{a} {b} {language}\n" for a, b in pairs), encoding="utf-8")
+        path.write_text(dictionary_text(language, count), encoding="utf-8")
     return path.read_text(encoding="utf-8")
 
 
-def measure(model: LoadedModel, language: str, text: str, space: str) -> str:
-    """One row: the lexicon's coverage of the targets, P@1 (CSLS) over all sources and the reachable."""
+def measure(model: LoadedModel, language: str, text: str, space: str, parts: list[str]) -> str:
+    """One row: the lexicon's coverage of the targets, P@1 (CSLS) over all sources and the reachable;
+    one row per part of speech added to `parts`."""
     asked = None if space == "default" else space
     request = r.EvaluateRequest(dictionary=text, pool="words", space=asked)  # type: ignore[arg-type]
     started = time.perf_counter()
@@ -60,6 +61,11 @@ def measure(model: LoadedModel, language: str, text: str, space: str) -> str:
         return f"| {model.name} | {language} | {space} | {exc.detail[:60]} | | | | |"
     took = time.perf_counter() - started
     assert out.precision_all is not None
+    for name, part in (out.by_part_of_speech or {}).items():
+        parts.append(
+            f"| {model.name} | {language} | {space} ({out.space}) | {name} | {part.queries}/{part.sources} | "
+            f"{part.precision_all['csls']['p@1']:.3f} | {part.precision['csls']['p@1']:.3f} |"
+        )
     return (
         f"| {model.name} | {language} | {space} ({out.space}) | {out.covered_pairs / out.pairs:.3f} | "
         f"{out.queries}/{out.sources} | {out.precision_all['csls']['p@1']:.3f} | "
@@ -80,6 +86,7 @@ def main() -> None:
         "| model | language | space | targets covered | sources reachable | P@1 all | P@1 reachable | took |"
     )
     print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    parts: list[str] = []
     for key, prior in ((key, prior) for key in args.models.split(",") for prior in priors):
         if prior is not None:
             FREQUENCY_PRIOR.update(dict.fromkeys(FREQUENCY_PRIOR, prior))
@@ -90,7 +97,11 @@ def main() -> None:
             for space in args.spaces.split(","):
                 if space == "encoder" and model.encoder_space is None:
                     continue
-                print(measure(model, language, text, space), flush=True)
+                print(measure(model, language, text, space, parts), flush=True)
+    print("\nBy the English word's part of speech (WordNet's most frequent; see bench/freedict.py):\n")
+    print("| model | language | space | part of speech | sources reachable | P@1 all | P@1 reachable |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
+    print("\n".join(parts))
 
 
 if __name__ == "__main__":

@@ -6,6 +6,11 @@ frequent English words (wordfreq), each English word kept with every single-word
 entry gives, `--pairs` source words per language (seeded). The service's lexicons never come from
 these dictionaries; they measure, they tune nothing here (see docs/benchmarks.md).
 
+Each pair names the part of speech of its English word where WordNet knows it (Debian's wordnet-base):
+its most frequent one, by the senses tagged in WordNet's corpus (then by its senses), an inflected
+form's that of its lemma (WordNet's own exception lists and detachment rules). FreeDict tags
+parts of speech in a few of its dictionaries only; one source for all keeps the languages comparable.
+
     python bench/freedict.py [--pairs 1000] [--out DIR] [de fr ...]   writes DIR/en-XX.txt (MUSE text)
     python bench/freedict.py --sizes [de fr ...]   the share of the targets wordfreq's N words hold
 """
@@ -19,6 +24,8 @@ import re
 from pathlib import Path
 
 DICTD = Path("/usr/share/dictd")
+WORDNET = Path("/usr/share/wordnet")
+WORDNET_PARTS = {"noun": "noun", "verb": "verb", "adj": "adjective", "adv": "adverb"}
 CODES = {  # ISO 639-1 -> FreeDict's ISO 639-3
     "de": "deu", "fr": "fra", "it": "ita", "ru": "rus", "es": "spa", "tr": "tur", "fi": "fin",
     "ja": "jpn", "pt": "por", "nl": "nld", "sv": "swe", "pl": "pol",
@@ -61,6 +68,53 @@ def entries(language: str) -> dict[str, set[str]]:
                 if WORD.match(word) and word.lower() != head:
                     out.setdefault(head, set()).add(word)
     return out
+
+
+# WordNet's detachment rules (morphy): an inflected form's candidate lemmas, per part of speech
+DETACH = {
+    "noun": [("s", ""), ("ses", "s"), ("xes", "x"), ("zes", "z"), ("ches", "ch"), ("shes", "sh"),
+             ("men", "man"), ("ies", "y")],
+    "verb": [("s", ""), ("ies", "y"), ("es", "e"), ("es", ""), ("ed", "e"), ("ed", ""), ("ing", "e"),
+             ("ing", "")],
+    "adj": [("er", ""), ("est", ""), ("er", "e"), ("est", "e")],
+    "adv": [],
+}  # fmt: skip
+
+
+def parts_of_speech(words: set[str]) -> dict[str, str]:
+    """Each English word's most frequent part of speech in WordNet, its inflected forms as their
+    lemmas (WordNet's morphy: exception lists, then detachment rules); empty without wordnet-base."""
+    if not (WORDNET / "index.noun").is_file():
+        return {}
+    counts: dict[str, dict[str, tuple[int, int]]] = {}  # part -> lemma -> (tagged senses, senses)
+    exceptions: dict[str, dict[str, list[str]]] = {}
+    for part in WORDNET_PARTS:
+        counts[part] = {}
+        for line in (WORDNET / f"index.{part}").read_text(encoding="utf-8").splitlines():
+            if not line.startswith(" "):  # the licence
+                fields = line.split()
+                counts[part][fields[0]] = (int(fields[5 + int(fields[3])]), int(fields[2]))
+        exceptions[part] = {}
+        for line in (WORDNET / f"{part}.exc").read_text(encoding="utf-8").splitlines():
+            form, *lemmas = line.split()
+            exceptions[part][form] = lemmas
+    out = {}
+    for word in words:
+        found = []
+        for part, lemmas in counts.items():
+            tried = [word, *exceptions[part].get(word, [])]
+            tried += [word[: -len(end)] + to for end, to in DETACH[part] if word.endswith(end)]
+            found += [(lemmas[lemma], WORDNET_PARTS[part]) for lemma in tried if lemma in lemmas]
+        if found:
+            out[word] = max(found)[1]
+    return out
+
+
+def dictionary_text(language: str, count: int) -> str:
+    """The sampled pairs as MUSE text with the target language and, where known, the part of speech."""
+    pairs = sampled_pairs(language, count)
+    parts = parts_of_speech({a for a, _ in pairs})
+    return "".join(f"{a} {b} {language}" + (f" {parts[a]}" if a in parts else "") + "\n" for a, b in pairs)
 
 
 def sampled_pairs(language: str, count: int, seed: int = 0) -> list[tuple[str, str]]:
@@ -116,10 +170,10 @@ def main() -> None:
         return
     args.out.mkdir(parents=True, exist_ok=True)
     for language in args.languages:
-        pairs = sampled_pairs(language, args.pairs)
         path = args.out / f"en-{language}.txt"
-        path.write_text("".join(f"{a} {b} {language}\n" for a, b in pairs), encoding="utf-8")
-        print(f"en-{language}: {len({a for a, _ in pairs})} words, {len(pairs)} pairs -> {path}")
+        path.write_text(text := dictionary_text(language, args.pairs), encoding="utf-8")
+        print(f"en-{language}: {len({line.split()[0] for line in text.splitlines()})} words, "
+              f"{len(text.splitlines())} pairs -> {path}")  # fmt: skip
 
 
 if __name__ == "__main__":

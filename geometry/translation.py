@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -162,7 +163,15 @@ GROUPED_DEPTH = 4  # candidates ranked per group asked for, when candidates are 
 @dataclass(frozen=True)
 class Evaluation:
     precision: dict[str, dict[str, float]]  # method -> "p@k" -> share of queries
-    ranks: dict[str, list[list[int]]]  # method -> per query its top-10 candidate ids
+    ranks: dict[str, list[list[int]]]  # method -> per query its top-10 candidate ids (or groups)
+    heads: np.ndarray | None = None  # each id's group, when the ranks are of groups
+
+    def precision_of(self, queries: Sequence[tuple[int, set[int]]]) -> dict[str, dict[str, float]]:
+        """P@k over some of the queries: (row, its gold target ids)."""
+        if self.heads is not None:
+            heads = self.heads
+            queries = [(row, {int(heads[t]) for t in want}) for row, want in queries]
+        return precision_at(self.ranks, queries)
 
 
 def evaluate(
@@ -229,38 +238,50 @@ def evaluate(
             for method, lists in found.items()
         }
         gold = [{int(heads[t]) for t in want} for want in gold]
-    precision = {
+    precision = precision_at(found, list(enumerate(gold)))
+    return Evaluation(precision, found, heads)
+
+
+def precision_at(
+    ranks: dict[str, list[list[int]]], queries: Sequence[tuple[int, set[int]]]
+) -> dict[str, dict[str, float]]:
+    """P@1/5/10 of each method over `queries` (row in `ranks`, its gold targets, compared as the
+    ranks are: by group where they are grouped): a query counts at k when a gold target is among its
+    first k candidates."""
+    return {
         method: {
-            f"p@{k}": float(
-                np.mean([bool(set(ids[:k]) & want) for ids, want in zip(lists, gold, strict=True)])
-            )
-            if lists
+            f"p@{k}": float(np.mean([bool(set(lists[row][:k]) & want) for row, want in queries]))
+            if queries
             else 0.0
             for k in PRECISION_AT
         }
-        for method, lists in found.items()
+        for method, lists in ranks.items()
     }
-    return Evaluation(precision, found)
 
 
-Pair = tuple[str, str, str | None]  # source, target, target language (ISO 639) when named
+class Pair(NamedTuple):
+    source: str
+    target: str
+    language: str | None = None  # the target's (ISO 639), when named
+    part_of_speech: str | None = None  # when named: P@k is also reported per part of speech
 
 
 def parse_dictionary(text: str, max_pairs: int, max_chars: int = 256) -> list[Pair]:
-    """MUSE text format: "source target" (or "source target lang") per line, whitespace separated;
-    '#' comments; a word longer than `max_chars` is a ValueError."""
+    """MUSE text format: "source target" (or "source target lang", or "source target lang pos") per
+    line, whitespace separated; '#' comments; a word longer than `max_chars` is a ValueError."""
     pairs: list[Pair] = []
     for number, line in enumerate(text.splitlines(), start=1):
         fields = line.split()
         if not fields or fields[0].startswith("#"):
             continue
-        if len(fields) not in (2, 3):
+        if len(fields) not in (2, 3, 4):
             raise ValueError(
-                f"line {number}: expected 'source target' or 'source target lang', got {len(fields)} fields"
+                f"line {number}: expected 'source target', 'source target lang' or 'source target lang "
+                f"pos', got {len(fields)} fields"
             )
         if max(len(word) for word in fields) > max_chars:
             raise ValueError(f"line {number}: a word longer than {max_chars} characters")
-        pairs.append((fields[0], fields[1], fields[2] if len(fields) == 3 else None))
+        pairs.append(Pair(*fields))
         if len(pairs) > max_pairs:
             raise OverflowError(f"more than {max_pairs} pairs")
     return pairs

@@ -348,21 +348,29 @@ GivenCandidates = Annotated[
 ]
 
 
+PartOfSpeech = Annotated[
+    str, Meta(min_length=1, max_length=32, pattern=r"^\w+$", description="a part of speech, e.g. noun")
+]
+
+
 class DictionaryPair(Request):
     source: Word
     target: Word
     language: Annotated[str, Meta(max_length=35)] | None = None  # ISO 639 code of the target
+    part_of_speech: PartOfSpeech | None = None  # P@k is also reported per part of speech
 
 
 class EvaluateRequest(Request):
-    """A bilingual dictionary: MUSE text ("source target" or "source target lang" per line) or JSON
-    pairs ([source, target], [source, target, lang] or {"source", "target", "language"}), not both.
-    With a target language on a pair, P@k is also reported per target language."""
+    """A bilingual dictionary: MUSE text ("source target", "source target lang" or "source target
+    lang pos" per line) or JSON pairs ([source, target], [source, target, lang], [source, target,
+    lang, pos] or {"source", "target", "language", "part_of_speech"}), not both. With a target
+    language on a pair, P@k is also reported per target language; with a part of speech, per part
+    of speech."""
 
     dictionary: str | None = None
     pairs: (
         Annotated[
-            list[Annotated[list[Word], Meta(min_length=2, max_length=3)] | DictionaryPair],
+            list[Annotated[list[Word], Meta(min_length=2, max_length=4)] | DictionaryPair],
             Meta(max_length=MAX_DICTIONARY_PAIRS),
         ]
         | None

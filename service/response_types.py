@@ -411,6 +411,15 @@ class LanguagePrecision(Response, kw_only=True):
     precision_all: dict[str, dict[str, float]] | None = None  # P@k over all of them (see EvaluateOut)
 
 
+class PartOfSpeechPrecision(Response, kw_only=True):
+    pairs: int  # pairs naming this part of speech
+    covered: int  # of them with a source that has a vector and a target among the candidates
+    sources: int  # distinct source words of those pairs
+    queries: int  # of them ranked (P@k's denominator)
+    precision: dict[str, dict[str, float]]  # over the queries, from the overall ranking
+    precision_all: dict[str, dict[str, float]]  # over all the sources (the rest are misses)
+
+
 class EvaluateOut(Response, kw_only=True):
     model: str
     pairs: int
@@ -429,6 +438,8 @@ class EvaluateOut(Response, kw_only=True):
     skipped_languages: dict[str, str] | None = None
     # P@k by the pieces of the query's closest gold target: "1", "2", "3+" (a lookup's cost)
     by_pieces: dict[str, dict[str, dict[str, float]]] | None = None
+    # P@k per part of speech, where pairs name one (the fourth field of a MUSE line)
+    by_part_of_speech: dict[str, PartOfSpeechPrecision] | None = None
     space: SpaceName = "input"  # where the targets were ranked (pool=words: the encoder space when built)
     # P@k over every distinct source word of the dictionary, as published BLI counts it: a word whose
     # source has no vector or whose targets are not among the candidates is a miss (`precision`

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -12,7 +13,6 @@ from geometry.neighbors import Space
 from geometry.pooling import PoolingRule, pool
 from geometry.translation import (
     NOTHING_COMPOSED,
-    PRECISION_AT,
     Composed,
     Evaluation,
     Pair,
@@ -35,6 +35,7 @@ from service.registry import LoadedModel
 from service.settings import Limits
 
 DEFAULT_LIMITS = Limits()
+PART_OF_SPEECH = re.compile(r"^\w{1,32}$")
 ADVICE = "send fewer pairs, or name target_scripts to rank among fewer candidates"
 
 
@@ -52,18 +53,25 @@ def _dictionary_pairs(request: r.EvaluateRequest, max_pairs: int) -> list[Pair]:
             ) from exc
     else:
         pairs = [
-            (p.source, p.target, p.language)
+            Pair(p.source, p.target, p.language, p.part_of_speech)
             if isinstance(p, r.DictionaryPair)
-            else (p[0], p[1], p[2] if len(p) == 3 else None)
+            else Pair(*p)
             for p in request.pairs or []
         ]
         if len(pairs) > max_pairs:
             raise TooLarge(f"{len(pairs)} pairs; the limit is {max_pairs}", field="pairs")
     if not pairs:
         raise InvalidInput("the dictionary holds no pairs", field="dictionary")
-    for number, (_, _, lang) in enumerate(pairs, start=1):
-        if lang is not None and base_language(lang) is None:
-            raise InvalidInput(f"pair {number}: {lang!r} is not an ISO 639 language code", field="dictionary")
+    for number, pair in enumerate(pairs, start=1):
+        if pair.language is not None and base_language(pair.language) is None:
+            raise InvalidInput(
+                f"pair {number}: {pair.language!r} is not an ISO 639 language code", field="dictionary"
+            )
+        if pair.part_of_speech is not None and not PART_OF_SPEECH.match(pair.part_of_speech):
+            raise InvalidInput(
+                f"pair {number}: {pair.part_of_speech!r} is not a part of speech (a word, e.g. noun)",
+                field="dictionary",
+            )
     return pairs
 
 
@@ -75,6 +83,7 @@ class Gold:
 
     pairs: dict[int, set[int]] = field(default_factory=dict)
     by_language: dict[str, dict[int, set[int]]] = field(default_factory=dict)
+    by_part_of_speech: dict[str, dict[int, set[int]]] = field(default_factory=dict)
     names: dict[int, str] = field(default_factory=dict)  # source key -> the word as the dictionary spells it
     skipped: list[s.SkippedPair] = field(default_factory=list)
     composed: list[np.ndarray] = field(default_factory=list)
@@ -203,18 +212,22 @@ def candidates_of(model: LoadedModel, request: r.EvaluateRequest, space: str) ->
 
 def _gold(model: LoadedModel, pairs: list[Pair], pooling: PoolingRule, candidates: Candidates) -> Gold:
     gold = Gold()
-    for source, target, lang in pairs:
-        key, wanted = _source_key(model, gold, source, pooling), candidates.targets(model, target, lang)
+    for pair in pairs:
+        key = _source_key(model, gold, pair.source, pooling)
+        wanted = candidates.targets(model, pair.target, pair.language)
         if key is None or not wanted:
             reason = "source has no piece with a vector" if key is None else candidates.missing
-            gold.skipped.append(s.SkippedPair(source=source, target=target, reason=reason))
+            gold.skipped.append(s.SkippedPair(source=pair.source, target=pair.target, reason=reason))
             continue
-        gold.covered.append((source, target, lang))
+        gold.covered.append(pair)
         gold.pairs.setdefault(key, set()).update(wanted)
-        if lang is not None:
-            by_source = gold.by_language.setdefault(base_language(lang) or lang, {})
-            by_source.setdefault(key, set()).update(wanted)
-        gold.names[key] = source
+        for group, name in (
+            (gold.by_language, _language(pair)),
+            (gold.by_part_of_speech, pair.part_of_speech),
+        ):
+            if name is not None:
+                group.setdefault(name, {}).setdefault(key, set()).update(wanted)
+        gold.names[key] = pair.source
     if not gold.pairs:
         raise NothingToFit(
             "no pair has a source with a vector and a target among the candidates",
@@ -241,7 +254,7 @@ def _skipped_languages(
 ) -> dict[str, str]:
     """Target languages the pairs name that have no candidates here, and why: they are left out of
     the per-language results (their pairs count as not covered), the rest is evaluated."""
-    named = sorted({base_language(lang) or lang for _, _, lang in pairs if lang})
+    named = sorted({lang for lang in map(_language, pairs) if lang})
     out = {}
     for lang in named:
         if candidates.pool is not None and lang not in candidates.pool.languages:
@@ -264,11 +277,9 @@ def _per_language(
 ) -> dict[str, s.LanguagePrecision]:
     """P@k per target language, among the target scripts' tokens or that language's (language_pool);
     against the lexicon, among that language's words."""
-    named = Counter(base_language(lang) or lang for _, _, lang in pairs if lang)
-    covered = Counter(base_language(lang) or lang for _, _, lang in gold.covered if lang)
-    sources_of = {
-        lang: len({a for a, _, b in pairs if (base_language(b or "") or b) == lang}) for lang in named
-    }
+    named = Counter(lang for lang in map(_language, pairs) if lang)
+    covered = Counter(lang for lang in map(_language, gold.covered) if lang)
+    sources_of = {lang: len({p.source for p in pairs if _language(p) == lang}) for lang in named}
     skipped = _skipped_languages(model, request, pairs, candidates)
     out = {}
     for lang, lang_gold in sorted(gold.by_language.items()):
@@ -331,21 +342,51 @@ def _by_pieces(
     """P@1/5/10 by the pieces of each query's closest gold target (1, 2, 3+): what a lookup of a word
     the vocabulary splits costs in precision. Token candidates are one piece each."""
     pieces = [min(candidates.pieces(t) for t in want) for want in wanted]
-    buckets = {name: [i for i, n in enumerate(pieces) if n == low or (name == "3+" and n >= 3)]
-               for name, low in (("1", 1), ("2", 2), ("3+", 3))}  # fmt: skip
     out: dict[str, dict[str, dict[str, float]]] = {}
-    for name, rows in buckets.items():
-        if not rows:
-            continue
-        out[name] = {
-            method: {
-                f"p@{k}": round(float(np.mean([bool(set(ranks[i][:k]) & wanted[i]) for i in rows])), 4)
-                for k in PRECISION_AT
+    for name, low in (("1", 1), ("2", 2), ("3+", 3)):
+        rows = [(i, wanted[i]) for i, n in enumerate(pieces) if n == low or (name == "3+" and n >= 3)]
+        if rows:
+            out[name] = {
+                method: _rounded(values) | {"queries": float(len(rows))}
+                for method, values in result.precision_of(rows).items()
             }
-            | {"queries": float(len(rows))}
-            for method, ranks in result.ranks.items()
-        }
     return out
+
+
+def _by_part_of_speech(
+    result: Evaluation, keys: list[int], gold: Gold, pairs: list[Pair]
+) -> dict[str, s.PartOfSpeechPrecision]:
+    """P@k per part of speech the pairs name, from the one ranking of every source: a query counts
+    for a part of speech when a target its pairs of that part of speech give is among its first k."""
+    row_of = {key: row for row, key in enumerate(keys)}
+    named = Counter(pair.part_of_speech for pair in pairs if pair.part_of_speech)
+    covered = Counter(pair.part_of_speech for pair in gold.covered if pair.part_of_speech)
+    out = {}
+    for name, by_source in sorted(gold.by_part_of_speech.items()):
+        precision = {
+            method: _rounded(values)
+            for method, values in result.precision_of(
+                [(row_of[k], want) for k, want in by_source.items()]
+            ).items()
+        }
+        sources = len({pair.source for pair in pairs if pair.part_of_speech == name})
+        out[name] = s.PartOfSpeechPrecision(
+            pairs=named[name],
+            covered=covered[name],
+            sources=sources,
+            queries=len(by_source),
+            precision=precision,
+            precision_all=over_all(precision, len(by_source), sources),
+        )
+    return out
+
+
+def _rounded(values: dict[str, float]) -> dict[str, float]:
+    return {at: round(value, 4) for at, value in values.items()}
+
+
+def _language(pair: Pair) -> str | None:
+    return None if pair.language is None else base_language(pair.language) or pair.language
 
 
 def upfront_work(
@@ -357,7 +398,7 @@ def upfront_work(
     space = chosen_space(model, request)
     work = Work().pairs(len(pairs))
     if space == "encoder":
-        texts = list({source for source, _, _ in pairs}) + list(request.candidates or [])
+        texts = list({pair.source for pair in pairs}) + list(request.candidates or [])
         work = encoding_work(model, len(texts), sum(map(len, texts)), work)
     return pairs, space, work
 
@@ -417,9 +458,10 @@ def evaluate_dictionary(
         by_language=_per_language(model, request, gold, allowed, candidates, pairs) or None,
         skipped_languages=_skipped_languages(model, request, pairs, candidates) or None,
         by_pieces=_by_pieces(result, wanted, candidates),
+        by_part_of_speech=_by_part_of_speech(result, keys, gold, pairs) or None,
         single_token_queries=sum(1 for key in keys if key >= 0),
         composed_queries=sum(1 for key in keys if key < 0),
         reachable=round(float(np.mean([bool(np.isin(list(w), allowed).any()) for w in wanted])), 4),
-        sources=(every := len({source for source, _, _ in pairs})),
+        sources=(every := len({pair.source for pair in pairs})),
         precision_all=over_all(result.precision, len(sources), every),
     )

@@ -45,6 +45,54 @@ def test_targets_match_whatever_their_case_and_form(client: Client) -> None:
     assert body["by_language"]["de"]["precision"]["csls"]["p@1"] == 1.0
 
 
+def test_precision_is_reported_per_part_of_speech(client: Client) -> None:
+    nouns = "water Wasser de noun\nfire Feuer de noun\ndog Hund de noun\n"
+    verbs = "eat essen de verb\nrun laufen de verb\nsleep Qxzvwort de verb\n"  # a target no lexicon holds
+
+    def evaluated(text: str) -> dict[str, Any]:
+        response = client.post(
+            f"/v1/models/{E5}/translations/evaluate",
+            json={"dictionary": text, "pool": "words", "space": "input"},
+        )
+        assert response.status_code == 200, response.text
+        return response.json()  # type: ignore[no-any-return]
+
+    body = evaluated(nouns + verbs)
+    parts = body["by_part_of_speech"]
+    assert sorted(parts) == ["noun", "verb"]
+    assert [parts["noun"][f] for f in ("pairs", "covered", "sources", "queries")] == [3, 3, 3, 3]
+    assert [parts["verb"][f] for f in ("pairs", "covered", "sources", "queries")] == [3, 2, 3, 2]
+    # each part's P@k is that of its pairs evaluated alone, and over all its sources the unranked miss
+    assert parts["noun"]["precision"] == evaluated(nouns)["precision"]
+    assert parts["verb"]["precision"] == evaluated(verbs)["precision"]
+    assert parts["verb"]["precision_all"] == evaluated(verbs)["precision_all"]
+    assert parts["noun"]["precision"]["csls"] == {"p@1": 1.0, "p@5": 1.0, "p@10": 1.0}
+    assert parts["verb"]["precision"]["csls"] == {"p@1": 0.5, "p@5": 1.0, "p@10": 1.0}
+    assert parts["verb"]["precision_all"]["csls"] == {"p@1": 0.3333, "p@5": 0.6667, "p@10": 0.6667}
+    # JSON pairs name it too; a part of speech is one word
+    pairs = [
+        ["water", "Wasser", "de", "noun"],
+        {"source": "eat", "target": "essen", "part_of_speech": "verb"},
+    ]
+    answer = client.post(f"/v1/models/{E5}/translations/evaluate", json={"pairs": pairs, "pool": "words"})
+    assert sorted(answer.json()["by_part_of_speech"]) == ["noun", "verb"]
+    refused = client.post(
+        f"/v1/models/{E5}/translations/evaluate",
+        json={"dictionary": "water Wasser de no-un\n", "pool": "words"},
+    )
+    assert refused.status_code == 400 and "not a part of speech" in refused.json()["detail"]
+
+
+def test_precision_by_pieces_counts_an_inflected_target_as_its_dictionary_form(client: Client) -> None:
+    # собаки and дома rank as собака and дом (their groups): every breakdown counts them so
+    body = client.post(
+        f"/v1/models/{E5}/translations/evaluate",
+        json={"dictionary": "dog собаки ru\nhouse дома ru\n", "pool": "words", "space": "input"},
+    ).json()
+    assert body["precision"]["csls"]["p@1"] == 1.0
+    assert {name: part["csls"]["p@1"] for name, part in body["by_pieces"].items()} == {"1": 1.0, "2": 1.0}
+
+
 def test_a_language_without_a_lexicon_is_skipped_with_its_reason(client: Client) -> None:
     # Llama 2's vocabulary has too few Thai pieces for a Thai lexicon and wordfreq has no Thai list
     body = client.post(

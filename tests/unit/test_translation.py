@@ -57,10 +57,13 @@ def test_precision_at_k() -> None:
 
 
 def test_parse_dictionary() -> None:
-    assert parse_dictionary("# en-de\ndog Hund\n\ncat\tKatze de\n", 10) == [
-        ("dog", "Hund", None),
-        ("cat", "Katze", "de"),
+    assert parse_dictionary("# en-de\ndog Hund\n\ncat\tKatze de\nrun laufen de verb\n", 10) == [
+        ("dog", "Hund", None, None),
+        ("cat", "Katze", "de", None),
+        ("run", "laufen", "de", "verb"),
     ]
+    with pytest.raises(ValueError, match="got 5 fields"):
+        parse_dictionary("run laufen de verb extra\n", 10)
 
 
 def test_evaluation_in_blocks_equals_the_dense_ranking(monkeypatch: pytest.MonkeyPatch) -> None:
