@@ -168,10 +168,11 @@ class Evaluation:
 
     def precision_of(self, queries: Sequence[tuple[int, set[int]]]) -> dict[str, dict[str, float]]:
         """P@k over some of the queries: (row, its gold target ids)."""
-        if self.heads is not None:
-            heads = self.heads
-            queries = [(row, {int(heads[t]) for t in want}) for row, want in queries]
-        return precision_at(self.ranks, queries)
+        return precision_at(self.ranks, [(row, self.as_ranked(want)) for row, want in queries])
+
+    def as_ranked(self, ids: set[int]) -> set[int]:
+        """Target ids as the ranks hold them: their groups, where the ranks are of groups."""
+        return ids if self.heads is None else {int(self.heads[t]) for t in ids}
 
 
 def evaluate(

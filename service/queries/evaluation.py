@@ -442,7 +442,7 @@ def evaluate_dictionary(
                 csls_top=[candidates.names[t] for t in result.ranks["csls"][row]],
             )
             for row, (key, want) in enumerate(zip(keys, wanted, strict=True))
-            if not set(result.ranks["csls"][row][:1]) & want
+            if not set(result.ranks["csls"][row][:1]) & result.as_ranked(want)
         ]
     return s.EvaluateOut(
         model=model.name,

@@ -83,13 +83,18 @@ def test_precision_is_reported_per_part_of_speech(client: Client) -> None:
     assert refused.status_code == 400 and "not a part of speech" in refused.json()["detail"]
 
 
-def test_precision_by_pieces_counts_an_inflected_target_as_its_dictionary_form(client: Client) -> None:
+def test_pieces_and_misses_count_an_inflected_target_as_its_dictionary_form(client: Client) -> None:
     # собаки and дома rank as собака and дом (their groups): every breakdown counts them so
     body = client.post(
         f"/v1/models/{E5}/translations/evaluate",
-        json={"dictionary": "dog собаки ru\nhouse дома ru\n", "pool": "words", "space": "input"},
+        json={
+            "dictionary": "dog собаки ru\nhouse дома ru\n",
+            "pool": "words",
+            "space": "input",
+            "include_misses": True,
+        },
     ).json()
-    assert body["precision"]["csls"]["p@1"] == 1.0
+    assert body["precision"]["csls"]["p@1"] == 1.0 and body["misses"] == []
     assert {name: part["csls"]["p@1"] for name, part in body["by_pieces"].items()} == {"1": 1.0, "2": 1.0}
 
 
