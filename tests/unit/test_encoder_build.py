@@ -246,6 +246,28 @@ def test_the_frequency_prior_counts_places_within_each_language() -> None:
     assert language_positions(np.array([0, 0, 0, 2, 2, 1])).tolist() == [0, 1, 2, 0, 1, 0]
 
 
+def test_words_much_further_up_the_english_list_are_english_words() -> None:
+    from service.encoder_spaces import english_leaks, language_positions
+
+    german = ["haus", "hund", "katze", "baum", "Hand", "shuttle", "Hotel"]
+    english = ["shuttle", "the", "hand", "hotel"]
+    language = np.array([0] * len(german) + [1] * len(english))
+    rows = _unit(np.random.default_rng(6).normal(size=(len(language), 4))).astype(np.float16)
+    words = Lexicon.of_rows(
+        rows, np.zeros(len(language), np.float32), german + english, language, ["de", "en"],
+        np.ones(len(language), np.int16),
+    )  # fmt: skip
+    leaks = english_leaks(words, language_positions(language))
+    # shuttle: 1st in English, 6th in German (more than twice as far down): an English word there;
+    # Hand: 5th against 3rd, and Hotel 7th against 4th, are within twice; English rows never are
+    assert [words.words[i] for i in np.flatnonzero(leaks)] == ["shuttle"]
+    assert not english_leaks(words, language_positions(language), ratio=8.0).any()  # the build's ratio
+    only_german = Lexicon.of_rows(
+        rows[:7], np.zeros(7, np.float32), german, language[:7], ["de"], np.ones(7, np.int16)
+    )
+    assert not english_leaks(only_german, language_positions(language[:7])).any()
+
+
 def test_a_querys_mean_is_taken_among_the_same_reference_rows() -> None:
     from dataclasses import replace
 
@@ -275,3 +297,8 @@ def test_lookups_rank_a_rarer_word_lower_by_the_frequency_prior(encoded: dict[st
     added = space.words.r - stored
     assert np.allclose(added[:40], 0.01 * np.log1p(np.arange(40)), atol=1e-6)  # the first language's words
     assert added[40] == 0.0  # the next language's first word
+    from service.encoder_spaces import LEAK_PENALTY, english_leaks, language_positions
+
+    positions = language_positions(space.words.language)
+    leaks = english_leaks(space.words, positions)
+    assert np.allclose(added, 0.01 * np.log1p(positions) + LEAK_PENALTY * leaks, atol=1e-6)
