@@ -28,7 +28,7 @@ WORDNET = Path("/usr/share/wordnet")
 WORDNET_PARTS = {"noun": "noun", "verb": "verb", "adj": "adjective", "adv": "adverb"}
 CODES = {  # ISO 639-1 -> FreeDict's ISO 639-3
     "de": "deu", "fr": "fra", "it": "ita", "ru": "rus", "es": "spa", "tr": "tur", "fi": "fin",
-    "ja": "jpn", "pt": "por", "nl": "nld", "sv": "swe", "pl": "pol",
+    "ja": "jpn", "pt": "por", "nl": "nld", "sv": "swe", "pl": "pol", "hr": "hrv", "sr": "srp",
 }  # fmt: skip
 B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 NOTES = re.compile(r"<[^>]*>|\[[^\]]*\]|\([^)]*\)|\{[^}]*\}")

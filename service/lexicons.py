@@ -13,6 +13,17 @@ from geometry.neighbors import Space
 from loaders import artifact
 from loaders.artifact import match_key
 
+# One word list that serves several languages: wordfreq's Serbo-Croatian list ("sh", Latin script;
+# langcodes reads "sh" as "sr") answers for Croatian, Bosnian, Serbian and Montenegrin too.
+SHARED_LISTS = {"hr": "sh", "bs": "sh", "sr": "sh", "cnr": "sh", "hbs": "sh"}
+# ... and Serbian written in Cyrillic is found in it by its Latin spelling (one letter for one: вода
+# is voda, љубав is ljubav)
+SERBIAN_LATIN = str.maketrans(
+    dict(zip("абвгдђежзијклмнопрстћуфхцчшАБВГДЂЕЖЗИЈКЛМНОПРСТЋУФХЦЧШ",
+             "abvgdđežzijklmnoprstćufhcčšABVGDĐEŽZIJKLMNOPRSTĆUFHCČŠ", strict=True))
+    | {"љ": "lj", "њ": "nj", "џ": "dž", "Љ": "Lj", "Њ": "Nj", "Џ": "Dž"}
+)  # fmt: skip
+
 
 def row_norms(matrix: np.ndarray) -> np.ndarray:
     """float32 L2 norm of each stored row, in blocks (at 4,096 dimensions a lexicon is 800 MB in float32)."""
@@ -82,10 +93,23 @@ class Lexicon:
     def find(self, word: str, language: str | None = None) -> list[int]:
         """The rows of `word` written any way people write it (case, Unicode form, Turkish i,
         apostrophes, dashes), in `language` when given."""
-        rows = self.rows_of.get(match_key(word), [])
         if language is None:
-            return rows
-        return [row for row in rows if self.languages[int(self.language[row])] == language]
+            return self.rows_of.get(match_key(word), [])
+        own = self.own_code(language)
+        rows = self.rows_of.get(match_key(word.translate(SERBIAN_LATIN) if own == "sh" else word), [])
+        return [row for row in rows if self.languages[int(self.language[row])] == own]
+
+    def own_code(self, code: str) -> str | None:
+        """The lexicon language whose words answer for `code`: itself, or the list it shares
+        (SHARED_LISTS: hr -> sh); None when the lexicon has neither."""
+        if code in self.languages:
+            return code
+        shared = SHARED_LISTS.get(code)
+        return shared if shared in self.languages else None
+
+    def lacks(self, codes: list[str]) -> list[str]:
+        """The codes no lexicon language answers for."""
+        return sorted(code for code in set(codes) if self.own_code(code) is None)
 
     def written(self, word: str, language: str | None) -> int | None:
         """The row of `word` (written any way) in `language`, or (None) in the language where it is
@@ -99,7 +123,8 @@ class Lexicon:
         return min(rows, key=lambda row: (row - first[int(self.language[row])], row))
 
     def language_rows(self, codes: list[str]) -> np.ndarray:
-        wanted = [i for i, code in enumerate(self.languages) if code in codes]
+        owned = {self.own_code(code) for code in codes}
+        wanted = [i for i, code in enumerate(self.languages) if code in owned]
         return np.flatnonzero(np.isin(self.language, wanted))
 
 

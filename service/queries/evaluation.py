@@ -257,7 +257,7 @@ def _skipped_languages(
     named = sorted({lang for lang in map(_language, pairs) if lang})
     out = {}
     for lang in named:
-        if candidates.pool is not None and lang not in candidates.pool.languages:
+        if candidates.pool is not None and candidates.pool.lacks([lang]):
             out[lang] = f"{model.name}'s lexicon has no words of {lang}"
         elif not candidates.other_space and request.language_pool == "language":
             try:

@@ -152,7 +152,7 @@ def _check_encoder(model: LoadedModel, request: QueryRequest) -> None:
         raise InvalidInput("space=encoder groups by language only", field="group_by")
     if isinstance(request, r.NeighborsRequest):
         words = model.encoded().words
-        if sorted(set(request.languages or []) - set(words.languages)):
+        if words.lacks(request.languages or []):
             raise InvalidInput(f"the encoder space holds {', '.join(words.languages)}", field="languages")
 
 
@@ -174,7 +174,7 @@ def _check_words(model: LoadedModel, request: r.TranslationsRequest, space: Spac
         raise InvalidInput("pool=words groups by language only", field="group_by")
     for field in ("target_languages", "source_language"):
         asked = getattr(request, field) or []
-        unknown = sorted(set([asked] if isinstance(asked, str) else asked) - set(pool.languages))
+        unknown = pool.lacks([asked] if isinstance(asked, str) else asked)
         if unknown:
             raise InvalidInput(
                 f"the lexicon holds {', '.join(pool.languages)}, not {', '.join(unknown)}", field=field

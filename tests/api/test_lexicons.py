@@ -21,6 +21,14 @@ def words(client: Client, model: str, text: str, language: str, k: int = 5) -> l
     return [c["token"] for c in response.json()["candidates"]]
 
 
+def evaluated(client: Client, dictionary: str, **options: Any) -> dict[str, Any]:
+    """A dictionary's evaluation among the lexicon words of e5's input space."""
+    request = {"dictionary": dictionary, "pool": "words", "space": "input", **options}
+    response = client.post(f"/v1/models/{E5}/translations/evaluate", json=request)
+    assert response.status_code == 200, response.text
+    return response.json()  # type: ignore[no-any-return]
+
+
 def test_water_is_found_in_scripts_the_word_pool_never_had(client: Client) -> None:
     # every one of these languages had no word pool before: the lexicon covers them on all three models
     # (each language's own words only, inflected forms under their dictionary form: su, not suyu)
@@ -49,23 +57,15 @@ def test_precision_is_reported_per_part_of_speech(client: Client) -> None:
     nouns = "water Wasser de noun\nfire Feuer de noun\ndog Hund de noun\n"
     verbs = "eat essen de verb\nrun laufen de verb\nsleep Qxzvwort de verb\n"  # a target no lexicon holds
 
-    def evaluated(text: str) -> dict[str, Any]:
-        response = client.post(
-            f"/v1/models/{E5}/translations/evaluate",
-            json={"dictionary": text, "pool": "words", "space": "input"},
-        )
-        assert response.status_code == 200, response.text
-        return response.json()  # type: ignore[no-any-return]
-
-    body = evaluated(nouns + verbs)
+    body = evaluated(client, nouns + verbs)
     parts = body["by_part_of_speech"]
     assert sorted(parts) == ["noun", "verb"]
     assert [parts["noun"][f] for f in ("pairs", "covered", "sources", "queries")] == [3, 3, 3, 3]
     assert [parts["verb"][f] for f in ("pairs", "covered", "sources", "queries")] == [3, 2, 3, 2]
     # each part's P@k is that of its pairs evaluated alone, and over all its sources the unranked miss
-    assert parts["noun"]["precision"] == evaluated(nouns)["precision"]
-    assert parts["verb"]["precision"] == evaluated(verbs)["precision"]
-    assert parts["verb"]["precision_all"] == evaluated(verbs)["precision_all"]
+    assert parts["noun"]["precision"] == evaluated(client, nouns)["precision"]
+    assert parts["verb"]["precision"] == evaluated(client, verbs)["precision"]
+    assert parts["verb"]["precision_all"] == evaluated(client, verbs)["precision_all"]
     assert parts["noun"]["precision"]["csls"] == {"p@1": 1.0, "p@5": 1.0, "p@10": 1.0}
     assert parts["verb"]["precision"]["csls"] == {"p@1": 0.5, "p@5": 1.0, "p@10": 1.0}
     assert parts["verb"]["precision_all"]["csls"] == {"p@1": 0.3333, "p@5": 0.6667, "p@10": 0.6667}
@@ -85,17 +85,21 @@ def test_precision_is_reported_per_part_of_speech(client: Client) -> None:
 
 def test_pieces_and_misses_count_an_inflected_target_as_its_dictionary_form(client: Client) -> None:
     # собаки and дома rank as собака and дом (their groups): every breakdown counts them so
-    body = client.post(
-        f"/v1/models/{E5}/translations/evaluate",
-        json={
-            "dictionary": "dog собаки ru\nhouse дома ru\n",
-            "pool": "words",
-            "space": "input",
-            "include_misses": True,
-        },
-    ).json()
+    body = evaluated(client, "dog собаки ru\nhouse дома ru\n", include_misses=True)
     assert body["precision"]["csls"]["p@1"] == 1.0 and body["misses"] == []
     assert {name: part["csls"]["p@1"] for name, part in body["by_pieces"].items()} == {"1": 1.0, "2": 1.0}
+
+
+def test_croatian_and_serbian_lookups_use_the_serbo_croatian_list(client: Client) -> None:
+    # refused before ("the lexicon holds ..., not hr"): wordfreq has one list for the three languages
+    response = client.get(
+        f"/v1/models/{E5}/translations",
+        params={"text": "water", "target_languages": "hr", "pool": "words", "space": "input", "k": 5},
+    )
+    assert response.status_code == 200, response.text
+    assert [c["token"] for c in response.json()["candidates"]] == ["vode", "vodu", "vodom", "voda", "vodeći"]
+    body = evaluated(client, "water voda hr\nwater вода sr\nhouse kuća bs\n")
+    assert body["skipped"] == [] and sorted(body["by_language"]) == ["bs", "hr", "sr"]
 
 
 def test_a_language_without_a_lexicon_is_skipped_with_its_reason(client: Client) -> None:

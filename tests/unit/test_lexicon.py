@@ -158,3 +158,25 @@ def test_inflected_forms_group_under_their_dictionary_form() -> None:
     (ids, cosine, _), forms = by_dictionary_form(pool, ranking, 2)
     assert ids.tolist() == [0, 3] and cosine.tolist() == [np.float32(0.9), np.float32(0.8)]
     assert forms == [["собак", "собаку", "собаки"], []]
+
+
+def test_croatian_bosnian_and_serbian_are_answered_from_the_serbo_croatian_list() -> None:
+    words = ["voda", "ljubav", "kuća", "wasser"]
+    language = np.array([0, 0, 0, 1])
+    rows = normalize(np.random.default_rng(8).normal(size=(4, 3))).astype(np.float16)
+    lexicon = Lexicon.of_rows(
+        rows, np.zeros(4, np.float32), words, language, ["sh", "de"], np.ones(4, np.int16)
+    )
+    assert [lexicon.own_code(code) for code in ("hr", "bs", "sr", "sh", "de", "sl")] == [
+        "sh", "sh", "sh", "sh", "de", None,
+    ]  # fmt: skip
+    assert lexicon.lacks(["hr", "sl", "de", "pt"]) == ["pt", "sl"]
+    assert lexicon.language_rows(["hr"]).tolist() == [0, 1, 2]
+    # Serbian in Cyrillic by its Latin spelling; Croatian as written; never another language's word
+    assert lexicon.find("вода", "sr") == [0] and lexicon.find("Љубав", "sr") == [1]
+    assert lexicon.find("kuća", "hr") == [2] and lexicon.find("wasser", "hr") == []
+    assert lexicon.find("вода", "ru") == [] and lexicon.find("вода") == []
+    without = Lexicon.of_rows(
+        rows[3:], np.zeros(1, np.float32), ["wasser"], language[3:] * 0, ["de"], np.ones(1, np.int16)
+    )
+    assert without.lacks(["hr"]) == ["hr"]
