@@ -5,6 +5,7 @@ same shape), and the candidates a request gives (`Given`)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -121,6 +122,19 @@ class Lexicon:
             code: int(np.argmax(self.language == code)) for code in {int(self.language[r]) for r in rows}
         }
         return min(rows, key=lambda row: (row - first[int(self.language[row])], row))
+
+    def places(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(each row's place in its language's words, most frequent first; that language's size)."""
+        first, size = self._language_spans
+        codes = self.language[rows]
+        return rows - first[codes], size[codes]
+
+    @cached_property
+    def _language_spans(self) -> tuple[np.ndarray, np.ndarray]:
+        codes, first_rows = np.unique(self.language, return_index=True)  # rows are grouped by language
+        first = np.zeros(len(self.languages), dtype=np.int64)
+        first[codes] = first_rows
+        return first, np.bincount(self.language, minlength=len(self.languages))
 
     def language_rows(self, codes: list[str]) -> np.ndarray:
         owned = {self.own_code(code) for code in codes}

@@ -7,8 +7,8 @@ from __future__ import annotations
 import msgspec
 import numpy as np
 
-from geometry.neighbors import exact_search
-from geometry.pooling import PoolingRule
+from geometry.neighbors import exact_search, normalize
+from geometry.pooling import PoolingRule, phrase_weights
 from geometry.shaping import above, grouped, page
 from geometry.translation import CSLS_POOL
 from service import request_types as r
@@ -44,10 +44,10 @@ def word_queries(model: LoadedModel, plan: Plan, pool: Lexicon) -> list[tuple[Re
     queries = located(request)
     rows = [None if q.text is None else pool.written(q.text, request.source_language) for _, q in queries]
     rest = [one for one, row in zip(queries, rows, strict=True) if row is None]
-    if plan.space == "encoder":
+    if plan.space == "encoder":  # the encoder reads a phrase whole
         others = iter(encoded(model, rest, request.pooling))
     else:
-        others = iter([resolve_one(model, query, where, request.pooling) for where, query in rest])
+        others = iter([_phrase_or_text(model, pool, query, where, request) for where, query in rest])
     resolved = [
         next(others) if row is None else _lexicon_query(model, pool, row, (where, q), request.pooling)
         for (where, q), row in zip(queries, rows, strict=True)
@@ -61,6 +61,26 @@ def word_queries(model: LoadedModel, plan: Plan, pool: Lexicon) -> list[tuple[Re
         (one, next(own) if row is None else (float(pool.r[row]) if csls else None))
         for one, row in zip(resolved, rows, strict=True)
     ]
+
+
+def _phrase_or_text(
+    model: LoadedModel,
+    pool: Lexicon,
+    query: r.Query | r.QueriesRequest,
+    where: str,
+    request: r.TranslationsRequest,
+) -> Resolved:
+    """A query resolved in the input space: a phrase whose words the lexicon all holds (*to eat*,
+    *ice cream*) as its words' rows weighted by how rare each is (`phrase_weights`), so that *to*
+    does not rank infinitives first; any other text as its pieces pooled (`resolve_one`)."""
+    vector, token, echo = resolve_one(model, query, where, request.pooling)
+    words = (query.text or "").split()
+    rows = [pool.written(word, request.source_language) for word in words]
+    if len(words) < 2 or None in rows:
+        return vector, token, echo
+    found = np.array(rows, dtype=np.int64)
+    weights = phrase_weights(*pool.places(found))
+    return normalize(weights @ pool.space.unit(found)), None, echo
 
 
 def _lexicon_query(

@@ -102,6 +102,20 @@ def test_croatian_and_serbian_lookups_use_the_serbo_croatian_list(client: Client
     assert body["skipped"] == [] and sorted(body["by_language"]) == ["bs", "hr", "sr"]
 
 
+def test_a_phrase_is_ranked_by_its_content_words_in_the_input_space(client: Client) -> None:
+    def input_words(text: str, **more: str) -> list[str]:
+        params = {"text": text, "target_languages": "ru", "pool": "words", "space": "input", "k": 3, **more}
+        response = client.get(f"/v1/models/{E5}/translations", params=params)
+        assert response.status_code == 200, response.text
+        return [c["token"] for c in response.json()["candidates"]]
+
+    # its pieces' mean ranked infinitives first (танцевать, произойти, посмотреть): the pull of "to"
+    assert input_words("to eat") == ["обед", "есть", "овощи"]
+    assert input_words("to eat", source_language="en") == ["обед", "есть", "овощи"]
+    # a word the lexicon lacks: the text's pieces, as before
+    assert len(input_words("to qxzvw")) == 3
+
+
 def test_a_language_without_a_lexicon_is_skipped_with_its_reason(client: Client) -> None:
     # Llama 2's vocabulary has too few Thai pieces for a Thai lexicon and wordfreq has no Thai list
     body = client.post(

@@ -180,3 +180,14 @@ def test_croatian_bosnian_and_serbian_are_answered_from_the_serbo_croatian_list(
         rows[3:], np.zeros(1, np.float32), ["wasser"], language[3:] * 0, ["de"], np.ones(1, np.int16)
     )
     assert without.lacks(["hr"]) == ["hr"]
+
+
+def test_a_rows_place_is_counted_within_its_language() -> None:
+    language = np.array([0, 0, 0, 1, 1])
+    rows = normalize(np.random.default_rng(9).normal(size=(5, 3))).astype(np.float16)
+    words = ["a", "b", "c", "x", "y"]
+    lexicon = Lexicon.of_rows(
+        rows, np.zeros(5, np.float32), words, language, ["en", "de"], np.ones(5, np.int16)
+    )
+    places, sizes = lexicon.places(np.array([4, 0, 2]))
+    assert places.tolist() == [1, 0, 2] and sizes.tolist() == [2, 3, 3]

@@ -23,3 +23,11 @@ def test_mean_pools_raw_rows_so_longer_rows_weigh_more() -> None:
 def test_nothing_to_pool() -> None:
     with pytest.raises(ValueError):
         pool(_space([[1.0, 0.0]]), np.array([], dtype=np.int64))
+
+
+def test_a_phrases_words_weigh_by_how_rare_they_are() -> None:
+    from geometry.pooling import phrase_weights
+
+    # Zipf: p = 1 / ((place + 1) H), H = ln 8300 + 0.5772 = 9.601; weight = 0.001 / (0.001 + p)
+    weights = phrase_weights(np.array([1, 754, 0]), np.array([8300, 8300, 8300]))
+    np.testing.assert_allclose(weights, [0.018841, 0.878772, 0.009510], atol=1e-6)
