@@ -118,10 +118,8 @@ class Lexicon:
         rows = self.find(word, language)
         if not rows:
             return None
-        first = {
-            code: int(np.argmax(self.language == code)) for code in {int(self.language[r]) for r in rows}
-        }
-        return min(rows, key=lambda row: (row - first[int(self.language[row])], row))
+        places = self.places(np.asarray(rows, dtype=np.int64))[0].tolist()
+        return min(zip(places, rows, strict=True))[1]
 
     def places(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(each row's place in its language's words, most frequent first; that language's size)."""
