@@ -123,21 +123,31 @@ class Lexicon:
 
     def places(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(each row's place in its language's words, most frequent first; that language's size)."""
-        first, size = self._language_spans
+        first, size, _ = self._language_spans
         codes = self.language[rows]
         return rows - first[codes], size[codes]
 
     @cached_property
-    def _language_spans(self) -> tuple[np.ndarray, np.ndarray]:
-        codes, first_rows = np.unique(self.language, return_index=True)  # rows are grouped by language
+    def _language_spans(self) -> tuple[np.ndarray, np.ndarray, bool]:
+        """(each language's first row, its number of rows, whether each language's rows are one run)."""
+        codes, first_rows = np.unique(self.language, return_index=True)
         first = np.zeros(len(self.languages), dtype=np.int64)
         first[codes] = first_rows
-        return first, np.bincount(self.language, minlength=len(self.languages))
+        runs = np.count_nonzero(np.diff(self.language)) == max(len(codes) - 1, 0)
+        return first, np.bincount(self.language, minlength=len(self.languages)), runs
 
     def language_rows(self, codes: list[str]) -> np.ndarray:
+        """The rows of these languages' words, ascending: each language's run of rows, as the build
+        writes them (no scan of every row per query)."""
         owned = {self.own_code(code) for code in codes}
         wanted = [i for i, code in enumerate(self.languages) if code in owned]
-        return np.flatnonzero(np.isin(self.language, wanted))
+        first, size, runs = self._language_spans
+        if not runs:
+            return np.flatnonzero(np.isin(self.language, wanted))
+        spans = sorted((int(first[i]), int(size[i])) for i in wanted)
+        return np.concatenate(
+            [np.arange(a, a + n, dtype=np.int64) for a, n in spans] or [np.empty(0, np.int64)]
+        )
 
 
 @dataclass(frozen=True)

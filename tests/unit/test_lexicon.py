@@ -191,3 +191,10 @@ def test_a_rows_place_is_counted_within_its_language() -> None:
     )
     places, sizes = lexicon.places(np.array([4, 0, 2]))
     assert places.tolist() == [1, 0, 2] and sizes.tolist() == [2, 3, 3]
+    assert lexicon.language_rows(["de"]).tolist() == [3, 4]
+    assert lexicon.language_rows(["de", "en"]).tolist() == [0, 1, 2, 3, 4]
+    assert lexicon.language_rows(["fr"]).tolist() == []
+    mixed = Lexicon.of_rows(
+        rows[:3], np.zeros(3, np.float32), words[:3], np.array([0, 1, 0]), ["en", "de"], np.ones(3, np.int16)
+    )
+    assert mixed.language_rows(["en"]).tolist() == [0, 2]  # rows not in runs: found by a scan
