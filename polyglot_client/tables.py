@@ -58,11 +58,14 @@ def _at(precision: dict[str, float]) -> tuple[str, ...]:
 
 
 def evaluated(answer: s.EvaluateOut) -> str:
+    """CSLS P@k over all pairs, per target language and per part of speech (where pairs name them)."""
     rows: Rows = [("all", answer.pairs, answer.covered_pairs, *_at(answer.precision["csls"]), "")]
-    for code, part in (answer.by_language or {}).items():
-        rows.append((code, part.pairs, part.covered, *_at(part.precision["csls"]), ""))
+    for code, language in (answer.by_language or {}).items():
+        rows.append((code, language.pairs, language.covered, *_at(language.precision["csls"]), ""))
+    for name, part in (answer.by_part_of_speech or {}).items():
+        rows.append((f"pos:{name}", part.pairs, part.covered, *_at(part.precision["csls"]), ""))
     rows += [(code, "-", "-", "", "", "", why) for code, why in (answer.skipped_languages or {}).items()]
-    return table(("language", "pairs", "covered", "P@1", "P@5", "P@10", "skipped"), rows)
+    return table(("pairs of", "pairs", "covered", "P@1", "P@5", "P@10", "skipped"), rows)
 
 
 def models(answer: s.ModelsOut) -> str:

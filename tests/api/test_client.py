@@ -179,9 +179,13 @@ def test_the_command_line_prints_tables_and_json(polyglot: Client, tmp_path: Pat
     translated = run("translate", "hospital", "--to", "ru", "--pool", "words", "--model", USE, "--k", "2")
     assert [line.split()[1] for line in translated.splitlines()[2:]] == ["больнице", "врач"]
     dictionary = tmp_path / "dict.txt"
-    dictionary.write_text("water agua es\ndog perro es\n", encoding="utf-8")
+    dictionary.write_text("water agua es noun\ndog perro es noun\n", encoding="utf-8")
     evaluated = run("evaluate", str(dictionary), "--model", USE).splitlines()
-    assert evaluated[2].split()[:3] == ["all", "2", "2"]
+    assert [line.split()[:3] for line in evaluated[2:]] == [
+        ["all", "2", "2"],
+        ["es", "2", "2"],
+        ["pos:noun", "2", "2"],
+    ]
     as_json = json.loads(run("--json", "neighbors", "water", "--model", E5, "--k", "2"))
     assert [n["token"] for n in as_json["neighbors"]] == ["▁Water", "water"]
     assert sorted(line.split()[0] for line in run("models").splitlines()[2:]) == [LLAMA, E5, USE]
