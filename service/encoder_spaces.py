@@ -31,7 +31,7 @@ from loaders.artifact import (
     unit_rows,
 )
 from service.errors import InvalidInput
-from service.lexicons import Lexicon
+from service.lexicons import Lexicon, language_positions
 
 PAD = 8  # characters a text costs beyond its own (the prefix, the special pieces), until measured
 MAX_PAD = 64.0
@@ -198,15 +198,6 @@ def english_leaks(words: Lexicon, positions: np.ndarray, ratio: float | None = N
                 english_place[rows] = positions[first]
     leaks: np.ndarray = (words.language != english) & ((english_place + 1) * ratio < positions + 1)
     return leaks
-
-
-def language_positions(language: np.ndarray) -> np.ndarray:
-    """Each row's place in its language's rows (rows grouped by language, most frequent first)."""
-    codes, first = np.unique(language, return_index=True)
-    starts = np.zeros(int(codes.max()) + 1 if len(codes) else 0, dtype=np.int64)
-    starts[codes] = first
-    positions: np.ndarray = np.arange(len(language)) - starts[language]
-    return positions
 
 
 def open_encoder_space(

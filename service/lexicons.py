@@ -26,6 +26,20 @@ SERBIAN_LATIN = str.maketrans(
 )  # fmt: skip
 
 
+def language_starts(language: np.ndarray, count: int) -> np.ndarray:
+    """Each of `count` language codes' first row (rows grouped by language; 0 for a code without rows)."""
+    codes, first_rows = np.unique(language, return_index=True)
+    first = np.zeros(max(count, int(codes.max()) + 1 if len(codes) else 0), dtype=np.int64)
+    first[codes] = first_rows
+    return first
+
+
+def language_positions(language: np.ndarray) -> np.ndarray:
+    """Each row's place in its language's rows (rows grouped by language, most frequent first)."""
+    positions: np.ndarray = np.arange(len(language)) - language_starts(language, 0)[language]
+    return positions
+
+
 def row_norms(matrix: np.ndarray) -> np.ndarray:
     """float32 L2 norm of each stored row, in blocks (at 4,096 dimensions a lexicon is 800 MB in float32)."""
     norms = np.empty(len(matrix), dtype=np.float32)
@@ -130,11 +144,9 @@ class Lexicon:
     @cached_property
     def _language_spans(self) -> tuple[np.ndarray, np.ndarray, bool]:
         """(each language's first row, its number of rows, whether each language's rows are one run)."""
-        codes, first_rows = np.unique(self.language, return_index=True)
-        first = np.zeros(len(self.languages), dtype=np.int64)
-        first[codes] = first_rows
-        runs = np.count_nonzero(np.diff(self.language)) == max(len(codes) - 1, 0)
-        return first, np.bincount(self.language, minlength=len(self.languages)), runs
+        size = np.bincount(self.language, minlength=len(self.languages))
+        runs = np.count_nonzero(np.diff(self.language)) == max(np.count_nonzero(size) - 1, 0)
+        return language_starts(self.language, len(self.languages)), size, runs
 
     def language_rows(self, codes: list[str]) -> np.ndarray:
         """The rows of these languages' words, ascending: each language's run of rows, as the build

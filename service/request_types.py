@@ -348,8 +348,12 @@ GivenCandidates = Annotated[
 ]
 
 
+PART_OF_SPEECH_PATTERN = r"^\w{1,32}$"  # also checked on MUSE lines and JSON list pairs
 PartOfSpeech = Annotated[
-    str, Meta(min_length=1, max_length=32, pattern=r"^\w+$", description="a part of speech, e.g. noun")
+    str,
+    Meta(
+        min_length=1, max_length=32, pattern=PART_OF_SPEECH_PATTERN, description="a part of speech, e.g. noun"
+    ),
 ]
 
 

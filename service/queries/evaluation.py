@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -35,7 +35,7 @@ from service.registry import LoadedModel
 from service.settings import Limits
 
 DEFAULT_LIMITS = Limits()
-PART_OF_SPEECH = re.compile(r"^\w{1,32}$")
+PART_OF_SPEECH = re.compile(r.PART_OF_SPEECH_PATTERN)
 ADVICE = "send fewer pairs, or name target_scripts to rank among fewer candidates"
 
 
@@ -277,9 +277,7 @@ def _per_language(
 ) -> dict[str, s.LanguagePrecision]:
     """P@k per target language, among the target scripts' tokens or that language's (language_pool);
     against the lexicon, among that language's words."""
-    named = Counter(lang for lang in map(_language, pairs) if lang)
-    covered = Counter(lang for lang in map(_language, gold.covered) if lang)
-    sources_of = {lang: len({p.source for p in pairs if _language(p) == lang}) for lang in named}
+    named, covered, sources_of = _group_counts(pairs, gold.covered, _language)
     skipped = _skipped_languages(model, request, pairs, candidates)
     out = {}
     for lang, lang_gold in sorted(gold.by_language.items()):
@@ -359,8 +357,7 @@ def _by_part_of_speech(
     """P@k per part of speech the pairs name, from the one ranking of every source: a query counts
     for a part of speech when a target its pairs of that part of speech give is among its first k."""
     row_of = {key: row for row, key in enumerate(keys)}
-    named = Counter(pair.part_of_speech for pair in pairs if pair.part_of_speech)
-    covered = Counter(pair.part_of_speech for pair in gold.covered if pair.part_of_speech)
+    named, covered, sources_of = _group_counts(pairs, gold.covered, lambda pair: pair.part_of_speech)
     out = {}
     for name, by_source in sorted(gold.by_part_of_speech.items()):
         precision = {
@@ -369,16 +366,29 @@ def _by_part_of_speech(
                 [(row_of[k], want) for k, want in by_source.items()]
             ).items()
         }
-        sources = len({pair.source for pair in pairs if pair.part_of_speech == name})
         out[name] = s.PartOfSpeechPrecision(
             pairs=named[name],
             covered=covered[name],
-            sources=sources,
+            sources=sources_of[name],
             queries=len(by_source),
             precision=precision,
-            precision_all=over_all(precision, len(by_source), sources),
+            precision_all=over_all(precision, len(by_source), sources_of[name]),
         )
     return out
+
+
+def _group_counts(
+    pairs: list[Pair], covered: list[Pair], name_of: Callable[[Pair], str | None]
+) -> tuple[Counter[str], Counter[str], dict[str, int]]:
+    """Per group that `name_of` puts pairs in (target language, part of speech): its pairs, those
+    covered, and its distinct source words."""
+    named = Counter(name for name in map(name_of, pairs) if name)
+    sources: dict[str, set[str]] = {}
+    for pair in pairs:
+        if name := name_of(pair):
+            sources.setdefault(name, set()).add(pair.source)
+    covered_named = Counter(name for name in map(name_of, covered) if name)
+    return named, covered_named, {name: len(words) for name, words in sources.items()}
 
 
 def _rounded(values: dict[str, float]) -> dict[str, float]:
