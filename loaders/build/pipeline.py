@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import hashlib
+import re
 import shutil
 import time
 from collections.abc import Callable, Iterator
@@ -194,9 +195,16 @@ def checked_matrix(extracted: Extracted, where: str) -> Any:
 
 
 def build_cached(
-    spec: str, out: Path, cache: Path, options: BuildOptions, progress: Stage = silent
+    spec: str,
+    out: Path,
+    cache: Path,
+    options: BuildOptions,
+    progress: Stage = silent,
+    drop_older: bool = False,
 ) -> tuple[Manifest, bool]:
-    """Build into `cache/<name>-<key>` (reused when present) and point the symlink `out` at it."""
+    """Build into `cache/<name>-<key>` (reused when present) and point the symlink `out` at it. With
+    `drop_older`, the source's other builds in the cache go once this one is in: they were offered
+    as donors, and what was reused from them is hard-linked (each is ~1-2 GB, one a code change)."""
     source = parse_source(spec, tensor=options.tensor)
     fingerprint = source.fingerprint()
     key = options.key(fingerprint)
@@ -215,6 +223,10 @@ def build_cached(
     _point(out, target)
     # the early artifact is done with (a service still reading it holds its files open)
     shutil.rmtree(_cache_target(cache, source, early_key(key)), ignore_errors=True)
+    if drop_older:
+        for other in others:
+            if re.fullmatch(r"[0-9a-f]{16}", other.name.rsplit("-", 1)[-1]):
+                shutil.rmtree(other, ignore_errors=True)
     return result
 
 

@@ -180,6 +180,23 @@ def test_relabelling_reuses_the_index_and_table_of_an_earlier_build(
     assert not (tmp_path / "a" / artifact.INDEX).samefile(tmp_path / "c" / artifact.INDEX)
 
 
+def test_a_build_that_drops_older_ones_leaves_only_itself_in_the_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import loaders.build.pipeline as builder
+
+    checkpoints.vec_file(tmp_path / "v.vec")
+    spec, cache = f"vec:{tmp_path / 'v.vec'}", tmp_path / "cache"
+    builder.build_cached(spec, tmp_path / "a", cache, builder.BuildOptions())
+    first = (tmp_path / "a").resolve()
+    (cache / "v.vec-notakey").mkdir()  # not a build of this source: left alone
+    monkeypatch.setattr(builder, "LOADER_VERSION", "next")
+    assert build(spec, tmp_path / "b", "--cache", str(cache), "--drop-older") == 0
+    kept = sorted(p.name for p in cache.iterdir())
+    assert kept == sorted(["v.vec-notakey", (tmp_path / "b").resolve().name])
+    assert not first.exists() and main(["verify", str(tmp_path / "b")]) == 0  # its reused files kept
+
+
 def test_the_map_is_seeded_reused_by_a_relabelling_build_and_optional(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
