@@ -108,7 +108,7 @@ class ResponseCache:
         whose line the computation waits in, `cost` its predicted seconds (service/admission.py)."""
         raw = await self.store.get(key)
         if raw is not None:
-            body = await _off_loop(_unseal, raw)
+            body = await _off_loop(_unseal, raw) if self.store.sealed else raw
             if body is not None:
                 self.count(endpoint, "hit")
                 return body, True
@@ -179,4 +179,5 @@ class ResponseCache:
 
     async def _keep(self, key: str, body: bytes) -> None:
         if not self.max_value_bytes or len(body) <= self.max_value_bytes:
-            await self.store.set(key, await _off_loop(_seal, body), self.ttl)
+            value = await _off_loop(_seal, body) if self.store.sealed else body
+            await self.store.set(key, value, self.ttl)

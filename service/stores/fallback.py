@@ -40,6 +40,7 @@ class FallbackAnswers(AnswerStore):
     """Redis first, with a local copy of every write used while Redis is unreachable."""
 
     name = "redis"
+    sealed = True
 
     def __init__(self, redis: RedisAnswers, local: MemoryAnswers) -> None:
         self.redis = redis

@@ -14,6 +14,7 @@ class MemoryAnswers(AnswerStore):
     in bytes; every entry counts at least max_bytes / max_entries, which bounds the entries too."""
 
     name = "memory"
+    sealed = False
 
     def __init__(self, max_entries: int = 2048, max_bytes: int = 256 * 1024 * 1024) -> None:
         floor = max(1, max_bytes // max_entries)

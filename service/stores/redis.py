@@ -123,6 +123,7 @@ class RedisAnswers(AnswerStore):
     """Answers in Redis, through a `ResilientRedis`'s short timeouts and cool-down."""
 
     name = "redis"
+    sealed = True
 
     def __init__(self, redis: ResilientRedis) -> None:
         self.redis = redis

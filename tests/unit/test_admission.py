@@ -211,9 +211,18 @@ def test_memory_store_is_bounded_in_bytes_and_skips_oversized_values() -> None:
     assert list(store._data) == ["k2", "k3", "k4"] and store.held_bytes == 900  # oldest out first
 
 
-def test_cache_hits_return_stored_bytes_and_a_damaged_value_is_a_miss() -> None:
-    async def scenario() -> list[tuple[bytes, bool]]:
-        store = MemoryAnswers()
+class SealedMemory(MemoryAnswers):
+    """A store whose values leave the process (as Redis's do): sealed with their digest."""
+
+    sealed = True
+
+
+@pytest.mark.parametrize("store_kind", [SealedMemory, MemoryAnswers])
+def test_cache_hits_return_stored_bytes_and_a_damaged_sealed_value_is_a_miss(
+    store_kind: type[MemoryAnswers],
+) -> None:
+    async def scenario() -> tuple[list[tuple[bytes, bool]], bytes | None]:
+        store = store_kind()
         cache = ResponseCache(store, 60)
         calls: list[int] = []
 
@@ -223,12 +232,20 @@ def test_cache_hits_return_stored_bytes_and_a_damaged_value_is_a_miss() -> None:
 
         first = await cache.get_or_compute("e", "key", compute, inline=True)
         again = await cache.get_or_compute("e", "key", compute)
-        await store.set("key", b"\x00" * 16 + b'{"a":2}', 60)  # its digest no longer matches
-        damaged = await cache.get_or_compute("e", "key", compute, inline=True)
-        assert len(calls) == 2
-        return [first, again, damaged]
+        stored = await store.get("key")
+        if store.sealed:
+            await store.set("key", b"\x00" * 16 + b'{"a":2}', 60)  # its digest no longer matches
+            damaged = await cache.get_or_compute("e", "key", compute, inline=True)
+            assert len(calls) == 2
+            return [first, again, damaged], stored
+        return [first, again], stored
 
-    assert asyncio.run(scenario()) == [(b'{"a":1}', False), (b'{"a":1}', True), (b'{"a":1}', False)]
+    answers, stored = asyncio.run(scenario())
+    if store_kind.sealed:
+        assert answers == [(b'{"a":1}', False), (b'{"a":1}', True), (b'{"a":1}', False)]
+        assert stored is not None and stored[16:] == b'{"a":1}' and len(stored) == 16 + 7
+    else:  # in-process: kept as it is, no digest to compute on every miss and hit
+        assert answers == [(b'{"a":1}', False), (b'{"a":1}', True)] and stored == b'{"a":1}'
 
 
 def slow_blocks(blocks: list[int]) -> Callable[[], bytes]:
