@@ -144,6 +144,7 @@ def serve(args: argparse.Namespace, settings: Settings, workers: int) -> int:
         port=args.port,
         workers=workers,
         log_level="info",
+        http="httptools",  # a declared dependency: never the slower h11 by accident
         access_log=False,
         limit_concurrency=settings.max_connections,  # connections and tasks at once: 503 beyond
         timeout_keep_alive=5,
