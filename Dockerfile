@@ -30,15 +30,14 @@ RUN find /opt/venv/lib -depth -type d -name tests -path "*/site-packages/*" -exe
 
 FROM runtime-venv AS artifacts
 COPY deploy/build-artifacts.sh ./deploy/build-artifacts.sh
-# make image links the artifacts `make artifacts` built into deploy/artifacts/ (else: only its README)
-COPY deploy/artifacts/ /app/prebuilt/
-RUN if [ -f /app/prebuilt/multilingual-e5-small/manifest.json ] \
-        && [ -f /app/prebuilt/use-multilingual-v3/manifest.json ] \
-        && [ -f /app/prebuilt/llama2-vocab-wordllama/manifest.json ]; then \
-        mkdir -p /app/artifacts \
-        && mv /app/prebuilt/multilingual-e5-small /app/prebuilt/use-multilingual-v3 \
-              /app/prebuilt/llama2-vocab-wordllama /app/artifacts/ \
-        && for m in /app/artifacts/*; do /opt/venv/bin/python -m loaders verify "$m"; done; \
+# make image links the artifacts `make artifacts` built into deploy/artifacts/ (else: only its README).
+# Copied to where they are served from: moving them there would copy them again, into a layer of
+# its own (~2 GB more of every build's layers). The service reads only the folders here.
+COPY deploy/artifacts/ /app/artifacts/
+RUN if [ -f /app/artifacts/multilingual-e5-small/manifest.json ] \
+        && [ -f /app/artifacts/use-multilingual-v3/manifest.json ] \
+        && [ -f /app/artifacts/llama2-vocab-wordllama/manifest.json ]; then \
+        for m in /app/artifacts/*/; do /opt/venv/bin/python -m loaders verify "$m"; done; \
     else \
         /opt/venv/bin/pip install ".[build]" \
         && sh deploy/build-artifacts.sh /opt/venv/bin/python /app/artifacts; \

@@ -137,6 +137,8 @@ def serve(args: argparse.Namespace, settings: Settings, workers: int) -> int:
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(directory)
     import uvicorn
 
+    from service.http_parser import BoundedHttpToolsProtocol
+
     uvicorn.run(
         "service.asgi:app",
         factory=True,
@@ -144,7 +146,7 @@ def serve(args: argparse.Namespace, settings: Settings, workers: int) -> int:
         port=args.port,
         workers=workers,
         log_level="info",
-        http="httptools",  # a declared dependency: never the slower h11 by accident
+        http=BoundedHttpToolsProtocol,  # httptools (never the slower h11), heads bounded as h11 did
         access_log=False,
         limit_concurrency=settings.max_connections,  # connections and tasks at once: 503 beyond
         timeout_keep_alive=5,

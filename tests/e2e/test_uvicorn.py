@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import time
@@ -88,6 +89,39 @@ def test_broken_artifact_refuses_to_start_with_one_line(
     assert done.returncode == 2
     assert done.stderr.strip().count("\n") == 0, done.stderr
     assert expected in done.stderr and str(broken) in done.stderr
+
+
+def raw_exchange(base: str, head: bytes, body: bytes = b"") -> bytes:
+    """What the server sends back for the bytes of one request, read until it closes or answers."""
+    host, port = base.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=30) as sock:
+        try:
+            sock.sendall(head + body)
+        except OSError:  # closed while sending: read what it answered
+            pass
+        return sock.recv(65536)
+
+
+def test_a_request_head_is_bounded_as_h11_bounded_it(server: str) -> None:
+    """httptools parses requests; a head past 16 KiB is refused as h11 refused it, and a head under
+    the bound or a body of any allowed size is not counted against it."""
+    lines = [b"X-Pad-%d: %s\r\n" % (i, b"a" * 100) for i in range(200)]
+    padding = b"".join(lines)  # ~21 KB
+    refused = raw_exchange(server, b"GET /health HTTP/1.1\r\nHost: x\r\n" + padding + b"\r\n")
+    assert refused.startswith(b"HTTP/1.1 400") and b"Request head too large." in refused
+    unfinished = raw_exchange(server, b"GET /health HTTP/1.1\r\nHost: x\r\nX-Long: " + b"a" * 20_000)
+    assert unfinished.startswith(b"HTTP/1.1 400") and b"Request head too large." in unfinished
+    under = raw_exchange(
+        server, b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n" + b"".join(lines[:100]) + b"\r\n"
+    )
+    assert under.startswith(b"HTTP/1.1 200")
+    queries = json.dumps({"queries": [{"token": "▁water"}] * 1_000, "k": 1}).encode()
+    assert len(queries) > 16 * 1024
+    head = (
+        f"POST /v1/models/{E5}/neighbors HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(queries)}\r\n\r\n"
+    ).encode()
+    assert raw_exchange(server, head, queries).startswith(b"HTTP/1.1 200")
 
 
 def test_schemathesis_finds_no_server_errors(server: str, tmp_path: Path) -> None:
