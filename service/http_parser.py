@@ -4,10 +4,12 @@ make a worker hold megabytes of headers (20 MB sent in one request were accepted
 
 from __future__ import annotations
 
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+import json
+
+from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
 MAX_HEAD_BYTES = 16 * 1024  # h11's default bound on an incomplete event: the service's limit until now
-TOO_LARGE = "Request head too large."
+TOO_LARGE = f"the request head (request line and headers) is over {MAX_HEAD_BYTES} bytes"
 
 
 class HeadTooLarge(Exception):
@@ -33,7 +35,35 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
             self.send_400_response(TOO_LARGE)
 
     def send_400_response(self, msg: str) -> None:
-        super().send_400_response(TOO_LARGE if self._over else msg)
+        """uvicorn's plain-text 400 for a request it cannot parse; problem details, as every other
+        400 of the API, for a head over the bound (the request line was parsed: it has a path)."""
+        if not self._over:
+            super().send_400_response(msg)
+            return
+        path = self.url.split(b"?", 1)[0][:200].decode("ascii", "replace") if self.url else ""
+        body = json.dumps(
+            {
+                "type": "about:blank",
+                "title": "Request head too large",
+                "status": 400,
+                "detail": TOO_LARGE,
+                "instance": path,
+            }  # fmt: skip
+        ).encode()
+        head = [STATUS_LINE[400]]
+        for name, value in self.server_state.default_headers:
+            head.extend([name, b": ", value, b"\r\n"])
+        head.extend(
+            [
+                b"content-type: application/problem+json\r\n",
+                b"x-content-type-options: nosniff\r\n",
+                b"content-length: " + str(len(body)).encode("ascii") + b"\r\n",
+                b"connection: close\r\n\r\n",
+                body,
+            ]
+        )
+        self.transport.write(b"".join(head))
+        self.transport.close()
 
     def on_message_begin(self) -> None:
         super().on_message_begin()

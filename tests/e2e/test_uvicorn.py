@@ -108,9 +108,17 @@ def test_a_request_head_is_bounded_as_h11_bounded_it(server: str) -> None:
     lines = [b"X-Pad-%d: %s\r\n" % (i, b"a" * 100) for i in range(200)]
     padding = b"".join(lines)  # ~21 KB
     refused = raw_exchange(server, b"GET /health HTTP/1.1\r\nHost: x\r\n" + padding + b"\r\n")
-    assert refused.startswith(b"HTTP/1.1 400") and b"Request head too large." in refused
+    assert refused.startswith(b"HTTP/1.1 400") and b"content-type: application/problem+json" in refused
+    problem = json.loads(refused.split(b"\r\n\r\n", 1)[1])
+    assert problem == {
+        "type": "about:blank",
+        "title": "Request head too large",
+        "status": 400,
+        "detail": "the request head (request line and headers) is over 16384 bytes",
+        "instance": "/health",
+    }
     unfinished = raw_exchange(server, b"GET /health HTTP/1.1\r\nHost: x\r\nX-Long: " + b"a" * 20_000)
-    assert unfinished.startswith(b"HTTP/1.1 400") and b"Request head too large." in unfinished
+    assert unfinished.startswith(b"HTTP/1.1 400") and b"is over 16384 bytes" in unfinished
     under = raw_exchange(
         server, b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n" + b"".join(lines[:100]) + b"\r\n"
     )
