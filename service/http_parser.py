@@ -24,14 +24,16 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
     _parsed = 0  # the current head's request target and headers, as parsed
     _received = 0  # bytes received while a head is incomplete (since the previous one ended)
     _in_head = True
-    _over = False
+
+    @property
+    def _over(self) -> bool:
+        return self._parsed > MAX_HEAD_BYTES or self._received > MAX_HEAD_BYTES
 
     def data_received(self, data: bytes) -> None:
         if self._in_head:
             self._received += len(data)
         super().data_received(data)
         if self._in_head and self._received > MAX_HEAD_BYTES and not self.transport.is_closing():
-            self._over = True
             self.send_400_response(TOO_LARGE)
 
     def send_400_response(self, msg: str) -> None:
@@ -41,7 +43,7 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
             super().send_400_response(msg)
             return
         path = self.url.split(b"?", 1)[0][:200].decode("ascii", "replace") if self.url else ""
-        body = json.dumps(
+        body = json.dumps(  # the shape of service/api/problems.py's bodies (no `field`: no request field)
             {
                 "type": "about:blank",
                 "title": "Request head too large",
@@ -88,5 +90,4 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
     def _count(self, size: int) -> None:
         self._parsed += size
         if self._parsed > MAX_HEAD_BYTES:
-            self._over = True
-            raise HeadTooLarge(f"request head over {MAX_HEAD_BYTES} bytes")
+            raise HeadTooLarge(TOO_LARGE)

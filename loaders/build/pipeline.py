@@ -211,7 +211,7 @@ def build_cached(
     target = _cache_target(cache, source, key)
     if out.exists() and not out.is_symlink():
         raise ArtifactError(f"{out} exists and is not a symlink into the cache; remove it or drop --cache")
-    donors = sorted(target.parent.glob(f"{Path(source.location).name}-*")) if target.parent.is_dir() else []
+    donors = _builds_of(cache, source)
 
     def early(writer: artifact.ArtifactWriter, fields: dict[str, Any]) -> None:
         place = _cache_target(cache, source, fields["build_key"])
@@ -225,8 +225,7 @@ def build_cached(
     shutil.rmtree(_cache_target(cache, source, early_key(key)), ignore_errors=True)
     if drop_older:
         for other in others:
-            if re.fullmatch(r"[0-9a-f]{16}", other.name.rsplit("-", 1)[-1]):
-                shutil.rmtree(other, ignore_errors=True)
+            shutil.rmtree(other, ignore_errors=True)
     return result
 
 
@@ -241,6 +240,15 @@ def _point(out: Path, target: Path) -> None:
 
 def _cache_target(cache: Path, source: Source, key: str) -> Path:
     return cache.expanduser().resolve() / f"{Path(source.location).name}-{key[:16]}"
+
+
+def _builds_of(cache: Path, source: Source) -> list[Path]:
+    """The cache's builds of `source` (folders named as `_cache_target` names them), sorted."""
+    folder, name = cache.expanduser().resolve(), Path(source.location).name
+    if not folder.is_dir():
+        return []
+    named = re.compile(re.escape(name) + r"-[0-9a-f]{16}")
+    return sorted(p for p in folder.iterdir() if named.fullmatch(p.name))
 
 
 def in_cache(spec: str, cache: Path, options: BuildOptions) -> bool:

@@ -217,12 +217,11 @@ class SealedMemory(MemoryAnswers):
     sealed = True
 
 
-@pytest.mark.parametrize("store_kind", [SealedMemory, MemoryAnswers])
-def test_cache_hits_return_stored_bytes_and_a_damaged_sealed_value_is_a_miss(
-    store_kind: type[MemoryAnswers],
-) -> None:
-    async def scenario() -> tuple[list[tuple[bytes, bool]], bytes | None]:
-        store = store_kind()
+def cached_twice(store: MemoryAnswers) -> tuple[list[tuple[bytes, bool]], bytes | None, list[int]]:
+    """A miss then a hit through `store`, the value it holds after them, and the computations run;
+    then, for a sealed store, the answer once the stored value is damaged."""
+
+    async def scenario() -> tuple[list[tuple[bytes, bool]], bytes | None, list[int]]:
         cache = ResponseCache(store, 60)
         calls: list[int] = []
 
@@ -230,22 +229,27 @@ def test_cache_hits_return_stored_bytes_and_a_damaged_sealed_value_is_a_miss(
             calls.append(1)
             return b'{"a":1}'
 
-        first = await cache.get_or_compute("e", "key", compute, inline=True)
-        again = await cache.get_or_compute("e", "key", compute)
+        answers = [await cache.get_or_compute("e", "key", compute, inline=True)]
+        answers.append(await cache.get_or_compute("e", "key", compute))
         stored = await store.get("key")
         if store.sealed:
             await store.set("key", b"\x00" * 16 + b'{"a":2}', 60)  # its digest no longer matches
-            damaged = await cache.get_or_compute("e", "key", compute, inline=True)
-            assert len(calls) == 2
-            return [first, again, damaged], stored
-        return [first, again], stored
+            answers.append(await cache.get_or_compute("e", "key", compute, inline=True))
+        return answers, stored, calls
 
-    answers, stored = asyncio.run(scenario())
-    if store_kind.sealed:
-        assert answers == [(b'{"a":1}', False), (b'{"a":1}', True), (b'{"a":1}', False)]
-        assert stored is not None and stored[16:] == b'{"a":1}' and len(stored) == 16 + 7
-    else:  # in-process: kept as it is, no digest to compute on every miss and hit
-        assert answers == [(b'{"a":1}', False), (b'{"a":1}', True)] and stored == b'{"a":1}'
+    return asyncio.run(scenario())
+
+
+def test_cache_hits_return_stored_bytes_and_a_damaged_sealed_value_is_a_miss() -> None:
+    answers, stored, calls = cached_twice(SealedMemory())
+    assert answers == [(b'{"a":1}', False), (b'{"a":1}', True), (b'{"a":1}', False)] and len(calls) == 2
+    assert stored is not None and stored[16:] == b'{"a":1}' and len(stored) == 16 + 7
+
+
+def test_the_in_process_store_keeps_answers_as_they_are() -> None:
+    """No digest to compute on every miss and hit: its values never leave the process."""
+    answers, stored, calls = cached_twice(MemoryAnswers())
+    assert answers == [(b'{"a":1}', False), (b'{"a":1}', True)] and stored == b'{"a":1}' and len(calls) == 1
 
 
 def slow_blocks(blocks: list[int]) -> Callable[[], bytes]:
