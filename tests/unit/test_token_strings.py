@@ -43,6 +43,23 @@ def test_string_index_answers_as_the_dict_did() -> None:
     assert index.prefix("zzz").tolist() == []
 
 
+def test_strings_that_share_their_first_bytes_are_found_by_the_rest() -> None:
+    """The index searches the strings' first 8 bytes before the strings: strings equal there, shorter
+    than that, or differing only by NUL bytes are still told apart."""
+    raw = ["▁internal", "▁international", "▁internationally", "▁inter", "▁int", "ab", "ab\x00", "ab\x00c"]
+    raw += ["a", "", "▁interna", "▁internb", "\U0010ffff", "\U0010ffff\U0010ffff", "▁internal"]
+    display = [text.replace("▁", " ") for text in raw]
+    _, _, index = tables(*pack(raw, display))
+    want = dict_answer(raw, display)
+    for text in [*want, "▁internat", "▁internationallyy", "ab\x00\x00", "▁", "b", "\U0010ffff" * 3]:
+        assert index.get(text) == want.get(text), text
+    assert index.get("▁internal") == 14 and index.get(" internal") == 0
+    for prefix in ["▁inter", "▁international", "ab", "ab\x00", "\U0010ffff", " int", ""]:
+        assert index.prefix(prefix).tolist() == [want[t] for t in sorted(want) if t.startswith(prefix)], (
+            prefix
+        )
+
+
 def test_piece_lookup_answers_as_the_dict_did() -> None:
     pieces = ["<unk>", "▁a", "b", "", "▁a", "ab", "<unk>", "水の"]
     want = {p: i for i, p in enumerate(pieces) if p and i != 0}
