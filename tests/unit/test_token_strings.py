@@ -55,9 +55,8 @@ def test_strings_that_share_their_first_bytes_are_found_by_the_rest() -> None:
         assert index.get(text) == want.get(text), text
     assert index.get("▁internal") == 14 and index.get(" internal") == 0
     for prefix in ["▁inter", "▁international", "ab", "ab\x00", "\U0010ffff", " int", ""]:
-        assert index.prefix(prefix).tolist() == [want[t] for t in sorted(want) if t.startswith(prefix)], (
-            prefix
-        )
+        starting = [want[t] for t in sorted(want) if t.startswith(prefix)]
+        assert index.prefix(prefix).tolist() == starting, prefix
 
 
 def test_piece_lookup_answers_as_the_dict_did() -> None:
