@@ -14,7 +14,9 @@ git clone -q "$root" "$work/clone"
 cd "$work/clone"
 port=$(python3 -c "import socket; s=socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])")
 t0=$(date +%s.%N)
-make run PORT="$port" CACHE="$work/cache" >"$work/run.log" 2>&1 &
+# A job store of its own too: analyses an earlier run finished (~/.cache/polyglot-geometry/jobs.sqlite,
+# keyed by artifact checksums, which a first build repeats) would answer the README's analyses at once.
+POLYGLOT_JOBS_DB="$work/jobs.sqlite" make run PORT="$port" CACHE="$work/cache" >"$work/run.log" 2>&1 &
 run=$!
 python3 - "$port" "$t0" "$run" <<'EOF'
 import json, os, re, subprocess, sys, time, urllib.error, urllib.request
